@@ -1,0 +1,213 @@
+import type { Database } from "better-sqlite3";
+import type { Provider, ProviderReply } from "./providers/provider.js";
+
+export type HeaderMap = Record<string, string | string[]>;
+export type QueryMap = Record<string, string | string[]>;
+export type HeadersInput = HeaderMap | Headers | Record<string, string | string[] | undefined>;
+export type QueryInput = QueryMap | URLSearchParams | Record<string, string | string[] | undefined>;
+export type Body = Buffer | Uint8Array | string;
+
+export type Durability = "full" | "normal";
+export type EventStatus = "received" | "processing" | "handled" | "failed" | "dead" | "ignored";
+export type AttemptOutcome = "handled" | "failed" | "dead" | "ignored";
+export type PruneKind = "prune_events" | "prune_orphan_deliveries";
+
+export interface RetryBackoff {
+  /** Delay before the first retry, in seconds. */
+  initialS: number;
+  /** Upper bound of any retry delay, in seconds. */
+  maxS: number;
+}
+
+export interface OpenOptions {
+  queueName?: string;
+  visibilityTimeoutS?: number;
+  maxAttempts?: number;
+  maxReaders?: number;
+  durability?: Durability;
+  retryBackoff?: RetryBackoff | false;
+  maxBodyBytes?: number;
+  /** Jobs claimed per worker pass. */
+  batchSize?: number;
+}
+
+export interface EndpointOptions {
+  path: string;
+  provider?: string | Provider | null;
+  secrets?: readonly string[];
+  providerOptions?: Record<string, unknown>;
+  enabled?: boolean;
+}
+
+export interface AddEndpointOptions extends EndpointOptions {
+  name: string;
+}
+
+export interface ReceiveInput {
+  body: Body;
+  headers?: HeadersInput;
+  query?: QueryInput;
+  method?: string;
+  /** Explicit metadata wins over what the provider extracted. */
+  eventType?: string | null;
+  providerEventId?: string | null;
+  providerDeliveryId?: string | null;
+  dedupeKey?: string | null;
+}
+
+export interface ReceiveByNameInput extends ReceiveInput {
+  endpoint: string;
+}
+
+export interface IngestInput extends ReceiveByNameInput {
+  signatureValid?: boolean;
+  signatureError?: string | null;
+}
+
+export interface IngestResult {
+  deliveryId: number;
+  eventId: number | null;
+  duplicate: boolean;
+  statusCode: number;
+  /** Present only for handshakes: what to answer the provider with (status 200). */
+  reply?: ProviderReply;
+}
+
+interface StoredPayload {
+  endpoint: string;
+  eventType: string | null;
+  providerEventId: string | null;
+  providerDeliveryId: string | null;
+  dedupeKey: string | null;
+  method: string;
+  headers: HeaderMap;
+  query: QueryMap;
+  body: Buffer;
+  receivedAt: number;
+}
+
+export interface Event extends StoredPayload {
+  id: number;
+  status: EventStatus;
+  attemptCount: number;
+  handledAt: number | null;
+  lastError: string | null;
+  /**
+   * For a handler run started by `replayDelivery`, the delivery whose payload the handler sees;
+   * otherwise null.
+   */
+  deliveryId: number | null;
+  /** The body parsed as JSON (cached). Throws `ERR_NOT_JSON` when it is not JSON. */
+  json<T = unknown>(): T;
+}
+
+export interface Delivery extends StoredPayload {
+  id: number;
+  eventId: number | null;
+  signatureValid: boolean | null;
+  signatureError: string | null;
+  json<T = unknown>(): T;
+}
+
+export interface Attempt {
+  id: number;
+  eventId: number;
+  attemptedAt: number;
+  outcome: AttemptOutcome;
+  error: string | null;
+  durationMs: number | null;
+}
+
+export interface ListEventsOptions {
+  status?: EventStatus;
+  endpoint?: string;
+  eventType?: string;
+  /** Only events received at or after this unix time (seconds). */
+  since?: number;
+  limit?: number;
+}
+
+export interface ListDeliveriesOptions {
+  eventId?: number;
+  endpoint?: string;
+  signatureValid?: boolean;
+  /** true: only deliveries without an event; false: only linked ones. */
+  orphaned?: boolean;
+  since?: number;
+  limit?: number;
+}
+
+/** The handler's window onto the dispatch transaction. */
+export interface HandlerTx {
+  run(sql: string, params?: readonly unknown[]): { changes: number; lastInsertRowid: number | bigint };
+  get<T = unknown>(sql: string, params?: readonly unknown[]): T | undefined;
+  all<T = unknown>(sql: string, params?: readonly unknown[]): T[];
+  exec(sql: string): void;
+  /** The connection, inside the transaction (for Drizzle, Kysely…). */
+  readonly db: Database;
+}
+
+export type Handler = (event: Event, tx: HandlerTx) => void;
+
+export interface HandleTarget {
+  endpoint: string;
+  eventType?: string;
+}
+
+export interface RunWorkerOptions {
+  signal?: AbortSignal;
+  onError?: (error: unknown) => void;
+  workerId?: string;
+}
+
+export interface WorkerState {
+  workerId: string;
+  running: boolean;
+  currentEventId: number | null;
+  lastError: string | null;
+}
+
+export interface PruneEventsOptions {
+  statuses?: readonly ("handled" | "ignored")[];
+  olderThan: number;
+  limit?: number;
+}
+
+export interface PruneOrphanDeliveriesOptions {
+  olderThan: number;
+  limit?: number;
+}
+
+export interface ListPruneAuditsOptions {
+  kind?: PruneKind;
+  since?: number;
+  limit?: number;
+}
+
+export interface PruneEventsResult {
+  eventsPruned: number;
+  deliveriesPruned: number;
+  attemptsPruned: number;
+  liveJobsPruned: number;
+}
+
+export interface PruneDeliveriesResult {
+  deliveriesPruned: number;
+}
+
+export interface PruneAudit {
+  id: number;
+  kind: PruneKind;
+  queueName: string;
+  executedAt: number;
+  eventsPruned: number;
+  deliveriesPruned: number;
+  attemptsPruned: number;
+  liveJobsPruned: number;
+  summaryJson: string;
+}
+
+export interface RunRetentionOptions {
+  signal?: AbortSignal;
+  onError?: (error: unknown) => void;
+}

@@ -1,0 +1,127 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { ProviderRequest } from "./provider.js";
+
+/** HMAC of `data` under `key`, as raw bytes. */
+export function hmac(algorithm: "sha1" | "sha256" | "sha512", key: string | Buffer, data: string | Buffer): Buffer {
+  return createHmac(algorithm, key).update(data).digest();
+}
+
+/** Constant-time equality; values of different length are simply unequal. */
+export function safeEqual(a: Buffer | string, b: Buffer | string): boolean {
+  const left = typeof a === "string" ? Buffer.from(a, "utf8") : a;
+  const right = typeof b === "string" ? Buffer.from(b, "utf8") : b;
+  if (left.length !== right.length) return false;
+  return timingSafeEqual(left, right);
+}
+
+/**
+ * True when `candidate` equals the expected digest for any secret. Every secret is tried even
+ * after a match so the time taken does not reveal which one matched.
+ */
+export function matchesAnySecret(
+  secrets: readonly string[],
+  candidates: readonly Buffer[],
+  expected: (secret: string) => Buffer,
+): boolean {
+  let matched = false;
+  for (const secret of secrets) {
+    const digest = expected(secret);
+    for (const candidate of candidates) {
+      if (safeEqual(candidate, digest)) matched = true;
+    }
+  }
+  return matched;
+}
+
+const HEX = /^(?:[0-9a-fA-F]{2})+$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
+
+/** Hex → bytes, or null when the text is not well-formed hex. */
+export function decodeHex(text: string): Buffer | null {
+  const trimmed = text.trim();
+  return HEX.test(trimmed) ? Buffer.from(trimmed, "hex") : null;
+}
+
+/** Strict base64 (standard alphabet, padded) → bytes, or null. */
+export function decodeBase64(text: string): Buffer | null {
+  const trimmed = text.trim();
+  if (trimmed.length === 0 || !BASE64.test(trimmed)) return null;
+  return Buffer.from(trimmed, "base64");
+}
+
+/** Base64 in either alphabet, padding optional → bytes, or null. */
+export function decodeBase64Loose(text: string): Buffer | null {
+  const trimmed = text.trim();
+  if (trimmed.length === 0) return null;
+  if (BASE64.test(trimmed)) return Buffer.from(trimmed, "base64");
+  if (BASE64URL.test(trimmed)) return Buffer.from(trimmed, "base64url");
+  return null;
+}
+
+/** A non-negative decimal integer, or null (no signs, no exponents, no fractions). */
+export function parseDecimal(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const trimmed = text.trim();
+  if (!/^\d{1,16}$/.test(trimmed)) return null;
+  return Number(trimmed);
+}
+
+/**
+ * Symmetric tolerance check: returns an error naming the provider when `timestamp` (seconds)
+ * is further than `toleranceS` from `now`, otherwise null.
+ */
+export function toleranceError(provider: string, now: number, timestamp: number, toleranceS: number): string | null {
+  return Math.abs(now - timestamp) > toleranceS ? `${provider} signature timestamp outside tolerance` : null;
+}
+
+/**
+ * Split a header like `t=1,v1=abc,v1=def` into ordered [key, value] pairs. Whitespace around
+ * entries is ignored; entries without the separator are skipped.
+ */
+export function parsePairs(header: string, entrySeparator: string, keySeparator = "="): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const entry of header.split(entrySeparator)) {
+    const at = entry.indexOf(keySeparator);
+    if (at <= 0) continue;
+    pairs.push([entry.slice(0, at).trim(), entry.slice(at + keySeparator.length).trim()]);
+  }
+  return pairs;
+}
+
+/** JSON scalar → string the JavaScript way; objects, arrays, null and absent → undefined. */
+export function scalarString(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
+  return undefined;
+}
+
+/** Read a property of a JSON value without trusting its shape. */
+export function field(value: unknown, ...path: string[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== "object" || Array.isArray(current)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+/** The body's JSON, or its first element when the body is a JSON array (batched providers). */
+export function firstJsonElement(request: ProviderRequest): unknown {
+  const parsed = request.jsonOrUndefined();
+  return Array.isArray(parsed) ? parsed[0] : parsed;
+}
+
+export function missingHeader(header: string): string {
+  return `missing signature header: ${header}`;
+}
+
+/** `Authorization: Basic …` → the decoded `user:pass`, or null. */
+export function basicCredentials(request: ProviderRequest): string | null {
+  const header = request.header("authorization");
+  if (header === undefined) return null;
+  const match = /^Basic\s+(\S+)\s*$/i.exec(header);
+  if (!match) return null;
+  const decoded = decodeBase64Loose(match[1]!);
+  return decoded === null ? null : decoded.toString("utf8");
+}

@@ -1,0 +1,151 @@
+import { KnockerError } from "../errors.js";
+import type { HeaderMap, QueryMap } from "../interfaces.js";
+
+/** What a provider sees of one receipt. Header names are stored lower-case. */
+export class ProviderRequest {
+  readonly method: string;
+  readonly headers: Readonly<HeaderMap>;
+  readonly query: Readonly<QueryMap>;
+  readonly body: Buffer;
+  #json: { value: unknown } | undefined;
+
+  constructor(init: { method: string; headers: HeaderMap; query: QueryMap; body: Buffer }) {
+    this.method = init.method;
+    this.headers = init.headers;
+    this.query = init.query;
+    this.body = init.body;
+  }
+
+  /**
+   * Case-insensitive header lookup. A header sent several times comes back joined with ", "
+   * (the fetch `Headers` convention), so a duplicated signature header never parses as one
+   * clean value by accident.
+   */
+  header(name: string): string | undefined;
+  header(name: string, fallback: string): string;
+  header(name: string, fallback?: string): string | undefined {
+    const value = this.headers[name.toLowerCase()];
+    if (value === undefined) return fallback;
+    return Array.isArray(value) ? value.join(", ") : value;
+  }
+
+  /** Every value sent for a header, in order. */
+  headerValues(name: string): string[] {
+    const value = this.headers[name.toLowerCase()];
+    if (value === undefined) return [];
+    return Array.isArray(value) ? [...value] : [value];
+  }
+
+  /** First value of a query parameter. */
+  queryParam(name: string): string | undefined {
+    const value = this.query[name];
+    return Array.isArray(value) ? value[0] : value;
+  }
+
+  /** Parsed JSON body, cached. Throws `ERR_NOT_JSON` for bodies that are not JSON. */
+  json<T = unknown>(): T {
+    if (!this.#json) {
+      try {
+        this.#json = { value: JSON.parse(this.body.toString("utf8")) };
+      } catch (error) {
+        throw new KnockerError("ERR_NOT_JSON", "request body is not valid JSON", { cause: error });
+      }
+    }
+    return this.#json.value as T;
+  }
+
+  /** Parsed JSON body, or undefined when the body is not JSON. */
+  jsonOrUndefined<T = unknown>(): T | undefined {
+    try {
+      return this.json<T>();
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+export interface ProviderMetadata {
+  providerEventId?: string | null | undefined;
+  providerDeliveryId?: string | null | undefined;
+  eventType?: string | null | undefined;
+}
+
+/** A handshake answer the HTTP layer sends back verbatim (Slack challenge, Discord PING…). */
+export interface ProviderReply {
+  contentType: string;
+  body: string;
+}
+
+export interface AcceptOptions extends ProviderMetadata {
+  /** The receipt is a handshake: the delivery is stored, but no event is created. */
+  handshake?: boolean;
+  /** Body to answer a handshake with (status 200). Implies `handshake`. */
+  reply?: ProviderReply;
+}
+
+export interface RejectOptions extends ProviderMetadata {
+  /** Status to answer with; 401 unless a scheme says otherwise (Meta's GET handshake: 403). */
+  statusCode?: number;
+}
+
+/** The outcome of `Provider.verify`: verification verdict plus the metadata extracted. */
+export class ProviderResult {
+  readonly valid: boolean;
+  readonly signatureError: string | null;
+  readonly providerEventId: string | null;
+  readonly providerDeliveryId: string | null;
+  readonly eventType: string | null;
+  readonly handshake: boolean;
+  readonly reply: ProviderReply | null;
+  readonly statusCode: number | null;
+
+  private constructor(valid: boolean, error: string | null, meta: AcceptOptions & RejectOptions) {
+    this.valid = valid;
+    this.signatureError = error;
+    this.providerEventId = meta.providerEventId ?? null;
+    this.providerDeliveryId = meta.providerDeliveryId ?? null;
+    this.eventType = meta.eventType ?? null;
+    this.reply = meta.reply ?? null;
+    this.handshake = meta.handshake === true || this.reply !== null;
+    this.statusCode = meta.statusCode ?? null;
+  }
+
+  static accept(meta: AcceptOptions = {}): ProviderResult {
+    return new ProviderResult(true, null, meta);
+  }
+
+  static reject(error: string, meta: RejectOptions = {}): ProviderResult {
+    return new ProviderResult(false, error, meta);
+  }
+}
+
+export interface VerifyContext {
+  /** Every configured secret; any may match (rotation). */
+  readonly secrets: readonly string[];
+  /** The endpoint's provider options, validated, with defaults applied. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Current unix time in seconds; tests pin it. */
+  readonly now: number;
+}
+
+/**
+ * A webhook verification scheme. Subclass it for app-local providers and pass an instance as
+ * an endpoint's `provider`. Curated providers are subclasses too.
+ */
+export abstract class Provider {
+  abstract readonly name: string;
+  abstract readonly version: string;
+  /** Keys accepted in `providerOptions`; any other key is rejected at registration. */
+  readonly optionKeys: readonly string[] = [];
+  readonly requiresSecrets: boolean = true;
+
+  abstract verify(request: ProviderRequest, context: VerifyContext): ProviderResult | Promise<ProviderResult>;
+
+  /**
+   * Check option values and return them with defaults applied. Throw a `KnockerError`
+   * (or any Error) naming the key to refuse the registration.
+   */
+  validateOptions(options: Readonly<Record<string, unknown>>): Record<string, unknown> | void {
+    return { ...options };
+  }
+}

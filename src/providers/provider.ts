@@ -148,4 +148,12 @@ export abstract class Provider {
   validateOptions(options: Readonly<Record<string, unknown>>): Record<string, unknown> | void {
     return { ...options };
   }
+
+  /**
+   * Headers that carry a credential under this provider's options (beyond `authorization`,
+   * `proxy-authorization` and `cookie`, which are always redacted). Their values are never stored.
+   */
+  secretHeaders(_options: Readonly<Record<string, unknown>>): readonly string[] {
+    return [];
+  }
 }

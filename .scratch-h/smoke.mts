@@ -1,0 +1,10 @@
+import { open } from "../src/index.js";
+import Stripe from "stripe";
+const w = open("/tmp/scratch/s.db", { now: () => 1700000000 });
+const ep = w.endpoint("s", { path: "/s", provider: "stripe", secrets: ["whsec_x"] });
+const body = JSON.stringify({ id: "evt_1", type: "a.b" });
+const stripe = new Stripe("sk_test_x");
+const header = stripe.webhooks.generateTestHeaderString({ payload: body, secret: "whsec_x", timestamp: 1700000000 });
+const r = await ep.receive({ body, headers: { "stripe-signature": header } });
+console.log(r, w.getDelivery(r.deliveryId));
+w.close();

@@ -1,0 +1,7 @@
+export { open, Knocker, Endpoint } from "./knocker.js";
+export { KnockerError, type KnockerErrorCode } from "./errors.js";
+export {
+  Provider, ProviderRequest, ProviderResult,
+  type ProviderMetadata, type ProviderReply, type AcceptOptions, type RejectOptions, type VerifyContext,
+} from "./providers/provider.js";
+export type * from "./interfaces.js";

@@ -1,0 +1,125 @@
+import type { Database } from "better-sqlite3";
+import { KnockerError, storageError } from "../errors.js";
+import type { IngestResult } from "../interfaces.js";
+import type { Queue } from "../queue/queue.js";
+import { immediateTransaction } from "../storage/database.js";
+import type { Receipt } from "./receipt.js";
+import { prepareReceiptStatements, type ReceiptStatements } from "./receipt-sql.js";
+
+/** Upper bound on receipts per commit, so one transaction never holds the lock for long. */
+const MAX_BATCH = 512;
+
+interface Pending {
+  receipt: Receipt;
+  resolve: (result: IngestResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: receipts submitted in the same turn of the event loop are written in one
+ * BEGIN IMMEDIATE … COMMIT, each inside its own SAVEPOINT so one failing receipt cannot take
+ * its neighbours down. Every promise settles only after COMMIT has returned — with
+ * `synchronous=FULL` that means after the fsync.
+ */
+export class GroupCommitter {
+  readonly #db: Database;
+  readonly #queue: Queue;
+  readonly #sql: ReceiptStatements;
+  readonly #storeOne: (receipt: Receipt) => IngestResult;
+  readonly #onJobsCommitted: () => void;
+  #pending: Pending[] = [];
+  #scheduled = false;
+
+  constructor(db: Database, queue: Queue, onJobsCommitted: () => void) {
+    this.#db = db;
+    this.#queue = queue;
+    this.#sql = prepareReceiptStatements(db);
+    // Called inside the batch transaction, so better-sqlite3 turns it into a SAVEPOINT.
+    this.#storeOne = db.transaction((receipt: Receipt) => this.#store(receipt));
+    this.#onJobsCommitted = onJobsCommitted;
+  }
+
+  submit(receipt: Receipt): Promise<IngestResult> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ receipt, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  /** Commit everything submitted so far (also used at close). */
+  flushNow(): void {
+    while (this.#pending.length > 0) this.#flush();
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const batch = this.#pending.splice(0, MAX_BATCH);
+    if (this.#pending.length > 0 && !this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.#flush());
+    }
+    if (batch.length === 0) return;
+
+    const outcomes: Array<{ ok: true; result: IngestResult } | { ok: false; error: unknown }> = [];
+    try {
+      immediateTransaction(this.#db, "storing receipts", () => {
+        outcomes.length = 0;
+        for (const { receipt } of batch) {
+          try {
+            outcomes.push({ ok: true, result: this.#storeOne(receipt) });
+          } catch (error) {
+            outcomes.push({ ok: false, error: storageError("storing a receipt", error) });
+          }
+        }
+      });
+    } catch (error) {
+      const failure = error instanceof KnockerError ? error : storageError("committing receipts", error);
+      for (const pending of batch) pending.reject(failure);
+      return;
+    }
+    let jobsCommitted = false;
+    batch.forEach((pending, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.ok) {
+        if (outcome.result.eventId !== null && !outcome.result.duplicate) jobsCommitted = true;
+        pending.resolve(outcome.result);
+      } else {
+        pending.reject(outcome.error);
+      }
+    });
+    if (jobsCommitted) this.#onJobsCommitted();
+  }
+
+  #store(receipt: Receipt): IngestResult {
+    const deliveryId = (eventId: number | null) =>
+      Number(
+        this.#sql.insertDelivery.run({
+          ...receipt,
+          eventId,
+          signatureValid: receipt.signatureValid ? 1 : 0,
+        }).lastInsertRowid,
+      );
+
+    if (!receipt.signatureValid) {
+      return { deliveryId: deliveryId(null), eventId: null, duplicate: false, statusCode: receipt.rejectStatus };
+    }
+    if (receipt.handshake) {
+      const id = deliveryId(null);
+      return receipt.reply
+        ? { deliveryId: id, eventId: null, duplicate: false, statusCode: 200, reply: receipt.reply }
+        : { deliveryId: id, eventId: null, duplicate: false, statusCode: 204 };
+    }
+    if (receipt.dedupeKey !== null) {
+      const existing = this.#sql.findEventByKey.get(receipt.endpointId, receipt.dedupeKey) as number | undefined;
+      if (existing !== undefined) {
+        return { deliveryId: deliveryId(existing), eventId: existing, duplicate: true, statusCode: 204 };
+      }
+    }
+    const eventId = Number(this.#sql.insertEvent.run(receipt).lastInsertRowid);
+    this.#queue.enqueue({ event_id: eventId }, receipt.receivedAt);
+    return { deliveryId: deliveryId(eventId), eventId, duplicate: false, statusCode: 204 };
+  }
+}

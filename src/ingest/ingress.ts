@@ -1,0 +1,159 @@
+import type { IngestInput, ReceiveInput } from "../interfaces.js";
+import { ProviderRequest, ProviderResult } from "../providers/provider.js";
+import type { PreparedProvider } from "../providers/registry.js";
+import { normalizeHeaders, normalizeQuery, optionalString, redactHeaders, toBuffer } from "./normalize.js";
+import type { Receipt } from "./receipt.js";
+
+/** Longest a provider's verify() may take before the receipt is stored as rejected. */
+const VERIFY_TIMEOUT_MS = 10_000;
+
+export interface IngressEndpoint {
+  id: number;
+  name: string;
+  enabled: boolean;
+  provider: PreparedProvider | null;
+}
+
+interface Verdict {
+  valid: boolean;
+  error: string | null;
+  eventType: string | null;
+  providerEventId: string | null;
+  providerDeliveryId: string | null;
+  handshake: boolean;
+  reply: Receipt["reply"];
+  rejectStatus: number;
+}
+
+/**
+ * Turn one call of `receive()` / `ingest()` into a Receipt: normalise the input, enforce the
+ * body limit, run the provider (or trust the caller), and apply the caller's explicit metadata
+ * over what the provider extracted.
+ */
+export async function buildReceipt(
+  endpoint: IngressEndpoint,
+  input: ReceiveInput | IngestInput,
+  context: { now: number; maxBodyBytes: number; trusted: boolean },
+): Promise<Receipt> {
+  if (input === null || typeof input !== "object") throw new TypeError("receive() takes an object: { body, headers, … }");
+  const body = toBuffer(input.body);
+  const headers = normalizeHeaders(input.headers);
+  const query = normalizeQuery(input.query);
+  const method = (input.method ?? "POST").toUpperCase();
+  if (typeof method !== "string" || method.length === 0) throw new TypeError("method must be a non-empty string");
+  const explicit = {
+    eventType: optionalString(input.eventType, "eventType"),
+    providerEventId: optionalString(input.providerEventId, "providerEventId"),
+    providerDeliveryId: optionalString(input.providerDeliveryId, "providerDeliveryId"),
+    dedupeKey: optionalString(input.dedupeKey, "dedupeKey"),
+  };
+
+  let verdict: Verdict;
+  let storedBody = body;
+  if (body.length > context.maxBodyBytes) {
+    storedBody = Buffer.alloc(0);
+    verdict = rejected(`body too large: exceeds maxBodyBytes (${context.maxBodyBytes} bytes)`, 413);
+  } else if (!endpoint.enabled) {
+    verdict = rejected(`endpoint "${endpoint.name}" is disabled`, 404);
+  } else if (context.trusted) {
+    verdict = trustedVerdict(input as IngestInput);
+  } else if (endpoint.provider === null) {
+    verdict = trustedVerdict({});
+  } else {
+    const request = new ProviderRequest({ method, headers, query, body });
+    verdict = fromResult(await runProvider(endpoint.provider, request, context.now));
+  }
+
+  const eventType = pick(explicit.eventType, verdict.eventType);
+  const providerEventId = pick(explicit.providerEventId, verdict.providerEventId);
+  const providerDeliveryId = pick(explicit.providerDeliveryId, verdict.providerDeliveryId);
+  const secretHeaders = endpoint.provider?.provider.secretHeaders(endpoint.provider.options) ?? [];
+  return {
+    endpointId: endpoint.id,
+    receivedAt: context.now,
+    method,
+    headersJson: JSON.stringify(redactHeaders(headers, secretHeaders)),
+    queryJson: JSON.stringify(query),
+    body: storedBody,
+    eventType,
+    providerEventId,
+    providerDeliveryId,
+    dedupeKey: pick(explicit.dedupeKey, providerEventId ?? providerDeliveryId),
+    signatureValid: verdict.valid,
+    signatureError: verdict.error,
+    handshake: verdict.handshake,
+    reply: verdict.reply,
+    rejectStatus: verdict.rejectStatus,
+  };
+}
+
+/** Explicit arguments win; `undefined` means "not given", `null` means "explicitly none". */
+function pick(explicit: string | null | undefined, extracted: string | null): string | null {
+  return explicit === undefined ? extracted : explicit;
+}
+
+function rejected(error: string, status: number): Verdict {
+  return {
+    valid: false, error, eventType: null, providerEventId: null, providerDeliveryId: null,
+    handshake: false, reply: null, rejectStatus: status,
+  };
+}
+
+function trustedVerdict(input: Partial<IngestInput>): Verdict {
+  if (input.signatureValid !== undefined && typeof input.signatureValid !== "boolean") {
+    throw new TypeError("signatureValid must be a boolean");
+  }
+  const valid = input.signatureValid ?? true;
+  const error = optionalString(input.signatureError, "signatureError") ?? null;
+  return {
+    valid,
+    error: valid ? error : (error ?? "rejected by the caller"),
+    eventType: null, providerEventId: null, providerDeliveryId: null,
+    handshake: false, reply: null, rejectStatus: 401,
+  };
+}
+
+function fromResult(result: ProviderResult): Verdict {
+  return {
+    valid: result.valid,
+    error: result.valid ? null : (result.signatureError ?? "signature rejected"),
+    eventType: result.eventType,
+    providerEventId: result.providerEventId,
+    providerDeliveryId: result.providerDeliveryId,
+    handshake: result.valid && result.handshake,
+    reply: result.valid ? result.reply : null,
+    rejectStatus: result.statusCode ?? 401,
+  };
+}
+
+/** Run a provider so that nothing it does — throw, hang, return junk — escapes to the caller. */
+async function runProvider(prepared: PreparedProvider, request: ProviderRequest, now: number): Promise<ProviderResult> {
+  const { provider, secrets, options } = prepared;
+  try {
+    const outcome = provider.verify(request, { secrets, options, now });
+    const result = isThenable(outcome) ? await withTimeout(outcome) : outcome;
+    if (!(result instanceof ProviderResult)) {
+      return ProviderResult.reject(`provider error: ${provider.name} verify() did not return a ProviderResult`);
+    }
+    return result;
+  } catch (error) {
+    return ProviderResult.reject(`provider error: ${describe(error)}`);
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
+}
+
+function withTimeout<T>(promise: PromiseLike<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`verify() did not settle within ${VERIFY_TIMEOUT_MS} ms`)), VERIFY_TIMEOUT_MS);
+  });
+  return Promise.race([Promise.resolve(promise), timeout]).finally(() => clearTimeout(timer));
+}
+
+function describe(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}

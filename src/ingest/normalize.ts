@@ -1,0 +1,81 @@
+import type { Body, HeaderMap, HeadersInput, QueryInput, QueryMap } from "../interfaces.js";
+
+/** Body → Buffer. Strings are UTF-8. */
+export function toBuffer(body: Body): Buffer {
+  if (Buffer.isBuffer(body)) return body;
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (typeof body === "string") return Buffer.from(body, "utf8");
+  throw new TypeError("body must be a Buffer, Uint8Array or string");
+}
+
+/** Headers → plain object with lower-case names; repeated headers keep every value. */
+export function normalizeHeaders(headers: HeadersInput | undefined): HeaderMap {
+  const out: HeaderMap = {};
+  if (headers === undefined || headers === null) return out;
+  if (typeof Headers !== "undefined" && headers instanceof Headers) {
+    headers.forEach((value, name) => addValue(out, name, value));
+    return out;
+  }
+  if (typeof headers !== "object" || Array.isArray(headers)) {
+    throw new TypeError("headers must be a plain object or a Headers instance");
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) {
+      for (const item of value) addValue(out, name.toLowerCase(), checkString(item, name));
+    } else {
+      addValue(out, name.toLowerCase(), checkString(value, name));
+    }
+  }
+  return out;
+}
+
+function addValue(map: Record<string, string | string[]>, name: string, value: string): void {
+  const existing = map[name];
+  if (existing === undefined) map[name] = value;
+  else if (Array.isArray(existing)) existing.push(value);
+  else map[name] = [existing, value];
+}
+
+function checkString(value: unknown, name: string): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number") return String(value);
+  throw new TypeError(`header "${name}" must be a string or an array of strings`);
+}
+
+/** Query → plain object; repeated parameters keep every value. */
+export function normalizeQuery(query: QueryInput | undefined): QueryMap {
+  const out: QueryMap = {};
+  if (query === undefined || query === null) return out;
+  if (query instanceof URLSearchParams) {
+    query.forEach((value, name) => addValue(out, name, value));
+    return out;
+  }
+  if (typeof query !== "object" || Array.isArray(query)) {
+    throw new TypeError("query must be a plain object or a URLSearchParams instance");
+  }
+  for (const [name, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) addValue(out, name, checkString(item, name));
+    else addValue(out, name, checkString(value, name));
+  }
+  return out;
+}
+
+/** Headers whose values are credentials: never written to the database. */
+const ALWAYS_REDACTED = ["authorization", "proxy-authorization", "cookie"];
+export const REDACTED = "[redacted]";
+
+export function redactHeaders(headers: HeaderMap, extra: readonly string[]): HeaderMap {
+  const names = new Set([...ALWAYS_REDACTED, ...extra.map((name) => name.toLowerCase())]);
+  const out: HeaderMap = {};
+  for (const [name, value] of Object.entries(headers)) out[name] = names.has(name) ? REDACTED : value;
+  return out;
+}
+
+export function optionalString(value: unknown, name: string): string | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null) return null;
+  if (typeof value !== "string") throw new TypeError(`${name} must be a string or null`);
+  return value;
+}

@@ -1,0 +1,22 @@
+import type { ProviderReply } from "../providers/provider.js";
+
+/** One verified (or rejected) receipt, ready to store. Built by ingress, stored by the committer. */
+export interface Receipt {
+  endpointId: number;
+  receivedAt: number;
+  method: string;
+  headersJson: string;
+  queryJson: string;
+  body: Buffer;
+  eventType: string | null;
+  providerEventId: string | null;
+  providerDeliveryId: string | null;
+  dedupeKey: string | null;
+  signatureValid: boolean;
+  signatureError: string | null;
+  /** A valid handshake: store the delivery but create no event. */
+  handshake: boolean;
+  reply: ProviderReply | null;
+  /** Status for a rejected receipt (401 unless the provider or the size check said otherwise). */
+  rejectStatus: number;
+}

@@ -1,0 +1,267 @@
+import BetterSqlite3, { type Database } from "better-sqlite3";
+import { EndpointRegistry, type RegisteredEndpoint } from "./endpoints.js";
+import { KnockerError } from "./errors.js";
+import { GroupCommitter } from "./ingest/group-commit.js";
+import { buildReceipt } from "./ingest/ingress.js";
+import type {
+  AddEndpointOptions, Attempt, Delivery, EndpointOptions, Event, HandleTarget, Handler, IngestInput, IngestResult,
+  ListDeliveriesOptions, ListEventsOptions, OpenOptions, ReceiveByNameInput, ReceiveInput, RunWorkerOptions, WorkerState,
+} from "./interfaces.js";
+import { Operator } from "./operator/operator.js";
+import { resolveOptions, type ResolvedOptions } from "./options.js";
+import { curatedProviderVersions } from "./providers/registry.js";
+import { Queue } from "./queue/queue.js";
+import { configureWriter, openWriter } from "./storage/database.js";
+import { prepareEventStatements } from "./storage/event-sql.js";
+import { ReaderPool } from "./storage/reader-pool.js";
+import { bootstrapSchema } from "./storage/schema.js";
+import { Dispatcher } from "./worker/dispatch.js";
+import { Wake } from "./worker/wake.js";
+import { WorkerPool } from "./worker/worker.js";
+
+/**
+ * Open (or create) a Knocker inbox on a SQLite file, or on a better-sqlite3 connection the app
+ * already has. One `open()` per process, shared by ingress and workers, is the fast path.
+ */
+export function open(pathOrDatabase: string | Database, options?: OpenOptions): Knocker {
+  return new Knocker(pathOrDatabase, options);
+}
+
+export class Knocker {
+  readonly #options: ResolvedOptions;
+  readonly #db: Database;
+  readonly #ownsDb: boolean;
+  readonly #readers: ReaderPool;
+  readonly #endpoints: EndpointRegistry;
+  readonly #queue: Queue;
+  readonly #committer: GroupCommitter;
+  readonly #operator: Operator;
+  readonly #wake: Wake;
+  readonly #workers: WorkerPool;
+  #closed = false;
+
+  constructor(pathOrDatabase: string | Database, options?: OpenOptions) {
+    this.#options = resolveOptions(options);
+    const { durability } = this.#options;
+    let path: string | null;
+    if (typeof pathOrDatabase === "string") {
+      if (pathOrDatabase.length === 0) throw new KnockerError("ERR_INVALID_ARGUMENT", "database path must be a non-empty string");
+      this.#db = openWriter(pathOrDatabase, durability);
+      this.#ownsDb = true;
+      path = pathOrDatabase === ":memory:" ? null : this.#db.name;
+    } else if (pathOrDatabase instanceof BetterSqlite3) {
+      if (!pathOrDatabase.open) throw new KnockerError("ERR_INVALID_ARGUMENT", "the better-sqlite3 Database passed to open() is closed");
+      this.#db = pathOrDatabase;
+      this.#ownsDb = false;
+      configureWriter(this.#db, durability);
+      path = this.#db.memory ? null : this.#db.name;
+    } else {
+      throw new TypeError("open() takes a file path or a better-sqlite3 Database");
+    }
+    try {
+      bootstrapSchema(this.#db);
+    } catch (error) {
+      if (this.#ownsDb) this.#db.close();
+      throw error;
+    }
+    const { queueName, visibilityTimeoutS, maxAttempts, retryBackoff, now } = this.#options;
+    this.#readers = new ReaderPool(path, this.#options.maxReaders, this.#db);
+    this.#endpoints = new EndpointRegistry(this.#db);
+    this.#queue = new Queue(this.#db, { name: queueName, visibilityTimeoutS, maxAttempts, retryBackoff });
+    this.#wake = new Wake(this.#db);
+    const events = prepareEventStatements(this.#db);
+    const notify = () => this.#wake.notify();
+    this.#committer = new GroupCommitter(this.#db, this.#queue, notify);
+    this.#operator = new Operator(this.#db, this.#readers, this.#queue, events, now, notify);
+    const dispatcher = new Dispatcher(this.#db, this.#queue, events, this.#endpoints, now);
+    this.#workers = new WorkerPool(dispatcher, this.#queue, this.#wake, this.#options.batchSize);
+  }
+
+  /** The Honker queue that carries this inbox's event jobs. */
+  get queueName(): string {
+    return this.#options.queueName;
+  }
+
+  /** The writer connection (for tests and advanced use; Knocker owns its transactions). */
+  get db(): Database {
+    return this.#db;
+  }
+
+  /** Reader connections currently open (bounded by `maxReaders`). */
+  get openReaders(): number {
+    return this.#readers.openCount;
+  }
+
+  /** Fresh copy of the curated providers' versions. */
+  providerVersions(): Record<string, string> {
+    return curatedProviderVersions();
+  }
+
+  // ---- endpoints and handlers -------------------------------------------------------------
+
+  endpoint(name: string, options: EndpointOptions): Endpoint {
+    if (options === null || typeof options !== "object") throw new TypeError("endpoint() takes (name, options)");
+    return this.addEndpoint({ ...options, name });
+  }
+
+  addEndpoint(options: AddEndpointOptions): Endpoint {
+    this.#assertOpen();
+    const registered = this.#endpoints.add(options, this.#options.now());
+    return new Endpoint(this, registered.name, registered.path);
+  }
+
+  /** Register a handler for one event type of an endpoint, or for all its other types. */
+  handle(target: HandleTarget, handler: Handler): this {
+    if (target === null || typeof target !== "object") throw new TypeError("handle() takes ({ endpoint, eventType? }, handler)");
+    this.#endpoints.addHandler(target.endpoint, target.eventType, handler);
+    return this;
+  }
+
+  // ---- ingress ----------------------------------------------------------------------------
+
+  /** Verify with the endpoint's provider, store, dedupe and enqueue. Resolves after the commit. */
+  async receive(input: ReceiveByNameInput): Promise<IngestResult> {
+    return this.#ingest(input, false);
+  }
+
+  /** Trusted low-level ingress: no verification; the caller states validity and metadata. */
+  async ingest(input: IngestInput): Promise<IngestResult> {
+    return this.#ingest(input, true);
+  }
+
+  async #ingest(input: ReceiveByNameInput | IngestInput, trusted: boolean): Promise<IngestResult> {
+    this.#assertOpen();
+    if (input === null || typeof input !== "object") throw new TypeError("receive() takes an object: { endpoint, body, headers, … }");
+    const endpoint = this.#endpoints.get(input.endpoint);
+    return this.receiveAt(endpoint, input, trusted);
+  }
+
+  /** @internal Shared by receive-by-name, Endpoint.receive and the HTTP layer. */
+  async receiveAt(endpoint: RegisteredEndpoint, input: ReceiveInput | IngestInput, trusted = false): Promise<IngestResult> {
+    this.#assertOpen();
+    const receipt = await buildReceipt(endpoint, input, {
+      now: this.#options.now(),
+      maxBodyBytes: this.#options.maxBodyBytes,
+      trusted,
+    });
+    this.#assertOpen();
+    return this.#committer.submit(receipt);
+  }
+
+  /** @internal */
+  registeredEndpoint(name: string): RegisteredEndpoint {
+    return this.#endpoints.get(name);
+  }
+
+  /** @internal The endpoint serving an HTTP path, if any. */
+  endpointForPath(path: string): RegisteredEndpoint | undefined {
+    return this.#endpoints.byPath(path);
+  }
+
+  /** @internal */
+  get maxBodyBytes(): number {
+    return this.#options.maxBodyBytes;
+  }
+
+  // ---- operator ---------------------------------------------------------------------------
+
+  getEvent(id: number): Event | null {
+    return this.#operator.getEvent(id);
+  }
+  listEvents(options?: ListEventsOptions): Event[] {
+    return this.#operator.listEvents(options);
+  }
+  getDelivery(id: number): Delivery | null {
+    return this.#operator.getDelivery(id);
+  }
+  listDeliveries(options?: ListDeliveriesOptions): Delivery[] {
+    return this.#operator.listDeliveries(options);
+  }
+  listAttempts(eventId: number): Attempt[] {
+    return this.#operator.listAttempts(eventId);
+  }
+  ignore(id: number): Event {
+    this.#assertOpen();
+    return this.#operator.ignore(id);
+  }
+  replay(id: number): Event {
+    this.#assertOpen();
+    return this.#operator.replay(id);
+  }
+  requeue(id: number): Event {
+    this.#assertOpen();
+    return this.#operator.requeue(id);
+  }
+  replayDelivery(deliveryId: number): Event {
+    this.#assertOpen();
+    return this.#operator.replayDelivery(deliveryId);
+  }
+
+  // ---- worker -----------------------------------------------------------------------------
+
+  /** Run handlers until `signal` aborts (or close()); resolves once the claimed batch drained. */
+  async runWorker(options?: RunWorkerOptions): Promise<void> {
+    this.#assertOpen();
+    return this.#workers.run(options);
+  }
+
+  workerStates(): WorkerState[] {
+    return this.#workers.states();
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------
+
+  /**
+   * Commit receipts still waiting for their group commit, stop workers and close connections.
+   * A connection passed to open() is left open for its owner.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#committer.flushNow();
+    this.#closed = true;
+    this.#workers.stopAll();
+    this.#readers.close();
+    if (this.#ownsDb) this.#db.close();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new KnockerError("ERR_CLOSED", "this Knocker has been closed");
+  }
+}
+
+/** An endpoint registered on a Knocker: register its handlers and receive its webhooks. */
+export class Endpoint {
+  readonly #knocker: Knocker;
+  readonly name: string;
+  readonly path: string;
+
+  constructor(knocker: Knocker, name: string, path: string) {
+    this.#knocker = knocker;
+    this.name = name;
+    this.path = path;
+  }
+
+  /** `handle(type, fn)` for one event type; `handle(fn)` for every type without its own handler. */
+  handle(handler: Handler): this;
+  handle(eventType: string, handler: Handler): this;
+  handle(typeOrHandler: string | Handler, maybeHandler?: Handler): this {
+    if (typeof typeOrHandler === "function") {
+      this.#knocker.handle({ endpoint: this.name }, typeOrHandler);
+    } else {
+      this.#knocker.handle({ endpoint: this.name, eventType: typeOrHandler }, maybeHandler as Handler);
+    }
+    return this;
+  }
+
+  receive(input: ReceiveInput): Promise<IngestResult> {
+    return this.#knocker.receiveAt(this.#knocker.registeredEndpoint(this.name), input);
+  }
+
+  ingest(input: Omit<IngestInput, "endpoint">): Promise<IngestResult> {
+    return this.#knocker.ingest({ ...input, endpoint: this.name });
+  }
+}

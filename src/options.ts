@@ -1,0 +1,101 @@
+import { KnockerError } from "./errors.js";
+import type { Durability, OpenOptions, RetryBackoff } from "./interfaces.js";
+
+export interface ResolvedOptions {
+  queueName: string;
+  visibilityTimeoutS: number;
+  maxAttempts: number;
+  maxReaders: number;
+  durability: Durability;
+  retryBackoff: RetryBackoff | false;
+  maxBodyBytes: number;
+  batchSize: number;
+  now: () => number;
+}
+
+export const DEFAULTS = {
+  queueName: "knocker.events",
+  visibilityTimeoutS: 60,
+  maxAttempts: 3,
+  maxReaders: 8,
+  durability: "full",
+  retryBackoff: { initialS: 2, maxS: 600 },
+  maxBodyBytes: 4 * 1024 * 1024,
+  batchSize: 10,
+} as const;
+
+/** Policy bounds, named once. */
+const LIMITS = {
+  visibilityTimeoutS: [1, 86_400 * 7],
+  maxAttempts: [1, 1000],
+  maxReaders: [0, 64],
+  maxBodyBytes: [1, 1024 * 1024 * 1024],
+  batchSize: [1, 1000],
+  backoffS: [0, 86_400 * 7],
+} as const;
+
+const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "now"]);
+
+const systemClock = () => Math.floor(Date.now() / 1000);
+
+/** Validate every option of `open()` once, naming the option in each error. */
+export function resolveOptions(options: OpenOptions | undefined): ResolvedOptions {
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw optionError("options", "must be an object");
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_KEYS.has(key)) throw optionError(key, `is not an option of open() (known: ${[...KNOWN_KEYS].join(", ")})`);
+  }
+  const o = options as OpenOptions & { now?: unknown };
+  const queueName = o.queueName ?? DEFAULTS.queueName;
+  if (typeof queueName !== "string" || queueName.length === 0 || queueName.length > 200) {
+    throw optionError("queueName", "must be a non-empty string of at most 200 characters");
+  }
+  const durability = o.durability ?? DEFAULTS.durability;
+  if (durability !== "full" && durability !== "normal") throw optionError("durability", 'must be "full" or "normal"');
+  if (o.now !== undefined && typeof o.now !== "function") throw optionError("now", "must be a function returning unix seconds");
+  return {
+    queueName,
+    visibilityTimeoutS: integer("visibilityTimeoutS", o.visibilityTimeoutS ?? DEFAULTS.visibilityTimeoutS, LIMITS.visibilityTimeoutS),
+    maxAttempts: integer("maxAttempts", o.maxAttempts ?? DEFAULTS.maxAttempts, LIMITS.maxAttempts),
+    maxReaders: integer("maxReaders", o.maxReaders ?? DEFAULTS.maxReaders, LIMITS.maxReaders),
+    durability,
+    retryBackoff: backoff(o.retryBackoff === undefined ? DEFAULTS.retryBackoff : o.retryBackoff),
+    maxBodyBytes: integer("maxBodyBytes", o.maxBodyBytes ?? DEFAULTS.maxBodyBytes, LIMITS.maxBodyBytes),
+    batchSize: integer("batchSize", o.batchSize ?? DEFAULTS.batchSize, LIMITS.batchSize),
+    now: (o.now as (() => number) | undefined) ?? systemClock,
+  };
+}
+
+function backoff(value: unknown): RetryBackoff | false {
+  if (value === false) return false;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw optionError("retryBackoff", "must be false or { initialS, maxS }");
+  }
+  const { initialS, maxS, ...rest } = value as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) throw optionError(`retryBackoff.${extra}`, "is not a retryBackoff option (known: initialS, maxS)");
+  const initial = finite("retryBackoff.initialS", initialS, LIMITS.backoffS);
+  const max = finite("retryBackoff.maxS", maxS, LIMITS.backoffS);
+  if (max < initial) throw optionError("retryBackoff.maxS", "must be at least retryBackoff.initialS");
+  return { initialS: initial, maxS: max };
+}
+
+function integer(name: string, value: unknown, [min, max]: readonly [number, number]): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw optionError(name, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value) ?? String(value)}`);
+  }
+  return value;
+}
+
+function finite(name: string, value: unknown, [min, max]: readonly [number, number]): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
+    throw optionError(name, `must be a number from ${min} to ${max}, got ${JSON.stringify(value) ?? String(value)}`);
+  }
+  return value;
+}
+
+function optionError(name: string, problem: string): KnockerError {
+  return new KnockerError("ERR_INVALID_OPTION", `open() option "${name}" ${problem}`);
+}

@@ -1,0 +1,45 @@
+import type { Database } from "better-sqlite3";
+import { prepareAll } from "../storage/database.js";
+
+/** Every statement on the Honker queue tables, prepared once per connection. */
+export function prepareQueueStatements(db: Database) {
+  return prepareAll(db, {
+    enqueue: `INSERT INTO _honker_live (queue, payload, state, priority, run_at, attempts, max_attempts, created_at)
+       VALUES (?, ?, 'pending', 0, ?, 0, ?, ?)`,
+
+    /** Jobs whose claim expired on their last allowed attempt: they can only be dead-lettered. */
+    expiredFinalClaims: `SELECT id, payload, attempts, max_attempts, worker_id FROM _honker_live
+       WHERE queue = ? AND state = 'processing' AND claim_expires_at <= ? AND attempts >= max_attempts
+       ORDER BY id`,
+
+    /** Claim due pending jobs and expired claims with attempts left, in queue order. */
+    claim: `UPDATE _honker_live
+       SET state = 'processing', worker_id = ?, claim_expires_at = ?, attempts = attempts + 1
+       WHERE id IN (
+         SELECT id FROM _honker_live
+         WHERE queue = ? AND state IN ('pending', 'processing')
+           AND ((state = 'pending' AND run_at <= ?) OR (state = 'processing' AND claim_expires_at <= ?))
+         ORDER BY priority DESC, run_at, id
+         LIMIT ?)
+       RETURNING id, payload, attempts, max_attempts, worker_id`,
+
+    /** The claim token: same worker, same attempt, not yet expired. */
+    stillClaimed: { pluck: `SELECT 1 FROM _honker_live
+       WHERE id = ? AND state = 'processing' AND worker_id = ? AND attempts = ? AND claim_expires_at > ?` },
+
+    ack: `DELETE FROM _honker_live WHERE id = ?`,
+
+    retry: `UPDATE _honker_live SET state = 'pending', run_at = ?, worker_id = NULL, claim_expires_at = NULL WHERE id = ?`,
+
+    copyToDead: `INSERT OR REPLACE INTO _honker_dead (id, queue, payload, priority, run_at, attempts, max_attempts, last_error, created_at, died_at)
+       SELECT id, queue, payload, priority, run_at, attempts, max_attempts, ?, created_at, ? FROM _honker_live WHERE id = ?`,
+
+    deleteForEvent: `DELETE FROM _honker_live WHERE queue = ? AND json_extract(payload, '$.event_id') = ?`,
+
+    /** When the next job becomes claimable: a pending job's run_at or a claim's expiry. */
+    nextDueAt: { pluck: `SELECT MIN(CASE state WHEN 'pending' THEN run_at ELSE claim_expires_at END) FROM _honker_live
+       WHERE queue = ? AND state IN ('pending', 'processing')` },
+  });
+}
+
+export type QueueStatements = ReturnType<typeof prepareQueueStatements>;

@@ -1,0 +1,98 @@
+import type { Database } from "better-sqlite3";
+import type { RetryBackoff } from "../interfaces.js";
+import { retryDelayS } from "./backoff.js";
+import { prepareQueueStatements, type QueueStatements } from "./queue-sql.js";
+
+export interface ClaimedJob {
+  id: number;
+  payload: string;
+  /** This claim's attempt number (incremented at claim). */
+  attempts: number;
+  maxAttempts: number;
+  workerId: string;
+}
+
+export interface QueueConfig {
+  name: string;
+  visibilityTimeoutS: number;
+  maxAttempts: number;
+  retryBackoff: RetryBackoff | false;
+}
+
+interface JobRow {
+  id: number;
+  payload: string;
+  attempts: number;
+  max_attempts: number;
+  worker_id: string;
+}
+
+const toJob = (row: JobRow): ClaimedJob => ({
+  id: row.id,
+  payload: row.payload,
+  attempts: row.attempts,
+  maxAttempts: row.max_attempts,
+  workerId: row.worker_id,
+});
+
+/**
+ * A named queue in the Honker layout. Methods run inside the caller's transaction; the queue
+ * never opens one itself, so a job's state always changes together with the event it is about.
+ */
+export class Queue {
+  readonly config: QueueConfig;
+  readonly #sql: QueueStatements;
+
+  constructor(db: Database, config: QueueConfig) {
+    this.config = config;
+    this.#sql = prepareQueueStatements(db);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  enqueue(payload: { event_id: number; delivery_id?: number }, now: number, runAt = now): number {
+    return Number(this.#sql.enqueue.run(this.name, JSON.stringify(payload), runAt, this.config.maxAttempts, now).lastInsertRowid);
+  }
+
+  /** Claims that expired on the last allowed attempt; the caller dead-letters them. */
+  expiredFinalClaims(now: number): ClaimedJob[] {
+    return (this.#sql.expiredFinalClaims.all(this.name, now) as JobRow[]).map(toJob);
+  }
+
+  claim(workerId: string, limit: number, now: number): ClaimedJob[] {
+    const rows = this.#sql.claim.all(workerId, now + this.config.visibilityTimeoutS, this.name, now, now, limit) as JobRow[];
+    return rows.map(toJob).sort((a, b) => a.id - b.id);
+  }
+
+  /** True while `job`'s claim is still this worker's and has not expired. */
+  stillClaimed(job: ClaimedJob, now: number): boolean {
+    return this.#sql.stillClaimed.get(job.id, job.workerId, job.attempts, now) !== undefined;
+  }
+
+  ack(jobId: number): void {
+    this.#sql.ack.run(jobId);
+  }
+
+  /** Back to pending after the backoff for this attempt; returns when it becomes due. */
+  retry(job: ClaimedJob, now: number): number {
+    const runAt = now + retryDelayS(this.config.retryBackoff, job.attempts);
+    this.#sql.retry.run(runAt, job.id);
+    return runAt;
+  }
+
+  deadLetter(jobId: number, error: string, now: number): void {
+    this.#sql.copyToDead.run(error, now, jobId);
+    this.#sql.ack.run(jobId);
+  }
+
+  /** Remove every live job about `eventId` on this queue; returns how many. */
+  removeEventJobs(eventId: number): number {
+    return this.#sql.deleteForEvent.run(this.name, eventId).changes;
+  }
+
+  nextDueAt(): number | null {
+    return (this.#sql.nextDueAt.get(this.name) as number | null) ?? null;
+  }
+}

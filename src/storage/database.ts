@@ -1,0 +1,88 @@
+import BetterSqlite3, { type Database, type Statement } from "better-sqlite3";
+import { KnockerError, isBusyError, storageError } from "../errors.js";
+import type { Durability } from "../interfaces.js";
+
+export type { Database };
+
+export const BUSY_TIMEOUT_MS = 5000;
+/** Attempts at BEGIN IMMEDIATE before a lock timeout becomes ERR_STORAGE_BUSY. */
+const WRITE_LOCK_ATTEMPTS = 3;
+
+/** Apply the connection settings the contract requires (WAL, busy timeout, FKs, durability). */
+export function configureWriter(db: Database, durability: Durability): void {
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // Switching to WAL needs a moment of exclusive access; another process opening the same
+  // new file can hold it, so retry instead of failing the open.
+  retryBusy(() => {
+    const mode = db.pragma("journal_mode = WAL", { simple: true });
+    if (mode !== "wal" && mode !== "memory") {
+      throw new KnockerError("ERR_STORAGE", `could not switch the database to WAL mode (got ${String(mode)})`);
+    }
+  });
+  db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+  db.pragma("foreign_keys = ON");
+}
+
+export function openWriter(path: string, durability: Durability): Database {
+  let db: Database;
+  try {
+    db = new BetterSqlite3(path);
+  } catch (error) {
+    throw storageError(`opening ${path}`, error);
+  }
+  try {
+    configureWriter(db, durability);
+  } catch (error) {
+    db.close();
+    throw storageError(`configuring ${path}`, error);
+  }
+  return db;
+}
+
+/** A read-only connection: it can never take the write lock, so reads never stall ingest. */
+export function openReader(path: string): Database {
+  const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  return db;
+}
+
+function retryBusy<T>(fn: () => T): T {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return fn();
+    } catch (error) {
+      if (!isBusyError(error) || attempt >= WRITE_LOCK_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/**
+ * Run `fn` in BEGIN IMMEDIATE … COMMIT. A lock wait beyond the busy timeout is retried a few
+ * times, then surfaces as ERR_STORAGE_BUSY; any other failure as ERR_STORAGE. Never nests:
+ * inside a transaction, `db.transaction()` already gives savepoints.
+ */
+export function immediateTransaction<T>(db: Database, action: string, fn: () => T): T {
+  const tx = db.transaction(fn);
+  try {
+    return retryBusy(() => tx.immediate());
+  } catch (error) {
+    if (error instanceof KnockerError) throw error;
+    if (isBusyError(error) || (error as { code?: string }).code?.startsWith("SQLITE_")) throw storageError(action, error);
+    throw error;
+  }
+}
+
+/** A statement whose rows come back as their first column's value (`Statement.pluck()`). */
+export interface PluckedSql {
+  pluck: string;
+}
+export type StatementMap<T> = { [K in keyof T]: Statement<unknown[], unknown> };
+
+/** Prepare a module's statements once per connection. */
+export function prepareAll<T extends Record<string, string | PluckedSql>>(db: Database, sql: T): StatementMap<T> {
+  const out = {} as Record<string, Statement<unknown[], unknown>>;
+  for (const [name, text] of Object.entries(sql)) {
+    out[name] = typeof text === "string" ? db.prepare(text) : db.prepare(text.pluck).pluck();
+  }
+  return out as StatementMap<T>;
+}

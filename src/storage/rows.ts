@@ -1,0 +1,142 @@
+import { KnockerError } from "../errors.js";
+import type { Attempt, AttemptOutcome, Delivery, Event, EventStatus, HeaderMap, PruneAudit, PruneKind, QueryMap } from "../interfaces.js";
+
+/** Columns shared by knocker_events and knocker_deliveries, plus the endpoint's name. */
+export interface PayloadRow {
+  id: number;
+  endpoint: string;
+  received_at: number;
+  provider_event_id: string | null;
+  provider_delivery_id: string | null;
+  event_type: string | null;
+  method: string;
+  headers_json: string;
+  body_blob: Buffer;
+  query_json: string;
+  dedupe_key: string | null;
+}
+
+export interface EventRow extends PayloadRow {
+  endpoint_id: number;
+  status: EventStatus;
+  attempt_count: number;
+  handled_at: number | null;
+  last_error: string | null;
+}
+
+export interface DeliveryRow extends PayloadRow {
+  endpoint_id: number;
+  event_id: number | null;
+  signature_valid: number | null;
+  signature_error: string | null;
+}
+
+export interface AttemptRow {
+  id: number;
+  event_id: number;
+  attempted_at: number;
+  outcome: AttemptOutcome;
+  error: string | null;
+  duration_ms: number | null;
+}
+
+export interface PruneAuditRow {
+  id: number;
+  kind: PruneKind;
+  queue_name: string;
+  executed_at: number;
+  events_pruned: number;
+  deliveries_pruned: number;
+  attempts_pruned: number;
+  live_jobs_pruned: number;
+  summary_json: string;
+}
+
+/** A cached JSON view of a body, shared by Event and Delivery objects. */
+function jsonAccessor(body: Buffer): <T>() => T {
+  let cached: { value: unknown } | undefined;
+  return <T>() => {
+    if (!cached) {
+      try {
+        cached = { value: JSON.parse(body.toString("utf8")) };
+      } catch (error) {
+        throw new KnockerError("ERR_NOT_JSON", "body is not valid JSON", { cause: error });
+      }
+    }
+    return cached.value as T;
+  };
+}
+
+function payloadFields(row: PayloadRow) {
+  return {
+    endpoint: row.endpoint,
+    eventType: row.event_type,
+    providerEventId: row.provider_event_id,
+    providerDeliveryId: row.provider_delivery_id,
+    dedupeKey: row.dedupe_key,
+    method: row.method,
+    headers: JSON.parse(row.headers_json) as HeaderMap,
+    query: JSON.parse(row.query_json) as QueryMap,
+    body: row.body_blob,
+    receivedAt: row.received_at,
+  };
+}
+
+/** Objects handed to users carry a non-enumerable `json()` so they still print and compare as data. */
+function withJson<T extends object>(value: T, body: Buffer): T & { json<U = unknown>(): U } {
+  Object.defineProperty(value, "json", { value: jsonAccessor(body), enumerable: false });
+  return value as T & { json<U = unknown>(): U };
+}
+
+export function toEvent(row: EventRow, deliveryId: number | null = null): Event {
+  return withJson(
+    {
+      id: row.id,
+      ...payloadFields(row),
+      status: row.status,
+      attemptCount: row.attempt_count,
+      handledAt: row.handled_at,
+      lastError: row.last_error,
+      deliveryId,
+    },
+    row.body_blob,
+  );
+}
+
+export function toDelivery(row: DeliveryRow): Delivery {
+  return withJson(
+    {
+      id: row.id,
+      eventId: row.event_id,
+      ...payloadFields(row),
+      signatureValid: row.signature_valid === null ? null : row.signature_valid === 1,
+      signatureError: row.signature_error,
+    },
+    row.body_blob,
+  );
+}
+
+export function toAttempt(row: AttemptRow): Attempt {
+  return {
+    id: row.id,
+    eventId: row.event_id,
+    attemptedAt: row.attempted_at,
+    outcome: row.outcome,
+    error: row.error,
+    durationMs: row.duration_ms,
+  };
+}
+
+export function toPruneAudit(row: PruneAuditRow): PruneAudit {
+  return {
+    id: row.id,
+    kind: row.kind,
+    queueName: row.queue_name,
+    executedAt: row.executed_at,
+    eventsPruned: row.events_pruned,
+    deliveriesPruned: row.deliveries_pruned,
+    attemptsPruned: row.attempts_pruned,
+    liveJobsPruned: row.live_jobs_pruned,
+    summaryJson: row.summary_json,
+  };
+}

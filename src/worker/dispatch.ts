@@ -1,0 +1,192 @@
+import type { Database } from "better-sqlite3";
+import type { EndpointRegistry } from "../endpoints.js";
+import { KnockerError } from "../errors.js";
+import type { Event, Handler, HandlerTx } from "../interfaces.js";
+import type { ClaimedJob, Queue } from "../queue/queue.js";
+import { immediateTransaction } from "../storage/database.js";
+import type { EventStatements } from "../storage/event-sql.js";
+import { toEvent, type DeliveryRow, type EventRow } from "../storage/rows.js";
+import { createHandlerTx } from "./handler-tx.js";
+
+export type JobOutcome =
+  | { kind: "handled"; eventId: number }
+  | { kind: "failed" | "dead"; eventId: number; error: unknown }
+  | { kind: "skipped"; eventId: number | null }
+  | { kind: "lost"; eventId: number | null; error: KnockerError };
+
+interface JobPayload {
+  eventId: number;
+  deliveryId: number | null;
+}
+
+class ClaimLost extends Error {}
+
+/**
+ * Claims jobs and runs their handlers. A batch of claimed jobs shares one transaction; each job
+ * runs inside a SAVEPOINT, so the handler's writes, the event's transition, the attempt row and
+ * the queue ack commit together — or, when the handler throws, roll back together before the
+ * failure itself is recorded.
+ */
+export class Dispatcher {
+  readonly #db: Database;
+  readonly #queue: Queue;
+  readonly #events: EventStatements;
+  readonly #endpoints: EndpointRegistry;
+  readonly #now: () => number;
+  readonly #tx: HandlerTx;
+  readonly #runHandled: (job: ClaimedJob, handler: Handler, event: Event) => void;
+
+  constructor(db: Database, queue: Queue, events: EventStatements, endpoints: EndpointRegistry, now: () => number) {
+    this.#db = db;
+    this.#queue = queue;
+    this.#events = events;
+    this.#endpoints = endpoints;
+    this.#now = now;
+    this.#tx = createHandlerTx(db);
+    // Nested inside the batch transaction, better-sqlite3 runs this as a SAVEPOINT.
+    this.#runHandled = db.transaction((job: ClaimedJob, handler: Handler, event: Event) => this.#handle(job, handler, event));
+  }
+
+  /** True when a claim pass could find work; a cheap read that keeps idle workers off the write lock. */
+  hasDueWork(): boolean {
+    const due = this.#queue.nextDueAt();
+    return due !== null && due <= this.#now();
+  }
+
+  /** Dead-letter claims that expired on their last attempt, then claim up to `limit` jobs. */
+  claim(workerId: string, limit: number): ClaimedJob[] {
+    return immediateTransaction(this.#db, "claiming jobs", () => {
+      const now = this.#now();
+      for (const job of this.#queue.expiredFinalClaims(now)) {
+        const error =
+          `claim expired on the final attempt (${job.attempts} of ${job.maxAttempts}): ` +
+          "the worker stopped, or the handler ran longer than visibilityTimeoutS";
+        const payload = parsePayload(job.payload);
+        if (payload) this.#recordUnhandled(payload.eventId, "dead", error, null, now);
+        this.#queue.deadLetter(job.id, error, now);
+      }
+      return this.#queue.claim(workerId, limit, now);
+    });
+  }
+
+  /** Run a claimed batch in one transaction. `onJob` reports which event is in progress. */
+  runBatch(jobs: readonly ClaimedJob[], onJob: (eventId: number | null) => void): JobOutcome[] {
+    const outcomes: JobOutcome[] = [];
+    try {
+      immediateTransaction(this.#db, "recording handler outcomes", () => {
+        outcomes.length = 0;
+        for (const job of jobs) outcomes.push(this.#dispatch(job, onJob));
+      });
+    } finally {
+      onJob(null);
+    }
+    return outcomes;
+  }
+
+  #dispatch(job: ClaimedJob, onJob: (eventId: number | null) => void): JobOutcome {
+    const now = this.#now();
+    const payload = parsePayload(job.payload);
+    if (!payload) {
+      this.#queue.deadLetter(job.id, "malformed job payload: expected {\"event_id\": <integer>}", now);
+      return { kind: "skipped", eventId: null };
+    }
+    const { eventId } = payload;
+    onJob(eventId);
+    if (!this.#queue.stillClaimed(job, now)) return lost(job, eventId);
+
+    const row = this.#events.getEvent.get(eventId) as EventRow | undefined;
+    if (!row || (row.status !== "received" && row.status !== "failed")) {
+      // Ignored, pruned, or already settled: nothing to run.
+      this.#queue.ack(job.id);
+      return { kind: "skipped", eventId };
+    }
+    const event = this.#handlerView(row, payload.deliveryId);
+    const handler = this.#endpoints.handlerFor(row.endpoint, event.eventType);
+    if (!handler) {
+      const error = `no handler for endpoint "${row.endpoint}" and event type "${event.eventType ?? "(none)"}", and no fallback handler`;
+      this.#recordUnhandled(eventId, "dead", error, null, now);
+      this.#queue.deadLetter(job.id, error, now);
+      return { kind: "dead", eventId, error: new KnockerError("ERR_NO_HANDLER", error) };
+    }
+
+    const started = performance.now();
+    try {
+      this.#runHandled(job, handler, event);
+      return { kind: "handled", eventId };
+    } catch (error) {
+      if (error instanceof ClaimLost) return lost(job, eventId);
+      const failedAt = this.#now();
+      if (!this.#queue.stillClaimed(job, failedAt)) return lost(job, eventId);
+      const message = errorMessage(error);
+      const duration = Math.round(performance.now() - started);
+      if (job.attempts >= job.maxAttempts) {
+        this.#recordUnhandled(eventId, "dead", message, duration, failedAt);
+        this.#queue.deadLetter(job.id, message, failedAt);
+        return { kind: "dead", eventId, error };
+      }
+      this.#recordUnhandled(eventId, "failed", message, duration, failedAt);
+      this.#queue.retry(job, failedAt);
+      return { kind: "failed", eventId, error };
+    }
+  }
+
+  #handle(job: ClaimedJob, handler: Handler, event: Event): void {
+    const started = performance.now();
+    const returned: unknown = handler(event, this.#tx);
+    if (returned !== null && typeof returned === "object" && typeof (returned as { then?: unknown }).then === "function") {
+      (returned as Promise<unknown>).then(undefined, () => {}); // its outcome can no longer matter
+      throw new KnockerError(
+        "ERR_ASYNC_HANDLER",
+        "handler returned a Promise: handlers must be synchronous (their writes commit with the event's transition)",
+      );
+    }
+    const now = this.#now();
+    if (!this.#queue.stillClaimed(job, now)) throw new ClaimLost();
+    this.#events.markHandled.run(now, event.id);
+    this.#events.insertAttempt.run(event.id, now, "handled", null, Math.round(performance.now() - started));
+    this.#queue.ack(job.id);
+  }
+
+  #recordUnhandled(eventId: number, outcome: "failed" | "dead", error: string, durationMs: number | null, now: number): void {
+    const row = this.#events.getEvent.get(eventId) as EventRow | undefined;
+    if (!row || (row.status !== "received" && row.status !== "failed")) return;
+    this.#events.markUnhandled.run(outcome, 1, error, eventId);
+    this.#events.insertAttempt.run(eventId, now, outcome, error, durationMs);
+  }
+
+  /** The event as the handler sees it; a delivery replay swaps in that delivery's payload. */
+  #handlerView(row: EventRow, deliveryId: number | null): Event {
+    const event = toEvent(row);
+    if (deliveryId === null) return event;
+    const deliveryRow = this.#events.getDelivery.get(deliveryId) as DeliveryRow | undefined;
+    if (!deliveryRow || deliveryRow.event_id !== row.id) return event;
+    return toEvent({ ...row, ...deliveryRow, id: row.id, endpoint_id: row.endpoint_id }, deliveryRow.id);
+  }
+}
+
+function lost(job: ClaimedJob, eventId: number | null): JobOutcome {
+  return {
+    kind: "lost",
+    eventId,
+    error: new KnockerError(
+      "ERR_CLAIM_LOST",
+      `claim on job ${job.id}${eventId === null ? "" : ` (event ${eventId})`} expired or was taken by another worker; its work was rolled back`,
+    ),
+  };
+}
+
+function parsePayload(text: string): JobPayload | null {
+  try {
+    const value = JSON.parse(text) as { event_id?: unknown; delivery_id?: unknown };
+    if (!Number.isSafeInteger(value?.event_id)) return null;
+    const deliveryId = Number.isSafeInteger(value.delivery_id) ? (value.delivery_id as number) : null;
+    return { eventId: value.event_id as number, deliveryId };
+  } catch {
+    return null;
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}

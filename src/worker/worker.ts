@@ -1,0 +1,116 @@
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { KnockerError } from "../errors.js";
+import type { RunWorkerOptions, WorkerState } from "../interfaces.js";
+import type { Queue } from "../queue/queue.js";
+import { errorMessage, type Dispatcher, type JobOutcome } from "./dispatch.js";
+import type { Wake } from "./wake.js";
+
+/** Pause after a failed claim or commit (lock timeout, disk full) before trying again. */
+const ERROR_PAUSE_MS = 250;
+
+export interface WorkerErrorContext {
+  workerId: string;
+  eventId: number | null;
+}
+
+/** The loop behind `runWorker()`: claim a batch, run it, repeat; sleep on the Wake when idle. */
+export class WorkerPool {
+  readonly #dispatcher: Dispatcher;
+  readonly #queue: Queue;
+  readonly #wake: Wake;
+  readonly #batchSize: number;
+  readonly #states = new Map<string, WorkerState>();
+  readonly #stopAll = new AbortController();
+
+  constructor(dispatcher: Dispatcher, queue: Queue, wake: Wake, batchSize: number) {
+    this.#dispatcher = dispatcher;
+    this.#queue = queue;
+    this.#wake = wake;
+    this.#batchSize = batchSize;
+  }
+
+  states(): WorkerState[] {
+    return [...this.#states.values()].map((state) => ({ ...state }));
+  }
+
+  /** Stop every running loop (used by close()). */
+  stopAll(): void {
+    this.#stopAll.abort();
+  }
+
+  async run(options: RunWorkerOptions = {}): Promise<void> {
+    const { signal, onError } = checkOptions(options);
+    const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+    const running = this.#states.get(workerId);
+    if (running?.running) throw new KnockerError("ERR_INVALID_ARGUMENT", `worker "${workerId}" is already running`);
+    const state: WorkerState = { workerId, running: true, currentEventId: null, lastError: null };
+    this.#states.set(workerId, state);
+    const stop = signal ? AbortSignal.any([signal, this.#stopAll.signal]) : this.#stopAll.signal;
+    const report = (error: unknown, eventId: number | null) => {
+      state.lastError = errorMessage(error);
+      try {
+        onError?.(error, { workerId, eventId });
+      } catch {
+        // a failing error reporter must not stop the worker
+      }
+    };
+
+    try {
+      while (!stop.aborted) {
+        let outcomes: JobOutcome[];
+        try {
+          if (!this.#dispatcher.hasDueWork()) {
+            await this.#wake.wait(this.#msUntilDue(), stop);
+            continue;
+          }
+          const jobs = this.#dispatcher.claim(workerId, this.#batchSize);
+          if (jobs.length === 0) continue;
+          // Claimed jobs are drained even when `stop` fires meanwhile: the batch runs to the end.
+          outcomes = this.#dispatcher.runBatch(jobs, (eventId) => (state.currentEventId = eventId));
+        } catch (error) {
+          report(error, null);
+          await sleep(ERROR_PAUSE_MS, stop);
+          continue;
+        }
+        for (const outcome of outcomes) {
+          if (outcome.kind === "lost" || outcome.kind === "failed" || outcome.kind === "dead") report(outcome.error, outcome.eventId);
+        }
+        await yieldToEventLoop(); // let ingress and timers run between batches
+      }
+    } finally {
+      state.running = false;
+      state.currentEventId = null;
+    }
+  }
+
+  #msUntilDue(): number {
+    const due = this.#queue.nextDueAt();
+    return due === null ? Number.POSITIVE_INFINITY : due * 1000 - Date.now();
+  }
+}
+
+function checkOptions(options: RunWorkerOptions) {
+  if (options === null || typeof options !== "object") throw new TypeError("runWorker() takes an options object");
+  const { signal, onError, workerId } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("signal must be an AbortSignal");
+  if (onError !== undefined && typeof onError !== "function") throw new TypeError("onError must be a function");
+  if (workerId !== undefined && (typeof workerId !== "string" || workerId.length === 0)) {
+    throw new TypeError("workerId must be a non-empty string");
+  }
+  return { signal, onError: onError as ((error: unknown, context: WorkerErrorContext) => void) | undefined };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

@@ -5,3 +5,4 @@ export {
   type ProviderMetadata, type ProviderReply, type AcceptOptions, type RejectOptions, type VerifyContext,
 } from "./providers/provider.js";
 export type * from "./interfaces.js";
+export type { KnockerEventMap, KnockerEventName, KnockerListener } from "./observer.js";

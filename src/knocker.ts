@@ -7,6 +7,7 @@ import type {
   AddEndpointOptions, Attempt, Delivery, EndpointOptions, Event, HandleTarget, Handler, IngestInput, IngestResult,
   ListDeliveriesOptions, ListEventsOptions, OpenOptions, ReceiveByNameInput, ReceiveInput, RunWorkerOptions, WorkerState,
 } from "./interfaces.js";
+import { Observer, type KnockerEventName, type KnockerListener } from "./observer.js";
 import { Operator } from "./operator/operator.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
 import { curatedProviderVersions } from "./providers/registry.js";
@@ -38,6 +39,7 @@ export class Knocker {
   readonly #operator: Operator;
   readonly #wake: Wake;
   readonly #workers: WorkerPool;
+  readonly #observer = new Observer();
   #closed = false;
 
   constructor(pathOrDatabase: string | Database, options?: OpenOptions) {
@@ -71,10 +73,10 @@ export class Knocker {
     this.#wake = new Wake(this.#db);
     const events = prepareEventStatements(this.#db);
     const notify = () => this.#wake.notify();
-    this.#committer = new GroupCommitter(this.#db, this.#queue, notify);
+    this.#committer = new GroupCommitter(this.#db, this.#queue, this.#observer, notify);
     this.#operator = new Operator(this.#db, this.#readers, this.#queue, events, now, notify);
     const dispatcher = new Dispatcher(this.#db, this.#queue, events, this.#endpoints, now);
-    this.#workers = new WorkerPool(dispatcher, this.#queue, this.#wake, this.#options.batchSize);
+    this.#workers = new WorkerPool(dispatcher, this.#queue, this.#wake, this.#options.batchSize, this.#observer);
   }
 
   /** The Honker queue that carries this inbox's event jobs. */
@@ -90,6 +92,11 @@ export class Knocker {
   /** Reader connections currently open (bounded by `maxReaders`). */
   get openReaders(): number {
     return this.#readers.openCount;
+  }
+
+  /** Subscribe to commit and batch events (metrics, logging); returns an unsubscribe function. */
+  on<K extends KnockerEventName>(name: K, listener: KnockerListener<K>): () => void {
+    return this.#observer.on(name, listener);
   }
 
   /** Fresh copy of the curated providers' versions. */

@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,4 +17,24 @@ export function tempDir(prefix = "knocker-test-"): string {
 /** A path for a new SQLite file on disk. */
 export function tempDbPath(name = "knocker.db"): string {
   return join(tempDir(), name);
+}
+
+/** A Stripe-Signature header for `body`, made the way Stripe documents it. */
+export function stripeSignature(body: string, secret: string, timestamp = Math.floor(Date.now() / 1000)): string {
+  const digest = createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");
+  return `t=${timestamp},v1=${digest}`;
+}
+
+/** Run a worker until `until()` holds (or `timeoutMs` passes), then stop it. */
+export async function drain(
+  webhooks: { runWorker(options: { signal: AbortSignal; onError?: (e: unknown) => void }): Promise<void> },
+  until: () => boolean,
+  { timeoutMs = 5000, onError }: { timeoutMs?: number; onError?: (e: unknown) => void } = {},
+): Promise<void> {
+  const controller = new AbortController();
+  const running = webhooks.runWorker({ signal: controller.signal, onError });
+  const started = Date.now();
+  while (!until() && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 5));
+  controller.abort();
+  await running;
 }

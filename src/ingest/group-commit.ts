@@ -1,6 +1,7 @@
 import type { Database } from "better-sqlite3";
 import { KnockerError, storageError } from "../errors.js";
 import type { IngestResult } from "../interfaces.js";
+import type { Observer } from "../observer.js";
 import type { Queue } from "../queue/queue.js";
 import { immediateTransaction } from "../storage/database.js";
 import type { Receipt } from "./receipt.js";
@@ -27,10 +28,12 @@ export class GroupCommitter {
   readonly #sql: ReceiptStatements;
   readonly #storeOne: (receipt: Receipt) => IngestResult;
   readonly #onJobsCommitted: () => void;
+  readonly #observer: Observer;
   #pending: Pending[] = [];
   #scheduled = false;
 
-  constructor(db: Database, queue: Queue, onJobsCommitted: () => void) {
+  constructor(db: Database, queue: Queue, observer: Observer, onJobsCommitted: () => void) {
+    this.#observer = observer;
     this.#db = db;
     this.#queue = queue;
     this.#sql = prepareReceiptStatements(db);
@@ -64,6 +67,7 @@ export class GroupCommitter {
     if (batch.length === 0) return;
 
     const outcomes: Array<{ ok: true; result: IngestResult } | { ok: false; error: unknown }> = [];
+    const started = performance.now();
     try {
       immediateTransaction(this.#db, "storing receipts", () => {
         outcomes.length = 0;
@@ -71,6 +75,9 @@ export class GroupCommitter {
           try {
             outcomes.push({ ok: true, result: this.#storeOne(receipt) });
           } catch (error) {
+            // SQLite may abandon the whole transaction (e.g. SQLITE_FULL): then nothing of the
+            // batch can commit, and every receipt must be refused.
+            if (!this.#db.inTransaction) throw error;
             outcomes.push({ ok: false, error: storageError("storing a receipt", error) });
           }
         }
@@ -78,8 +85,10 @@ export class GroupCommitter {
     } catch (error) {
       const failure = error instanceof KnockerError ? error : storageError("committing receipts", error);
       for (const pending of batch) pending.reject(failure);
+      this.#observer.emit("ingest:commit", { receipts: batch.length, durationMs: performance.now() - started, ok: false });
       return;
     }
+    this.#observer.emit("ingest:commit", { receipts: batch.length, durationMs: performance.now() - started, ok: true });
     let jobsCommitted = false;
     batch.forEach((pending, index) => {
       const outcome = outcomes[index]!;

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { ProviderRequest } from "./provider.js";
 
 /** HMAC of `data` under `key`, as raw bytes. */
@@ -124,4 +124,29 @@ export function basicCredentials(request: ProviderRequest): string | null {
   if (!match) return null;
   const decoded = decodeBase64Loose(match[1]!);
   return decoded === null ? null : decoded.toString("utf8");
+}
+
+/** Plain (unkeyed) digest of `data`, as raw bytes. */
+export function digest(algorithm: "sha1" | "sha256", data: string | Buffer): Buffer {
+  return createHash(algorithm).update(data).digest();
+}
+
+/** `<prefix><hex>` (e.g. `sha256=…`) → bytes, or null when the prefix is absent or the hex malformed. */
+export function prefixedHex(header: string, prefix: string): Buffer | null {
+  const trimmed = header.trim();
+  return trimmed.startsWith(prefix) ? decodeHex(trimmed.slice(prefix.length)) : null;
+}
+
+/**
+ * True when a presented credential (a token, a `user:pass`) equals any secret. Both sides are
+ * hashed first, so the comparison is constant time and does not reveal a secret's length.
+ */
+export function credentialMatches(secrets: readonly string[], presented: string): boolean {
+  return matchesAnySecret(secrets, [digest("sha256", presented)], (secret) => digest("sha256", secret));
+}
+
+/** Body `type` → event type and body `id` → event id, when the body is a JSON object. */
+export function jsonTypeAndId(request: ProviderRequest): { eventType: string | undefined; providerEventId: string | undefined } {
+  const body = request.jsonOrUndefined();
+  return { eventType: scalarString(field(body, "type")), providerEventId: scalarString(field(body, "id")) };
 }

@@ -1,11 +1,43 @@
-import { CuratedProvider } from "./curated.js";
-import { ProviderResult } from "./provider.js";
+import { CuratedProvider, optionalString } from "./curated.js";
+import { credentialMatches, field, hmac, matchesAnySecret, missingHeader, prefixedHex, scalarString } from "./helpers.js";
+import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
-// PLACEHOLDER: replaced by the real implementation in the providers issue.
+/**
+ * Meta (Facebook, Instagram, WhatsApp Cloud API): `X-Hub-Signature-256: sha256=<hex>` over the raw
+ * body, HMAC-SHA256 keyed with the app secret. Event type: body `object`. Identity: none sent.
+ * Handshake: `GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…` is answered with the
+ * challenge (text/plain) when the token equals the `verifyToken` option, else refused with 403.
+ */
 export class MetaProvider extends CuratedProvider {
   readonly name = "meta";
 
-  verify(): ProviderResult {
-    return ProviderResult.reject("meta provider not implemented yet");
+  constructor() {
+    super({ verifyToken: optionalString() });
   }
+
+  verify(request: ProviderRequest, { secrets, options }: VerifyContext): ProviderResult {
+    if (request.method === "GET" && request.queryParam("hub.mode") !== undefined) {
+      return subscriptionHandshake(request, options.verifyToken as string | undefined);
+    }
+    const meta = { eventType: scalarString(field(request.jsonOrUndefined(), "object")) };
+
+    const header = request.header("x-hub-signature-256");
+    if (header === undefined) return ProviderResult.reject(missingHeader("x-hub-signature-256"), meta);
+    const signature = prefixedHex(header, "sha256=");
+    if (signature === null) return ProviderResult.reject("meta signature header malformed: expected sha256=<hex>", meta);
+
+    const valid = matchesAnySecret(secrets, [signature], (secret) => hmac("sha256", secret, request.body));
+    return valid ? ProviderResult.accept(meta) : ProviderResult.reject("meta signature mismatch", meta);
+  }
+}
+
+function subscriptionHandshake(request: ProviderRequest, verifyToken: string | undefined): ProviderResult {
+  const refuse = (why: string) => ProviderResult.reject(`meta handshake refused: ${why}`, { statusCode: 403 });
+  if (verifyToken === undefined) return refuse("the verifyToken option is not configured");
+  if (request.queryParam("hub.mode") !== "subscribe") return refuse("hub.mode is not subscribe");
+  const token = request.queryParam("hub.verify_token");
+  if (token === undefined || !credentialMatches([verifyToken], token)) return refuse("hub.verify_token mismatch");
+  const challenge = request.queryParam("hub.challenge");
+  if (challenge === undefined || challenge.length === 0) return refuse("hub.challenge missing");
+  return ProviderResult.accept({ reply: { contentType: "text/plain", body: challenge } });
 }

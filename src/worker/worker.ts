@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { KnockerError } from "../errors.js";
 import type { RunWorkerOptions, WorkerState } from "../interfaces.js";
+import type { Observer } from "../observer.js";
 import type { Queue } from "../queue/queue.js";
 import { errorMessage, type Dispatcher, type JobOutcome } from "./dispatch.js";
 import type { Wake } from "./wake.js";
@@ -23,8 +24,10 @@ export class WorkerPool {
   readonly #batchSize: number;
   readonly #states = new Map<string, WorkerState>();
   readonly #stopAll = new AbortController();
+  readonly #observer: Observer;
 
-  constructor(dispatcher: Dispatcher, queue: Queue, wake: Wake, batchSize: number) {
+  constructor(dispatcher: Dispatcher, queue: Queue, wake: Wake, batchSize: number, observer: Observer) {
+    this.#observer = observer;
     this.#dispatcher = dispatcher;
     this.#queue = queue;
     this.#wake = wake;
@@ -68,7 +71,13 @@ export class WorkerPool {
           const jobs = this.#dispatcher.claim(workerId, this.#batchSize);
           if (jobs.length === 0) continue;
           // Claimed jobs are drained even when `stop` fires meanwhile: the batch runs to the end.
+          const started = performance.now();
           outcomes = this.#dispatcher.runBatch(jobs, (eventId) => (state.currentEventId = eventId));
+          const count = (kind: JobOutcome["kind"]) => outcomes.filter((outcome) => outcome.kind === kind).length;
+          this.#observer.emit("worker:batch", {
+            workerId, jobs: jobs.length, handled: count("handled"), failed: count("failed"), dead: count("dead"),
+            durationMs: performance.now() - started,
+          });
         } catch (error) {
           report(error, null);
           await sleep(ERROR_PAUSE_MS, stop);

@@ -1,0 +1,34 @@
+/** Events Knocker emits for metrics and logging; bridge them to your logger or OpenTelemetry. */
+export interface KnockerEventMap {
+  /** One group commit of receipts finished (successfully or not). */
+  "ingest:commit": { receipts: number; durationMs: number; ok: boolean };
+  /** A worker finished one claimed batch. */
+  "worker:batch": { workerId: string; jobs: number; handled: number; failed: number; dead: number; durationMs: number };
+}
+
+export type KnockerEventName = keyof KnockerEventMap;
+export type KnockerListener<K extends KnockerEventName> = (payload: KnockerEventMap[K]) => void;
+
+/** A tiny typed emitter; a listener that throws is ignored so it can never break a commit. */
+export class Observer {
+  readonly #listeners = new Map<KnockerEventName, Set<(payload: never) => void>>();
+
+  on<K extends KnockerEventName>(name: K, listener: KnockerListener<K>): () => void {
+    let set = this.#listeners.get(name);
+    if (!set) this.#listeners.set(name, (set = new Set()));
+    set.add(listener as (payload: never) => void);
+    return () => set!.delete(listener as (payload: never) => void);
+  }
+
+  emit<K extends KnockerEventName>(name: K, payload: KnockerEventMap[K]): void {
+    const set = this.#listeners.get(name);
+    if (!set || set.size === 0) return;
+    for (const listener of set) {
+      try {
+        (listener as KnockerListener<K>)(payload);
+      } catch {
+        // observers must not affect the pipeline
+      }
+    }
+  }
+}

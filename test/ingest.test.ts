@@ -1,0 +1,327 @@
+// CONTRACT §4: what every call of receive()/ingest() stores and answers.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import Database from "better-sqlite3";
+import { KnockerError, open, Provider, ProviderResult, type ProviderRequest } from "../src/index.js";
+import { stripeSignature, tempDbPath } from "./support.js";
+
+const SECRET = "whsec_test_secret";
+
+function setup(options: Parameters<typeof open>[1] = {}) {
+  const path = tempDbPath();
+  const webhooks = open(path, { retryBackoff: false, ...options });
+  const stripe = webhooks.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: [SECRET] });
+  const count = (table: string) => (webhooks.db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number);
+  return { path, webhooks, stripe, count };
+}
+
+function signed(event: { id?: string; type?: string; [k: string]: unknown }, secret = SECRET) {
+  const body = JSON.stringify({ object: "event", ...event });
+  return { body, headers: { "Stripe-Signature": stripeSignature(body, secret) } };
+}
+
+test("a valid receipt with a new key stores event, linked delivery and job, committed before it resolves", async () => {
+  const { path, webhooks, stripe, count } = setup();
+  const result = await stripe.receive(signed({ id: "evt_1", type: "invoice.paid" }));
+  assert.equal(result.statusCode, 204);
+  assert.equal(result.duplicate, false);
+  assert.ok(result.eventId !== null);
+  assert.equal(result.reply, undefined);
+
+  // Another connection sees everything the moment the promise resolved: it was committed.
+  const other = new Database(path, { readonly: true });
+  const event = other.prepare("SELECT status, dedupe_key, provider_event_id, event_type FROM knocker_events WHERE id = ?").get(result.eventId) as Record<string, unknown>;
+  assert.deepEqual(event, { status: "received", dedupe_key: "evt_1", provider_event_id: "evt_1", event_type: "invoice.paid" });
+  const delivery = other.prepare("SELECT event_id, signature_valid FROM knocker_deliveries WHERE id = ?").get(result.deliveryId);
+  assert.deepEqual(delivery, { event_id: result.eventId, signature_valid: 1 });
+  const job = other.prepare("SELECT queue, payload, state FROM _honker_live").get();
+  assert.deepEqual(job, { queue: "knocker.events", payload: JSON.stringify({ event_id: result.eventId }), state: "pending" });
+  other.close();
+  assert.equal(count("knocker_deliveries"), 1);
+  webhooks.close();
+});
+
+test("a duplicate key adds only a linked delivery, in any event status including dead", async () => {
+  const { webhooks, stripe, count } = setup();
+  const first = await stripe.receive(signed({ id: "evt_dup", type: "a" }));
+  for (const status of ["received", "handled", "failed", "dead", "ignored"]) {
+    webhooks.db.prepare("UPDATE knocker_events SET status = ?, last_error = 'x' WHERE id = ?").run(status, first.eventId);
+    const before = webhooks.db.prepare("SELECT * FROM knocker_events WHERE id = ?").get(first.eventId);
+    const jobsBefore = count("_honker_live");
+    const again = await stripe.receive(signed({ id: "evt_dup", type: "a", extra: status }));
+    assert.equal(again.duplicate, true, status);
+    assert.equal(again.eventId, first.eventId);
+    assert.equal(again.statusCode, 204);
+    assert.deepEqual(webhooks.db.prepare("SELECT * FROM knocker_events WHERE id = ?").get(first.eventId), before, "event row untouched");
+    assert.equal(count("_honker_live"), jobsBefore, "no new job");
+    assert.equal(webhooks.getDelivery(again.deliveryId)!.eventId, first.eventId);
+  }
+  assert.equal(count("knocker_events"), 1);
+  assert.equal(count("knocker_deliveries"), 6);
+  webhooks.close();
+});
+
+test("an invalid signature stores an orphan delivery with the extracted metadata, no event, no job, 401", async () => {
+  const { webhooks, stripe, count } = setup();
+  const result = await stripe.receive(signed({ id: "evt_forged", type: "charge.refunded" }, "wrong-secret"));
+  assert.deepEqual(result, { deliveryId: result.deliveryId, eventId: null, duplicate: false, statusCode: 401 });
+  const delivery = webhooks.getDelivery(result.deliveryId)!;
+  assert.equal(delivery.signatureValid, false);
+  assert.equal(delivery.signatureError, "stripe signature mismatch");
+  assert.equal(delivery.eventId, null);
+  assert.equal(delivery.providerEventId, "evt_forged");
+  assert.equal(delivery.eventType, "charge.refunded");
+  assert.equal(count("knocker_events"), 0);
+  assert.equal(count("_honker_live"), 0);
+  webhooks.close();
+});
+
+test("dedupe key precedence: explicit key, then provider event id, then delivery id, then none", async () => {
+  const path = tempDbPath();
+  const webhooks = open(path);
+  const plain = webhooks.endpoint("plain", { path: "/plain" });
+  const a = await plain.receive({ body: "{}", providerEventId: "e1", providerDeliveryId: "d1", dedupeKey: "k1" });
+  const b = await plain.receive({ body: "{}", providerEventId: "e2", providerDeliveryId: "d2" });
+  const c = await plain.receive({ body: "{}", providerDeliveryId: "d3" });
+  const d = await plain.receive({ body: "{}" });
+  const e = await plain.receive({ body: "{}" });
+  assert.deepEqual(
+    [a, b, c, d].map((r) => webhooks.getEvent(r.eventId!)!.dedupeKey),
+    ["k1", "e2", "d3", null],
+  );
+  assert.notEqual(d.eventId, e.eventId, "receipts without any key are separate events");
+  assert.equal((await plain.receive({ body: "{}", dedupeKey: "e2" })).duplicate, true);
+  assert.equal((await plain.receive({ body: "{}", providerEventId: "x", dedupeKey: "k1" })).duplicate, true);
+  webhooks.close();
+});
+
+test("dedupe scope is the endpoint: the same key on two endpoints makes two events", async () => {
+  const webhooks = open(tempDbPath());
+  const one = webhooks.endpoint("one", { path: "/one" });
+  const two = webhooks.endpoint("two", { path: "/two" });
+  const a = await one.receive({ body: "{}", dedupeKey: "same" });
+  const b = await two.receive({ body: "{}", dedupeKey: "same" });
+  assert.equal(b.duplicate, false);
+  assert.notEqual(a.eventId, b.eventId);
+  webhooks.close();
+});
+
+test("explicit receive() arguments win over what the provider extracted", async () => {
+  const { webhooks, stripe } = setup();
+  const result = await stripe.receive({ ...signed({ id: "evt_meta", type: "from.provider" }), eventType: "from.caller", providerDeliveryId: "dlv_9" });
+  const event = webhooks.getEvent(result.eventId!)!;
+  assert.equal(event.eventType, "from.caller");
+  assert.equal(event.providerEventId, "evt_meta");
+  assert.equal(event.providerDeliveryId, "dlv_9");
+  webhooks.close();
+});
+
+test("a body over maxBodyBytes answers 413 and stores an orphan delivery with an empty body", async () => {
+  const { webhooks, stripe, count } = setup({ maxBodyBytes: 1024 });
+  const big = signed({ id: "evt_big", type: "x", pad: "y".repeat(2000) });
+  const result = await stripe.receive(big);
+  assert.equal(result.statusCode, 413);
+  assert.equal(result.eventId, null);
+  const delivery = webhooks.getDelivery(result.deliveryId)!;
+  assert.equal(delivery.body.length, 0);
+  assert.match(delivery.signatureError!, /maxBodyBytes \(1024 bytes\)/);
+  assert.equal(count("knocker_events"), 0);
+  webhooks.close();
+});
+
+test("unknown endpoint: receive rejects with ERR_UNKNOWN_ENDPOINT and stores nothing", async () => {
+  const { webhooks, count } = setup();
+  await assert.rejects(webhooks.receive({ endpoint: "nope", body: "{}" }), (e: unknown) => e instanceof KnockerError && e.code === "ERR_UNKNOWN_ENDPOINT");
+  assert.equal(count("knocker_deliveries"), 0);
+  webhooks.close();
+});
+
+test("receive by endpoint name and Endpoint.receive are the same path", async () => {
+  const { webhooks } = setup();
+  const byName = await webhooks.receive({ endpoint: "stripe", ...signed({ id: "evt_n", type: "t" }) });
+  assert.equal(byName.statusCode, 204);
+  assert.equal(webhooks.getEvent(byName.eventId!)!.endpoint, "stripe");
+  webhooks.close();
+});
+
+test("an endpoint without a provider is trusted ingress: every receipt is valid", async () => {
+  const webhooks = open(tempDbPath());
+  const trusted = webhooks.endpoint("internal", { path: "/internal" });
+  const result = await trusted.receive({ body: "not even json", headers: {} });
+  assert.equal(result.statusCode, 204);
+  assert.equal(webhooks.getDelivery(result.deliveryId)!.signatureValid, true);
+  webhooks.close();
+});
+
+test("ingest() is trusted: the caller states validity and metadata, the provider is not run", async () => {
+  const { webhooks, count } = setup();
+  const ok = await webhooks.ingest({
+    endpoint: "stripe", body: "{}", headers: {}, query: { a: "1" }, method: "PUT",
+    eventType: "checkout.session.completed", providerEventId: "evt_i", providerDeliveryId: "dlv_i", dedupeKey: "evt_i",
+    signatureValid: true, signatureError: null,
+  });
+  const event = webhooks.getEvent(ok.eventId!)!;
+  assert.deepEqual(
+    [event.eventType, event.providerEventId, event.providerDeliveryId, event.dedupeKey, event.method, event.query],
+    ["checkout.session.completed", "evt_i", "dlv_i", "evt_i", "PUT", { a: "1" }],
+  );
+  const bad = await webhooks.ingest({ endpoint: "stripe", body: "{}", signatureValid: false, signatureError: "checked upstream" });
+  assert.equal(bad.statusCode, 401);
+  assert.equal(webhooks.getDelivery(bad.deliveryId)!.signatureError, "checked upstream");
+  assert.equal(count("knocker_events"), 1);
+  webhooks.close();
+});
+
+class HandshakeProvider extends Provider {
+  readonly name = "handshaker";
+  readonly version = "1.0.0";
+  override readonly requiresSecrets = false;
+  verify(request: ProviderRequest) {
+    const body = request.json<{ kind: string; challenge?: string }>();
+    if (body.kind === "challenge") return ProviderResult.accept({ reply: { contentType: "text/plain", body: body.challenge! } });
+    if (body.kind === "ping") return ProviderResult.accept({ handshake: true, eventType: "ping" });
+    return ProviderResult.accept({ eventType: body.kind });
+  }
+}
+
+test("handshakes are answered through reply and stored as valid deliveries without an event", async () => {
+  const webhooks = open(tempDbPath());
+  const ep = webhooks.endpoint("hs", { path: "/hs", provider: new HandshakeProvider() });
+  const challenge = await ep.receive({ body: JSON.stringify({ kind: "challenge", challenge: "abc123" }) });
+  assert.deepEqual(challenge, { deliveryId: challenge.deliveryId, eventId: null, duplicate: false, statusCode: 200, reply: { contentType: "text/plain", body: "abc123" } });
+  const ping = await ep.receive({ body: JSON.stringify({ kind: "ping" }) });
+  assert.equal(ping.statusCode, 204);
+  assert.equal(ping.eventId, null);
+  for (const id of [challenge.deliveryId, ping.deliveryId]) {
+    const delivery = webhooks.getDelivery(id)!;
+    assert.equal(delivery.signatureValid, true);
+    assert.equal(delivery.eventId, null);
+  }
+  assert.equal(webhooks.listEvents().length, 0);
+  webhooks.close();
+});
+
+test("a provider that throws, returns junk, hangs on a bad promise or rejects yields an invalid receipt, never an exception", async () => {
+  const webhooks = open(tempDbPath());
+  const cases: Array<[string, (req: ProviderRequest) => unknown, RegExp]> = [
+    ["throws", () => { throw new Error("kaboom"); }, /^provider error: kaboom$/],
+    ["junk", () => ({ valid: true }), /did not return a ProviderResult/],
+    ["rejects", async () => { throw new Error("async kaboom"); }, /^provider error: async kaboom$/],
+    ["json", (req) => req.json(), /provider error/],
+  ];
+  for (const [name, verify, expected] of cases) {
+    const provider = new (class extends Provider {
+      readonly name = `p-${name}`;
+      readonly version = "1.0.0";
+      override readonly requiresSecrets = false;
+      verify(req: ProviderRequest) { return verify(req) as ProviderResult; }
+    })();
+    const ep = webhooks.endpoint(name, { path: `/${name}`, provider });
+    const result = await ep.receive({ body: "not json" });
+    assert.equal(result.statusCode, 401, name);
+    assert.match(webhooks.getDelivery(result.deliveryId)!.signatureError!, expected, name);
+  }
+  webhooks.close();
+});
+
+test("custom providers may return a Promise of a ProviderResult", async () => {
+  const webhooks = open(tempDbPath());
+  const ep = webhooks.endpoint("async", {
+    path: "/async",
+    secrets: ["s"],
+    provider: new (class extends Provider {
+      readonly name = "async-provider";
+      readonly version = "2.1.0";
+      async verify(req: ProviderRequest, { secrets }: { secrets: readonly string[] }) {
+        await new Promise((r) => setTimeout(r, 5));
+        return req.header("X-Token") === secrets[0]
+          ? ProviderResult.accept({ providerEventId: req.header("x-id") })
+          : ProviderResult.reject("async-provider token mismatch");
+      }
+    })(),
+  });
+  const good = await ep.receive({ body: "{}", headers: { "x-token": "s", "X-Id": "42" } });
+  const bad = await ep.receive({ body: "{}", headers: { "x-token": "t" } });
+  assert.equal(good.statusCode, 204);
+  assert.equal(webhooks.getEvent(good.eventId!)!.dedupeKey, "42");
+  assert.equal(bad.statusCode, 401);
+  webhooks.close();
+});
+
+test("concurrent receive() calls share one commit, and one failing receipt does not fail its neighbours", async () => {
+  const { webhooks, stripe, count } = setup();
+  const commits: number[] = [];
+  webhooks.on("ingest:commit", ({ receipts }) => commits.push(receipts));
+  // A trigger that refuses one particular event: that receipt's SAVEPOINT rolls back alone.
+  webhooks.db.exec(`CREATE TRIGGER refuse_poison BEFORE INSERT ON knocker_events WHEN NEW.dedupe_key = 'evt_poison'
+    BEGIN SELECT RAISE(ABORT, 'poisoned receipt'); END`);
+  const calls = Array.from({ length: 64 }, (_, i) => stripe.receive(signed({ id: i === 17 ? "evt_poison" : `evt_c${i}`, type: "t" })));
+  const settled = await Promise.allSettled(calls);
+  assert.deepEqual(commits, [64], "one group commit for 64 concurrent calls");
+  const rejected = settled.filter((s) => s.status === "rejected");
+  assert.equal(rejected.length, 1);
+  const reason = (rejected[0] as PromiseRejectedResult).reason;
+  assert.ok(reason instanceof KnockerError && reason.code === "ERR_STORAGE" && /poisoned receipt/.test(reason.message));
+  assert.equal(count("knocker_events"), 63);
+  assert.equal(count("knocker_deliveries"), 63, "the failed receipt left no half-written rows");
+  assert.equal(count("_honker_live"), 63);
+  webhooks.close();
+});
+
+test("a storage failure (disk full) rejects every receipt of the batch: never a 2xx for an uncommitted receipt", async () => {
+  const { webhooks, stripe, count } = setup();
+  await stripe.receive(signed({ id: "evt_warm", type: "t" }));
+  const pages = webhooks.db.pragma("page_count", { simple: true }) as number;
+  webhooks.db.pragma(`max_page_count = ${pages}`);
+  const big = "z".repeat(64 * 1024);
+  const results = await Promise.allSettled([1, 2, 3].map((i) => stripe.receive(signed({ id: `evt_full${i}`, type: "t", big }))));
+  for (const r of results) {
+    assert.equal(r.status, "rejected");
+    const reason = (r as PromiseRejectedResult).reason;
+    assert.ok(reason instanceof KnockerError && reason.code === "ERR_STORAGE", String(reason));
+  }
+  assert.equal(count("knocker_events"), 1);
+  webhooks.close();
+});
+
+test("header lookup is case-insensitive; Headers objects, Uint8Array and string bodies are accepted", async () => {
+  const { webhooks, stripe } = setup();
+  const { body, headers } = signed({ id: "evt_h", type: "t" });
+  const viaHeaders = await stripe.receive({ body: new TextEncoder().encode(body), headers: new Headers({ "STRIPE-SIGNATURE": headers["Stripe-Signature"] }) });
+  assert.equal(viaHeaders.statusCode, 204);
+  const stored = webhooks.getEvent(viaHeaders.eventId!)!;
+  assert.equal(stored.body.toString(), body);
+  assert.ok("stripe-signature" in stored.headers);
+  assert.deepEqual(stored.json(), JSON.parse(body));
+  webhooks.close();
+});
+
+test("credential headers are never written to the database", async () => {
+  const webhooks = open(tempDbPath());
+  const ep = webhooks.endpoint("trusted", { path: "/t" });
+  const result = await ep.receive({ body: "{}", headers: { Authorization: "Bearer sekrit-token", Cookie: "sid=sekrit", "X-Other": "visible" } });
+  const delivery = webhooks.getDelivery(result.deliveryId)!;
+  assert.deepEqual(delivery.headers, { authorization: "[redacted]", cookie: "[redacted]", "x-other": "visible" });
+  const raw = webhooks.db.prepare("SELECT headers_json FROM knocker_deliveries").pluck().all().join();
+  assert.ok(!raw.includes("sekrit"));
+  webhooks.close();
+});
+
+test("a disabled endpoint stores an orphan delivery and answers 404", async () => {
+  const webhooks = open(tempDbPath());
+  const ep = webhooks.endpoint("off", { path: "/off", enabled: false });
+  const result = await ep.receive({ body: "{}" });
+  assert.equal(result.statusCode, 404);
+  assert.match(webhooks.getDelivery(result.deliveryId)!.signatureError!, /disabled/);
+  webhooks.close();
+});
+
+test("bad arguments are typed errors, not crashes", async () => {
+  const { webhooks, stripe } = setup();
+  await assert.rejects(stripe.receive({ body: 42 as unknown as string }), TypeError);
+  await assert.rejects(stripe.receive({ body: "{}", headers: "x" as unknown as Record<string, string> }), TypeError);
+  await assert.rejects(stripe.receive({ body: "{}", dedupeKey: 5 as unknown as string }), TypeError);
+  await assert.rejects(webhooks.receive(null as never), TypeError);
+  webhooks.close();
+  await assert.rejects(stripe.receive({ body: "{}" }), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED");
+});

@@ -76,7 +76,7 @@ export class Knocker {
     this.#committer = new GroupCommitter(this.#db, this.#queue, this.#observer, notify);
     this.#operator = new Operator(this.#db, this.#readers, this.#queue, events, now, notify);
     const dispatcher = new Dispatcher(this.#db, this.#queue, events, this.#endpoints, now);
-    this.#workers = new WorkerPool(dispatcher, this.#queue, this.#wake, this.#options.batchSize, this.#observer);
+    this.#workers = new WorkerPool(dispatcher, this.#wake, this.#options.batchSize, this.#observer);
   }
 
   /** The Honker queue that carries this inbox's event jobs. */

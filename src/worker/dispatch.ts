@@ -53,6 +53,14 @@ export class Dispatcher {
     return due !== null && due <= this.#now();
   }
 
+  /** Milliseconds until the next job becomes claimable (Infinity when the queue is empty). */
+  msUntilDue(): number {
+    const due = this.#queue.nextDueAt();
+    if (due === null) return Number.POSITIVE_INFINITY;
+    // Timestamps are whole seconds; subtract the part of the current second already gone.
+    return Math.max(1, (due - this.#now()) * 1000 - (Date.now() % 1000));
+  }
+
   /** Dead-letter claims that expired on their last attempt, then claim up to `limit` jobs. */
   claim(workerId: string, limit: number): ClaimedJob[] {
     return immediateTransaction(this.#db, "claiming jobs", () => {

@@ -4,7 +4,6 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { KnockerError } from "../errors.js";
 import type { RunWorkerOptions, WorkerState } from "../interfaces.js";
 import type { Observer } from "../observer.js";
-import type { Queue } from "../queue/queue.js";
 import { errorMessage, type Dispatcher, type JobOutcome } from "./dispatch.js";
 import type { Wake } from "./wake.js";
 
@@ -19,17 +18,15 @@ export interface WorkerErrorContext {
 /** The loop behind `runWorker()`: claim a batch, run it, repeat; sleep on the Wake when idle. */
 export class WorkerPool {
   readonly #dispatcher: Dispatcher;
-  readonly #queue: Queue;
   readonly #wake: Wake;
   readonly #batchSize: number;
   readonly #states = new Map<string, WorkerState>();
   readonly #stopAll = new AbortController();
   readonly #observer: Observer;
 
-  constructor(dispatcher: Dispatcher, queue: Queue, wake: Wake, batchSize: number, observer: Observer) {
+  constructor(dispatcher: Dispatcher, wake: Wake, batchSize: number, observer: Observer) {
     this.#observer = observer;
     this.#dispatcher = dispatcher;
-    this.#queue = queue;
     this.#wake = wake;
     this.#batchSize = batchSize;
   }
@@ -65,7 +62,7 @@ export class WorkerPool {
         let outcomes: JobOutcome[];
         try {
           if (!this.#dispatcher.hasDueWork()) {
-            await this.#wake.wait(this.#msUntilDue(), stop);
+            await this.#wake.wait(this.#dispatcher.msUntilDue(), stop);
             continue;
           }
           const jobs = this.#dispatcher.claim(workerId, this.#batchSize);
@@ -92,11 +89,6 @@ export class WorkerPool {
       state.running = false;
       state.currentEventId = null;
     }
-  }
-
-  #msUntilDue(): number {
-    const due = this.#queue.nextDueAt();
-    return due === null ? Number.POSITIVE_INFINITY : due * 1000 - Date.now();
   }
 }
 

@@ -1,0 +1,362 @@
+// CONTRACT §5: every row of the event lifecycle table, through the public API.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { KnockerError, open, type Event, type HandlerTx } from "../src/index.js";
+import { drain, tempDbPath } from "./support.js";
+
+const T0 = 1_700_000_000;
+
+function setup(options: Parameters<typeof open>[1] = {}) {
+  const clock = { now: T0 };
+  const webhooks = open(tempDbPath(), { retryBackoff: false, now: () => clock.now, ...options });
+  webhooks.db.exec("CREATE TABLE business (event_id INTEGER, note TEXT)");
+  const ep = webhooks.endpoint("acme", { path: "/acme" });
+  const q = (sql: string, ...params: unknown[]) => webhooks.db.prepare(sql).all(...params) as Record<string, unknown>[];
+  const one = (sql: string, ...params: unknown[]) => webhooks.db.prepare(sql).pluck().get(...params);
+  const ingest = async (type: string, key?: string, body: unknown = { type }) =>
+    (await ep.receive({ body: JSON.stringify(body), eventType: type, dedupeKey: key ?? null })).eventId!;
+  return { webhooks, ep, clock, q, one, ingest };
+}
+
+const isCode = (code: string) => (e: unknown) => e instanceof KnockerError && e.code === code;
+const settled = (w: ReturnType<typeof setup>["webhooks"], id: number) => () => !["received", "failed"].includes(w.getEvent(id)!.status);
+
+test("handler returns: handled, attempt row, job acked, handler writes committed — one transaction", async () => {
+  const { webhooks, ep, ingest, q, one } = setup();
+  let inTransaction = false;
+  ep.handle("order.paid", (event, tx) => {
+    inTransaction = tx.db.inTransaction;
+    tx.run("INSERT INTO business VALUES (?, ?)", [event.id, event.json<{ type: string }>().type]);
+  });
+  const id = await ingest("order.paid");
+  await drain(webhooks, settled(webhooks, id));
+  const event = webhooks.getEvent(id)!;
+  assert.equal(event.status, "handled");
+  assert.equal(event.attemptCount, 1);
+  assert.equal(event.handledAt, T0);
+  assert.equal(inTransaction, true, "tx.db is inside the dispatch transaction");
+  assert.deepEqual(webhooks.listAttempts(id).map((a) => [a.outcome, a.error]), [["handled", null]]);
+  assert.equal(one("SELECT COUNT(*) FROM _honker_live"), 0);
+  assert.deepEqual(q("SELECT * FROM business"), [{ event_id: id, note: "order.paid" }]);
+  webhooks.close();
+});
+
+test("handler throws with attempts left: failed, writes rolled back, attempt row, job pending after the backoff", async () => {
+  const { webhooks, ep, ingest, q, clock } = setup({ retryBackoff: { initialS: 10, maxS: 600 } });
+  ep.handle((event, tx) => {
+    tx.run("INSERT INTO business VALUES (?, 'partial')", [event.id]);
+    throw new Error("downstream unavailable");
+  });
+  const id = await ingest("x");
+  await drain(webhooks, () => webhooks.getEvent(id)!.status === "failed");
+  const event = webhooks.getEvent(id)!;
+  assert.equal(event.status, "failed");
+  assert.equal(event.lastError, "downstream unavailable");
+  assert.equal(event.attemptCount, 1);
+  assert.deepEqual(q("SELECT * FROM business"), [], "handler writes rolled back");
+  assert.deepEqual(webhooks.listAttempts(id).map((a) => [a.outcome, a.error]), [["failed", "downstream unavailable"]]);
+  const [job] = q("SELECT state, run_at, attempts, worker_id FROM _honker_live");
+  assert.equal(job!.state, "pending");
+  assert.equal(job!.worker_id, null);
+  assert.ok((job!.run_at as number) >= clock.now + 5 && (job!.run_at as number) <= clock.now + 10, `backoff with jitter: ${job!.run_at}`);
+  webhooks.close();
+});
+
+test("retries follow the exponential backoff and the last failure dead-letters: dead, attempt row, job in _honker_dead", async () => {
+  const { webhooks, ep, ingest, q, clock } = setup({ maxAttempts: 3, retryBackoff: { initialS: 4, maxS: 6 } });
+  let calls = 0;
+  ep.handle(() => {
+    calls++;
+    throw new Error(`boom ${calls}`);
+  });
+  const id = await ingest("x");
+  const delays: number[] = [];
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    await drain(webhooks, () => webhooks.listAttempts(id).length === attempt);
+    const job = q("SELECT run_at FROM _honker_live")[0];
+    if (job) {
+      delays.push((job.run_at as number) - clock.now);
+      clock.now = job.run_at as number; // jump to when the retry is due
+    }
+  }
+  assert.equal(calls, 3);
+  assert.ok(delays[0]! >= 2 && delays[0]! <= 4, `first delay ${delays[0]}`);
+  assert.ok(delays[1]! >= 3 && delays[1]! <= 6, `second delay capped by maxS: ${delays[1]}`);
+  const event = webhooks.getEvent(id)!;
+  assert.equal(event.status, "dead");
+  assert.equal(event.lastError, "boom 3");
+  assert.deepEqual(webhooks.listAttempts(id).map((a) => a.outcome), ["dead", "failed", "failed"], "newest first");
+  assert.equal(q("SELECT COUNT(*) AS n FROM _honker_live")[0]!.n, 0);
+  const [dead] = q("SELECT queue, payload, attempts, last_error FROM _honker_dead");
+  assert.deepEqual(dead, { queue: "knocker.events", payload: JSON.stringify({ event_id: id }), attempts: 3, last_error: "boom 3" });
+  webhooks.close();
+});
+
+test("no handler for the type and no fallback: dead immediately, error names endpoint and type", async () => {
+  const { webhooks, ep, ingest, q } = setup({ maxAttempts: 5 });
+  ep.handle("known", () => {});
+  const id = await ingest("unknown.type");
+  await drain(webhooks, settled(webhooks, id));
+  const event = webhooks.getEvent(id)!;
+  assert.equal(event.status, "dead");
+  assert.match(event.lastError!, /endpoint "acme".*event type "unknown.type"/);
+  assert.equal(webhooks.listAttempts(id)[0]!.outcome, "dead");
+  assert.equal(q("SELECT COUNT(*) AS n FROM _honker_dead")[0]!.n, 1);
+  webhooks.close();
+});
+
+test("exact type handler first, then the endpoint's fallback; handle({endpoint, eventType}) is equivalent", async () => {
+  const { webhooks, ep, ingest } = setup();
+  const seen: string[] = [];
+  webhooks.handle({ endpoint: "acme", eventType: "a" }, () => void seen.push("exact:a"));
+  ep.handle((event) => void seen.push(`fallback:${event.eventType}`));
+  const ids = [await ingest("a"), await ingest("b")];
+  await drain(webhooks, () => ids.every((id) => webhooks.getEvent(id)!.status === "handled"));
+  assert.deepEqual(seen.sort(), ["exact:a", "fallback:b"]);
+  assert.throws(() => ep.handle("a", () => {}), isCode("ERR_INVALID_ARGUMENT"));
+  assert.throws(() => ep.handle(() => {}), isCode("ERR_INVALID_ARGUMENT"));
+  assert.throws(() => webhooks.handle({ endpoint: "nope" }, () => {}), isCode("ERR_UNKNOWN_ENDPOINT"));
+  webhooks.close();
+});
+
+test("a claim that expires on the last allowed attempt: the handler's work is rolled back, the event is dead with an explaining error", async () => {
+  const { webhooks, ep, ingest, q, clock } = setup({ maxAttempts: 1, visibilityTimeoutS: 30 });
+  ep.handle((event, tx) => {
+    tx.run("INSERT INTO business VALUES (?, 'slow')", [event.id]);
+    clock.now += 31; // the handler outlives its visibility timeout
+  });
+  const id = await ingest("x");
+  const errors: unknown[] = [];
+  await drain(webhooks, settled(webhooks, id), { onError: (e) => errors.push(e) });
+  const event = webhooks.getEvent(id)!;
+  assert.equal(event.status, "dead");
+  assert.match(event.lastError!, /claim expired on the final attempt \(1 of 1\)/);
+  assert.ok(errors.some(isCode("ERR_CLAIM_LOST")), "the lost claim was reported");
+  assert.deepEqual(q("SELECT * FROM business"), [], "the late handler's writes were rolled back");
+  assert.equal(q("SELECT COUNT(*) AS n FROM _honker_live")[0]!.n, 0, "no event without a job: the job is dead-lettered");
+  assert.match(q("SELECT last_error FROM _honker_dead")[0]!.last_error as string, /claim expired/);
+  webhooks.close();
+});
+
+test("a lost claim with attempts left is reported, the worker keeps running and a later claim handles the event", async () => {
+  const { webhooks, ep, ingest, q, clock } = setup({ maxAttempts: 3, visibilityTimeoutS: 30 });
+  let calls = 0;
+  ep.handle((event, tx) => {
+    calls++;
+    tx.run("INSERT INTO business VALUES (?, ?)", [event.id, `call ${calls}`]);
+    if (calls === 1) clock.now += 31;
+  });
+  const id = await ingest("x");
+  const errors: unknown[] = [];
+  await drain(webhooks, settled(webhooks, id), { onError: (e) => errors.push(e) });
+  assert.equal(webhooks.getEvent(id)!.status, "handled");
+  assert.equal(errors.filter(isCode("ERR_CLAIM_LOST")).length, 1);
+  assert.match(webhooks.workerStates()[0]!.lastError!, /expired or was taken/);
+  assert.deepEqual(q("SELECT note FROM business"), [{ note: "call 2" }], "only the second run's writes exist");
+  webhooks.close();
+});
+
+test("ignore(): received, failed and dead become ignored with an attempt row; ignored is a no-op; others refuse", async () => {
+  const { webhooks, ep, ingest, one } = setup({ maxAttempts: 1 });
+  ep.handle("fail", () => {
+    throw new Error("nope");
+  });
+  ep.handle("ok", () => {});
+  const received = await ingest("ok");
+  assert.equal(webhooks.ignore(received).status, "ignored");
+  const dead = await ingest("fail");
+  await drain(webhooks, settled(webhooks, dead));
+  assert.equal(webhooks.getEvent(dead)!.status, "dead");
+  assert.equal(webhooks.ignore(dead).status, "ignored");
+  assert.equal(webhooks.listAttempts(dead)[0]!.outcome, "ignored");
+  const attempts = webhooks.listAttempts(dead).length;
+  assert.equal(webhooks.ignore(dead).status, "ignored", "ignoring twice is a no-op");
+  assert.equal(webhooks.listAttempts(dead).length, attempts);
+
+  const handled = await ingest("ok");
+  await drain(webhooks, settled(webhooks, handled));
+  assert.throws(() => webhooks.ignore(handled), (e: unknown) => isCode("ERR_INVALID_STATE")(e) && /status is "handled"/.test((e as Error).message));
+  assert.throws(() => webhooks.ignore(999), isCode("ERR_UNKNOWN_EVENT"));
+  assert.ok((one("SELECT COUNT(*) FROM knocker_attempts WHERE outcome = 'ignored'") as number) >= 2);
+  webhooks.close();
+});
+
+test("failed → ignored via ignore(), and the worker acks an ignored event's job quietly without running a handler", async () => {
+  const { webhooks, ep, ingest, one, clock } = setup({ maxAttempts: 3 });
+  let calls = 0;
+  ep.handle(() => {
+    calls++;
+    throw new Error("flaky");
+  });
+  const id = await ingest("x");
+  await drain(webhooks, () => webhooks.getEvent(id)!.status === "failed");
+  assert.equal(webhooks.ignore(id).status, "ignored");
+  assert.equal(one("SELECT COUNT(*) FROM _honker_live"), 1, "the retry job is still queued");
+  clock.now += 1000;
+  await drain(webhooks, () => one("SELECT COUNT(*) FROM _honker_live") === 0);
+  assert.equal(calls, 1, "no handler ran for the ignored event");
+  assert.equal(webhooks.getEvent(id)!.status, "ignored");
+  webhooks.close();
+});
+
+test("replay(): handled, failed, dead and ignored go back to received with counters reset and one fresh job", async () => {
+  const { webhooks, ep, ingest, one } = setup({ maxAttempts: 1 });
+  let fail = true;
+  ep.handle(() => {
+    if (fail) throw new Error("first time");
+  });
+  const id = await ingest("x");
+  assert.throws(() => webhooks.replay(id), isCode("ERR_INVALID_STATE"), "received cannot be replayed");
+  await drain(webhooks, settled(webhooks, id));
+  assert.equal(webhooks.getEvent(id)!.status, "dead");
+  for (const from of ["dead", "handled", "ignored"]) {
+    assert.equal(webhooks.getEvent(id)!.status, from);
+    const replayed = webhooks.replay(id);
+    assert.deepEqual([replayed.status, replayed.attemptCount, replayed.lastError, replayed.handledAt], ["received", 0, null, null]);
+    assert.equal(one("SELECT COUNT(*) FROM _honker_live"), 1);
+    if (from === "handled") {
+      webhooks.ignore(id);
+      continue;
+    }
+    fail = false;
+    await drain(webhooks, settled(webhooks, id));
+  }
+  webhooks.close();
+});
+
+test("replay() of a failed event removes its pending retry job instead of adding a second one", async () => {
+  const { webhooks, ep, ingest, one } = setup({ maxAttempts: 3, retryBackoff: { initialS: 100, maxS: 100 } });
+  ep.handle(() => {
+    throw new Error("x");
+  });
+  const id = await ingest("x");
+  await drain(webhooks, () => webhooks.getEvent(id)!.status === "failed");
+  webhooks.replay(id);
+  assert.equal(one("SELECT COUNT(*) FROM _honker_live"), 1);
+  assert.equal(one("SELECT state FROM _honker_live"), "pending");
+  assert.equal(one("SELECT attempts FROM _honker_live"), 0);
+  webhooks.close();
+});
+
+test("requeue(): failed, dead and ignored go back to received; handled and received refuse", async () => {
+  const { webhooks, ep, ingest } = setup({ maxAttempts: 1 });
+  let fail = true;
+  ep.handle(() => {
+    if (fail) throw new Error("x");
+  });
+  const id = await ingest("x");
+  assert.throws(() => webhooks.requeue(id), isCode("ERR_INVALID_STATE"));
+  await drain(webhooks, settled(webhooks, id));
+  assert.equal(webhooks.requeue(id).status, "received");
+  webhooks.ignore(id);
+  assert.equal(webhooks.requeue(id).status, "received");
+  fail = false;
+  await drain(webhooks, settled(webhooks, id));
+  assert.equal(webhooks.getEvent(id)!.status, "handled");
+  assert.throws(() => webhooks.requeue(id), isCode("ERR_INVALID_STATE"));
+  webhooks.close();
+});
+
+test("replayDelivery(): the handler sees that delivery's payload; the event row keeps its own", async () => {
+  const { webhooks, ep } = setup();
+  const seen: Array<Pick<Event, "body" | "eventType" | "headers" | "deliveryId">> = [];
+  ep.handle((event) => void seen.push({ body: event.body, eventType: event.eventType, headers: event.headers, deliveryId: event.deliveryId }));
+  const first = await ep.receive({ body: '{"v":1}', headers: { "x-v": "1" }, eventType: "t1", dedupeKey: "k" });
+  const retry = await ep.receive({ body: '{"v":2}', headers: { "x-v": "2" }, eventType: "t2", dedupeKey: "k" });
+  assert.equal(retry.duplicate, true);
+  const id = first.eventId!;
+  await drain(webhooks, settled(webhooks, id));
+  assert.throws(() => webhooks.replayDelivery(999), isCode("ERR_UNKNOWN_DELIVERY"));
+  const replayed = webhooks.replayDelivery(retry.deliveryId);
+  assert.equal(replayed.status, "received");
+  await drain(webhooks, settled(webhooks, id));
+  assert.equal(seen.length, 2);
+  assert.deepEqual([seen[1]!.body.toString(), seen[1]!.eventType, seen[1]!.headers, seen[1]!.deliveryId], ['{"v":2}', "t2", { "x-v": "2" }, retry.deliveryId]);
+  const event = webhooks.getEvent(id)!;
+  assert.deepEqual([event.body.toString(), event.eventType, event.status], ['{"v":1}', "t1", "handled"]);
+  webhooks.close();
+});
+
+test("replayDelivery() refuses orphan deliveries and events that are still received", async () => {
+  const { webhooks, ep } = setup();
+  const orphan = await ep.ingest({ body: "{}", signatureValid: false });
+  assert.throws(() => webhooks.replayDelivery(orphan.deliveryId), (e: unknown) => isCode("ERR_INVALID_STATE")(e) && /not linked/.test((e as Error).message));
+  const fresh = await ep.receive({ body: "{}" });
+  assert.throws(() => webhooks.replayDelivery(fresh.deliveryId), isCode("ERR_INVALID_STATE"));
+  webhooks.close();
+});
+
+test("a handler that returns a Promise fails the attempt with an error saying handlers must be synchronous", async () => {
+  const { webhooks, ep, ingest, q } = setup({ maxAttempts: 1 });
+  ep.handle(((event: Event, tx: HandlerTx) => {
+    tx.run("INSERT INTO business VALUES (?, 'async')", [event.id]);
+    return Promise.resolve();
+  }) as unknown as (event: Event, tx: HandlerTx) => void);
+  const id = await ingest("x");
+  await drain(webhooks, settled(webhooks, id));
+  assert.equal(webhooks.getEvent(id)!.status, "dead");
+  assert.match(webhooks.getEvent(id)!.lastError!, /handlers must be synchronous/);
+  assert.deepEqual(q("SELECT * FROM business"), []);
+  webhooks.close();
+});
+
+test("a batch shares one commit; one failing handler rolls back only its own writes", async () => {
+  const { webhooks, ep, ingest, q } = setup({ maxAttempts: 1 });
+  const batches: number[] = [];
+  webhooks.on("worker:batch", ({ jobs }) => batches.push(jobs));
+  ep.handle((event, tx) => {
+    tx.run("INSERT INTO business VALUES (?, 'x')", [event.id]);
+    if (event.json<{ n: number }>().n === 3) throw new Error("only me");
+  });
+  const ids: number[] = [];
+  for (let n = 0; n < 10; n++) ids.push(await ingest("x", undefined, { n }));
+  await drain(webhooks, () => ids.every((id) => !["received", "failed"].includes(webhooks.getEvent(id)!.status)));
+  assert.deepEqual(batches, [10]);
+  assert.equal(q("SELECT COUNT(*) AS n FROM business")[0]!.n, 9);
+  assert.equal(webhooks.getEvent(ids[3]!)!.status, "dead");
+  webhooks.close();
+});
+
+test("runWorker drains the claimed batch before honouring the signal; workerStates reflects the loop", async () => {
+  const { webhooks, ep, ingest } = setup();
+  const controller = new AbortController();
+  let during: ReturnType<typeof webhooks.workerStates> = [];
+  ep.handle(() => {
+    if (during.length === 0) during = webhooks.workerStates();
+    controller.abort();
+  });
+  const ids: number[] = [];
+  for (let i = 0; i < 5; i++) ids.push(await ingest("x"));
+  await webhooks.runWorker({ signal: controller.signal, workerId: "w-1" });
+  assert.ok(ids.every((id) => webhooks.getEvent(id)!.status === "handled"), "all claimed jobs ran");
+  assert.deepEqual(during, [{ workerId: "w-1", running: true, currentEventId: ids[0], lastError: null }]);
+  assert.deepEqual(webhooks.workerStates(), [{ workerId: "w-1", running: false, currentEventId: null, lastError: null }]);
+  webhooks.close();
+});
+
+test("an idle worker wakes at once for commits through the same Knocker", async () => {
+  const webhooks = open(tempDbPath());
+  const ep = webhooks.endpoint("e", { path: "/e" });
+  let handledAt = 0;
+  ep.handle(() => void (handledAt = performance.now()));
+  const controller = new AbortController();
+  const running = webhooks.runWorker({ signal: controller.signal });
+  await new Promise((r) => setTimeout(r, 300)); // idle: nothing queued
+  const sentAt = performance.now();
+  await ep.receive({ body: "{}" });
+  while (handledAt === 0 && performance.now() - sentAt < 2000) await new Promise((r) => setTimeout(r, 1));
+  controller.abort();
+  await running;
+  assert.ok(handledAt > 0 && handledAt - sentAt < 500, `woke after ${handledAt - sentAt} ms (the idle safety pass is 1000 ms)`);
+  webhooks.close();
+});
+
+test("event.json() parses once and throws ERR_NOT_JSON for other bodies", async () => {
+  const { webhooks, ep } = setup();
+  const a = await ep.receive({ body: '{"a":1}' });
+  const b = await ep.receive({ body: "plain text" });
+  const event = webhooks.getEvent(a.eventId!)!;
+  assert.equal(event.json(), event.json());
+  assert.throws(() => webhooks.getEvent(b.eventId!)!.json(), isCode("ERR_NOT_JSON"));
+  webhooks.close();
+});

@@ -1,0 +1,124 @@
+// Endpoint registration (CONTRACT §2, §8): names, paths, providers, secrets and options.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import Database from "better-sqlite3";
+import { KnockerError, open, Provider, ProviderResult } from "../src/index.js";
+import { tempDbPath } from "./support.js";
+
+const code = (c: string, pattern?: RegExp) => (e: unknown) => e instanceof KnockerError && e.code === c && (!pattern || pattern.test(e.message));
+
+class Acme extends Provider {
+  readonly name: string;
+  readonly version = "1.0.0";
+  override readonly optionKeys = ["region"];
+  constructor(name = "acme") {
+    super();
+    this.name = name;
+  }
+  verify() {
+    return ProviderResult.accept();
+  }
+  override validateOptions(options: Record<string, unknown>) {
+    if (options.region !== undefined && typeof options.region !== "string") throw new Error("region must be a string");
+    return { region: "eu", ...options };
+  }
+}
+
+test("endpoint() and addEndpoint() register and persist name, path, provider name and enabled — never secrets", () => {
+  const path = tempDbPath();
+  const webhooks = open(path);
+  const stripe = webhooks.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: ["whsec_topsecret"], providerOptions: { toleranceS: 60 } });
+  assert.equal(stripe.name, "stripe");
+  assert.equal(stripe.path, "/webhooks/stripe");
+  webhooks.addEndpoint({ name: "acme", path: "/acme", provider: new Acme(), secrets: ["acme-secret"], enabled: false });
+  const db = new Database(path, { readonly: true });
+  const rows = db.prepare("SELECT name, path, provider, enabled FROM knocker_endpoints ORDER BY id").all();
+  assert.deepEqual(rows, [
+    { name: "stripe", path: "/webhooks/stripe", provider: "stripe", enabled: 1 },
+    { name: "acme", path: "/acme", provider: "acme", enabled: 0 },
+  ]);
+  const dump = JSON.stringify(db.prepare("SELECT * FROM knocker_endpoints").all());
+  assert.ok(!dump.includes("topsecret") && !dump.includes("acme-secret"));
+  db.close();
+  webhooks.close();
+});
+
+test("re-registering an endpoint in a later process keeps its id; a path owned by another endpoint is refused", async () => {
+  const path = tempDbPath();
+  const first = open(path);
+  const r = await first.endpoint("a", { path: "/a" }).receive({ body: "{}" });
+  first.close();
+  const second = open(path);
+  second.endpoint("a", { path: "/a2" });
+  assert.equal(second.getEvent(r.eventId!)!.endpoint, "a");
+  assert.throws(() => second.endpoint("b", { path: "/a2" }), code("ERR_DUPLICATE_ENDPOINT", /path "\/a2"/));
+  second.close();
+  const third = open(path);
+  assert.throws(() => third.endpoint("c", { path: "/a2" }), code("ERR_ENDPOINT_CONFLICT", /recorded in the database for endpoint "a"/));
+  third.close();
+});
+
+test("registration errors surface at registration time, naming the endpoint, provider and key", () => {
+  const webhooks = open(tempDbPath());
+  assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: "stripe-ish", secrets: ["s"] }), code("ERR_UNKNOWN_PROVIDER", /unknown provider "stripe-ish"/));
+  assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: "stripe" }), code("ERR_MISSING_SECRETS", /"stripe" requires at least one non-empty secret/));
+  assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: "stripe", secrets: [] }), code("ERR_MISSING_SECRETS"));
+  assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: "stripe", secrets: [""] }), code("ERR_MISSING_SECRETS"));
+  assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: "stripe", secrets: ["s"], providerOptions: { tolerance: 5 } }), code("ERR_INVALID_PROVIDER_OPTION", /unknown option "tolerance" for provider "stripe"/));
+  assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: "stripe", secrets: ["s"], providerOptions: { toleranceS: "5" } }), code("ERR_INVALID_PROVIDER_OPTION", /stripe provider option "toleranceS"/));
+  assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: "github", secrets: ["s"], providerOptions: { any: 1 } }), code("ERR_INVALID_PROVIDER_OPTION", /it takes no options/));
+  assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: new Acme("stripe"), secrets: ["s"] }), code("ERR_PROVIDER_NAME_RESERVED", /"stripe" is reserved/));
+  assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: new Acme(), secrets: ["s"], providerOptions: { region: 5 } }), code("ERR_INVALID_PROVIDER_OPTION", /region must be a string/));
+  assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: new Acme(), secrets: ["s"], providerOptions: { zone: 5 } }), code("ERR_INVALID_PROVIDER_OPTION", /unknown option "zone" for provider "acme"/));
+  assert.throws(() => webhooks.endpoint("x", { path: "/x", providerOptions: { a: 1 } }), code("ERR_INVALID_PROVIDER_OPTION", /no provider/));
+  assert.throws(() => webhooks.endpoint("", { path: "/x" }), code("ERR_INVALID_ARGUMENT"));
+  assert.throws(() => webhooks.endpoint("x", { path: "x" }), code("ERR_INVALID_ARGUMENT", /path must be a string starting with "\/"/));
+  assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: {} as never }), TypeError);
+  assert.equal(webhooks.listEvents().length, 0);
+  // Nothing half-registered: the name is still free.
+  webhooks.endpoint("x", { path: "/x", provider: "stripe", secrets: ["s"] });
+  assert.throws(() => webhooks.endpoint("x", { path: "/y" }), code("ERR_DUPLICATE_ENDPOINT"));
+  webhooks.close();
+});
+
+test("no error message contains a secret", () => {
+  const webhooks = open(tempDbPath());
+  const secret = "whsec_do_not_leak";
+  for (const options of [{ toleranceS: -1 }, { nope: true }]) {
+    try {
+      webhooks.endpoint("x", { path: "/x", provider: "stripe", secrets: [secret], providerOptions: options });
+      assert.fail("should throw");
+    } catch (error) {
+      assert.ok(!(error as Error).message.includes(secret));
+    }
+  }
+  webhooks.close();
+});
+
+test("providerVersions() returns a fresh copy of the 21 curated versions; custom providers are not listed", () => {
+  const webhooks = open(tempDbPath());
+  webhooks.endpoint("acme", { path: "/acme", provider: new Acme(), secrets: ["s"] });
+  const versions = webhooks.providerVersions();
+  assert.deepEqual(Object.keys(versions).sort(), [
+    "basic-auth", "bearer-token", "clerk", "discord", "github", "hubspot", "intercom", "lemon-squeezy", "linear", "meta",
+    "paddle", "postmark", "resend", "sendgrid", "shopify", "slack", "standard-webhooks", "stripe", "token-header", "twilio", "zendesk",
+  ]);
+  assert.ok(Object.values(versions).every((v) => v === "1.0.0"));
+  versions.stripe = "9.9.9";
+  assert.equal(webhooks.providerVersions().stripe, "1.0.0");
+  webhooks.close();
+});
+
+test("custom providers receive their validated options with defaults and every secret", async () => {
+  const webhooks = open(tempDbPath());
+  let seen: unknown;
+  const provider = new (class extends Acme {
+    override verify(_req: unknown, ctx: { secrets: readonly string[]; options: Readonly<Record<string, unknown>> }) {
+      seen = { secrets: ctx.secrets, options: ctx.options };
+      return ProviderResult.accept();
+    }
+  })();
+  await webhooks.endpoint("acme", { path: "/acme", provider, secrets: ["a", "b"] }).receive({ body: "{}" });
+  assert.deepEqual(seen, { secrets: ["a", "b"], options: { region: "eu" } });
+  webhooks.close();
+});

@@ -1,0 +1,169 @@
+// open(): option validation, existing connections, maxReaders, schema bootstrap and version.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readdirSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import Database from "better-sqlite3";
+import { KnockerError, open } from "../src/index.js";
+import { tempDbPath, tempDir } from "./support.js";
+
+const invalidOption = (name: string) => (e: unknown) =>
+  e instanceof KnockerError && e.code === "ERR_INVALID_OPTION" && e.message.includes(`"${name}"`);
+
+test("every option is validated by type and range, and the error names the option", () => {
+  const path = tempDbPath();
+  const bad: Array<[string, Record<string, unknown>]> = [
+    ["queueName", { queueName: "" }], ["queueName", { queueName: 5 }],
+    ["visibilityTimeoutS", { visibilityTimeoutS: 0 }], ["visibilityTimeoutS", { visibilityTimeoutS: 1.5 }],
+    ["maxAttempts", { maxAttempts: 0 }], ["maxAttempts", { maxAttempts: "3" }],
+    ["maxReaders", { maxReaders: -1 }], ["maxReaders", { maxReaders: 65 }],
+    ["durability", { durability: "fast" }],
+    ["retryBackoff", { retryBackoff: true }], ["retryBackoff.initialS", { retryBackoff: { initialS: -1, maxS: 5 } }],
+    ["retryBackoff.maxS", { retryBackoff: { initialS: 10, maxS: 5 } }], ["retryBackoff.jitter", { retryBackoff: { initialS: 1, maxS: 5, jitter: 1 } }],
+    ["maxBodyBytes", { maxBodyBytes: 0 }], ["maxBodyBytes", { maxBodyBytes: Number.NaN }],
+    ["batchSize", { batchSize: 0 }],
+    ["now", { now: 5 }],
+    ["visibilityTimeout", { visibilityTimeout: 60 }],
+  ];
+  for (const [name, options] of bad) assert.throws(() => open(path, options as never), invalidOption(name), name);
+  assert.throws(() => open(path, "x" as never), invalidOption("options"));
+  const ok = open(path, { queueName: "q", visibilityTimeoutS: 5, maxAttempts: 1, maxReaders: 0, durability: "normal", retryBackoff: false, maxBodyBytes: 10, batchSize: 1 });
+  assert.equal(ok.queueName, "q");
+  ok.close();
+});
+
+test("durability sets synchronous: full → FULL (2), normal → NORMAL (1); WAL and foreign keys are on", () => {
+  const full = open(tempDbPath());
+  assert.equal(full.db.pragma("synchronous", { simple: true }), 2);
+  assert.equal(full.db.pragma("journal_mode", { simple: true }), "wal");
+  assert.equal(full.db.pragma("foreign_keys", { simple: true }), 1);
+  assert.equal(full.db.pragma("busy_timeout", { simple: true }), 5000);
+  full.close();
+  const normal = open(tempDbPath(), { durability: "normal" });
+  assert.equal(normal.db.pragma("synchronous", { simple: true }), 1);
+  normal.close();
+});
+
+test("open() on an existing better-sqlite3 Database uses that connection and leaves it open on close()", async () => {
+  const db = new Database(tempDbPath());
+  db.exec("CREATE TABLE app_table (x INTEGER)");
+  const webhooks = open(db);
+  assert.equal(webhooks.db, db);
+  const ep = webhooks.endpoint("e", { path: "/e" });
+  ep.handle((event, tx) => void tx.run("INSERT INTO app_table VALUES (?)", [event.id]));
+  const result = await ep.receive({ body: "{}" });
+  assert.equal(db.prepare("SELECT COUNT(*) FROM knocker_events").pluck().get(), 1);
+  const controller = new AbortController();
+  const running = webhooks.runWorker({ signal: controller.signal });
+  while (webhooks.getEvent(result.eventId!)!.status !== "handled") await new Promise((r) => setTimeout(r, 5));
+  controller.abort();
+  await running;
+  assert.equal(db.prepare("SELECT x FROM app_table").pluck().get(), result.eventId);
+  webhooks.close();
+  assert.equal(db.open, true);
+  db.close();
+});
+
+/** Descriptors of this process open on the database file itself (readlink only; nothing is opened). */
+function descriptorsOn(path: string): number {
+  return readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(join("/proc/self/fd", fd)) === path;
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+test("maxReaders bounds the read-only connections that serve operator reads; 0 reads on the writer", async () => {
+  const path = tempDbPath();
+  const base = descriptorsOn(path);
+  const zero = open(path, { maxReaders: 0 });
+  const writerOnly = descriptorsOn(path);
+  await zero.endpoint("e", { path: "/e" }).receive({ body: "{}" });
+  zero.listEvents();
+  assert.equal(zero.openReaders, 0);
+  assert.equal(descriptorsOn(path), writerOnly, "no extra connection for reads");
+  zero.close();
+
+  const pooled = open(path, { maxReaders: 2 });
+  const before = descriptorsOn(path);
+  pooled.listEvents();
+  pooled.getEvent(1);
+  assert.equal(pooled.openReaders, 1, "sequential reads reuse one idle reader");
+  assert.equal(descriptorsOn(path), before + 1);
+  pooled.close();
+  assert.equal(descriptorsOn(path), base);
+});
+
+test("reads on a reader connection see committed data only, never a handler's uncommitted writes", async () => {
+  for (const [maxReaders, expected] of [[1, "received"], [0, "handled"]] as const) {
+    const webhooks = open(tempDbPath(), { maxReaders });
+    const ep = webhooks.endpoint("e", { path: "/e" });
+    let seenInside = "";
+    // The handler's own uncommitted write is visible on the writer connection only.
+    ep.handle((event, tx) => {
+      tx.run("UPDATE knocker_events SET status = 'handled' WHERE id = ?", [event.id]);
+      seenInside = webhooks.getEvent(event.id)!.status;
+    });
+    const r = await ep.receive({ body: "{}" });
+    const controller = new AbortController();
+    const running = webhooks.runWorker({ signal: controller.signal });
+    while (seenInside === "") await new Promise((res) => setTimeout(res, 5));
+    controller.abort();
+    await running;
+    assert.equal(seenInside, expected, `maxReaders ${maxReaders}`);
+    assert.equal(webhooks.getEvent(r.eventId!)!.status, "handled");
+    webhooks.close();
+  }
+});
+
+test("the schema version is recorded, a newer file is refused, and reopening is idempotent", () => {
+  const path = tempDbPath();
+  open(path).close();
+  const db = new Database(path);
+  assert.equal(db.pragma("user_version", { simple: true }), 1);
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
+  assert.deepEqual(tables, [
+    "_honker_dead", "_honker_live", "_honker_locks", "_honker_scheduler_tasks",
+    "knocker_attempts", "knocker_deliveries", "knocker_endpoints", "knocker_events", "knocker_prune_audits",
+  ]);
+  db.close();
+  open(path).close();
+  const newer = new Database(path);
+  newer.pragma("user_version = 99");
+  newer.close();
+  assert.throws(() => open(path), (e: unknown) => e instanceof KnockerError && e.code === "ERR_STORAGE" && /newer/.test(e.message));
+});
+
+test("several processes opening a new file at the same moment all succeed", async () => {
+  const dir = tempDir();
+  const path = join(dir, "race.db");
+  const script = `
+    import { open } from ${JSON.stringify(new URL("../src/index.ts", import.meta.url).href)};
+    const start = Number(process.argv[2]);
+    while (Date.now() < start) {}
+    const w = open(${JSON.stringify(path)});
+    const r = await w.endpoint("e" + process.pid, { path: "/e" + process.pid }).receive({ body: "{}" });
+    console.log(JSON.stringify(r));
+    w.close();`;
+  const start = Date.now() + 1500;
+  const runs = Array.from({ length: 6 }, () => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, String(start)], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("close", (code) => resolve({ code, out, err }));
+  }));
+  const results = await Promise.all(runs);
+  for (const r of results) {
+    assert.equal(r.code, 0, r.err);
+    assert.equal(JSON.parse(r.out).statusCode, 204);
+  }
+  const db = new Database(path, { readonly: true });
+  assert.equal(db.prepare("SELECT COUNT(*) FROM knocker_events").pluck().get(), 6);
+  assert.equal(db.pragma("integrity_check", { simple: true }), "ok");
+  db.close();
+});

@@ -1,0 +1,90 @@
+// The operator read surface: filters, newest-first ordering and argument validation.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { KnockerError, open } from "../src/index.js";
+import { tempDbPath } from "./support.js";
+
+const isInvalid = (pattern: RegExp) => (e: unknown) => e instanceof KnockerError && e.code === "ERR_INVALID_ARGUMENT" && pattern.test(e.message);
+
+async function seeded() {
+  const clock = { now: 1_700_000_000 };
+  const webhooks = open(tempDbPath(), { now: () => clock.now });
+  const a = webhooks.endpoint("a", { path: "/a" });
+  const b = webhooks.endpoint("b", { path: "/b" });
+  const r1 = await a.receive({ body: "{}", eventType: "x", dedupeKey: "1" }); // t0
+  clock.now += 10;
+  const r2 = await b.receive({ body: "{}", eventType: "y", dedupeKey: "2" }); // t0+10
+  const r3 = await a.receive({ body: "{}", eventType: "y", dedupeKey: "1" }); // duplicate of r1
+  clock.now += 10;
+  const r4 = await a.ingest({ body: "{}", signatureValid: false, signatureError: "bad" }); // orphan, t0+20
+  const r5 = await a.receive({ body: "{}", eventType: "x" }); // t0+20
+  return { webhooks, clock, r1, r2, r3, r4, r5 };
+}
+
+test("listEvents filters by status, endpoint, type and since, newest first", async () => {
+  const { webhooks, clock, r1, r2, r5 } = await seeded();
+  const ids = (list: { id: number }[]) => list.map((e) => e.id);
+  assert.deepEqual(ids(webhooks.listEvents()), [r5.eventId, r2.eventId, r1.eventId]);
+  assert.deepEqual(ids(webhooks.listEvents({ endpoint: "a" })), [r5.eventId, r1.eventId]);
+  assert.deepEqual(ids(webhooks.listEvents({ eventType: "y" })), [r2.eventId]);
+  assert.deepEqual(ids(webhooks.listEvents({ since: clock.now - 10 })), [r5.eventId, r2.eventId]);
+  assert.deepEqual(ids(webhooks.listEvents({ limit: 1 })), [r5.eventId]);
+  webhooks.ignore(r2.eventId!);
+  assert.deepEqual(ids(webhooks.listEvents({ status: "ignored" })), [r2.eventId]);
+  assert.deepEqual(ids(webhooks.listEvents({ status: "received", endpoint: "a", eventType: "x" })), [r5.eventId, r1.eventId]);
+  webhooks.close();
+});
+
+test("listDeliveries filters by event, endpoint, validity, orphaned and since, newest first", async () => {
+  const { webhooks, clock, r1, r2, r3, r4, r5 } = await seeded();
+  const ids = (list: { id: number }[]) => list.map((d) => d.id);
+  assert.deepEqual(ids(webhooks.listDeliveries()), [r5.deliveryId, r4.deliveryId, r3.deliveryId, r2.deliveryId, r1.deliveryId]);
+  assert.deepEqual(ids(webhooks.listDeliveries({ eventId: r1.eventId! })), [r3.deliveryId, r1.deliveryId]);
+  assert.deepEqual(ids(webhooks.listDeliveries({ endpoint: "b" })), [r2.deliveryId]);
+  assert.deepEqual(ids(webhooks.listDeliveries({ signatureValid: false })), [r4.deliveryId]);
+  assert.deepEqual(ids(webhooks.listDeliveries({ orphaned: true })), [r4.deliveryId]);
+  assert.equal(webhooks.listDeliveries({ orphaned: false }).length, 4);
+  assert.deepEqual(ids(webhooks.listDeliveries({ since: clock.now })), [r5.deliveryId, r4.deliveryId]);
+  webhooks.close();
+});
+
+test("get* return null for unknown ids; Event and Delivery carry the documented fields", async () => {
+  const { webhooks, r1, r3 } = await seeded();
+  assert.equal(webhooks.getEvent(12345), null);
+  assert.equal(webhooks.getDelivery(12345), null);
+  const event = webhooks.getEvent(r1.eventId!)!;
+  assert.deepEqual(Object.keys(event).sort(), [
+    "attemptCount", "body", "dedupeKey", "deliveryId", "endpoint", "eventType", "handledAt", "headers", "id", "lastError",
+    "method", "providerDeliveryId", "providerEventId", "query", "receivedAt", "status",
+  ]);
+  const delivery = webhooks.getDelivery(r3.deliveryId)!;
+  assert.deepEqual(Object.keys(delivery).sort(), [
+    "body", "dedupeKey", "endpoint", "eventId", "eventType", "headers", "id", "method", "providerDeliveryId",
+    "providerEventId", "query", "receivedAt", "signatureError", "signatureValid",
+  ]);
+  assert.ok(Buffer.isBuffer(delivery.body));
+  assert.deepEqual(webhooks.listAttempts(r1.eventId!), []);
+  webhooks.close();
+});
+
+test("operator arguments are validated with messages naming the argument", async () => {
+  const { webhooks } = await seeded();
+  for (const limit of [0, 1001, 1.5, "10", null]) {
+    assert.throws(() => webhooks.listEvents({ limit: limit as number }), isInvalid(/limit must be an integer from 1 to 1000/));
+    assert.throws(() => webhooks.listDeliveries({ limit: limit as number }), isInvalid(/limit/));
+  }
+  assert.equal(webhooks.listEvents({ limit: 1000 }).length, 3);
+  for (const since of [1.5, "1700000000", -1]) {
+    assert.throws(() => webhooks.listEvents({ since: since as number }), isInvalid(/since must be an integer unix timestamp/));
+  }
+  assert.throws(() => webhooks.listEvents({ status: "done" as never }), isInvalid(/status must be one of received, processing/));
+  assert.throws(() => webhooks.listDeliveries({ signatureValid: 1 as never }), isInvalid(/signatureValid must be a boolean/));
+  assert.throws(() => webhooks.listDeliveries({ orphaned: "yes" as never }), isInvalid(/orphaned must be a boolean/));
+  assert.throws(() => webhooks.listEvents("x" as never), isInvalid(/options object/));
+  for (const id of [0, -1, 1.5, "1", null]) {
+    assert.throws(() => webhooks.getEvent(id as number), isInvalid(/event id must be a positive integer/));
+    assert.throws(() => webhooks.replay(id as number), isInvalid(/event id/));
+    assert.throws(() => webhooks.replayDelivery(id as number), isInvalid(/delivery id/));
+  }
+  webhooks.close();
+});

@@ -27,8 +27,10 @@ export interface OpenOptions {
   durability?: Durability;
   retryBackoff?: RetryBackoff | false;
   maxBodyBytes?: number;
-  /** Jobs claimed per worker pass. */
+  /** Jobs claimed per worker pass (default 10). */
   batchSize?: number;
+  /** The clock, in unix seconds (default: the system clock). Tests pin it. */
+  now?: () => number;
 }
 
 export interface EndpointOptions {

@@ -182,7 +182,7 @@ test("ignore(): received, failed and dead become ignored with an attempt row; ig
 });
 
 test("failed → ignored via ignore(), and the worker acks an ignored event's job quietly without running a handler", async () => {
-  const { webhooks, ep, ingest, one, clock } = setup({ maxAttempts: 3 });
+  const { webhooks, ep, ingest, one, clock } = setup({ maxAttempts: 3, retryBackoff: { initialS: 10, maxS: 10 } });
   let calls = 0;
   ep.handle(() => {
     calls++;

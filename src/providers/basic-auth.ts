@@ -1,11 +1,19 @@
 import { CuratedProvider } from "./curated.js";
-import { ProviderResult } from "./provider.js";
+import { basicCredentials, credentialMatches, jsonTypeAndId, missingHeader } from "./helpers.js";
+import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
-// PLACEHOLDER: replaced by the real implementation in the providers issue.
+/**
+ * Basic auth: `Authorization: Basic <base64>` whose decoded `user:pass` equals one of the
+ * secrets (constant-time). Event type / identity: body `type` / `id` when the body is JSON.
+ */
 export class BasicAuthProvider extends CuratedProvider {
   readonly name = "basic-auth";
 
-  verify(): ProviderResult {
-    return ProviderResult.reject("basic-auth provider not implemented yet");
+  verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
+    const meta = jsonTypeAndId(request);
+    if (request.header("authorization") === undefined) return ProviderResult.reject(missingHeader("authorization"), meta);
+    const credentials = basicCredentials(request);
+    if (credentials === null) return ProviderResult.reject("basic-auth authorization header malformed: expected Basic <base64 user:pass>", meta);
+    return credentialMatches(secrets, credentials) ? ProviderResult.accept(meta) : ProviderResult.reject("basic-auth credentials mismatch", meta);
   }
 }

@@ -40,7 +40,7 @@ export class DiscordProvider extends CuratedProvider {
     for (const key of keys) if (verifySignature(null, signed, key, signature)) valid = true;
     if (!valid) return ProviderResult.reject("discord signature mismatch", meta);
 
-    if (webhookEvent && type === 0) return ProviderResult.accept({ handshake: true });
+    if (type === 0) return ProviderResult.accept({ handshake: true });
     if (!webhookEvent && type === 1) return ProviderResult.accept({ ...meta, reply: PONG });
     return ProviderResult.accept(meta);
   }

@@ -1,6 +1,8 @@
+import { verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
 import { CuratedProvider } from "./curated.js";
-import { decodeHex, hmac, matchesAnySecret, missingHeader } from "./helpers.js";
-import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
+import type { ProviderRequest, ProviderResult, VerifyContext } from "./provider.js";
+
+const SIGNATURE: BodyHmacScheme = { provider: "github", header: "x-hub-signature-256", algorithm: "sha256", encoding: "hex", prefix: "sha256=" };
 
 /**
  * GitHub: `X-Hub-Signature-256: sha256=<hex>` over the raw body, HMAC-SHA256.
@@ -12,14 +14,6 @@ export class GithubProvider extends CuratedProvider {
 
   verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
     const meta = { eventType: request.header("x-github-event"), providerDeliveryId: request.header("x-github-delivery") };
-
-    const header = request.header("x-hub-signature-256");
-    if (header === undefined) return ProviderResult.reject(missingHeader("x-hub-signature-256"), meta);
-    const match = /^sha256=(.*)$/.exec(header.trim());
-    const signature = match ? decodeHex(match[1]!) : null;
-    if (signature === null) return ProviderResult.reject("github signature header malformed: expected sha256=<hex>", meta);
-
-    const valid = matchesAnySecret(secrets, [signature], (secret) => hmac("sha256", secret, request.body));
-    return valid ? ProviderResult.accept(meta) : ProviderResult.reject("github signature mismatch", meta);
+    return verifyBodyHmac(request, secrets, SIGNATURE, meta);
   }
 }

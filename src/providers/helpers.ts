@@ -131,12 +131,6 @@ export function digest(algorithm: "sha1" | "sha256", data: string | Buffer): Buf
   return createHash(algorithm).update(data).digest();
 }
 
-/** `<prefix><hex>` (e.g. `sha256=…`) → bytes, or null when the prefix is absent or the hex malformed. */
-export function prefixedHex(header: string, prefix: string): Buffer | null {
-  const trimmed = header.trim();
-  return trimmed.startsWith(prefix) ? decodeHex(trimmed.slice(prefix.length)) : null;
-}
-
 /**
  * True when a presented credential (a token, a `user:pass`) equals any secret. Both sides are
  * hashed first, so the comparison is constant time and does not reveal a secret's length.

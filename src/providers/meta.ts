@@ -1,6 +1,9 @@
+import { verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
 import { CuratedProvider, optionalString } from "./curated.js";
-import { credentialMatches, field, hmac, matchesAnySecret, missingHeader, prefixedHex, scalarString } from "./helpers.js";
+import { credentialMatches, field, scalarString } from "./helpers.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
+
+const SIGNATURE: BodyHmacScheme = { provider: "meta", header: "x-hub-signature-256", algorithm: "sha256", encoding: "hex", prefix: "sha256=" };
 
 /**
  * Meta (Facebook, Instagram, WhatsApp Cloud API): `X-Hub-Signature-256: sha256=<hex>` over the raw
@@ -20,14 +23,7 @@ export class MetaProvider extends CuratedProvider {
       return subscriptionHandshake(request, options.verifyToken as string | undefined);
     }
     const meta = { eventType: scalarString(field(request.jsonOrUndefined(), "object")) };
-
-    const header = request.header("x-hub-signature-256");
-    if (header === undefined) return ProviderResult.reject(missingHeader("x-hub-signature-256"), meta);
-    const signature = prefixedHex(header, "sha256=");
-    if (signature === null) return ProviderResult.reject("meta signature header malformed: expected sha256=<hex>", meta);
-
-    const valid = matchesAnySecret(secrets, [signature], (secret) => hmac("sha256", secret, request.body));
-    return valid ? ProviderResult.accept(meta) : ProviderResult.reject("meta signature mismatch", meta);
+    return verifyBodyHmac(request, secrets, SIGNATURE, meta);
   }
 }
 

@@ -1,11 +1,40 @@
-import { CuratedProvider } from "./curated.js";
-import { ProviderResult } from "./provider.js";
+import { KnockerError } from "../errors.js";
+import { CuratedProvider, optionalString } from "./curated.js";
+import { credentialMatches, jsonTypeAndId, missingHeader } from "./helpers.js";
+import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
-// PLACEHOLDER: replaced by the real implementation in the providers issue.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Token header: the header named by the `header` option (default `x-knocker-token`) must equal
+ * one of the secrets (constant-time). The header is redacted from stored deliveries.
+ * Event type / identity: body `type` / `id` when the body is JSON.
+ */
 export class TokenHeaderProvider extends CuratedProvider {
   readonly name = "token-header";
 
-  verify(): ProviderResult {
-    return ProviderResult.reject("token-header provider not implemented yet");
+  constructor() {
+    super({ header: optionalString("x-knocker-token") });
+  }
+
+  override validateOptions(options: Readonly<Record<string, unknown>>): Record<string, unknown> {
+    const resolved = super.validateOptions(options);
+    const header = resolved.header as string;
+    if (!HEADER_NAME.test(header)) {
+      throw new KnockerError("ERR_INVALID_PROVIDER_OPTION", `${this.name} provider option "header" must be an HTTP header name`);
+    }
+    return { ...resolved, header: header.toLowerCase() };
+  }
+
+  override secretHeaders(options: Readonly<Record<string, unknown>>): readonly string[] {
+    return [options.header as string];
+  }
+
+  verify(request: ProviderRequest, { secrets, options }: VerifyContext): ProviderResult {
+    const meta = jsonTypeAndId(request);
+    const header = options.header as string;
+    const token = request.header(header);
+    if (token === undefined) return ProviderResult.reject(missingHeader(header), meta);
+    return credentialMatches(secrets, token) ? ProviderResult.accept(meta) : ProviderResult.reject("token-header token mismatch", meta);
   }
 }

@@ -1,11 +1,47 @@
-import { CuratedProvider } from "./curated.js";
-import { ProviderResult } from "./provider.js";
+import { CuratedProvider, seconds } from "./curated.js";
+import { decodeBase64, field, hmac, matchesAnySecret, missingHeader, scalarString, toleranceError } from "./helpers.js";
+import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
-// PLACEHOLDER: replaced by the real implementation in the providers issue.
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Zendesk: `X-Zendesk-Webhook-Signature` is base64 HMAC-SHA256 of
+ * `X-Zendesk-Webhook-Signature-Timestamp` (ISO-8601, within `toleranceS`) + body.
+ * Event type: body `type`. Identity: body `id` of event-subscription payloads
+ * (`type: "zen:event-type:…"`) — never `detail.id` or a trigger payload's `ticket_id`;
+ * delivery id: `X-Zendesk-Webhook-Invocation-Id` (kept across retry attempts), which dedupe
+ * falls back to for trigger/automation payloads.
+ */
 export class ZendeskProvider extends CuratedProvider {
   readonly name = "zendesk";
 
-  verify(): ProviderResult {
-    return ProviderResult.reject("zendesk provider not implemented yet");
+  constructor() {
+    super({ toleranceS: seconds(300) });
+  }
+
+  verify(request: ProviderRequest, { secrets, options, now }: VerifyContext): ProviderResult {
+    const body = request.jsonOrUndefined();
+    const type = scalarString(field(body, "type"));
+    const meta = {
+      eventType: type,
+      providerEventId: type?.startsWith("zen:event-type:") ? scalarString(field(body, "id")) : undefined,
+      providerDeliveryId: request.header("x-zendesk-webhook-invocation-id"),
+    };
+
+    const header = request.header("x-zendesk-webhook-signature");
+    if (header === undefined) return ProviderResult.reject(missingHeader("x-zendesk-webhook-signature"), meta);
+    const timestampText = request.header("x-zendesk-webhook-signature-timestamp");
+    if (timestampText === undefined) return ProviderResult.reject(missingHeader("x-zendesk-webhook-signature-timestamp"), meta);
+    const signature = decodeBase64(header);
+    if (signature === null) return ProviderResult.reject("zendesk signature header malformed: expected base64", meta);
+    const timestamp = ISO_8601.test(timestampText) ? Date.parse(timestampText) / 1000 : Number.NaN;
+    if (!Number.isFinite(timestamp)) return ProviderResult.reject("zendesk signature timestamp malformed: expected ISO-8601", meta);
+
+    const signed = Buffer.concat([Buffer.from(timestampText, "utf8"), request.body]);
+    if (!matchesAnySecret(secrets, [signature], (secret) => hmac("sha256", secret, signed))) {
+      return ProviderResult.reject("zendesk signature mismatch", meta);
+    }
+    const late = toleranceError("zendesk", now, timestamp, options.toleranceS as number);
+    return late ? ProviderResult.reject(late, meta) : ProviderResult.accept(meta);
   }
 }

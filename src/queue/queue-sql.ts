@@ -37,8 +37,12 @@ export function prepareQueueStatements(db: Database) {
     deleteForEvent: `DELETE FROM _honker_live WHERE queue = ? AND json_extract(payload, '$.event_id') = ?`,
 
     /** When the next job becomes claimable: a pending job's run_at or a claim's expiry. */
-    nextDueAt: { pluck: `SELECT MIN(CASE state WHEN 'pending' THEN run_at ELSE claim_expires_at END) FROM _honker_live
-       WHERE queue = ? AND state IN ('pending', 'processing')` },
+    nextDueAt: {
+      pluck: `SELECT MIN(due) FROM (
+         SELECT MIN(run_at) AS due FROM _honker_live WHERE queue = ? AND state = 'pending'
+         UNION ALL
+         SELECT MIN(claim_expires_at) FROM _honker_live WHERE queue = ? AND state = 'processing')`,
+    },
   });
 }
 

@@ -93,6 +93,6 @@ export class Queue {
   }
 
   nextDueAt(): number | null {
-    return (this.#sql.nextDueAt.get(this.name) as number | null) ?? null;
+    return (this.#sql.nextDueAt.get(this.name, this.name) as number | null) ?? null;
   }
 }

@@ -99,6 +99,9 @@ CREATE TABLE IF NOT EXISTS _honker_live (
 );
 CREATE INDEX IF NOT EXISTS _honker_live_claim
   ON _honker_live(queue, priority DESC, run_at, id) WHERE state IN ('pending', 'processing');
+-- Keep "when is the next job due" and "which claims expired" O(log n) at any backlog.
+CREATE INDEX IF NOT EXISTS _honker_live_pending_due ON _honker_live(queue, run_at) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS _honker_live_claim_expiry ON _honker_live(queue, claim_expires_at) WHERE state = 'processing';
 CREATE INDEX IF NOT EXISTS _honker_live_event
   ON _honker_live(queue, json_extract(payload, '$.event_id'));
 

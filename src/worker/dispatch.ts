@@ -63,32 +63,44 @@ export class Dispatcher {
 
   /** Dead-letter claims that expired on their last attempt, then claim up to `limit` jobs. */
   claim(workerId: string, limit: number): ClaimedJob[] {
-    return immediateTransaction(this.#db, "claiming jobs", () => {
-      const now = this.#now();
-      for (const job of this.#queue.expiredFinalClaims(now)) {
-        const error =
-          `claim expired on the final attempt (${job.attempts} of ${job.maxAttempts}): ` +
-          "the worker stopped, or the handler ran longer than visibilityTimeoutS";
-        const payload = parsePayload(job.payload);
-        if (payload) this.#recordUnhandled(payload.eventId, "dead", error, null, now);
-        this.#queue.deadLetter(job.id, error, now);
-      }
-      return this.#queue.claim(workerId, limit, now);
-    });
+    return immediateTransaction(this.#db, "claiming jobs", () => this.#claimInTransaction(workerId, limit));
   }
 
-  /** Run a claimed batch in one transaction. `onJob` reports which event is in progress. */
-  runBatch(jobs: readonly ClaimedJob[], onJob: (eventId: number | null) => void): JobOutcome[] {
+  #claimInTransaction(workerId: string, limit: number): ClaimedJob[] {
+    const now = this.#now();
+    for (const job of this.#queue.expiredFinalClaims(now)) {
+      const error =
+        `claim expired on the final attempt (${job.attempts} of ${job.maxAttempts}): ` +
+        "the worker stopped, or the handler ran longer than visibilityTimeoutS";
+      const payload = parsePayload(job.payload);
+      if (payload) this.#recordUnhandled(payload.eventId, "dead", error, null, now);
+      this.#queue.deadLetter(job.id, error, now);
+    }
+    return this.#queue.claim(workerId, limit, now);
+  }
+
+  /**
+   * Run a claimed batch in one transaction. With `claimNext`, the same commit also claims the
+   * following batch: the claims are durable before their handlers run (so a handler that kills
+   * the process still uses up an attempt), yet a busy worker pays one commit per batch, not two.
+   */
+  runBatch(
+    jobs: readonly ClaimedJob[],
+    onJob: (eventId: number | null) => void,
+    claimNext?: { workerId: string; limit: number },
+  ): { outcomes: JobOutcome[]; next: ClaimedJob[] } {
     const outcomes: JobOutcome[] = [];
+    let next: ClaimedJob[] = [];
     try {
       immediateTransaction(this.#db, "recording handler outcomes", () => {
         outcomes.length = 0;
         for (const job of jobs) outcomes.push(this.#dispatch(job, onJob));
+        next = claimNext ? this.#claimInTransaction(claimNext.workerId, claimNext.limit) : [];
       });
     } finally {
       onJob(null);
     }
-    return outcomes;
+    return { outcomes, next };
   }
 
   #dispatch(job: ClaimedJob, onJob: (eventId: number | null) => void): JobOutcome {

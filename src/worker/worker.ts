@@ -4,6 +4,7 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { KnockerError } from "../errors.js";
 import type { RunWorkerOptions, WorkerState } from "../interfaces.js";
 import type { Observer } from "../observer.js";
+import type { ClaimedJob } from "../queue/queue.js";
 import { errorMessage, type Dispatcher, type JobOutcome } from "./dispatch.js";
 import type { Wake } from "./wake.js";
 
@@ -58,24 +59,32 @@ export class WorkerPool {
     };
 
     try {
-      while (!stop.aborted) {
+      let jobs: ClaimedJob[] = [];
+      while (!stop.aborted || jobs.length > 0) {
         let outcomes: JobOutcome[];
         try {
-          if (!this.#dispatcher.hasDueWork()) {
-            await this.#wake.wait(this.#dispatcher.msUntilDue(), stop);
-            continue;
+          if (jobs.length === 0) {
+            if (!this.#dispatcher.hasDueWork()) {
+              await this.#wake.wait(this.#dispatcher.msUntilDue(), stop);
+              continue;
+            }
+            jobs = this.#dispatcher.claim(workerId, this.#batchSize);
+            if (jobs.length === 0) continue;
           }
-          const jobs = this.#dispatcher.claim(workerId, this.#batchSize);
-          if (jobs.length === 0) continue;
-          // Claimed jobs are drained even when `stop` fires meanwhile: the batch runs to the end.
+          // Claimed jobs are drained even when `stop` fires meanwhile; only then does the loop end.
           const started = performance.now();
-          outcomes = this.#dispatcher.runBatch(jobs, (eventId) => (state.currentEventId = eventId));
-          const count = (kind: JobOutcome["kind"]) => outcomes.filter((outcome) => outcome.kind === kind).length;
+          const claimNext = stop.aborted ? undefined : { workerId, limit: this.#batchSize };
+          const batch = this.#dispatcher.runBatch(jobs, (eventId) => (state.currentEventId = eventId), claimNext);
+          const count = (kind: JobOutcome["kind"]) => batch.outcomes.filter((outcome) => outcome.kind === kind).length;
           this.#observer.emit("worker:batch", {
             workerId, jobs: jobs.length, handled: count("handled"), failed: count("failed"), dead: count("dead"),
             durationMs: performance.now() - started,
           });
+          outcomes = batch.outcomes;
+          jobs = batch.next;
         } catch (error) {
+          // The batch rolled back; its claims stay in the table and expire after the visibility timeout.
+          jobs = [];
           report(error, null);
           await sleep(ERROR_PAUSE_MS, stop);
           continue;

@@ -15,7 +15,7 @@ class Acme extends Provider {
     super();
     this.name = name;
   }
-  verify() {
+  verify(_request: unknown, _context: { secrets: readonly string[]; options: Readonly<Record<string, unknown>> }) {
     return ProviderResult.accept();
   }
   override validateOptions(options: Record<string, unknown>) {

@@ -3,13 +3,10 @@
 import assert from "node:assert/strict";
 import { after } from "node:test";
 import fc from "fast-check";
-import { KnockerError, open, ProviderRequest, type Delivery, type IngestResult, type OpenOptions, type Provider, type ProviderResult } from "../src/index.js";
+import { KnockerError, open, ProviderRequest, type Delivery, type IngestResult, type Provider, type ProviderResult } from "../src/index.js";
 import { tempDbPath } from "./support.js";
 
 export const NOW = 1700000000;
-
-/** `open()` options pinning the clock (unix seconds) used for verification. */
-export const clock = (now: number) => ({ now: () => now }) as OpenOptions;
 
 export interface TestReceipt {
   body: string | Buffer;
@@ -20,7 +17,7 @@ export interface TestReceipt {
 
 /** A fresh inbox with one endpoint of `provider`, closed when the test file ends. */
 export function inbox(provider: string, secrets: string[], providerOptions: Record<string, unknown> = {}, now = NOW) {
-  const webhooks = open(tempDbPath(`${provider}-${Math.random().toString(36).slice(2)}.db`), clock(now));
+  const webhooks = open(tempDbPath(`${provider}-${Math.random().toString(36).slice(2)}.db`), { now: () => now });
   after(() => webhooks.close());
   const endpoint = webhooks.endpoint(provider, { path: `/${provider}`, provider, secrets, providerOptions });
   return {
@@ -64,6 +61,7 @@ const hexish = fc.uint8Array({ minLength: 0, maxLength: 72 }).map((bytes) => Buf
 const base64ish = fc.uint8Array({ minLength: 0, maxLength: 72 }).map((bytes) => Buffer.from(bytes).toString("base64"));
 const headerValue = fc.oneof(
   fc.string(),
+  fc.constantFrom("", "v1", "v2", "v3", "sha256=", "Basic ", "Bearer "),
   hexish,
   base64ish,
   hexish.map((hex) => `sha256=${hex}`),
@@ -136,4 +134,36 @@ export function assertRegistrationRejected(
   } finally {
     webhooks.close();
   }
+}
+
+/**
+ * The identity rule of the shared-secret schemes (token-header, bearer-token, basic-auth): body
+ * `type` / `id` of a JSON body; a retry of one id is a duplicate, two ids are two events; a body
+ * that is not JSON has no identity, so each receipt is its own event.
+ */
+export async function assertBodyTypeAndIdIdentity(
+  provider: string,
+  secrets: string[],
+  headers: Record<string, string>,
+  providerOptions: Record<string, unknown> = {},
+): Promise<void> {
+  const { receive } = inbox(provider, secrets, providerOptions);
+  const event = (id: string | number, amount: number) => JSON.stringify({ id, type: "invoice.paid", data: { invoice_id: "inv_8841", amount } });
+  const first = await receive({ body: event("evt_1", 4900), headers });
+  assert.equal(first.delivery.signatureValid, true, first.delivery.signatureError ?? "");
+  assert.equal(first.delivery.eventType, "invoice.paid");
+  assert.equal(first.delivery.providerEventId, "evt_1");
+  const second = await receive({ body: event("evt_2", 4900), headers });
+  assert.notEqual(second.result.eventId, first.result.eventId, "another event about the same invoice is a new event");
+  const retry = await receive({ body: event("evt_1", 4900), headers });
+  assert.equal(retry.result.duplicate, true);
+  assert.equal(retry.result.eventId, first.result.eventId);
+  const numeric = await receive({ body: event(42, 1), headers });
+  assert.equal(numeric.delivery.providerEventId, "42", "scalars are stringified");
+
+  const form = await receive({ body: "status=paid&id=evt_1", headers });
+  assert.equal(form.delivery.signatureValid, true);
+  assert.equal(form.delivery.providerEventId, null);
+  const formAgain = await receive({ body: "status=paid&id=evt_1", headers });
+  assert.equal(formAgain.result.duplicate, false, "no identity: each receipt is its own event");
 }

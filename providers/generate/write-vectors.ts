@@ -75,3 +75,11 @@ export function passes(fn: () => unknown): boolean {
 export function without(headers: Record<string, string>, ...names: string[]): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).filter(([key]) => !names.includes(key)));
 }
+
+/** A generic JSON event for the shared-secret schemes (token-header, bearer-token, basic-auth). */
+export const GENERIC_EVENT = JSON.stringify({
+  id: "evt_01HFA3K9Q8ZJ5N2W7XR4T6YB1C",
+  type: "invoice.paid",
+  created: 1699999990,
+  data: { invoice_id: "inv_8841", customer_id: "cus_512", amount: 4900, currency: "eur" },
+});

@@ -2,14 +2,13 @@ import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after } from "node:test";
 
 const dirs: string[] = [];
 
-/** A fresh directory for this test file, removed when the file's tests end. */
+/** A fresh directory, removed when the test process exits (connections are closed by then). */
 export function tempDir(prefix = "knocker-test-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  if (dirs.length === 0) after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  if (dirs.length === 0) process.on("exit", () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
   dirs.push(dir);
   return dir;
 }

@@ -156,9 +156,18 @@ export interface HandleTarget {
   eventType?: string;
 }
 
+export interface WorkerErrorContext {
+  workerId: string;
+  /** The event the error is about, when there is one. */
+  eventId: number | null;
+}
+
 export interface RunWorkerOptions {
+  /** Stop after the batch in hand is finished. */
   signal?: AbortSignal;
-  onError?: (error: unknown) => void;
+  /** Failed and dead attempts, lost claims and storage errors, as they happen. */
+  onError?: (error: unknown, context: WorkerErrorContext) => void;
+  /** Defaults to host:pid:random. */
   workerId?: string;
 }
 

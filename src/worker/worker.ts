@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { KnockerError } from "../errors.js";
-import type { RunWorkerOptions, WorkerState } from "../interfaces.js";
+import type { RunWorkerOptions, WorkerErrorContext, WorkerState } from "../interfaces.js";
 import type { Observer } from "../observer.js";
 import type { ClaimedJob } from "../queue/queue.js";
 import { errorMessage, type Dispatcher, type JobOutcome } from "./dispatch.js";
@@ -10,11 +10,6 @@ import type { Wake } from "./wake.js";
 
 /** Pause after a failed claim or commit (lock timeout, disk full) before trying again. */
 const ERROR_PAUSE_MS = 250;
-
-export interface WorkerErrorContext {
-  workerId: string;
-  eventId: number | null;
-}
 
 /** The loop behind `runWorker()`: claim a batch, run it, repeat; sleep on the Wake when idle. */
 export class WorkerPool {

@@ -360,3 +360,16 @@ test("event.json() parses once and throws ERR_NOT_JSON for other bodies", async 
   assert.throws(() => webhooks.getEvent(b.eventId!)!.json(), isCode("ERR_NOT_JSON"));
   webhooks.close();
 });
+
+test("close() stops running workers quietly: runWorker resolves and reports nothing", async () => {
+  const { webhooks, ep, ingest } = setup();
+  ep.handle(() => {});
+  const errors: unknown[] = [];
+  const running = webhooks.runWorker({ onError: (e) => errors.push(e) });
+  const id = await ingest("x");
+  while (webhooks.getEvent(id)!.status !== "handled") await new Promise((r) => setTimeout(r, 2));
+  webhooks.close();
+  await running;
+  assert.deepEqual(errors, []);
+  assert.throws(() => webhooks.replay(id), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED");
+});

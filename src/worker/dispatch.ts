@@ -47,6 +47,11 @@ export class Dispatcher {
     this.#runHandled = db.transaction((job: ClaimedJob, handler: Handler, event: Event) => this.#handle(job, handler, event));
   }
 
+  /** False once the connection is closed (Knocker.close()): the loop must end. */
+  get isOpen(): boolean {
+    return this.#db.open;
+  }
+
   /** True when a claim pass could find work; a cheap read that keeps idle workers off the write lock. */
   hasDueWork(): boolean {
     const due = this.#queue.nextDueAt();

@@ -55,7 +55,8 @@ export class WorkerPool {
 
     try {
       let jobs: ClaimedJob[] = [];
-      while (!stop.aborted || jobs.length > 0) {
+      // Claims still held when the connection closes simply expire after the visibility timeout.
+      while ((!stop.aborted || jobs.length > 0) && this.#dispatcher.isOpen) {
         let outcomes: JobOutcome[];
         try {
           if (jobs.length === 0) {

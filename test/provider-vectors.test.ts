@@ -5,30 +5,8 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { open } from "../src/index.js";
+import type { Vector } from "../providers/generate/write-vectors.js";
 import { tempDbPath } from "./support.js";
-
-interface Vector {
-  description: string;
-  request: {
-    method?: string;
-    headers: Record<string, string | string[]>;
-    query?: Record<string, string | string[]>;
-    body?: string;
-    bodyBase64?: string;
-    secrets: string[];
-    options?: Record<string, unknown>;
-    now: number;
-  };
-  expected: {
-    valid: boolean;
-    errorContains?: string;
-    eventType?: string | null;
-    providerEventId?: string | null;
-    providerDeliveryId?: string | null;
-    statusCode?: number;
-    reply?: { contentType: string; body: string };
-  };
-}
 
 const root = new URL("../providers/", import.meta.url).pathname;
 const providers = readdirSync(root).filter((name) => name !== "generate" && statSync(join(root, name)).isDirectory()).sort();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync, sign } from "node:crypto";
 import { test } from "node:test";
 import { verifyKey } from "discord-interactions";
+import { KnockerError } from "../src/index.js";
 import { DiscordProvider } from "../src/providers/discord.js";
 import { assertNeverVerifiesWithoutSecret, assertRegistrationRejected, inbox, NOW, oneByteChanged, verifyDirect } from "./provider-kit.js";
 
@@ -88,6 +89,11 @@ test("discord: key rotation, malformed keys and malformed signatures", async () 
   assert.equal((await verifyDirect(new DiscordProvider(), signed(body, next.privateKey), [APP.publicKeyHex, next.publicKeyHex])).valid, true);
   const badKey = await verifyDirect(new DiscordProvider(), signed(body), ["zz", APP.publicKeyHex.slice(2)]);
   assert.match(badKey.signatureError ?? "", /discord public key malformed/);
+  assert.throws(
+    () => inbox("discord", [APP.publicKeyHex, "not-a-public-key"]),
+    (e: unknown) => e instanceof KnockerError && e.code === "ERR_INVALID_SECRET" && /discord/.test(e.message) && !e.message.includes("not-a-public-key"),
+    "a malformed public key is refused at registration",
+  );
   const shortSignature = await verifyDirect(new DiscordProvider(), { ...signed(body), headers: { "x-signature-ed25519": "00", "x-signature-timestamp": timestamp } }, [APP.publicKeyHex]);
   assert.match(shortSignature.signatureError ?? "", /discord signature header malformed/);
 });

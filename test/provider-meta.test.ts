@@ -52,6 +52,7 @@ test("meta: GET subscription handshake answers the challenge only for the right 
   assert.deepEqual(ok.result.reply, { contentType: "text/plain", body: "1158201444" });
   assert.equal(ok.result.eventId, null);
   assert.equal(ok.delivery.signatureValid, true);
+  assert.deepEqual(ok.delivery.query, { "hub.mode": "subscribe", "hub.verify_token": "[redacted]", "hub.challenge": "1158201444" }, "the verify token is never stored");
 
   for (const [token, mode, why] of [["nope", "subscribe", "hub.verify_token mismatch"], [VERIFY_TOKEN, "unsubscribe", "hub.mode is not subscribe"]] as const) {
     const refused = await receive({ method: "GET", body: "", headers: {}, query: query(token, mode) });

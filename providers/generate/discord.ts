@@ -125,11 +125,6 @@ const vectors: Record<string, Vector> = {
     request: { ...post(interactionPing), headers: { ...headers(interactionPing), "x-signature-ed25519": signature(OTHER.privateKey, TIMESTAMP, interactionPing) } },
     expected: { valid: false, errorContains: "discord signature mismatch" },
   },
-  "malformed-public-key": {
-    description: "the configured secret is not a 32-byte hex public key",
-    request: { ...post(command), secrets: ["not-a-public-key"] },
-    expected: { valid: false, errorContains: "discord public key malformed", ...commandMeta },
-  },
 };
 
 for (const [name, vector] of Object.entries(vectors)) {

@@ -1,7 +1,7 @@
 import type { IngestInput, ReceiveInput } from "../interfaces.js";
 import { ProviderRequest, ProviderResult } from "../providers/provider.js";
 import type { PreparedProvider } from "../providers/registry.js";
-import { normalizeHeaders, normalizeQuery, optionalString, redactHeaders, toBuffer } from "./normalize.js";
+import { normalizeHeaders, normalizeQuery, optionalString, redactHeaders, redactQuery, toBuffer } from "./normalize.js";
 import type { Receipt } from "./receipt.js";
 
 /** Longest a provider's verify() may take before the receipt is stored as rejected. */
@@ -67,13 +67,15 @@ export async function buildReceipt(
   const eventType = pick(explicit.eventType, verdict.eventType);
   const providerEventId = pick(explicit.providerEventId, verdict.providerEventId);
   const providerDeliveryId = pick(explicit.providerDeliveryId, verdict.providerDeliveryId);
-  const secretHeaders = endpoint.provider?.provider.secretHeaders(endpoint.provider.options) ?? [];
+  const prepared = endpoint.provider;
+  const secretHeaders = prepared?.provider.secretHeaders(prepared.options) ?? [];
+  const secretQuery = prepared?.provider.secretQueryParams(prepared.options) ?? [];
   return {
     endpointId: endpoint.id,
     receivedAt: context.now,
     method,
     headersJson: JSON.stringify(redactHeaders(headers, secretHeaders)),
-    queryJson: JSON.stringify(query),
+    queryJson: JSON.stringify(redactQuery(query, secretQuery)),
     body: storedBody,
     eventType,
     providerEventId,

@@ -79,3 +79,10 @@ export function optionalString(value: unknown, name: string): string | null | un
   if (typeof value !== "string") throw new TypeError(`${name} must be a string or null`);
   return value;
 }
+
+export function redactQuery(query: QueryMap, names: readonly string[]): QueryMap {
+  if (names.length === 0) return query;
+  const out: QueryMap = {};
+  for (const [name, value] of Object.entries(query)) out[name] = names.includes(name) ? REDACTED : value;
+  return out;
+}

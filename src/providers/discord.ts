@@ -16,6 +16,12 @@ export class DiscordProvider extends CuratedProvider {
   readonly name = "discord";
   readonly #keys = new Map<string, KeyObject | null>();
 
+  override validateSecrets(secrets: readonly string[]): void {
+    if (secrets.some((secret) => this.#publicKey(secret) === null)) {
+      throw new Error("each discord secret must be the application's public key: 32 bytes, hex-encoded");
+    }
+  }
+
   verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
     const body = request.jsonOrUndefined();
     const type = field(body, "type");

@@ -18,6 +18,10 @@ export class MetaProvider extends CuratedProvider {
     super({ verifyToken: optionalString() });
   }
 
+  override secretQueryParams(): readonly string[] {
+    return ["hub.verify_token"];
+  }
+
   verify(request: ProviderRequest, { secrets, options }: VerifyContext): ProviderResult {
     if (request.method === "GET" && request.queryParam("hub.mode") !== undefined) {
       return subscriptionHandshake(request, options.verifyToken as string | undefined);

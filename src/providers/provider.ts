@@ -156,4 +156,15 @@ export abstract class Provider {
   secretHeaders(_options: Readonly<Record<string, unknown>>): readonly string[] {
     return [];
   }
+
+  /** Query parameters that carry a credential (e.g. Meta's `hub.verify_token`); never stored. */
+  secretQueryParams(_options: Readonly<Record<string, unknown>>): readonly string[] {
+    return [];
+  }
+
+  /**
+   * Check the format of the configured secrets at registration (e.g. a public key's encoding).
+   * Throw to refuse; the message must describe the problem without repeating the secret.
+   */
+  validateSecrets(_secrets: readonly string[]): void {}
 }

@@ -128,6 +128,12 @@ function checkSecrets(endpoint: string, provider: Provider, secrets: readonly st
       `endpoint "${endpoint}": provider "${provider.name}" requires at least one non-empty secret`,
     );
   }
+  try {
+    provider.validateSecrets(list);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new KnockerError("ERR_INVALID_SECRET", `endpoint "${endpoint}": provider "${provider.name}" rejected a secret: ${detail}`);
+  }
   return list;
 }
 

@@ -1,11 +1,24 @@
-import { CuratedProvider } from "./curated.js";
-import { ProviderResult } from "./provider.js";
+import { CuratedProvider, seconds } from "./curated.js";
+import type { ProviderRequest, ProviderResult, VerifyContext } from "./provider.js";
+import { verifyStandardWebhook, type StandardWebhooksScheme } from "./standard-webhooks-scheme.js";
 
-// PLACEHOLDER: replaced by the real implementation in the providers issue.
+const SCHEME: StandardWebhooksScheme = { provider: "resend", families: ["svix"] };
+
+/**
+ * Resend: Svix-signed (Standard Webhooks v1) — `svix-id`, `svix-timestamp`, `svix-signature` with
+ * `v1,<base64 HMAC-SHA256>` entries over `id.timestamp.body`; the `whsec_…` signing secret is
+ * base64-decoded (see standard-webhooks-scheme.ts). Event type: body `type` (`email.delivered`, …).
+ * Identity (provider event id): `svix-id`, kept on every retry — never `data.email_id`, which
+ * every event about one email (sent, delivered, opened, clicked…) shares.
+ */
 export class ResendProvider extends CuratedProvider {
   readonly name = "resend";
 
-  verify(): ProviderResult {
-    return ProviderResult.reject("resend provider not implemented yet");
+  constructor() {
+    super({ toleranceS: seconds(300) });
+  }
+
+  verify(request: ProviderRequest, context: VerifyContext): ProviderResult {
+    return verifyStandardWebhook(request, context, SCHEME);
   }
 }

@@ -1,0 +1,96 @@
+import { createPublicKey, verify as verifySignature, type KeyObject } from "node:crypto";
+import { decodeBase64, decodeBase64Loose, field, hmac, missingHeader, parseDecimal, safeEqual, scalarString, toleranceError } from "./helpers.js";
+import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
+
+/**
+ * The Standard Webhooks scheme (also Svix's, used by standard-webhooks, resend and clerk):
+ * headers `<family>-id`, `<family>-timestamp` (unix seconds, within `toleranceS`) and
+ * `<family>-signature`, a space-separated list of `v1,<base64 HMAC-SHA256>` and
+ * `v1a,<base64 Ed25519>` entries over `id + "." + timestamp + "." + body`; any entry may match
+ * any secret. Secrets: `whsec_<base64>` is decoded to the HMAC key, `whpk_<base64>` is a raw
+ * 32-byte Ed25519 public key (for `v1a`), anything else is the HMAC key as UTF-8 text.
+ * Event type: body `type`. Identity: the `-id` header (the message id, kept on every retry).
+ */
+export interface StandardWebhooksScheme {
+  provider: string;
+  /** Header families in order of preference, e.g. `["webhook", "svix"]`. */
+  families: readonly string[];
+}
+
+interface Keys {
+  hmac: Buffer[];
+  ed25519: KeyObject[];
+}
+
+export function verifyStandardWebhook(request: ProviderRequest, { secrets, options, now }: VerifyContext, scheme: StandardWebhooksScheme): ProviderResult {
+  const { provider, families } = scheme;
+  const family = families.find((name) => request.header(`${name}-signature`) !== undefined) ?? families[0]!;
+  const id = request.header(`${family}-id`) ?? families.map((name) => request.header(`${name}-id`)).find((value) => value !== undefined);
+  const meta = { eventType: scalarString(field(request.jsonOrUndefined(), "type")), providerEventId: id };
+
+  const header = request.header(`${family}-signature`);
+  if (header === undefined) return ProviderResult.reject(missingHeader(`${family}-signature`), meta);
+  const messageId = request.header(`${family}-id`);
+  if (messageId === undefined) return ProviderResult.reject(missingHeader(`${family}-id`), meta);
+  const timestampText = request.header(`${family}-timestamp`);
+  if (timestampText === undefined) return ProviderResult.reject(missingHeader(`${family}-timestamp`), meta);
+  const timestamp = parseDecimal(timestampText);
+  if (timestamp === null) return ProviderResult.reject(`${provider} signature timestamp is not a number`, meta);
+
+  const v1: Buffer[] = [];
+  const v1a: Buffer[] = [];
+  for (const entry of header.split(" ")) {
+    const comma = entry.indexOf(",");
+    const version = entry.slice(0, comma);
+    const signature = comma > 0 ? decodeBase64(entry.slice(comma + 1)) : null;
+    if (version === "v1" && signature?.length === 32) v1.push(signature);
+    if (version === "v1a" && signature?.length === 64) v1a.push(signature);
+  }
+  if (v1.length === 0 && v1a.length === 0) {
+    return ProviderResult.reject(`${provider} signature header malformed: expected v1,<base64> or v1a,<base64> entries`, meta);
+  }
+  const keys = parseKeys(secrets);
+  if (keys.hmac.length === 0 && keys.ed25519.length === 0) {
+    return ProviderResult.reject(`${provider} secret malformed: whsec_/whpk_ secrets must be base64`, meta);
+  }
+
+  const signed = Buffer.concat([Buffer.from(`${messageId}.${timestampText}.`, "utf8"), request.body]);
+  // Every key is tried against every entry, even after a match (constant time, rotation).
+  let valid = false;
+  for (const key of keys.hmac) {
+    const expected = hmac("sha256", key, signed);
+    for (const signature of v1) if (safeEqual(signature, expected)) valid = true;
+  }
+  for (const key of keys.ed25519) {
+    for (const signature of v1a) if (verifySignature(null, signed, key, signature)) valid = true;
+  }
+  if (!valid) return ProviderResult.reject(`${provider} signature mismatch`, meta);
+  const late = toleranceError(provider, now, timestamp, options.toleranceS as number);
+  return late ? ProviderResult.reject(late, meta) : ProviderResult.accept(meta);
+}
+
+/** Secrets → HMAC keys and Ed25519 public keys; undecodable `whsec_`/`whpk_` secrets are skipped. */
+function parseKeys(secrets: readonly string[]): Keys {
+  const keys: Keys = { hmac: [], ed25519: [] };
+  for (const secret of secrets) {
+    if (secret.startsWith("whpk_")) {
+      const raw = decodeBase64Loose(secret.slice(5));
+      const key = raw?.length === 32 ? importEd25519(raw) : null;
+      if (key) keys.ed25519.push(key);
+    } else if (secret.startsWith("whsec_")) {
+      const raw = decodeBase64Loose(secret.slice(6));
+      if (raw !== null && raw.length > 0) keys.hmac.push(raw);
+    } else {
+      keys.hmac.push(Buffer.from(secret, "utf8"));
+    }
+  }
+  return keys;
+}
+
+function importEd25519(raw: Buffer): KeyObject | null {
+  try {
+    return createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: raw.toString("base64url") }, format: "jwk" });
+  } catch {
+    return null;
+  }
+}

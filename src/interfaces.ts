@@ -1,4 +1,5 @@
 import type { Database } from "better-sqlite3";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Provider, ProviderReply } from "./providers/provider.js";
 
 export type HeaderMap = Record<string, string | string[]>;
@@ -218,7 +219,34 @@ export interface PruneAudit {
   summaryJson: string;
 }
 
+/** What `new RetentionPolicy(...)` takes; ages and the interval are in seconds. */
+export interface RetentionPolicyOptions {
+  /** How often retention runs (seconds, at least 1). */
+  intervalS: number;
+  /** Which settled events to prune (default both: handled and ignored). */
+  eventStatuses?: readonly ("handled" | "ignored")[];
+  /** Prune events received more than this many seconds before the run; unset/null = keep events. */
+  eventOlderThanS?: number | null;
+  /** Events removed per transaction (1..1000, default 100); a run repeats batches until done. */
+  eventLimit?: number;
+  /** Prune orphan deliveries older than this; unset/null = keep them. */
+  orphanDeliveriesOlderThanS?: number | null;
+  /** Orphan deliveries removed per transaction (1..1000, default 100). */
+  orphanDeliveriesLimit?: number;
+}
+
 export interface RunRetentionOptions {
   signal?: AbortSignal;
   onError?: (error: unknown) => void;
 }
+
+export interface NodeHandlerOptions {
+  /** A path prefix removed before the endpoint lookup: `/hooks` serves `/hooks/webhooks/stripe` as `/webhooks/stripe`. */
+  prefix?: string;
+}
+
+/**
+ * A node:http / Express / Fastify-middleware handler. Without `next`, unknown paths answer 404;
+ * with `next`, they are passed on.
+ */
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => Promise<void>;

@@ -1,11 +1,15 @@
 import BetterSqlite3, { type Database } from "better-sqlite3";
 import { EndpointRegistry, type RegisteredEndpoint } from "./endpoints.js";
 import { KnockerError } from "./errors.js";
+import { handleFetch } from "./http/fetch-handler.js";
+import { FrontDoor } from "./http/front-door.js";
+import { createNodeHandler } from "./http/node-adapter.js";
 import { GroupCommitter } from "./ingest/group-commit.js";
 import { buildReceipt } from "./ingest/ingress.js";
 import type {
   AddEndpointOptions, Attempt, Delivery, EndpointOptions, Event, HandleTarget, Handler, IngestInput, IngestResult,
-  ListDeliveriesOptions, ListEventsOptions, OpenOptions, ReceiveByNameInput, ReceiveInput, RunWorkerOptions, WorkerState,
+  ListDeliveriesOptions, ListEventsOptions, NodeHandler, NodeHandlerOptions, OpenOptions, ReceiveByNameInput, ReceiveInput,
+  RunWorkerOptions, WorkerState,
 } from "./interfaces.js";
 import { Observer, type KnockerEventName, type KnockerListener } from "./observer.js";
 import { Operator } from "./operator/operator.js";
@@ -40,6 +44,7 @@ export class Knocker {
   readonly #wake: Wake;
   readonly #workers: WorkerPool;
   readonly #observer = new Observer();
+  readonly #frontDoor = new FrontDoor(this, (payload) => this.#observer.emit("http:response", payload));
   #closed = false;
 
   constructor(pathOrDatabase: string | Database, options?: OpenOptions) {
@@ -153,6 +158,19 @@ export class Knocker {
     });
     this.#assertOpen();
     return this.#committer.submit(receipt);
+  }
+
+  // ---- HTTP -------------------------------------------------------------------------------
+
+  /**
+   * Serve every registered endpoint by its `path` from a Web `Request` (Hono, Next.js route
+   * handlers, any fetch-style server). A bound function: `serve({ fetch: webhooks.fetch })` works.
+   */
+  readonly fetch = (request: Request): Promise<Response> => handleFetch(this.#frontDoor, request);
+
+  /** `(req, res, next?)` for node:http, Express and Fastify middleware; mount it before any body parser. */
+  nodeHandler(options?: NodeHandlerOptions): NodeHandler {
+    return createNodeHandler(this.#frontDoor, options);
   }
 
   /** @internal */

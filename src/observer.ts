@@ -4,6 +4,21 @@ export interface KnockerEventMap {
   "ingest:commit": { receipts: number; durationMs: number; ok: boolean };
   /** A worker finished one claimed batch. */
   "worker:batch": { workerId: string; jobs: number; handled: number; failed: number; dead: number; durationMs: number };
+  /** The HTTP front door (`fetch()` / `nodeHandler()`) answered a request. */
+  "http:response": {
+    method: string;
+    path: string;
+    /** The endpoint serving the path; null for an unknown path. */
+    endpoint: string | null;
+    status: number;
+    /** The stored delivery; null when nothing was stored (404 unknown path, 405, 400, 5xx). */
+    deliveryId: number | null;
+    eventId: number | null;
+    duplicate: boolean;
+    durationMs: number;
+    /** For a 5xx: what `receive()` threw (never sent to the client). */
+    error?: unknown;
+  };
 }
 
 export type KnockerEventName = keyof KnockerEventMap;

@@ -3,8 +3,10 @@ import { createHmac, generateKeyPairSync, sign } from "node:crypto";
 import { test } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { Webhook as SvixWebhook } from "svix";
+import { KnockerError, open } from "../src/index.js";
 import { StandardWebhooksProvider } from "../src/providers/standard-webhooks.js";
 import { assertNeverVerifiesWithoutSecret, assertRegistrationRejected, inbox, NOW, oneByteChanged, verifyDirect } from "./provider-kit.js";
+import { tempDbPath } from "./support.js";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const KEY = Buffer.from(SECRET.slice(6), "base64");
@@ -59,7 +61,16 @@ test("standard-webhooks: v1a Ed25519 with a whpk_ public key; HMAC and Ed25519 k
   assert.equal((await verifyDirect(provider, receipt(body, v1a(body), "msg_2"), [publicKeyText])).valid, false, "the id is signed");
   assert.equal((await verifyDirect(provider, receipt(body, v1a(body), "msg_1"), [SECRET])).valid, false, "an HMAC key does not verify v1a");
   assert.equal((await verifyDirect(provider, receipt(body, ours(body, "msg_1"), "msg_1"), [publicKeyText])).valid, false, "a public key does not verify v1");
-  assert.match((await verifyDirect(provider, receipt(body, v1a(body), "msg_1"), ["whpk_not*base64"])).signatureError ?? "", /standard-webhooks secret malformed/);
+  // Undecodable whpk_/whsec_ secrets are refused at registration, and never make verify() throw.
+  for (const bad of ["whpk_not*base64", "whpk_AAAA", "whsec_!!!"]) {
+    assert.match((await verifyDirect(provider, receipt(body, v1a(body), "msg_1"), [bad])).signatureError ?? "", /standard-webhooks secret malformed/);
+    const webhooks = open(tempDbPath());
+    assert.throws(
+      () => webhooks.endpoint("sw", { path: "/sw", provider: "standard-webhooks", secrets: [SECRET, bad] }),
+      (error: unknown) => error instanceof KnockerError && error.code === "ERR_INVALID_SECRET" && /standard-webhooks secret #2/.test(error.message) && !error.message.includes(bad),
+    );
+    webhooks.close();
+  }
   // The v1a entry uses a 64-byte signature; a v1-length value under v1a is skipped as malformed.
   assert.match((await verifyDirect(provider, receipt(body, `v1a,${ours(body).slice(3)}`), [publicKeyText])).signatureError ?? "", /signature header malformed/);
 });

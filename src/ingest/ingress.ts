@@ -14,6 +14,12 @@ export interface IngressEndpoint {
   provider: PreparedProvider | null;
 }
 
+/**
+ * @internal Set by the HTTP layer on an input whose body it stopped reading at `maxBodyBytes`
+ * (the `body` passed along is empty): the receipt is stored as over the limit.
+ */
+export const BODY_OVER_LIMIT = Symbol("knocker.bodyOverLimit");
+
 interface Verdict {
   valid: boolean;
   error: string | null;
@@ -50,7 +56,7 @@ export async function buildReceipt(
 
   let verdict: Verdict;
   let storedBody = body;
-  if (body.length > context.maxBodyBytes) {
+  if (body.length > context.maxBodyBytes || (input as { [BODY_OVER_LIMIT]?: boolean })[BODY_OVER_LIMIT] === true) {
     storedBody = Buffer.alloc(0);
     verdict = rejected(`body too large: exceeds maxBodyBytes (${context.maxBodyBytes} bytes)`, 413);
   } else if (!endpoint.enabled) {

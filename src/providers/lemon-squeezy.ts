@@ -1,11 +1,21 @@
+import { verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
 import { CuratedProvider } from "./curated.js";
-import { ProviderResult } from "./provider.js";
+import { field, scalarString } from "./helpers.js";
+import type { ProviderRequest, ProviderResult, VerifyContext } from "./provider.js";
 
-// PLACEHOLDER: replaced by the real implementation in the providers issue.
+const SIGNATURE: BodyHmacScheme = { provider: "lemon-squeezy", header: "x-signature", algorithm: "sha256", encoding: "hex" };
+
+/**
+ * Lemon Squeezy: `X-Signature` is the hex HMAC-SHA256 of the raw body under the webhook's
+ * signing secret. Event type: `X-Event-Name`, else body `meta.event_name`. Identity: none is
+ * sent — `data.id` is the order/subscription the event is about — so each receipt becomes its
+ * own event unless the caller passes a `dedupeKey`.
+ */
 export class LemonSqueezyProvider extends CuratedProvider {
   readonly name = "lemon-squeezy";
 
-  verify(): ProviderResult {
-    return ProviderResult.reject("lemon-squeezy provider not implemented yet");
+  verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
+    const eventType = request.header("x-event-name") ?? scalarString(field(request.jsonOrUndefined(), "meta", "event_name"));
+    return verifyBodyHmac(request, secrets, SIGNATURE, { eventType });
   }
 }

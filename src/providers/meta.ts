@@ -13,6 +13,7 @@ const SIGNATURE: BodyHmacScheme = { provider: "meta", header: "x-hub-signature-2
  */
 export class MetaProvider extends CuratedProvider {
   readonly name = "meta";
+  override readonly allowsGet = true;
 
   constructor() {
     super({ verifyToken: optionalString() });

@@ -1,11 +1,46 @@
-import { CuratedProvider } from "./curated.js";
-import { ProviderResult } from "./provider.js";
+import { CuratedProvider, seconds } from "./curated.js";
+import { decodeHex, field, hmac, matchesAnySecret, missingHeader, parseDecimal, parsePairs, scalarString, toleranceError } from "./helpers.js";
+import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
-// PLACEHOLDER: replaced by the real implementation in the providers issue.
+/**
+ * Paddle Billing: `Paddle-Signature: ts=<unix>;h1=<hex>[;h1=<hex>]` over `ts + ":" + body`,
+ * HMAC-SHA256 under the notification destination's secret key (used literally); any h1 may
+ * match; `ts` within `toleranceS` (5 s, as Paddle's SDK). Event type: body `event_type`.
+ * Identity: body `event_id` (`evt_…`); delivery id: body `notification_id` (`ntf_…`) —
+ * never `data.id`, the transaction/subscription the event is about.
+ */
 export class PaddleProvider extends CuratedProvider {
   readonly name = "paddle";
 
-  verify(): ProviderResult {
-    return ProviderResult.reject("paddle provider not implemented yet");
+  constructor() {
+    super({ toleranceS: seconds(5) });
+  }
+
+  verify(request: ProviderRequest, { secrets, options, now }: VerifyContext): ProviderResult {
+    const body = request.jsonOrUndefined();
+    const meta = {
+      eventType: scalarString(field(body, "event_type")),
+      providerEventId: scalarString(field(body, "event_id")),
+      providerDeliveryId: scalarString(field(body, "notification_id")),
+    };
+
+    const header = request.header("paddle-signature");
+    if (header === undefined) return ProviderResult.reject(missingHeader("paddle-signature"), meta);
+    const pairs = parsePairs(header, ";");
+    const timestampText = pairs.find(([key]) => key === "ts")?.[1];
+    const signatures = pairs.filter(([key]) => key === "h1").map(([, value]) => decodeHex(value));
+    if (timestampText === undefined || signatures.length === 0) {
+      return ProviderResult.reject("paddle signature header malformed: expected ts= and h1=", meta);
+    }
+    const timestamp = parseDecimal(timestampText);
+    if (timestamp === null) return ProviderResult.reject("paddle signature timestamp is not a number", meta);
+
+    const signed = Buffer.concat([Buffer.from(`${timestampText}:`), request.body]);
+    const candidates = signatures.filter((value): value is Buffer => value !== null);
+    if (!matchesAnySecret(secrets, candidates, (secret) => hmac("sha256", secret, signed))) {
+      return ProviderResult.reject("paddle signature mismatch", meta);
+    }
+    const late = toleranceError("paddle", now, timestamp, options.toleranceS as number);
+    return late ? ProviderResult.reject(late, meta) : ProviderResult.accept(meta);
   }
 }

@@ -1,11 +1,22 @@
 import { CuratedProvider } from "./curated.js";
-import { ProviderResult } from "./provider.js";
+import { basicCredentials, credentialMatches, field, missingHeader, scalarString } from "./helpers.js";
+import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
-// PLACEHOLDER: replaced by the real implementation in the providers issue.
+/**
+ * Postmark signs nothing: the webhook URL carries HTTP Basic credentials
+ * (`https://user:pass@…`), and the decoded `user:pass` of `Authorization: Basic …` must equal
+ * one of the secrets (constant-time). Event type: body `RecordType` (`Delivery`, `Bounce`,
+ * `Open`, `Click`, …). Identity: none — `MessageID` repeats across every event about one
+ * message, and no event id is sent, so each receipt becomes its own event.
+ */
 export class PostmarkProvider extends CuratedProvider {
   readonly name = "postmark";
 
-  verify(): ProviderResult {
-    return ProviderResult.reject("postmark provider not implemented yet");
+  verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
+    const meta = { eventType: scalarString(field(request.jsonOrUndefined(), "RecordType")) };
+    if (request.header("authorization") === undefined) return ProviderResult.reject(missingHeader("authorization"), meta);
+    const credentials = basicCredentials(request);
+    if (credentials === null) return ProviderResult.reject("postmark authorization header malformed: expected Basic <base64 user:pass>", meta);
+    return credentialMatches(secrets, credentials) ? ProviderResult.accept(meta) : ProviderResult.reject("postmark credentials mismatch", meta);
   }
 }

@@ -138,6 +138,11 @@ export abstract class Provider {
   /** Keys accepted in `providerOptions`; any other key is rejected at registration. */
   readonly optionKeys: readonly string[] = [];
   readonly requiresSecrets: boolean = true;
+  /**
+   * The HTTP layer also accepts GET for this provider (a verification handshake such as Meta's
+   * `hub.challenge`); otherwise only POST is accepted and other methods are answered with 405.
+   */
+  readonly allowsGet: boolean = false;
 
   abstract verify(request: ProviderRequest, context: VerifyContext): ProviderResult | Promise<ProviderResult>;
 

@@ -1,6 +1,6 @@
 import { CuratedProvider, seconds } from "./curated.js";
 import type { ProviderRequest, ProviderResult, VerifyContext } from "./provider.js";
-import { verifyStandardWebhook, type StandardWebhooksScheme } from "./standard-webhooks-scheme.js";
+import { checkStandardWebhooksSecrets, verifyStandardWebhook, type StandardWebhooksScheme } from "./standard-webhooks-scheme.js";
 
 const SCHEME: StandardWebhooksScheme = { provider: "resend", families: ["svix"] };
 
@@ -16,6 +16,10 @@ export class ResendProvider extends CuratedProvider {
 
   constructor() {
     super({ toleranceS: seconds(300) });
+  }
+
+  override validateSecrets(secrets: readonly string[]): void {
+    checkStandardWebhooksSecrets(this.name, secrets);
   }
 
   verify(request: ProviderRequest, context: VerifyContext): ProviderResult {

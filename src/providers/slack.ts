@@ -1,11 +1,61 @@
-import { CuratedProvider } from "./curated.js";
-import { ProviderResult } from "./provider.js";
+import { CuratedProvider, seconds } from "./curated.js";
+import { decodeHex, field, hmac, matchesAnySecret, missingHeader, parseDecimal, scalarString, toleranceError } from "./helpers.js";
+import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
-// PLACEHOLDER: replaced by the real implementation in the providers issue.
+/**
+ * Slack: `X-Slack-Signature: v0=<hex>` is HMAC-SHA256 of `"v0:" + X-Slack-Request-Timestamp + ":" + body`
+ * under the app's signing secret; the timestamp must be within `toleranceS`.
+ * Event type: `event.type` (Events API), else body `type`; form posts
+ * (`application/x-www-form-urlencoded`, interactivity) carry JSON in `payload=` and use its `type`.
+ * Identity: body `event_id` (Events API; kept on Slack's retries); none for other payloads.
+ * `url_verification` is answered with its `challenge` (text/plain) once the signature checks pass.
+ */
 export class SlackProvider extends CuratedProvider {
   readonly name = "slack";
 
-  verify(): ProviderResult {
-    return ProviderResult.reject("slack provider not implemented yet");
+  constructor() {
+    super({ toleranceS: seconds(300) });
+  }
+
+  verify(request: ProviderRequest, { secrets, options, now }: VerifyContext): ProviderResult {
+    const body = slackBody(request);
+    const meta = {
+      eventType: scalarString(field(body, "event", "type")) ?? scalarString(field(body, "type")),
+      providerEventId: scalarString(field(body, "event_id")),
+    };
+
+    const header = request.header("x-slack-signature");
+    if (header === undefined) return ProviderResult.reject(missingHeader("x-slack-signature"), meta);
+    const timestampText = request.header("x-slack-request-timestamp");
+    if (timestampText === undefined) return ProviderResult.reject(missingHeader("x-slack-request-timestamp"), meta);
+    const signature = header.startsWith("v0=") ? decodeHex(header.slice(3)) : null;
+    if (signature === null) return ProviderResult.reject("slack signature header malformed: expected v0=<hex>", meta);
+    const timestamp = parseDecimal(timestampText);
+    if (timestamp === null) return ProviderResult.reject("slack signature timestamp is not a number", meta);
+
+    const signed = Buffer.concat([Buffer.from(`v0:${timestampText}:`), request.body]);
+    if (!matchesAnySecret(secrets, [signature], (secret) => hmac("sha256", secret, signed))) {
+      return ProviderResult.reject("slack signature mismatch", meta);
+    }
+    const late = toleranceError("slack", now, timestamp, options.toleranceS as number);
+    if (late) return ProviderResult.reject(late, meta);
+
+    const challenge = field(body, "challenge");
+    if (field(body, "type") === "url_verification" && typeof challenge === "string") {
+      return ProviderResult.accept({ ...meta, reply: { contentType: "text/plain", body: challenge } });
+    }
+    return ProviderResult.accept(meta);
+  }
+}
+
+/** The JSON body, or for form posts the JSON in their `payload` field; undefined otherwise. */
+function slackBody(request: ProviderRequest): unknown {
+  if (!/^application\/x-www-form-urlencoded\b/i.test(request.header("content-type", "").trim())) return request.jsonOrUndefined();
+  const payload = new URLSearchParams(request.body.toString("utf8")).get("payload");
+  if (payload === null) return undefined;
+  try {
+    return JSON.parse(payload) as unknown;
+  } catch {
+    return undefined;
   }
 }

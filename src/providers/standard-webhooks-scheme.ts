@@ -69,6 +69,16 @@ export function verifyStandardWebhook(request: ProviderRequest, { secrets, optio
   return late ? ProviderResult.reject(late, meta) : ProviderResult.accept(meta);
 }
 
+/** For `validateSecrets`: refuse a `whsec_`/`whpk_` secret that does not decode (the message never repeats it). */
+export function checkStandardWebhooksSecrets(provider: string, secrets: readonly string[]): void {
+  for (const [index, secret] of secrets.entries()) {
+    const keys = parseKeys([secret]);
+    if (keys.hmac.length === 0 && keys.ed25519.length === 0) {
+      throw new Error(`${provider} secret #${index + 1} is malformed: whsec_ must be followed by base64, whpk_ by a base64 32-byte Ed25519 public key`);
+    }
+  }
+}
+
 /** Secrets → HMAC keys and Ed25519 public keys; undecodable `whsec_`/`whpk_` secrets are skipped. */
 function parseKeys(secrets: readonly string[]): Keys {
   const keys: Keys = { hmac: [], ed25519: [] };

@@ -62,7 +62,12 @@ export class Queue {
   }
 
   claim(workerId: string, limit: number, now: number): ClaimedJob[] {
-    const rows = this.#sql.claim.all(workerId, now + this.config.visibilityTimeoutS, this.name, now, now, limit) as JobRow[];
+    // Timestamps are whole seconds and a claim expires once `now >= claim_expires_at`. `now` is
+    // the current second rounded down, so `now + visibilityTimeoutS` would expire a claim made at
+    // x.9 s after only visibilityTimeoutS - 0.9 s. The extra second makes every claim last at
+    // least visibilityTimeoutS (and at most one second longer).
+    const expiresAt = now + this.config.visibilityTimeoutS + 1;
+    const rows = this.#sql.claim.all(workerId, expiresAt, this.name, now, now, limit) as JobRow[];
     return rows.map(toJob).sort((a, b) => a.id - b.id);
   }
 

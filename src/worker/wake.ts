@@ -24,10 +24,18 @@ export class Wake {
     this.#waiters.clear();
   }
 
-  /** Resolve on notify(), another process's commit, `dueInMs` elapsing, or abort. */
-  wait(dueInMs: number, signal?: AbortSignal): Promise<void> {
+  /** The current `PRAGMA data_version`: take it *before* looking for work and pass it to wait(). */
+  version(): unknown {
+    return this.#dataVersion.get();
+  }
+
+  /**
+   * Resolve on notify(), another process's commit since `seen` (default: now), `dueInMs`
+   * elapsing, or abort. Passing the version read before the caller's last look for work closes
+   * the window in which another process's commit would otherwise go unnoticed until `dueInMs`.
+   */
+  wait(dueInMs: number, signal?: AbortSignal, seen: unknown = this.#dataVersion.get()): Promise<void> {
     if (signal?.aborted) return Promise.resolve();
-    const seen = this.#dataVersion.get();
     const deadline = Date.now() + Math.max(0, Math.min(dueInMs, MAX_IDLE_MS));
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;

@@ -60,8 +60,11 @@ export class WorkerPool {
         let outcomes: JobOutcome[];
         try {
           if (jobs.length === 0) {
+            // Read the data version before looking, so a commit from another process that lands
+            // between the look and the wait still wakes us at the next poll.
+            const seen = this.#wake.version();
             if (!this.#dispatcher.hasDueWork()) {
-              await this.#wake.wait(this.#dispatcher.msUntilDue(), stop);
+              await this.#wake.wait(this.#dispatcher.msUntilDue(), stop, seen);
               continue;
             }
             jobs = this.#dispatcher.claim(workerId, this.#batchSize);

@@ -1,0 +1,100 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { KnockerError } from "../errors.js";
+import type { NodeHandler, NodeHandlerOptions } from "../interfaces.js";
+import type { FrontDoor, HttpAnswer } from "./front-door.js";
+import { readIncomingBody } from "./read-body.js";
+
+/** An unwanted body (404, 405, 413) up to this size is drained so the connection stays reusable. */
+const DRAIN_MAX_BYTES = 1024 * 1024;
+/** How long a client still sending an unwanted larger body has to read the answer. */
+const CLOSE_GRACE_MS = 2000;
+
+/**
+ * `webhooks.nodeHandler()`: `(req, res, next?)` for node:http, Express and Fastify (via
+ * middleware). The raw body is read from the request stream, so it must run before any body
+ * parser. Paths that are not endpoints go to `next()` when there is one, else 404.
+ *
+ * Express keeps the full path in `req.originalUrl` (a mount path does not change what matches);
+ * `prefix` is removed from the path before the endpoint lookup.
+ */
+export function createNodeHandler(door: FrontDoor, options: NodeHandlerOptions = {}): NodeHandler {
+  if (options === null || typeof options !== "object") throw new TypeError("nodeHandler() takes an options object");
+  const prefix = checkPrefix(options.prefix);
+  return async (req, res, next) => {
+    const url = new URL((req as { originalUrl?: string }).originalUrl ?? req.url ?? "/", "http://localhost");
+    const endpointPath = withoutPrefix(url.pathname, prefix);
+    if (next && !door.serves(endpointPath)) {
+      next();
+      return;
+    }
+    try {
+      const answer = await door.answer({
+        method: req.method ?? "GET",
+        url,
+        endpointPath,
+        headers: req.headers,
+        readBody: (limit) => readIncomingBody(req, limit),
+      });
+      if (!req.complete) leaveUnreadBody(req, res);
+      send(res, answer);
+    } catch (error) {
+      // ERR_BODY_PARSED: a body parser ran first. Fail loudly: to Express/Fastify's error
+      // handling when there is a `next`, else a bare 500 and a rejected promise.
+      if (next) {
+        next(error);
+        return;
+      }
+      send(res, { status: 500, headers: {}, body: null });
+      throw error;
+    }
+  };
+}
+
+function send(res: ServerResponse, { status, headers, body }: HttpAnswer): void {
+  if (res.headersSent || res.destroyed) return;
+  res.statusCode = status;
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  if (body === null) {
+    res.end();
+  } else {
+    res.setHeader("content-length", Buffer.byteLength(body));
+    res.end(body);
+  }
+}
+
+/**
+ * The answer goes out before the body ended (404, 405, 413). A small rest is drained by Node as
+ * usual and the connection stays reusable. A large or unknown rest is never read, so memory
+ * stays flat whatever a client uploads: the answer says `Connection: close`, and instead of
+ * Node's immediate destroy once it is flushed — which resets the connection under a client still
+ * uploading, often before it reads the answer — the socket is half-closed and destroyed after a
+ * grace period.
+ */
+function leaveUnreadBody(req: IncomingMessage, res: ServerResponse): void {
+  // HTTP/1.1: a chunked body has no known length; no Content-Length and no chunking means no body.
+  const rest = req.headers["transfer-encoding"] !== undefined ? Number.POSITIVE_INFINITY : Number(req.headers["content-length"] ?? 0);
+  if (rest <= DRAIN_MAX_BYTES) return;
+  req.pause();
+  res.setHeader("connection", "close");
+  const socket = req.socket;
+  socket.destroySoon = () => {
+    req.pause(); // Node resumes an unread request to drain it; stop that
+    socket.end();
+    setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+  };
+}
+
+function checkPrefix(prefix: unknown): string {
+  if (prefix === undefined || prefix === "" || prefix === "/") return "";
+  if (typeof prefix !== "string" || !prefix.startsWith("/")) {
+    throw new KnockerError("ERR_INVALID_ARGUMENT", `nodeHandler() option "prefix" must be a path starting with "/", got ${JSON.stringify(prefix)}`);
+  }
+  return prefix.endsWith("/") ? prefix.slice(0, -1) : prefix;
+}
+
+/** The path below `prefix`, or null when the path is outside it. */
+function withoutPrefix(path: string, prefix: string): string | null {
+  if (prefix === "") return path;
+  if (path === prefix) return "/";
+  return path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : null;
+}

@@ -1,0 +1,188 @@
+import type { Database } from "better-sqlite3";
+import { KnockerError } from "../errors.js";
+import type {
+  ListPruneAuditsOptions, PruneAudit, PruneDeliveriesResult, PruneEventsOptions, PruneEventsResult, PruneKind,
+  PruneOrphanDeliveriesOptions,
+} from "../interfaces.js";
+import { checkLimit, checkOneOf, checkOptionalTimestamp, checkOptionsObject, checkTimestamp, describe } from "../operator/validate.js";
+import { immediateTransaction } from "../storage/database.js";
+import type { ReaderPool } from "../storage/reader-pool.js";
+import { toPruneAudit } from "../storage/rows.js";
+import { preparePruneStatements, selectAudits, type PruneStatements } from "./prune-sql.js";
+
+/** The only statuses retention may remove: every other one is still, or may again be, work. */
+export const PRUNABLE_STATUSES = ["handled", "ignored"] as const;
+export type PrunableStatus = (typeof PRUNABLE_STATUSES)[number];
+
+/** Rows per prune call when the caller does not say (the seed's example value). */
+export const DEFAULT_PRUNE_LIMIT = 100;
+const KINDS: readonly PruneKind[] = ["prune_events", "prune_orphan_deliveries"];
+
+/** A validated pruneEvents() request. */
+export interface EventPruneRequest {
+  statuses: readonly PrunableStatus[];
+  olderThan: number;
+  limit: number;
+}
+
+/** A validated pruneOrphanDeliveries() request. */
+export interface OrphanPruneRequest {
+  olderThan: number;
+  limit: number;
+}
+
+/** Who asked for a prune; recorded in the audit row's summary_json. */
+export type PruneSource = { source: "manual" } | { source: "retention"; fireAt: number; jobId: number; batch: number };
+
+/**
+ * Check and de-duplicate a list of statuses to prune. `fail(problem)` builds the error, so
+ * pruneEvents() and RetentionPolicy report it with their own code and wording.
+ */
+export function normalizeStatuses(value: unknown, fail: (problem: string) => Error): PrunableStatus[] {
+  if (!Array.isArray(value)) throw fail(`must be an array of ${PRUNABLE_STATUSES.join(" / ")}, got ${describe(value)}`);
+  if (value.length === 0) throw fail(`must name at least one status (${PRUNABLE_STATUSES.join(", ")})`);
+  const statuses: PrunableStatus[] = [];
+  for (const status of value) {
+    if (!(PRUNABLE_STATUSES as readonly unknown[]).includes(status)) {
+      throw fail(`may only contain ${PRUNABLE_STATUSES.join(", ")} (events in other states are never pruned), got ${describe(status)}`);
+    }
+    if (!statuses.includes(status as PrunableStatus)) statuses.push(status as PrunableStatus);
+  }
+  return statuses;
+}
+
+/** Reject option keys a method does not know, so a misspelt option cannot silently widen a delete. */
+function checkKnownKeys(options: object, known: readonly string[], method: string): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new KnockerError("ERR_INVALID_ARGUMENT", `${method}() has no option "${key}" (known: ${known.join(", ")})`);
+    }
+  }
+}
+
+function argumentError(name: string): (problem: string) => KnockerError {
+  return (problem) => new KnockerError("ERR_INVALID_ARGUMENT", `${name} ${problem}`);
+}
+
+export function checkEventPruneRequest(options: PruneEventsOptions | undefined): EventPruneRequest {
+  const o = checkOptionsObject(options, "pruneEvents");
+  checkKnownKeys(o, ["statuses", "olderThan", "limit"], "pruneEvents");
+  return {
+    statuses: o.statuses === undefined ? [...PRUNABLE_STATUSES] : normalizeStatuses(o.statuses, argumentError("statuses")),
+    olderThan: checkTimestamp(o.olderThan, "olderThan"),
+    limit: checkLimit(o.limit, DEFAULT_PRUNE_LIMIT),
+  };
+}
+
+export function checkOrphanPruneRequest(options: PruneOrphanDeliveriesOptions | undefined): OrphanPruneRequest {
+  const o = checkOptionsObject(options, "pruneOrphanDeliveries");
+  checkKnownKeys(o, ["olderThan", "limit"], "pruneOrphanDeliveries");
+  return { olderThan: checkTimestamp(o.olderThan, "olderThan"), limit: checkLimit(o.limit, DEFAULT_PRUNE_LIMIT) };
+}
+
+interface IdRow {
+  id: number;
+  received_at: number;
+}
+
+/**
+ * The retention primitives (CONTRACT §7). Each prune removes at most `limit` rows, oldest first,
+ * and writes exactly one audit row in the same transaction, also when nothing matched. Manual
+ * calls and scheduled retention runs share the `…InTransaction` methods, so both leave the same
+ * audit trail.
+ */
+export class Pruner {
+  readonly #db: Database;
+  readonly #readers: ReaderPool;
+  readonly #queueName: string;
+  readonly #now: () => number;
+  readonly #sql: PruneStatements;
+
+  constructor(db: Database, readers: ReaderPool, queueName: string, now: () => number) {
+    this.#db = db;
+    this.#readers = readers;
+    this.#queueName = queueName;
+    this.#now = now;
+    this.#sql = preparePruneStatements(db);
+  }
+
+  pruneEvents(options: PruneEventsOptions): PruneEventsResult {
+    const request = checkEventPruneRequest(options);
+    return immediateTransaction(this.#db, "pruning events", () => this.pruneEventsInTransaction(request, { source: "manual" }));
+  }
+
+  pruneOrphanDeliveries(options: PruneOrphanDeliveriesOptions): PruneDeliveriesResult {
+    const request = checkOrphanPruneRequest(options);
+    return immediateTransaction(this.#db, "pruning orphan deliveries", () =>
+      this.pruneOrphansInTransaction(request, { source: "manual" }),
+    );
+  }
+
+  listAudits(options?: ListPruneAuditsOptions): PruneAudit[] {
+    const o = checkOptionsObject(options, "listPruneAudits");
+    checkKnownKeys(o, ["kind", "since", "limit"], "listPruneAudits");
+    const filter = {
+      kind: checkOneOf(o.kind, KINDS, "kind"),
+      since: checkOptionalTimestamp(o.since, "since"),
+      limit: checkLimit(o.limit),
+    };
+    return this.#readers.read((db) => selectAudits(db, filter)).map(toPruneAudit);
+  }
+
+  /** Runs inside the caller's write transaction. */
+  pruneEventsInTransaction(request: EventPruneRequest, source: PruneSource): PruneEventsResult {
+    const now = this.#now();
+    const [status1, status2 = status1] = request.statuses;
+    const rows = this.#sql.selectEvents.all({ status1, status2, olderThan: request.olderThan, limit: request.limit }) as IdRow[];
+    const result: PruneEventsResult = { eventsPruned: 0, deliveriesPruned: 0, attemptsPruned: 0, liveJobsPruned: 0 };
+    let claimedJobsLeft = 0;
+    if (rows.length > 0) {
+      const ids = JSON.stringify(rows.map((row) => row.id));
+      const queue = this.#queueName;
+      // Children first: deliveries reference events without a cascade.
+      result.liveJobsPruned = this.#sql.deleteLiveJobs.run({ queue, ids, now }).changes;
+      claimedJobsLeft = this.#sql.countRemainingJobs.get({ queue, ids }) as number;
+      result.attemptsPruned = this.#sql.deleteAttempts.run({ ids }).changes;
+      result.deliveriesPruned = this.#sql.deleteEventDeliveries.run({ ids }).changes;
+      result.eventsPruned = this.#sql.deleteEvents.run({ ids }).changes;
+    }
+    this.#audit("prune_events", now, result, {
+      ...summarySource(source),
+      statuses: request.statuses,
+      older_than: request.olderThan,
+      limit: request.limit,
+      received_at: receivedRange(rows),
+      claimed_jobs_left: claimedJobsLeft,
+    });
+    return result;
+  }
+
+  /** Runs inside the caller's write transaction. */
+  pruneOrphansInTransaction(request: OrphanPruneRequest, source: PruneSource): PruneDeliveriesResult {
+    const now = this.#now();
+    const rows = this.#sql.selectOrphans.all({ olderThan: request.olderThan, limit: request.limit }) as IdRow[];
+    const deliveriesPruned = rows.length > 0 ? this.#sql.deleteDeliveries.run({ ids: JSON.stringify(rows.map((row) => row.id)) }).changes : 0;
+    this.#audit(
+      "prune_orphan_deliveries",
+      now,
+      { eventsPruned: 0, deliveriesPruned, attemptsPruned: 0, liveJobsPruned: 0 },
+      { ...summarySource(source), older_than: request.olderThan, limit: request.limit, received_at: receivedRange(rows) },
+    );
+    return { deliveriesPruned };
+  }
+
+  #audit(kind: PruneKind, executedAt: number, counts: PruneEventsResult, summary: Record<string, unknown>): void {
+    this.#sql.insertAudit.run({ kind, queueName: this.#queueName, executedAt, ...counts, summaryJson: JSON.stringify(summary) });
+  }
+}
+
+function summarySource(source: PruneSource): Record<string, unknown> {
+  return source.source === "manual"
+    ? { source: "manual" }
+    : { source: "retention", fire_at: source.fireAt, job_id: source.jobId, batch: source.batch };
+}
+
+/** Oldest and newest `received_at` among the pruned rows (rows come oldest first). */
+function receivedRange(rows: readonly IdRow[]): { min: number; max: number } | null {
+  return rows.length === 0 ? null : { min: rows[0]!.received_at, max: rows[rows.length - 1]!.received_at };
+}

@@ -1,0 +1,163 @@
+// Issue 2, must show 4: a worker process SIGKILLed inside a handler. The handler has already
+// written its business row through `tx` (uncommitted) when the process dies; after the
+// visibility timeout another process claims the job again. Real child processes, a real file.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { open, type Knocker, type OpenOptions } from "../src/index.js";
+import { tempDbPath } from "./support.js";
+import { Child, fixture, sleep } from "./support/processes.js";
+
+interface LiveJob {
+  state: string;
+  worker_id: string | null;
+  attempts: number;
+  max_attempts: number;
+  claim_expires_at: number | null;
+}
+
+async function setup(options: OpenOptions) {
+  const path = tempDbPath();
+  const webhooks = open(path, options);
+  webhooks.db.exec(
+    "CREATE TABLE business (event_key TEXT NOT NULL UNIQUE, event_id INTEGER NOT NULL, worker TEXT NOT NULL)",
+  );
+  const acme = webhooks.endpoint("acme", { path: "/acme" });
+  const receive = async (key: string) =>
+    (await acme.receive({ body: JSON.stringify({ order: key }), eventType: "order.paid", dedupeKey: key })).eventId!;
+  const db = webhooks.db;
+  const jobsFor = (eventId: number) =>
+    db.prepare(`SELECT state, worker_id, attempts, max_attempts, claim_expires_at FROM _honker_live
+                WHERE json_extract(payload, '$.event_id') = ?`).all(eventId) as LiveJob[];
+  const businessRows = () => db.prepare("SELECT event_key, event_id, worker FROM business ORDER BY rowid").all();
+  const spawnWorker = (mode: "worker" | "victim") =>
+    new Child(fixture("worker-child.ts"), [JSON.stringify({ path, options, mode, reportEach: true })]);
+  return { path, webhooks, db, receive, jobsFor, businessRows, spawnWorker };
+}
+
+/** Poll (from this process) until `predicate` holds. */
+async function waitUntil(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await sleep(20);
+  }
+}
+
+/** CONTRACT §5: an event still to be worked on always has its job. */
+function assertNoEventWithoutJob(webhooks: Knocker): void {
+  const orphans = webhooks.db.prepare(
+    `SELECT id, status FROM knocker_events e WHERE status IN ('received', 'failed') AND NOT EXISTS (
+       SELECT 1 FROM _honker_live j WHERE j.queue = ? AND json_extract(j.payload, '$.event_id') = e.id)`,
+  ).all(webhooks.queueName);
+  assert.deepEqual(orphans, [], "a received/failed event without a live job");
+}
+
+/** Start a victim worker, wait until it is blocked inside the handler for `eventId`, kill it. */
+async function killInsideHandler(env: Awaited<ReturnType<typeof setup>>, eventId: number) {
+  const victim = env.spawnWorker("victim");
+  const inHandler = await victim.next("in-handler", 30_000);
+  assert.equal(inHandler.eventId, eventId);
+
+  // The claim is committed (durable before the handler ran); the business row is not.
+  const [claim] = env.jobsFor(eventId);
+  assert.ok(claim, "the claimed job must exist while its handler runs");
+  assert.equal(claim.state, "processing");
+  assert.equal(claim.worker_id, `victim-${victim.pid}`);
+  assert.equal(claim.attempts, 1);
+  assert.deepEqual(env.businessRows(), [], "the handler's write must not be visible before its commit");
+
+  victim.kill("SIGKILL");
+  const exit = await victim.closed;
+  assert.equal(exit.signal, "SIGKILL", victim.stderr);
+  assert.deepEqual(victim.of("error"), []);
+
+  // Killed mid-transaction: the write is gone, the claim is still there, waiting to expire.
+  assert.deepEqual(env.businessRows(), []);
+  assert.deepEqual(env.jobsFor(eventId), [claim]);
+  assert.equal(env.webhooks.getEvent(eventId)!.status, "received");
+  assertNoEventWithoutJob(env.webhooks);
+  return { claim: claim as LiveJob & { claim_expires_at: number }, killedAt: Date.now() };
+}
+
+test("a worker killed inside a handler: another process handles the event after the visibility timeout, business row exactly once", async (t) => {
+  const env = await setup({ visibilityTimeoutS: 2, maxAttempts: 3 });
+  t.after(() => env.webhooks.close());
+  const eventId = await env.receive("order-1");
+
+  const { claim } = await killInsideHandler(env, eventId);
+
+  const rescuer = env.spawnWorker("worker");
+  t.after(() => rescuer.kill());
+  const handled = await rescuer.next("handler", 30_000);
+  assert.equal(handled.eventId, eventId);
+  // Not before the dead worker's claim expired (claim_expires_at is in unix seconds).
+  assert.ok(
+    Math.floor((handled.t as number) / 1000) >= claim.claim_expires_at,
+    `re-run at ${String(handled.t)} ms, claim expires at ${claim.claim_expires_at} s`,
+  );
+  await waitUntil(() => env.webhooks.getEvent(eventId)!.status === "handled", 15_000, "the event is handled");
+
+  rescuer.send({ type: "stop" });
+  const stopped = await rescuer.next("stopped", 15_000);
+  assert.equal((await rescuer.closed).code, 0, rescuer.stderr);
+  assert.equal(stopped.handlerCalls, 1, "the rescuer ran the handler once");
+  assert.equal(stopped.errors, 0, JSON.stringify(rescuer.of("error")));
+
+  // The business row exists exactly once, written by the rescuer; the victim's write was rolled back.
+  assert.deepEqual(env.businessRows(), [{ event_key: "order-1", event_id: eventId, worker: `worker-${rescuer.pid}` }]);
+  const event = env.webhooks.getEvent(eventId)!;
+  assert.equal(event.status, "handled");
+  assert.equal(event.lastError, null);
+  assert.ok(event.handledAt !== null);
+  // Attempt history: the killed run left nothing behind (its transaction never committed);
+  // the rescuer's run is the one recorded attempt.
+  assert.equal(event.attemptCount, 1);
+  assert.deepEqual(env.webhooks.listAttempts(eventId).map((a) => [a.outcome, a.error]), [["handled", null]]);
+  assert.deepEqual(env.jobsFor(eventId), [], "acked");
+  assert.equal(env.db.prepare("SELECT COUNT(*) FROM _honker_dead").pluck().get(), 0);
+  assert.equal(env.db.pragma("integrity_check", { simple: true }), "ok");
+});
+
+test("a worker killed inside a handler on the last allowed attempt: the event is dead-lettered with a claim-expired error, never left without a job", async (t) => {
+  const env = await setup({ visibilityTimeoutS: 1, maxAttempts: 1 });
+  t.after(() => env.webhooks.close());
+  const eventId = await env.receive("order-1");
+
+  const { claim } = await killInsideHandler(env, eventId);
+  assert.equal(claim.max_attempts, 1);
+
+  const rescuer = env.spawnWorker("worker");
+  t.after(() => rescuer.kill());
+  await rescuer.next("ready", 30_000);
+  await waitUntil(() => env.webhooks.getEvent(eventId)!.status !== "received", 15_000, "the expired claim is settled");
+
+  const event = env.webhooks.getEvent(eventId)!;
+  assert.equal(event.status, "dead");
+  assert.match(event.lastError ?? "", /claim expired on the final attempt \(1 of 1\)/);
+  const attempts = env.webhooks.listAttempts(eventId);
+  assert.deepEqual(attempts.map((a) => a.outcome), ["dead"]);
+  assert.match(attempts[0]!.error ?? "", /claim expired/);
+  assert.deepEqual(env.jobsFor(eventId), [], "no live job is left");
+  const dead = env.db.prepare("SELECT payload, attempts, max_attempts, last_error FROM _honker_dead").all() as
+    { payload: string; attempts: number; max_attempts: number; last_error: string }[];
+  assert.equal(dead.length, 1);
+  assert.deepEqual(JSON.parse(dead[0]!.payload), { event_id: eventId });
+  assert.equal(dead[0]!.attempts, 1);
+  assert.equal(dead[0]!.max_attempts, 1);
+  assert.match(dead[0]!.last_error, /claim expired/);
+  assertNoEventWithoutJob(env.webhooks);
+
+  // The rescuer never ran the dead event's handler, and keeps serving new work.
+  const nextId = await env.receive("order-2");
+  const handled = await rescuer.next("handler", 15_000);
+  assert.equal(handled.eventId, nextId);
+  await waitUntil(() => env.webhooks.getEvent(nextId)!.status === "handled", 15_000, "the next event is handled");
+  rescuer.send({ type: "stop" });
+  const stopped = await rescuer.next("stopped", 15_000);
+  assert.equal((await rescuer.closed).code, 0, rescuer.stderr);
+  assert.equal(stopped.handlerCalls, 1);
+  assert.equal(stopped.errors, 0, JSON.stringify(rescuer.of("error")));
+  assert.deepEqual(env.businessRows(), [{ event_key: "order-2", event_id: nextId, worker: `worker-${rescuer.pid}` }]);
+  assert.equal(env.webhooks.getEvent(eventId)!.status, "dead", "the dead event stays dead");
+  assert.equal(env.db.pragma("integrity_check", { simple: true }), "ok");
+});

@@ -1,0 +1,90 @@
+// The front door through Express: app.use(webhooks.nodeHandler()) before any body parser.
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { test } from "node:test";
+import express, { type ErrorRequestHandler } from "express";
+import type { KnockerError } from "../src/index.js";
+import { closeServer, httpStatusSuite, listen, stripeEvent, stripeHeaders, suiteInbox } from "./support/http-suite.js";
+
+httpStatusSuite({
+  name: "express",
+  async start(webhooks) {
+    const app = express();
+    app.use(webhooks.nodeHandler());
+    app.use(express.json());
+    const server = createServer(app);
+    return { url: await listen(server), stop: () => closeServer(server) };
+  },
+});
+
+test("express: paths that are not endpoints go on to the app's own routes and parsers", async () => {
+  const webhooks = suiteInbox();
+  const app = express();
+  app.use(webhooks.nodeHandler());
+  app.use(express.json());
+  app.post("/api/echo", (req, res) => { res.json({ got: req.body }); });
+  const server = createServer(app);
+  const url = await listen(server);
+  try {
+    const echoed = await fetch(`${url}/api/echo`, { method: "POST", body: JSON.stringify({ a: 1 }), headers: { "content-type": "application/json" } });
+    assert.deepEqual(await echoed.json(), { got: { a: 1 } });
+    const body = stripeEvent("evt_express_mixed");
+    assert.equal((await fetch(`${url}/webhooks/stripe`, { method: "POST", body, headers: stripeHeaders(body) })).status, 204);
+    assert.equal(webhooks.listDeliveries().length, 1);
+  } finally {
+    await closeServer(server);
+    webhooks.close();
+  }
+});
+
+test("express: mounted under a path, endpoints still match the full path (req.originalUrl)", async () => {
+  const webhooks = suiteInbox();
+  const app = express();
+  app.use("/webhooks", webhooks.nodeHandler());
+  const server = createServer(app);
+  const url = await listen(server);
+  try {
+    const body = stripeEvent("evt_express_mounted");
+    assert.equal((await fetch(`${url}/webhooks/stripe`, { method: "POST", body, headers: stripeHeaders(body) })).status, 204);
+  } finally {
+    await closeServer(server);
+    webhooks.close();
+  }
+});
+
+test("express: express.json() mounted first gives ERR_BODY_PARSED, telling to mount Knocker before the parser", async () => {
+  const webhooks = suiteInbox();
+  const app = express();
+  app.use(express.json());
+  app.use(webhooks.nodeHandler());
+  const errors: unknown[] = [];
+  const onError: ErrorRequestHandler = (error, _req, res, _next) => {
+    errors.push(error);
+    res.status(500).end();
+  };
+  app.use(onError);
+  const server = createServer(app);
+  const url = await listen(server);
+  try {
+    const body = stripeEvent("evt_parsed_first");
+    const sent = await fetch(`${url}/webhooks/stripe`, { method: "POST", body, headers: stripeHeaders(body) });
+    assert.equal(sent.status, 500);
+    assert.equal(errors.length, 1);
+    const error = errors[0] as KnockerError;
+    assert.equal(error.name, "KnockerError");
+    assert.equal(error.code, "ERR_BODY_PARSED");
+    assert.match(error.message, /a body parser already consumed the request body \(req\.body is set\)/);
+    assert.match(error.message, /mount webhooks\.nodeHandler\(\) before express\.json\(\)/);
+    assert.match(error.message, /never verifies a re-serialized body/);
+    assert.equal(webhooks.listDeliveries().length, 0, "the re-serialized body was not verified nor stored");
+
+    // A parser that does not match the content type leaves the stream alone: Knocker still works.
+    const text = "not json at all";
+    const plain = await fetch(`${url}/webhooks/github`, { method: "POST", body: text, headers: { "content-type": "text/plain" } });
+    assert.equal(plain.status, 401);
+    assert.equal(webhooks.getDelivery(1)?.body.toString(), text);
+  } finally {
+    await closeServer(server);
+    webhooks.close();
+  }
+});

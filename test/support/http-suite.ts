@@ -1,0 +1,237 @@
+// The HTTP status matrix of the front door, run over real loopback HTTP against one server
+// flavour (node:http, Express, Hono). Signatures come from the providers' own npm packages.
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { after, before, test } from "node:test";
+import { sign as githubSign } from "@octokit/webhooks-methods";
+import { isValidSlackRequest } from "@slack/bolt";
+import Stripe from "stripe";
+import { open, type Knocker } from "../../src/index.js";
+import { tempDbPath } from "../support.js";
+
+export const SECRETS = {
+  stripe: "whsec_http_suite",
+  github: "gh-http-suite",
+  slack: "slack-http-suite-signing-secret",
+  metaApp: "meta-app-secret",
+  metaToken: "meta-verify-token",
+};
+/** Small, so a 413 needs no big upload here (test/http-body-limit.test.ts sends 50 MB). */
+export const LIMIT = 64 * 1024;
+
+const stripeSdk = new Stripe("sk_test_http_suite");
+
+/** An inbox with stripe, github, slack and meta endpoints under /webhooks/…, closed after the file. */
+export function suiteInbox(): Knocker {
+  const webhooks = open(tempDbPath(), { maxBodyBytes: LIMIT });
+  webhooks.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: [SECRETS.stripe] });
+  webhooks.endpoint("github", { path: "/webhooks/github", provider: "github", secrets: [SECRETS.github] });
+  webhooks.endpoint("slack", { path: "/webhooks/slack", provider: "slack", secrets: [SECRETS.slack] });
+  webhooks.endpoint("meta", {
+    path: "/webhooks/meta", provider: "meta", secrets: [SECRETS.metaApp], providerOptions: { verifyToken: SECRETS.metaToken },
+  });
+  return webhooks;
+}
+
+export function stripeEvent(id: string, type = "invoice.paid", pad = 0): string {
+  return JSON.stringify({ id, object: "event", type, data: { object: { id: `in_${id}`, note: "x".repeat(pad) } } });
+}
+
+export function stripeHeaders(payload: string, secret = SECRETS.stripe): Record<string, string> {
+  return { "content-type": "application/json", "stripe-signature": stripeSdk.webhooks.generateTestHeaderString({ payload, secret }) };
+}
+
+export async function githubHeaders(payload: string, delivery: string, event = "push"): Promise<Record<string, string>> {
+  return {
+    "content-type": "application/json",
+    "x-github-event": event,
+    "x-github-delivery": delivery,
+    "x-hub-signature-256": await githubSign(SECRETS.github, payload),
+  };
+}
+
+/** Slack publishes no signer; signed per its docs, and checked with @slack/bolt's own verifier. */
+export function slackHeaders(payload: string): Record<string, string> {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const signature = `v0=${createHmac("sha256", SECRETS.slack).update(`v0:${timestamp}:${payload}`).digest("hex")}`;
+  assert.ok(isValidSlackRequest({
+    signingSecret: SECRETS.slack, body: payload, headers: { "x-slack-signature": signature, "x-slack-request-timestamp": timestamp },
+  }));
+  return { "content-type": "application/json", "x-slack-signature": signature, "x-slack-request-timestamp": String(timestamp) };
+}
+
+export async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+export async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+export interface Flavour {
+  name: string;
+  /** Serve `webhooks` over loopback; resolve to the base URL and a stop function. */
+  start(webhooks: Knocker): Promise<{ url: string; stop(): Promise<void> }>;
+}
+
+interface Sent {
+  status: number;
+  body: string;
+  headers: Headers;
+}
+
+/** Every status code of the front door through one server flavour. */
+export function httpStatusSuite(flavour: Flavour): void {
+  let webhooks: Knocker;
+  let url = "";
+  let stop: () => Promise<void> = async () => {};
+  const deliveries = () => webhooks.listDeliveries({ limit: 1000 }).length;
+  const send = async (path: string, init: RequestInit = {}): Promise<Sent> => {
+    const response = await fetch(`${url}${path}`, { method: "POST", ...init });
+    return { status: response.status, body: await response.text(), headers: response.headers };
+  };
+
+  before(async () => {
+    webhooks = suiteInbox();
+    ({ url, stop } = await flavour.start(webhooks));
+  });
+  after(async () => {
+    await stop();
+    webhooks.close();
+  });
+
+  test(`${flavour.name}: 204 for a new Stripe event (stored, linked, queued) and 204 for its duplicate`, async () => {
+    const body = stripeEvent("evt_http_new");
+    const first = await send("/webhooks/stripe", { body, headers: stripeHeaders(body) });
+    assert.equal(first.status, 204);
+    assert.equal(first.body, "");
+    const [event] = webhooks.listEvents({ endpoint: "stripe", eventType: "invoice.paid" });
+    assert.ok(event);
+    assert.equal(event.body.toString(), body, "the raw bytes were stored");
+    assert.equal(event.status, "received");
+
+    const again = await send("/webhooks/stripe", { body, headers: stripeHeaders(body) });
+    assert.equal(again.status, 204);
+    const linked = webhooks.listDeliveries({ eventId: event.id });
+    assert.equal(linked.length, 2, "the duplicate is a second delivery of the same event");
+    assert.equal(webhooks.listEvents({ endpoint: "stripe" }).length, 1);
+  });
+
+  test(`${flavour.name}: 204 for a GitHub push signed by @octokit/webhooks-methods; the query string reaches the delivery`, async () => {
+    const body = JSON.stringify({ ref: "refs/heads/main", after: "abc123" });
+    const sent = await send("/webhooks/github?source=suite", { body, headers: await githubHeaders(body, "d-http-1") });
+    assert.equal(sent.status, 204);
+    const [delivery] = webhooks.listDeliveries({ endpoint: "github", limit: 1 });
+    assert.equal(delivery?.providerDeliveryId, "d-http-1");
+    assert.equal(delivery?.eventType, "push");
+    assert.deepEqual(delivery?.query, { source: "suite" });
+    assert.equal(delivery?.method, "POST");
+  });
+
+  test(`${flavour.name}: 401 for a bad signature; the reason is stored on the delivery, not sent`, async () => {
+    const body = stripeEvent("evt_http_forged");
+    const sent = await send("/webhooks/stripe", { body, headers: stripeHeaders(body, "whsec_someone_else") });
+    assert.equal(sent.status, 401);
+    assert.equal(sent.body, "");
+    const [delivery] = webhooks.listDeliveries({ endpoint: "stripe", signatureValid: false, limit: 1 });
+    assert.equal(delivery?.signatureError, "stripe signature mismatch");
+    assert.equal(delivery?.eventId, null);
+    assert.equal(delivery?.providerEventId, "evt_http_forged");
+
+    const unsigned = await send("/webhooks/github", { body: "{}", headers: { "x-github-event": "push" } });
+    assert.equal(unsigned.status, 401);
+    assert.equal(unsigned.body, "");
+  });
+
+  test(`${flavour.name}: 404 for a path that is no endpoint, and nothing is stored`, async () => {
+    const before = deliveries();
+    const body = stripeEvent("evt_http_lost");
+    const sent = await send("/webhooks/nope", { body, headers: stripeHeaders(body) });
+    assert.equal(sent.status, 404);
+    assert.equal(deliveries(), before);
+    assert.equal((await send("/webhooks/stripe/", { body, headers: stripeHeaders(body) })).status, 404, "paths match exactly");
+    assert.equal(deliveries(), before);
+  });
+
+  test(`${flavour.name}: 405 (with Allow) for a method no handshake needs, and nothing is stored`, async () => {
+    const before = deliveries();
+    const put = await send("/webhooks/stripe", { method: "PUT", body: "{}" });
+    assert.equal(put.status, 405);
+    assert.equal(put.headers.get("allow"), "POST");
+    const get = await send("/webhooks/stripe", { method: "GET" });
+    assert.equal(get.status, 405);
+    const metaDelete = await send("/webhooks/meta", { method: "DELETE" });
+    assert.equal(metaDelete.status, 405);
+    assert.equal(metaDelete.headers.get("allow"), "GET, POST", "Meta declares its GET handshake");
+    assert.equal(deliveries(), before);
+  });
+
+  test(`${flavour.name}: 413 for a body over maxBodyBytes: orphan delivery with an empty body and the limit named`, async () => {
+    const body = stripeEvent("evt_http_big", "invoice.paid", LIMIT);
+    const sent = await send("/webhooks/stripe", { body, headers: stripeHeaders(body) });
+    assert.equal(sent.status, 413);
+    assert.equal(sent.body, "");
+    const [delivery] = webhooks.listDeliveries({ endpoint: "stripe", orphaned: true, limit: 1 });
+    assert.equal(delivery?.body.length, 0);
+    assert.equal(delivery?.signatureError, `body too large: exceeds maxBodyBytes (${LIMIT} bytes)`);
+    assert.match(String(delivery?.headers["stripe-signature"]), /^t=\d+,v1=/, "the headers are kept for diagnosis");
+    assert.equal(webhooks.listEvents({ endpoint: "stripe", limit: 100 }).some((e) => e.providerEventId === "evt_http_big"), false);
+
+    const exactly = stripeEvent("evt_http_limit", "invoice.paid", 0);
+    const padded = exactly.replace('"note":""', `"note":"${"y".repeat(LIMIT - exactly.length)}"`);
+    assert.equal(Buffer.byteLength(padded), LIMIT);
+    assert.equal((await send("/webhooks/stripe", { body: padded, headers: stripeHeaders(padded) })).status, 204, "exactly the limit is accepted");
+  });
+
+  test(`${flavour.name}: 200 with the body for handshakes (Meta GET, Slack url_verification); 403 for a wrong Meta token`, async () => {
+    const query = `hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=${SECRETS.metaToken}`;
+    const meta = await send(`/webhooks/meta?${query}`, { method: "GET" });
+    assert.equal(meta.status, 200);
+    assert.equal(meta.body, "1158201444");
+    assert.match(meta.headers.get("content-type") ?? "", /^text\/plain/);
+    const [handshake] = webhooks.listDeliveries({ endpoint: "meta", limit: 1 });
+    assert.equal(handshake?.signatureValid, true);
+    assert.equal(handshake?.eventId, null);
+    assert.equal(handshake?.query["hub.verify_token"], "[redacted]", "the verify token is not stored");
+
+    const refused = await send("/webhooks/meta?hub.mode=subscribe&hub.challenge=1&hub.verify_token=wrong", { method: "GET" });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body, "");
+
+    const body = JSON.stringify({ token: "t", challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", type: "url_verification" });
+    const slack = await send("/webhooks/slack", { body, headers: slackHeaders(body) });
+    assert.equal(slack.status, 200);
+    assert.equal(slack.body, "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
+    assert.equal(webhooks.listEvents({ endpoint: "slack" }).length, 0, "a handshake is not an event");
+  });
+
+  test(`${flavour.name}: 503 with Retry-After when the receipt cannot be committed (disk full), then 204 once it can`, async () => {
+    const pages = webhooks.db.pragma("page_count", { simple: true }) as number;
+    const reports: Array<{ status: number; error?: unknown }> = [];
+    const off = webhooks.on("http:response", (payload) => reports.push(payload));
+    const body = stripeEvent("evt_http_full", "invoice.paid", 16 * 1024);
+    const countBefore = deliveries();
+    webhooks.db.pragma(`max_page_count = ${pages}`);
+    let sent: Sent;
+    try {
+      sent = await send("/webhooks/stripe", { body, headers: stripeHeaders(body) });
+    } finally {
+      webhooks.db.pragma("max_page_count = 1073741823");
+      off();
+    }
+    assert.equal(sent.status, 503);
+    assert.equal(sent.headers.get("retry-after"), "5");
+    assert.equal(sent.body, "", "no SQL error, no stack trace in the answer");
+    assert.equal(deliveries(), countBefore, "nothing was stored");
+    const failure = reports.find((r) => r.status === 503);
+    assert.equal((failure?.error as { code?: string } | undefined)?.code, "ERR_STORAGE", "the cause reaches the http:response listener");
+
+    const retried = await send("/webhooks/stripe", { body, headers: stripeHeaders(body) });
+    assert.equal(retried.status, 204);
+    assert.ok(webhooks.listEvents({ endpoint: "stripe", limit: 100 }).some((e) => e.providerEventId === "evt_http_full"));
+  });
+}

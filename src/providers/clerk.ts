@@ -1,8 +1,4 @@
-import { CuratedProvider, seconds } from "./curated.js";
-import type { ProviderRequest, ProviderResult, VerifyContext } from "./provider.js";
-import { checkStandardWebhooksSecrets, verifyStandardWebhook, type StandardWebhooksScheme } from "./standard-webhooks-scheme.js";
-
-const SCHEME: StandardWebhooksScheme = { provider: "clerk", families: ["svix"] };
+import { StandardWebhooksSigned } from "./standard-webhooks-scheme.js";
 
 /**
  * Clerk: Svix-signed (Standard Webhooks v1) — `svix-id`, `svix-timestamp`, `svix-signature` with
@@ -11,18 +7,10 @@ const SCHEME: StandardWebhooksScheme = { provider: "clerk", families: ["svix"] }
  * Identity (provider event id): `svix-id`, kept on every retry — never `data.id`, the id of the
  * user/organization/session the event is about.
  */
-export class ClerkProvider extends CuratedProvider {
+export class ClerkProvider extends StandardWebhooksSigned {
   readonly name = "clerk";
 
   constructor() {
-    super({ toleranceS: seconds(300) });
-  }
-
-  override validateSecrets(secrets: readonly string[]): void {
-    checkStandardWebhooksSecrets(this.name, secrets);
-  }
-
-  verify(request: ProviderRequest, context: VerifyContext): ProviderResult {
-    return verifyStandardWebhook(request, context, SCHEME);
+    super(["svix"]);
   }
 }

@@ -1,8 +1,4 @@
-import { CuratedProvider, seconds } from "./curated.js";
-import type { ProviderRequest, ProviderResult, VerifyContext } from "./provider.js";
-import { checkStandardWebhooksSecrets, verifyStandardWebhook, type StandardWebhooksScheme } from "./standard-webhooks-scheme.js";
-
-const SCHEME: StandardWebhooksScheme = { provider: "resend", families: ["svix"] };
+import { StandardWebhooksSigned } from "./standard-webhooks-scheme.js";
 
 /**
  * Resend: Svix-signed (Standard Webhooks v1) — `svix-id`, `svix-timestamp`, `svix-signature` with
@@ -11,18 +7,10 @@ const SCHEME: StandardWebhooksScheme = { provider: "resend", families: ["svix"] 
  * Identity (provider event id): `svix-id`, kept on every retry — never `data.email_id`, which
  * every event about one email (sent, delivered, opened, clicked…) shares.
  */
-export class ResendProvider extends CuratedProvider {
+export class ResendProvider extends StandardWebhooksSigned {
   readonly name = "resend";
 
   constructor() {
-    super({ toleranceS: seconds(300) });
-  }
-
-  override validateSecrets(secrets: readonly string[]): void {
-    checkStandardWebhooksSecrets(this.name, secrets);
-  }
-
-  verify(request: ProviderRequest, context: VerifyContext): ProviderResult {
-    return verifyStandardWebhook(request, context, SCHEME);
+    super(["svix"]);
   }
 }

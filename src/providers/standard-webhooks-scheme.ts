@@ -1,5 +1,6 @@
 import { createPublicKey, verify as verifySignature, type KeyObject } from "node:crypto";
 import { decodeBase64, decodeBase64Loose, field, hmac, missingHeader, parseDecimal, safeEqual, scalarString, toleranceError } from "./helpers.js";
+import { CuratedProvider, seconds } from "./curated.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
 /**
@@ -102,5 +103,23 @@ function importEd25519(raw: Buffer): KeyObject | null {
     return createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: raw.toString("base64url") }, format: "jwk" });
   } catch {
     return null;
+  }
+}
+
+/** Base of the providers that sign the Standard Webhooks way; each names itself and its header families. */
+export abstract class StandardWebhooksSigned extends CuratedProvider {
+  readonly #families: StandardWebhooksScheme["families"];
+
+  constructor(families: StandardWebhooksScheme["families"]) {
+    super({ toleranceS: seconds(300) });
+    this.#families = families;
+  }
+
+  override validateSecrets(secrets: readonly string[]): void {
+    checkStandardWebhooksSecrets(this.name, secrets);
+  }
+
+  verify(request: ProviderRequest, context: VerifyContext): ProviderResult {
+    return verifyStandardWebhook(request, context, { provider: this.name, families: this.#families });
   }
 }

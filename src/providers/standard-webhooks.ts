@@ -1,8 +1,4 @@
-import { CuratedProvider, seconds } from "./curated.js";
-import type { ProviderRequest, ProviderResult, VerifyContext } from "./provider.js";
-import { checkStandardWebhooksSecrets, verifyStandardWebhook, type StandardWebhooksScheme } from "./standard-webhooks-scheme.js";
-
-const SCHEME: StandardWebhooksScheme = { provider: "standard-webhooks", families: ["webhook", "svix"] };
+import { StandardWebhooksSigned } from "./standard-webhooks-scheme.js";
 
 /**
  * Standard Webhooks (https://www.standardwebhooks.com): `webhook-id`, `webhook-timestamp`,
@@ -11,18 +7,10 @@ const SCHEME: StandardWebhooksScheme = { provider: "standard-webhooks", families
  * Event type: body `type`. Identity (provider event id): `webhook-id`, the message id every
  * retry keeps.
  */
-export class StandardWebhooksProvider extends CuratedProvider {
+export class StandardWebhooksProvider extends StandardWebhooksSigned {
   readonly name = "standard-webhooks";
 
   constructor() {
-    super({ toleranceS: seconds(300) });
-  }
-
-  override validateSecrets(secrets: readonly string[]): void {
-    checkStandardWebhooksSecrets(this.name, secrets);
-  }
-
-  verify(request: ProviderRequest, context: VerifyContext): ProviderResult {
-    return verifyStandardWebhook(request, context, SCHEME);
+    super(["webhook", "svix"]);
   }
 }

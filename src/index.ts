@@ -1,5 +1,6 @@
 export { open, Knocker, Endpoint } from "./knocker.js";
 export { KnockerError, type KnockerErrorCode } from "./errors.js";
+export { RetentionPolicy } from "./retention/policy.js";
 export {
   Provider, ProviderRequest, ProviderResult,
   type ProviderMetadata, type ProviderReply, type AcceptOptions, type RejectOptions, type VerifyContext,

@@ -10,12 +10,17 @@ import type {
   AddEndpointOptions, Attempt, Delivery, EndpointOptions, Event, HandleTarget, Handler, IngestInput, IngestResult,
   ListDeliveriesOptions, ListEventsOptions, NodeHandler, NodeHandlerOptions, OpenOptions, ReceiveByNameInput, ReceiveInput,
   RunWorkerOptions, WorkerState,
+  ListPruneAuditsOptions, PruneAudit, PruneDeliveriesResult, PruneEventsOptions, PruneEventsResult, PruneOrphanDeliveriesOptions,
+  RetentionPolicyOptions, RunRetentionOptions,
 } from "./interfaces.js";
 import { Observer, type KnockerEventName, type KnockerListener } from "./observer.js";
 import { Operator } from "./operator/operator.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
 import { curatedProviderVersions } from "./providers/registry.js";
 import { Queue } from "./queue/queue.js";
+import type { RetentionPolicy } from "./retention/policy.js";
+import { Pruner } from "./retention/prune.js";
+import { RetentionRunner } from "./retention/run-retention.js";
 import { configureWriter, openWriter } from "./storage/database.js";
 import { prepareEventStatements } from "./storage/event-sql.js";
 import { ReaderPool } from "./storage/reader-pool.js";
@@ -43,6 +48,8 @@ export class Knocker {
   readonly #operator: Operator;
   readonly #wake: Wake;
   readonly #workers: WorkerPool;
+  readonly #pruner: Pruner;
+  readonly #retention: RetentionRunner;
   readonly #observer = new Observer();
   readonly #frontDoor = new FrontDoor(this, (payload) => this.#observer.emit("http:response", payload));
   #closed = false;
@@ -82,6 +89,8 @@ export class Knocker {
     this.#operator = new Operator(this.#db, this.#readers, this.#queue, events, now, notify);
     const dispatcher = new Dispatcher(this.#db, this.#queue, events, this.#endpoints, now);
     this.#workers = new WorkerPool(dispatcher, this.#wake, this.#options.batchSize, this.#observer);
+    this.#pruner = new Pruner(this.#db, this.#readers, queueName, now);
+    this.#retention = new RetentionRunner(this.#db, this.#pruner, this.#queue.config, now, this.#observer);
   }
 
   /** The Honker queue that carries this inbox's event jobs. */
@@ -234,6 +243,28 @@ export class Knocker {
     return this.#workers.states();
   }
 
+  // ---- retention (CONTRACT §7) ------------------------------------------------------------
+
+  /** Remove up to `limit` handled/ignored events received before `olderThan`, oldest first, with their rows. */
+  pruneEvents(options: PruneEventsOptions): PruneEventsResult {
+    this.#assertOpen();
+    return this.#pruner.pruneEvents(options);
+  }
+  /** Remove up to `limit` deliveries without an event received before `olderThan`, oldest first. */
+  pruneOrphanDeliveries(options: PruneOrphanDeliveriesOptions): PruneDeliveriesResult {
+    this.#assertOpen();
+    return this.#pruner.pruneOrphanDeliveries(options);
+  }
+  /** Prune audit rows, newest first. */
+  listPruneAudits(options?: ListPruneAuditsOptions): PruneAudit[] {
+    return this.#pruner.listAudits(options);
+  }
+  /** Prune on a schedule shared by every process on this file, until `signal` aborts (or close()). */
+  async runRetention(policy: RetentionPolicy | RetentionPolicyOptions, options?: RunRetentionOptions): Promise<void> {
+    this.#assertOpen();
+    return this.#retention.run(policy, options);
+  }
+
   // ---- lifecycle --------------------------------------------------------------------------
 
   /**
@@ -245,6 +276,7 @@ export class Knocker {
     this.#committer.flushNow();
     this.#closed = true;
     this.#workers.stopAll();
+    this.#retention.stopAll();
     this.#readers.close();
     if (this.#ownsDb) this.#db.close();
   }

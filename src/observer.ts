@@ -4,6 +4,22 @@ export interface KnockerEventMap {
   "ingest:commit": { receipts: number; durationMs: number; ok: boolean };
   /** A worker finished one claimed batch. */
   "worker:batch": { workerId: string; jobs: number; handled: number; failed: number; dead: number; durationMs: number };
+  /** runRetention(): a due fire became a retention job (`missedFires` earlier fires collapsed into it). */
+  "retention:fire": { queueName: string; jobId: number; fireAt: number; missedFires: number };
+  /** runRetention(): a retention job finished; `complete` is false when a stop ended it between batches. */
+  "retention:run": {
+    queueName: string;
+    jobId: number;
+    fireAt: number;
+    batches: number;
+    eventsPruned: number;
+    deliveriesPruned: number;
+    attemptsPruned: number;
+    liveJobsPruned: number;
+    orphanDeliveriesPruned: number;
+    complete: boolean;
+    durationMs: number;
+  };
   /** The HTTP front door (`fetch()` / `nodeHandler()`) answered a request. */
   "http:response": {
     method: string;

@@ -11,10 +11,10 @@ import {
   checkId, checkLimit, checkOneOf, checkOptionalBoolean, checkOptionalString, checkOptionalTimestamp, checkOptionsObject,
 } from "./validate.js";
 
-const STATUSES: readonly EventStatus[] = ["received", "processing", "handled", "failed", "dead", "ignored"];
+export const STATUSES: readonly EventStatus[] = ["received", "processing", "handled", "failed", "dead", "ignored"];
 
 /** Which states each action accepts (CONTRACT §5). */
-const ACCEPTS = {
+export const ACCEPTS = {
   ignore: ["received", "failed", "dead"],
   replay: ["handled", "failed", "dead", "ignored"],
   requeue: ["failed", "dead", "ignored"],

@@ -27,6 +27,10 @@ export function prepareQueueStatements(db: Database) {
     stillClaimed: { pluck: `SELECT 1 FROM _honker_live
        WHERE id = ? AND state = 'processing' AND worker_id = ? AND attempts = ? AND claim_expires_at > ?` },
 
+    /** Heartbeat: push a still-held claim's expiry out (same token as stillClaimed). */
+    extendClaim: `UPDATE _honker_live SET claim_expires_at = ?
+       WHERE id = ? AND state = 'processing' AND worker_id = ? AND attempts = ? AND claim_expires_at > ?`,
+
     ack: `DELETE FROM _honker_live WHERE id = ?`,
 
     retry: `UPDATE _honker_live SET state = 'pending', run_at = ?, worker_id = NULL, claim_expires_at = NULL WHERE id = ?`,

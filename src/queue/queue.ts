@@ -76,6 +76,15 @@ export class Queue {
     return this.#sql.stillClaimed.get(job.id, job.workerId, job.attempts, now) !== undefined;
   }
 
+  /**
+   * For long jobs (a retention run): if `job`'s claim is still held, renew it for another
+   * visibility timeout and return true; false when it expired or was taken.
+   */
+  extendClaim(job: ClaimedJob, now: number): boolean {
+    const expiresAt = now + this.config.visibilityTimeoutS + 1;
+    return this.#sql.extendClaim.run(expiresAt, job.id, job.workerId, job.attempts, now).changes === 1;
+  }
+
   ack(jobId: number): void {
     this.#sql.ack.run(jobId);
   }

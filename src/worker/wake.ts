@@ -1,7 +1,7 @@
 import type { Database, Statement } from "better-sqlite3";
 
 /** How often an idle worker looks for commits made by other processes. */
-export const CROSS_PROCESS_POLL_MS = 10;
+export const CROSS_PROCESS_POLL_MS = 20;
 /** Longest an idle worker sleeps without a claim pass, as a safety net. */
 const MAX_IDLE_MS = 1000;
 
@@ -9,7 +9,7 @@ const MAX_IDLE_MS = 1000;
  * Wakes idle workers. Commits through the same Knocker call `notify()` directly; commits from
  * other processes show up as a change of `PRAGMA data_version` on our connection (a connection
  * never sees its own commits there, which is exactly the split we want). Polling that pragma is
- * a few microseconds, so a 10 ms poll keeps an idle worker far below 1% of a core.
+ * a few microseconds, so a 20 ms poll keeps an idle worker far below 1% of a core.
  */
 export class Wake {
   readonly #dataVersion: Statement;

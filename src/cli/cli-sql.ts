@@ -1,0 +1,86 @@
+import type { Database } from "better-sqlite3";
+import type { EventStatus } from "../interfaces.js";
+
+// The CLI's own reads: the counts of `knocker stats` and the id snapshot of a bulk action. Each
+// runs on the Knocker's writer connection inside a read transaction (BEGIN DEFERRED, no write lock).
+
+export interface StatusCountRow {
+  endpoint: string;
+  provider: string | null;
+  status: EventStatus | null;
+  n: number;
+}
+
+export interface QueueRow {
+  depth: number;
+  pending: number;
+  processing: number;
+  oldestPendingAt: number | null;
+}
+
+export interface DeliveryCountRow {
+  total: number;
+  invalid: number;
+  orphaned: number;
+}
+
+export interface StatsRows {
+  statusCounts: StatusCountRow[];
+  queue: QueueRow;
+  deadJobs: number;
+  deliveries: DeliveryCountRow;
+}
+
+/** Every count of `knocker stats`, from one snapshot of the file. */
+export function selectStats(db: Database, queueName: string): StatsRows {
+  return db.transaction(() => ({
+    // Every registered endpoint appears, also with no events (a NULL status row).
+    statusCounts: db
+      .prepare(
+        `SELECT k.name AS endpoint, k.provider AS provider, e.status AS status, COUNT(e.id) AS n
+         FROM knocker_endpoints k LEFT JOIN knocker_events e ON e.endpoint_id = k.id
+         GROUP BY k.id, e.status ORDER BY k.name, e.status`,
+      )
+      .all() as StatusCountRow[],
+    queue: db
+      .prepare(
+        `SELECT COUNT(*) AS depth, COALESCE(SUM(state = 'pending'), 0) AS pending, COALESCE(SUM(state = 'processing'), 0) AS processing,
+           MIN(CASE WHEN state = 'pending' THEN created_at END) AS oldestPendingAt
+         FROM _honker_live WHERE queue = ?`,
+      )
+      .get(queueName) as QueueRow,
+    deadJobs: db.prepare(`SELECT COUNT(*) FROM _honker_dead WHERE queue = ?`).pluck().get(queueName) as number,
+    deliveries: db
+      .prepare(
+        `SELECT COUNT(*) AS total, COALESCE(SUM(signature_valid = 0), 0) AS invalid, COALESCE(SUM(event_id IS NULL), 0) AS orphaned
+         FROM knocker_deliveries`,
+      )
+      .get() as DeliveryCountRow,
+  }))();
+}
+
+export interface EventSelection {
+  status?: EventStatus;
+  endpoint?: string;
+  eventType?: string;
+  since?: number;
+  limit?: number;
+}
+
+/** Ids of the events a bulk action will visit, oldest first, taken once before any change. */
+export function selectEventIds(db: Database, selection: EventSelection): number[] {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (selection.status !== undefined) (clauses.push("e.status = ?"), params.push(selection.status));
+  if (selection.endpoint !== undefined) (clauses.push("k.name = ?"), params.push(selection.endpoint));
+  if (selection.eventType !== undefined) (clauses.push("e.event_type = ?"), params.push(selection.eventType));
+  if (selection.since !== undefined) (clauses.push("e.received_at >= ?"), params.push(selection.since));
+  const where = clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "";
+  return db
+    .prepare(
+      `SELECT e.id FROM knocker_events e JOIN knocker_endpoints k ON k.id = e.endpoint_id ${where}
+       ORDER BY e.id LIMIT ?`,
+    )
+    .pluck()
+    .all(...params, selection.limit ?? -1) as number[];
+}

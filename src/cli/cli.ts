@@ -1,0 +1,110 @@
+import { readFileSync } from "node:fs";
+import { KnockerError } from "../errors.js";
+import type { Knocker } from "../knocker.js";
+import { checkPositionals, EXIT, GLOBAL_OPTIONS, parseCommandArgs, Refusal, UsageError } from "./args.js";
+import { commandHelp, overallHelp, type Command, type Context } from "./command.js";
+import { ignoreCommand, pruneCommand, replayCommand, replayDeliveryCommand, requeueCommand } from "./commands/actions.js";
+import { auditsCommand, deliveriesCommand, deliveryCommand, eventCommand, eventsCommand } from "./commands/read.js";
+import { signCommand } from "./commands/sign.js";
+import { statsCommand } from "./commands/stats.js";
+import { inboxSettings, openInbox } from "./database.js";
+
+export const COMMANDS: readonly Command[] = [
+  eventsCommand, eventCommand, deliveriesCommand, deliveryCommand, auditsCommand, statsCommand,
+  replayCommand, requeueCommand, ignoreCommand, replayDeliveryCommand, pruneCommand, signCommand,
+];
+
+/** Global options that take a value, so the command name can be found after them (`knocker --db x events`). */
+const GLOBALS_WITH_VALUE = new Set(
+  Object.entries(GLOBAL_OPTIONS).filter(([, spec]) => spec.type === "string").map(([name]) => `--${name}`),
+);
+
+/** The index of the command name in argv: the first argument that is neither a global option nor its value. */
+function commandIndex(argv: readonly string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith("-")) return i;
+    if (GLOBALS_WITH_VALUE.has(arg)) i++;
+  }
+  return -1;
+}
+
+const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
+
+/** Run the CLI; resolves to the exit code. Every failure becomes one line on stderr. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const out = write(process.stdout);
+  const err = write(process.stderr);
+  const at = commandIndex(argv);
+  const name = at < 0 ? undefined : argv[at]!;
+  const rest = at < 0 ? [...argv] : [...argv.slice(0, at), ...argv.slice(at + 1)];
+
+  if (name === undefined || name === "help") {
+    const topic = name === "help" ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    if (topic) {
+      out(commandHelp(topic));
+      return EXIT.ok;
+    }
+    if (name === undefined && rest.some((arg) => arg === "--version" || arg === "-v")) {
+      out(`${version()}\n`);
+      return EXIT.ok;
+    }
+    const asked = name === "help" || rest.some((arg) => arg === "--help" || arg === "-h");
+    (asked ? out : err)(overallHelp(COMMANDS));
+    return asked ? EXIT.ok : EXIT.usage;
+  }
+
+  const command = COMMANDS.find((c) => c.name === name);
+  let knocker: Knocker | undefined;
+  try {
+    if (command === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)} (see knocker --help)`);
+    const parsed = parseCommandArgs(command.name, rest, { ...command.options, ...GLOBAL_OPTIONS });
+    if (parsed.values.help === true) {
+      out(commandHelp(command));
+      return EXIT.ok;
+    }
+    checkPositionals(command.name, parsed.positionals, command.positionals, command.optionalPositionals);
+    const json = parsed.values.json === true;
+    const context: Context = {
+      values: parsed.values,
+      positionals: parsed.positionals,
+      json,
+      knocker: () => (knocker ??= openInbox(inboxSettings(parsed.values, env))),
+      now: () => Math.floor(Date.now() / 1000),
+      out,
+      err,
+      printJson: (value) => out(`${JSON.stringify(value, null, 2)}\n`),
+    };
+    return await command.run(context);
+  } catch (error) {
+    err(`knocker: ${describeError(error)}\n`);
+    if (env.KNOCKER_DEBUG && error instanceof Error && error.stack) err(`${error.stack}\n`);
+    return exitCode(error);
+  } finally {
+    knocker?.close();
+  }
+}
+
+function exitCode(error: unknown): number {
+  if (error instanceof UsageError) return EXIT.usage;
+  if (error instanceof KnockerError && error.code === "ERR_INVALID_ARGUMENT") return EXIT.usage;
+  return EXIT.refused;
+}
+
+/** One line: the message of an error we raised on purpose, a short description of anything else. */
+function describeError(error: unknown): string {
+  if (error instanceof UsageError || error instanceof Refusal || error instanceof KnockerError) return oneLine(error.message);
+  if (error instanceof Error) return `unexpected error: ${oneLine(error.message)} (set KNOCKER_DEBUG=1 for the stack)`;
+  return `unexpected error: ${oneLine(String(error))}`;
+}
+
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, " ").trim();
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+    return pkg.version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}

@@ -1,0 +1,147 @@
+import type { Database } from "better-sqlite3";
+import { KnockerError } from "../errors.js";
+import { immediateTransaction } from "../storage/database.js";
+import { prepareSchedulerStatements, type SchedulerStatements } from "./scheduler-sql.js";
+
+/** A recurring task in `_honker_scheduler_tasks`, fired every `intervalS` seconds. */
+export interface TaskDefinition {
+  name: string;
+  /** The queue its jobs go to. */
+  queue: string;
+  intervalS: number;
+  /** The job payload (a JSON object); each job adds `fire_at` and `missed_fires`. */
+  payload: Record<string, unknown>;
+  maxAttempts: number;
+}
+
+/** What one tick did. */
+export interface TickResult {
+  /** Whether this owner holds the scheduler lock after the tick. */
+  leader: boolean;
+  /** Set when a due fire became a job. */
+  fired: { jobId: number; fireAt: number; missedFires: number } | null;
+  /** A fire came due while the previous run was still queued or running: folded into it. */
+  coalesced: boolean;
+}
+
+export interface SchedulerView {
+  nextFireAt: number | null;
+  enabled: boolean;
+  lockOwner: string | null;
+  lockExpiresAt: number | null;
+}
+
+interface TaskRow {
+  name: string;
+  queue: string;
+  cron_expr: string;
+  next_fire_at: number;
+  enabled: number;
+}
+
+/** The schedule as `cron_expr`: Honker's interval form. */
+export function everyExpr(intervalS: number): string {
+  return `@every ${intervalS}s`;
+}
+
+function parseEvery(cronExpr: string, task: string): number {
+  const match = /^@every (\d+)s$/.exec(cronExpr);
+  const seconds = match ? Number(match[1]) : 0;
+  if (!Number.isSafeInteger(seconds) || seconds < 1) {
+    throw new KnockerError(
+      "ERR_INVALID_STATE",
+      `scheduler task "${task}" has cron_expr ${JSON.stringify(cronExpr)}; knocker evaluates only "@every <seconds>s"`,
+    );
+  }
+  return seconds;
+}
+
+/**
+ * The first fire strictly after `now` on the grid `dueAt + k * intervalS`, and how many fires of
+ * that grid (after `dueAt` itself) were missed. However long the downtime, the caller enqueues
+ * one job: missed fires collapse into one run.
+ */
+export function nextFire(dueAt: number, intervalS: number, now: number): { fireAt: number; nextFireAt: number; missedFires: number } {
+  const missedFires = Math.floor((now - dueAt) / intervalS);
+  const fireAt = dueAt + missedFires * intervalS;
+  return { fireAt, nextFireAt: fireAt + intervalS, missedFires };
+}
+
+/**
+ * The scheduler of one task on the Honker tables. Correctness comes from the tick: taking the
+ * lock, enqueueing the due fire and advancing `next_fire_at` happen in one write transaction, so
+ * two processes can never both fire the same `next_fire_at`. The lock (a lease in `_honker_locks`)
+ * elects one process to tick, so the others stay off the write lock; when its holder dies, the
+ * lease runs out and another process takes over.
+ */
+export class Scheduler {
+  readonly #db: Database;
+  readonly #sql: SchedulerStatements;
+  readonly #task: TaskDefinition;
+  readonly #lockName: string;
+  readonly #owner: string;
+  readonly #leaseS: number;
+
+  constructor(db: Database, task: TaskDefinition, owner: string, leaseS: number) {
+    this.#db = db;
+    this.#sql = prepareSchedulerStatements(db);
+    this.#task = task;
+    this.#lockName = task.name;
+    this.#owner = owner;
+    this.#leaseS = leaseS;
+  }
+
+  get leaseS(): number {
+    return this.#leaseS;
+  }
+
+  /** Create or update the task row (a new or changed schedule is due now); returns its `next_fire_at`. */
+  register(now: number): number {
+    return immediateTransaction(this.#db, "registering the retention schedule", () => {
+      this.#sql.upsertTask.run({
+        name: this.#task.name,
+        queue: this.#task.queue,
+        cronExpr: everyExpr(this.#task.intervalS),
+        payload: JSON.stringify(this.#task.payload),
+        firstFireAt: now,
+        maxAttempts: this.#task.maxAttempts,
+      });
+      return (this.#sql.getTask.get(this.#task.name) as TaskRow).next_fire_at;
+    });
+  }
+
+  /** A read: enough to decide whether a tick is worth the write lock. */
+  view(): SchedulerView {
+    const task = this.#sql.getTask.get(this.#task.name) as TaskRow | undefined;
+    const lock = this.#sql.getLock.get(this.#lockName) as { owner: string; expires_at: number } | undefined;
+    return {
+      nextFireAt: task?.next_fire_at ?? null,
+      enabled: task?.enabled === 1,
+      lockOwner: lock?.owner ?? null,
+      lockExpiresAt: lock?.expires_at ?? null,
+    };
+  }
+
+  /** Take or renew the lock and, holding it, turn a due fire into one job — one transaction. */
+  tick(now: number): TickResult {
+    return immediateTransaction(this.#db, "ticking the retention scheduler", () => {
+      const held = this.#sql.acquireLock.run({ name: this.#lockName, owner: this.#owner, expiresAt: now + this.#leaseS, now }).changes === 1;
+      if (!held) return { leader: false, fired: null, coalesced: false };
+      const task = this.#sql.getTask.get(this.#task.name) as TaskRow | undefined;
+      if (!task || task.enabled !== 1 || task.next_fire_at > now) return { leader: true, fired: null, coalesced: false };
+
+      const { fireAt, nextFireAt, missedFires } = nextFire(task.next_fire_at, parseEvery(task.cron_expr, task.name), now);
+      this.#sql.advance.run({ name: task.name, nextFireAt, dueAt: task.next_fire_at });
+      if (this.#sql.hasLiveJob.get(task.queue) === 1) return { leader: true, fired: null, coalesced: true };
+      const jobId = Number(this.#sql.enqueueFire.run({ name: task.name, fireAt, missedFires, now }).lastInsertRowid);
+      return { leader: true, fired: { jobId, fireAt, missedFires }, coalesced: false };
+    });
+  }
+
+  /** Give the lock up (stop, close) so another process takes over at once. */
+  release(): void {
+    immediateTransaction(this.#db, "releasing the retention scheduler lock", () => {
+      this.#sql.releaseLock.run(this.#lockName, this.#owner);
+    });
+  }
+}

@@ -1,0 +1,251 @@
+// The `knocker` bin's actions (replay, requeue, ignore — one id and in bulk —, replay-delivery,
+// prune): the built bin as a child process against a real SQLite file, while an app process may
+// hold the same file open.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { before, test } from "node:test";
+import Database from "better-sqlite3";
+import { open, type Knocker } from "../src/index.js";
+import { BIN, buildBin, DAY, fails, knocker, ok, okJson, seedInbox } from "./support/cli.js";
+import { drain, tempDbPath } from "./support.js";
+
+before(() => buildBin());
+
+/** Read the file the way an outside tool would (read-only, separate connection). */
+function peek<T>(db: string, sql: string, ...params: unknown[]): T[] {
+  const connection = new Database(db, { readonly: true });
+  try {
+    return connection.prepare(sql).all(...params) as T[];
+  } finally {
+    connection.close();
+  }
+}
+const statusOf = (db: string, id: number) => peek<{ status: string }>(db, "SELECT status FROM knocker_events WHERE id = ?", id)[0]?.status;
+const jobsOf = (db: string, id: number) =>
+  peek<{ queue: string; payload: string; max_attempts: number }>(db, "SELECT queue, payload, max_attempts FROM _honker_live WHERE json_extract(payload, '$.event_id') = ?", id);
+
+test("replay / requeue / ignore one event: the transition, its job, and the app's worker running it again", async () => {
+  const db = tempDbPath();
+  const { events } = await seedInbox(db);
+
+  assert.equal(
+    await ok(["replay", String(events.handled), "--db", db]),
+    `replayed event ${events.handled} (stripe): handled → received; the app's worker runs it again\n`,
+  );
+  assert.equal(statusOf(db, events.handled), "received");
+  assert.deepEqual(jobsOf(db, events.handled).map((j) => [j.queue, JSON.parse(j.payload), j.max_attempts]), [
+    ["knocker.events", { event_id: events.handled }, 3],
+  ]);
+
+  assert.deepEqual(await okJson(["requeue", String(events.dead), "--db", db, "--max-attempts", "5"]), {
+    action: "requeue", id: events.dead, from: "dead", to: "received", changed: true,
+  });
+  assert.equal(jobsOf(db, events.dead)[0]!.max_attempts, 5);
+
+  assert.equal(await ok(["ignore", String(events.received), "--db", db]), `ignored event ${events.received} (orders): received → ignored; its handler will not run\n`);
+  assert.equal(await ok(["ignore", String(events.received), "--db", db]), `event ${events.received} is already ignored; nothing changed\n`);
+  assert.deepEqual(await okJson(["ignore", String(events.received), "--db", db]), {
+    action: "ignore", id: events.received, from: "ignored", to: "ignored", changed: false,
+  });
+
+  // The app (this process) runs its worker on the same file: the replayed event is handled again.
+  const app = open(db);
+  try {
+    app.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: ["whsec_cli_tests"] }).handle(() => {});
+    app.endpoint("orders", { path: "/orders" }).handle(() => {});
+    await drain(app, () => app.getEvent(events.handled)!.status === "handled" && app.getEvent(events.dead)!.status === "handled");
+    assert.deepEqual(app.listAttempts(events.handled).map((a) => a.outcome), ["handled", "handled"]);
+    assert.deepEqual(app.listAttempts(events.dead).map((a) => a.outcome), ["handled", "dead"]);
+  } finally {
+    app.close();
+  }
+});
+
+test("refusals exit 1 with the reason and change nothing", async () => {
+  const db = tempDbPath();
+  const { events } = await seedInbox(db);
+  assert.equal(
+    await fails(1, ["replay", String(events.received), "--db", db]),
+    `knocker: cannot replay event ${events.received}: its status is "received"; replay accepts handled, failed, dead, ignored`,
+  );
+  assert.equal(
+    await fails(1, ["requeue", String(events.handled), "--db", db]),
+    `knocker: cannot requeue event ${events.handled}: its status is "handled"; requeue accepts failed, dead, ignored`,
+  );
+  assert.equal(
+    await fails(1, ["ignore", String(events.handled), "--db", db]),
+    `knocker: cannot ignore event ${events.handled}: its status is "handled"; ignore accepts received, failed, dead`,
+  );
+  assert.equal(await fails(1, ["replay", "999", "--db", db]), "knocker: no event with id 999");
+  assert.equal(statusOf(db, events.received), "received");
+  assert.equal(statusOf(db, events.handled), "handled");
+  assert.deepEqual(jobsOf(db, events.handled), []);
+
+  assert.equal(await fails(2, ["replay", "--db", db]), "knocker: replay needs an event id, or --status, --endpoint or --type to select events in bulk");
+  assert.equal(await fails(2, ["replay", "3", "--status", "dead", "--db", db]), "knocker: give an event id or --status, not both");
+  assert.equal(await fails(2, ["replay", "0", "--db", db]), 'knocker: event id must be a positive integer, got "0"');
+});
+
+test("replay-delivery: the event runs again with that delivery's payload; orphans are refused", async () => {
+  const db = tempDbPath();
+  const { events, deliveries } = await seedInbox(db);
+  assert.equal(
+    await ok(["replay-delivery", String(deliveries.duplicate), "--db", db]),
+    `replayed delivery ${deliveries.duplicate} of event ${events.handled} (stripe): handled → received; the app's worker runs it with this delivery's payload\n`,
+  );
+  assert.deepEqual(jobsOf(db, events.handled).map((j) => JSON.parse(j.payload)), [{ event_id: events.handled, delivery_id: deliveries.duplicate }]);
+
+  const app = open(db);
+  let seen: number | null = null;
+  try {
+    app.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: ["whsec_cli_tests"] }).handle((event) => (seen = event.deliveryId));
+    app.endpoint("orders", { path: "/orders" });
+    await drain(app, () => app.getEvent(events.handled)!.status === "handled");
+  } finally {
+    app.close();
+  }
+  assert.equal(seen, deliveries.duplicate);
+
+  assert.deepEqual(await okJson(["replay-delivery", String(deliveries.handled), "--db", db]), {
+    action: "replay-delivery", deliveryId: deliveries.handled, eventId: events.handled, from: "handled", to: "received",
+  });
+  assert.match(await fails(1, ["replay-delivery", String(deliveries.invalid), "--db", db]), new RegExp(`^knocker: delivery ${deliveries.invalid} is not linked to an event`));
+  assert.equal(await fails(1, ["replay-delivery", "999", "--db", db]), "knocker: no delivery with id 999");
+});
+
+/** A file with `count` dead events on `deadletters` (no handler) and one dead event on `other`. */
+async function deadInbox(count: number): Promise<{ db: string; dead: number[]; other: number }> {
+  const db = tempDbPath();
+  const webhooks = open(db, { maxAttempts: 1 });
+  try {
+    webhooks.endpoint("deadletters", { path: "/dl" });
+    webhooks.endpoint("other", { path: "/other" });
+    const dead: number[] = [];
+    for (let i = 0; i < count; i++) dead.push((await webhooks.ingest({ endpoint: "deadletters", body: `{"n":${i}}`, eventType: "t" })).eventId!);
+    const other = (await webhooks.ingest({ endpoint: "other", body: "{}", eventType: "t" })).eventId!;
+    await drain(webhooks, () => webhooks.listEvents({ status: "dead", limit: 1000 }).length === count + 1);
+    return { db, dead, other };
+  } finally {
+    webhooks.close();
+  }
+}
+
+test("bulk: a confirmation prompt (no = exit 1, nothing changed), yes, --yes, --json; other endpoints untouched", async () => {
+  const { db, dead, other } = await deadInbox(30);
+  const args = ["ignore", "--status", "dead", "--endpoint", "deadletters", "--db", db];
+
+  const declined = await knocker(args, { stdin: "n\n" });
+  assert.equal(declined.code, 1);
+  assert.equal(declined.stdout, "");
+  assert.equal(declined.stderr, "Ignore 30 events (status dead, endpoint deadletters)? [y/N] \nknocker: cancelled: nothing changed\n");
+  const noAnswer = await knocker(args);
+  assert.equal(noAnswer.code, 1, "end of input is a no");
+  assert.equal(peek(db, "SELECT id FROM knocker_events WHERE status = 'ignored'").length, 0);
+
+  const accepted = await knocker(args, { stdin: "y\n" });
+  assert.equal(accepted.code, 0, accepted.stderr);
+  assert.equal(accepted.stdout, "ignored 30 events; their handlers will not run\n");
+  // stderr is a pipe here: the prompt, and no progress bar.
+  assert.equal(accepted.stderr, "Ignore 30 events (status dead, endpoint deadletters)? [y/N] \n");
+  assert.deepEqual(peek<{ id: number }>(db, "SELECT id FROM knocker_events WHERE status = 'ignored' ORDER BY id").map((r) => r.id), dead);
+  assert.equal(statusOf(db, other), "dead");
+
+  const requeued = await okJson<{ action: string; matched: number; changed: number[]; refused: unknown[] }>([
+    "requeue", "--status", "ignored", "--endpoint", "deadletters", "--limit", "10", "--yes", "--db", db,
+  ]);
+  assert.deepEqual(requeued, { action: "requeue", matched: 10, changed: dead.slice(0, 10), refused: [] });
+  assert.equal(await ok(["replay", "--status", "handled", "--yes", "--db", db]), "No events match; nothing changed.\n");
+  assert.equal(
+    await fails(1, ["replay", "--status", "received", "--yes", "--db", db]),
+    "knocker: replay accepts events whose status is handled, failed, dead, ignored; --status received selects none it can change",
+  );
+});
+
+test("bulk: events that cannot take the action are refused one by one (exit 1), the rest are changed", async () => {
+  const { db, dead, other } = await deadInbox(3);
+  const app = open(db);
+  app.endpoint("deadletters", { path: "/dl" });
+  app.endpoint("other", { path: "/other" });
+  app.ignore(dead[1]!);
+  app.close();
+  // --endpoint without --status selects events in any state: the dead and the ignored ones can be requeued…
+  assert.equal(await ok(["requeue", "--endpoint", "deadletters", "--yes", "--db", db]), "requeued 3 events; the app's worker runs them again\n");
+  // … and once they are all received, each one is refused with its reason.
+  const again = await knocker(["requeue", "--endpoint", "deadletters", "--yes", "--db", db]);
+  assert.equal(again.code, 1);
+  assert.equal(again.stdout, "requeued 0 of 3 events\n");
+  assert.deepEqual(again.stderr.trimEnd().split("\n"), dead.map((id) => `knocker: refused: cannot requeue event ${id}: its status is "received"; requeue accepts failed, dead, ignored`));
+  const json = await knocker(["requeue", "--type", "t", "--yes", "--json", "--db", db]);
+  assert.equal(json.code, 1);
+  assert.equal(json.stderr, 'knocker: 3 of 4 events refused (see "refused")\n');
+  const result = JSON.parse(json.stdout) as { matched: number; changed: number[]; refused: Array<{ id: number; reason: string }> };
+  assert.deepEqual([result.matched, result.changed, result.refused.map((r) => r.id)], [4, [other], dead]);
+});
+
+test("bulk: a progress bar on stderr when it is a terminal", async () => {
+  const { db } = await deadInbox(40);
+  // `script` gives the child a pseudo-terminal; its output (stdout and stderr together) lands here.
+  const command = [process.execPath, BIN, "replay", "--status", "dead", "--endpoint", "deadletters", "--yes", "--db", db].map((arg) => `'${arg}'`).join(" ");
+  const run = spawnSync("script", ["-qec", command, "/dev/null"], { encoding: "utf8", timeout: 30_000 });
+  assert.equal(run.status, 0, run.stdout + run.stderr);
+  assert.match(run.stdout, /\rreplay \[#{30}\] 40\/40 100%\r?\n/);
+  assert.match(run.stdout, /replayed 40 events; the app's worker runs them again/);
+  assert.equal(peek(db, "SELECT id FROM knocker_events WHERE status = 'received'").length, 40);
+});
+
+test("bulk actions use the app's queue name (--queue / $KNOCKER_QUEUE)", async () => {
+  const { db, dead } = await deadInbox(2);
+  await ok(["replay", String(dead[0]), "--db", db, "--queue", "billing.events"]);
+  await ok(["replay", String(dead[1]), "--db", db], { env: { KNOCKER_QUEUE: "env.events", KNOCKER_MAX_ATTEMPTS: "7" } });
+  assert.deepEqual(jobsOf(db, dead[0]!).map((j) => j.queue), ["billing.events"]);
+  assert.deepEqual(jobsOf(db, dead[1]!).map((j) => [j.queue, j.max_attempts]), [["env.events", 7]]);
+});
+
+test("an app holding the file open with a running worker handles what the CLI replays", async () => {
+  const { db, dead } = await deadInbox(5);
+  const app: Knocker = open(db);
+  const handled: number[] = [];
+  app.endpoint("deadletters", { path: "/dl" }).handle((event) => void handled.push(event.id));
+  app.endpoint("other", { path: "/other" });
+  const stop = new AbortController();
+  const worker = app.runWorker({ signal: stop.signal });
+  try {
+    assert.equal(await ok(["replay", "--status", "dead", "--endpoint", "deadletters", "--yes", "--db", db]), "replayed 5 events; the app's worker runs them again\n");
+    const deadline = Date.now() + 10_000;
+    while (handled.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(handled.sort((a, b) => a - b), dead);
+  } finally {
+    stop.abort();
+    await worker;
+    app.close();
+  }
+});
+
+test("prune events / orphans: old rows only, the counts, an audit row; usage errors", async () => {
+  const db = tempDbPath();
+  const { events, deliveries, now } = await seedInbox(db);
+  const pruned = await ok(["prune", "events", "--older-than", "7d", "--db", db]);
+  assert.match(pruned, /^pruned 1 event \(handled\/ignored\) received before \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, with 1 delivery, 1 attempt and 0 live jobs\n$/);
+  assert.equal(statusOf(db, events.oldHandled), undefined);
+  assert.equal(statusOf(db, events.handled), "handled");
+
+  const again = await okJson<Record<string, unknown>>(["prune", "events", "--older-than", "36h", "--status", "ignored", "--limit", "5", "--db", db]);
+  assert.deepEqual({ ...again, olderThan: typeof again.olderThan }, {
+    kind: "events", olderThan: "number", limit: 5, statuses: ["ignored"], eventsPruned: 0, deliveriesPruned: 0, attemptsPruned: 0, liveJobsPruned: 0,
+  });
+  assert.ok(Math.abs((again.olderThan as number) - (now - 36 * 3600)) < 60);
+
+  assert.equal(await ok(["prune", "orphans", "--older-than", "1d12h", "--limit", "1", "--db", db]).then((t) => t.replace(/before .* UTC/, "before T")),
+    "pruned 1 orphan delivery received before T (the --limit; run it again for more)\n");
+  assert.deepEqual(peek<{ id: number }>(db, "SELECT id FROM knocker_deliveries WHERE event_id IS NULL").map((r) => r.id), [deliveries.invalid]);
+  assert.deepEqual((await okJson<Array<{ kind: string }>>(["audits", "--db", db])).map((a) => a.kind), ["prune_orphan_deliveries", "prune_events", "prune_events"]);
+
+  assert.equal(await fails(2, ["prune", "events", "--db", db]), "knocker: prune needs --older-than DURATION (e.g. 7d)");
+  assert.equal(await fails(2, ["prune", "--older-than", "7d", "--db", db]), "knocker: prune needs <events|orphans>");
+  assert.equal(await fails(2, ["prune", "all", "--older-than", "7d", "--db", db]), 'knocker: prune takes events or orphans, got "all"');
+  assert.equal(await fails(2, ["prune", "events", "--older-than", "7 days", "--db", db]), 'knocker: --older-than must be a duration like 90s, 30m, 36h, 7d or 2w, got "7 days"');
+  assert.equal(await fails(2, ["prune", "events", "--older-than", "7d", "--limit", "5000", "--db", db]), 'knocker: --limit must be an integer from 1 to 1000, got "5000"');
+  assert.equal(await fails(2, ["prune", "events", "--older-than", "7d", "--status", "dead", "--db", db]),
+    'knocker: --status must be handled, ignored or handled,ignored (other events are never pruned), got "dead"');
+  assert.equal(await fails(2, ["prune", "orphans", "--older-than", "7d", "--status", "handled", "--db", db]), "knocker: --status applies to prune events only");
+});

@@ -1,0 +1,383 @@
+// CONTRACT §7, scheduled retention: RetentionPolicy validation, runRetention() registering
+// `knocker-retention:<queue>` on `<queue>.retention`, the tick (lock + enqueue + advance),
+// re-registration, catch-up after downtime (real processes), runs in bounded batches that yield to
+// ingestion and ack with their last prune, stop by signal and by close().
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { KnockerError, open, RetentionPolicy, type KnockerEventMap, type OpenOptions, type RetentionPolicyOptions } from "../src/index.js";
+import { tempDbPath } from "./support.js";
+import { Child, fixture, sleep } from "./support/processes.js";
+import { seedPrunable } from "./support/retention.js";
+
+const T0 = 1_700_000_000;
+const DAY = 86_400;
+const TASK = "knocker-retention:knocker.events";
+const RETENTION_QUEUE = "knocker.events.retention";
+
+// A failing test must not leave a retention loop running (the file would never finish).
+const controllers: AbortController[] = [];
+after(() => controllers.forEach((controller) => controller.abort()));
+
+const isCode = (code: string) => (error: unknown) => error instanceof KnockerError && error.code === code;
+
+function setup(options: OpenOptions = {}, path = tempDbPath()) {
+  const clock = { now: T0 };
+  const webhooks = open(path, { now: () => clock.now, ...options });
+  webhooks.endpoint("acme", { path: "/acme" });
+  const endpointId = webhooks.db.prepare("SELECT id FROM knocker_endpoints WHERE name = 'acme'").pluck().get() as number;
+  const one = (sql: string, ...params: unknown[]) => webhooks.db.prepare(sql).pluck().get(...params);
+  const all = (sql: string, ...params: unknown[]) => webhooks.db.prepare(sql).all(...params) as Record<string, unknown>[];
+  const task = () => webhooks.db.prepare("SELECT * FROM _honker_scheduler_tasks WHERE name = ?").get(TASK) as Record<string, unknown> | undefined;
+  const fires: Array<KnockerEventMap["retention:fire"]> = [];
+  const runs: Array<KnockerEventMap["retention:run"]> = [];
+  webhooks.on("retention:fire", (fire) => fires.push(fire));
+  webhooks.on("retention:run", (run) => runs.push(run));
+  /** Start runRetention(); stop() aborts it and resolves when it returned. */
+  const start = (policy: RetentionPolicy | RetentionPolicyOptions) => {
+    const controller = new AbortController();
+    controllers.push(controller);
+    const errors: unknown[] = [];
+    const done = webhooks.runRetention(policy, { signal: controller.signal, onError: (e) => errors.push(e) });
+    return {
+      errors,
+      done,
+      async stop() {
+        controller.abort();
+        await done;
+      },
+    };
+  };
+  return { webhooks, clock, endpointId, one, all, task, fires, runs, start };
+}
+
+async function until(what: string, predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+test("RetentionPolicy: defaults, immutability, and every validation rule (ERR_INVALID_OPTION)", () => {
+  const policy = new RetentionPolicy({ intervalS: 3600, eventOlderThanS: 7 * DAY, orphanDeliveriesOlderThanS: DAY });
+  assert.deepEqual({ ...policy }, {
+    intervalS: 3600, eventStatuses: ["handled", "ignored"], eventOlderThanS: 7 * DAY, eventLimit: 100,
+    orphanDeliveriesOlderThanS: DAY, orphanDeliveriesLimit: 100,
+  });
+  assert.ok(Object.isFrozen(policy) && Object.isFrozen(policy.eventStatuses));
+  assert.throws(() => ((policy as { intervalS: number }).intervalS = 1), TypeError);
+  // One age is enough; null means "not set"; statuses are de-duplicated; edges of every range.
+  assert.equal(new RetentionPolicy({ intervalS: 1, eventOlderThanS: 0 }).orphanDeliveriesOlderThanS, null);
+  assert.equal(new RetentionPolicy({ intervalS: 1, eventOlderThanS: null, orphanDeliveriesOlderThanS: 0 }).eventOlderThanS, null);
+  assert.deepEqual(new RetentionPolicy({ intervalS: 1, eventOlderThanS: 1, eventStatuses: ["ignored", "ignored"] }).eventStatuses, ["ignored"]);
+  const edges = new RetentionPolicy({ intervalS: 365 * DAY, eventOlderThanS: 100 * 365 * DAY, eventLimit: 1000, orphanDeliveriesLimit: 1 });
+  assert.equal(edges.eventLimit, 1000);
+
+  const bad: Array<[string, unknown, RegExp]> = [
+    ["not an object", undefined, /options object/],
+    ["null", null, /options object/],
+    ["array", [], /options object/],
+    ["unknown key", { intervalS: 60, eventOlderThanS: 1, eventOlderThan: 1 }, /"eventOlderThan" is not a RetentionPolicy option/],
+    ["no age", { intervalS: 60 }, /needs eventOlderThanS or orphanDeliveriesOlderThanS/],
+    ["both ages null", { intervalS: 60, eventOlderThanS: null, orphanDeliveriesOlderThanS: null }, /needs eventOlderThanS/],
+    ["intervalS missing", { eventOlderThanS: 1 }, /"intervalS" must be an integer from 1 to 31536000, got undefined/],
+    ["intervalS 0", { intervalS: 0, eventOlderThanS: 1 }, /"intervalS" must be an integer/],
+    ["intervalS negative", { intervalS: -60, eventOlderThanS: 1 }, /"intervalS"/],
+    ["intervalS fractional", { intervalS: 1.5, eventOlderThanS: 1 }, /"intervalS"/],
+    ["intervalS a string", { intervalS: "60", eventOlderThanS: 1 }, /"intervalS"/],
+    ["intervalS over a year", { intervalS: 365 * DAY + 1, eventOlderThanS: 1 }, /"intervalS"/],
+    ["eventOlderThanS negative", { intervalS: 60, eventOlderThanS: -1 }, /"eventOlderThanS" must be an integer from 0/],
+    ["eventOlderThanS fractional", { intervalS: 60, eventOlderThanS: 0.5 }, /"eventOlderThanS"/],
+    ["eventOlderThanS a string", { intervalS: 60, eventOlderThanS: "7d" }, /"eventOlderThanS"/],
+    ["eventOlderThanS NaN", { intervalS: 60, eventOlderThanS: Number.NaN }, /"eventOlderThanS"/],
+    ["orphan age negative", { intervalS: 60, orphanDeliveriesOlderThanS: -1 }, /"orphanDeliveriesOlderThanS"/],
+    ["orphan age infinite", { intervalS: 60, orphanDeliveriesOlderThanS: Infinity }, /"orphanDeliveriesOlderThanS"/],
+    ["eventLimit 0", { intervalS: 60, eventOlderThanS: 1, eventLimit: 0 }, /"eventLimit" must be an integer from 1 to 1000, got 0/],
+    ["eventLimit 1001", { intervalS: 60, eventOlderThanS: 1, eventLimit: 1001 }, /"eventLimit"/],
+    ["eventLimit fractional", { intervalS: 60, eventOlderThanS: 1, eventLimit: 10.5 }, /"eventLimit"/],
+    ["orphan limit 0", { intervalS: 60, orphanDeliveriesOlderThanS: 1, orphanDeliveriesLimit: 0 }, /"orphanDeliveriesLimit"/],
+    ["orphan limit 1001", { intervalS: 60, orphanDeliveriesOlderThanS: 1, orphanDeliveriesLimit: 1001 }, /"orphanDeliveriesLimit"/],
+    ["statuses not an array", { intervalS: 60, eventOlderThanS: 1, eventStatuses: "handled" }, /"eventStatuses" must be an array/],
+    ["statuses empty", { intervalS: 60, eventOlderThanS: 1, eventStatuses: [] }, /"eventStatuses" must name at least one status/],
+    ["status received", { intervalS: 60, eventOlderThanS: 1, eventStatuses: ["handled", "received"] }, /"eventStatuses" may only contain handled, ignored/],
+    ["status dead", { intervalS: 60, eventOlderThanS: 1, eventStatuses: ["dead"] }, /"eventStatuses" may only contain/],
+    ["status failed", { intervalS: 60, eventOlderThanS: 1, eventStatuses: ["failed"] }, /"eventStatuses" may only contain/],
+  ];
+  for (const [what, options, message] of bad) {
+    assert.throws(() => new RetentionPolicy(options as never), (e: unknown) => isCode("ERR_INVALID_OPTION")(e) && message.test((e as Error).message), what);
+  }
+});
+
+test("runRetention(): argument checks; one run per Knocker; refused after close()", async () => {
+  const { webhooks, start } = setup();
+  const policy = new RetentionPolicy({ intervalS: 60, eventOlderThanS: DAY });
+  await assert.rejects(webhooks.runRetention({ intervalS: 60 } as never), isCode("ERR_INVALID_OPTION"), "a plain object is validated like the class");
+  await assert.rejects(webhooks.runRetention(null as never), isCode("ERR_INVALID_OPTION"));
+  await assert.rejects(webhooks.runRetention(policy, { signal: "stop" } as never), TypeError);
+  await assert.rejects(webhooks.runRetention(policy, { onError: "log" } as never), TypeError);
+  assert.equal(webhooks.db.prepare("SELECT COUNT(*) FROM _honker_scheduler_tasks").pluck().get(), 0, "nothing registered by refused calls");
+  const running = start({ intervalS: 60, eventOlderThanS: DAY }); // a plain options object works too
+  await assert.rejects(webhooks.runRetention(policy), isCode("ERR_INVALID_STATE"));
+  await running.stop();
+  assert.deepEqual(running.errors, []);
+  webhooks.close();
+  await assert.rejects(webhooks.runRetention(policy), isCode("ERR_CLOSED"));
+});
+
+test("registration: task and queue names, first fire at once, unchanged schedule keeps next_fire_at, a new one resets it", async () => {
+  const path = tempDbPath();
+  const first = setup({}, path);
+  const run1 = first.start({ intervalS: 60, eventOlderThanS: DAY });
+  await until("the first fire", () => first.runs.length === 1);
+  const row = first.task()!;
+  assert.deepEqual(
+    { name: row.name, queue: row.queue, cron_expr: row.cron_expr, enabled: row.enabled, next_fire_at: row.next_fire_at },
+    { name: TASK, queue: RETENTION_QUEUE, cron_expr: "@every 60s", enabled: 1, next_fire_at: T0 + 60 },
+  );
+  assert.deepEqual(JSON.parse(row.payload as string).policy, new RetentionPolicy({ intervalS: 60, eventOlderThanS: DAY }).toStored());
+  assert.deepEqual(first.fires.map((f) => [f.fireAt, f.missedFires]), [[T0, 0]], "a new schedule is due at once");
+  await run1.stop();
+  first.webhooks.close();
+
+  // Restart 30 s later with the same interval (and a different age): next_fire_at is kept, nothing fires.
+  const second = setup({}, path);
+  second.clock.now = T0 + 30;
+  const run2 = second.start({ intervalS: 60, eventOlderThanS: 2 * DAY });
+  await sleep(300);
+  assert.equal(second.task()!.next_fire_at, T0 + 60);
+  assert.equal(JSON.parse(second.task()!.payload as string).policy.event_older_than_s, 2 * DAY, "the payload is the latest policy");
+  assert.equal(second.fires.length, 0);
+  second.clock.now = T0 + 61;
+  await until("the kept fire", () => second.runs.length === 1, 3000);
+  assert.deepEqual(second.fires.map((f) => [f.fireAt, f.missedFires]), [[T0 + 60, 0]]);
+  assert.equal(second.task()!.next_fire_at, T0 + 120);
+  await run2.stop();
+  second.webhooks.close();
+
+  // A changed interval is a new schedule: due at once.
+  const third = setup({}, path);
+  third.clock.now = T0 + 90;
+  const run3 = third.start({ intervalS: 600, eventOlderThanS: DAY });
+  await until("the new schedule's first fire", () => third.runs.length === 1);
+  assert.deepEqual(third.fires.map((f) => f.fireAt), [T0 + 90]);
+  assert.equal(third.task()!.cron_expr, "@every 600s");
+  assert.equal(third.task()!.next_fire_at, T0 + 690);
+  await run3.stop();
+  assert.equal(third.one("SELECT COUNT(*) FROM _honker_scheduler_tasks"), 1);
+  third.webhooks.close();
+});
+
+test("a run: the same prune primitives in limit-sized batches, audit rows per batch, acked with the last one", async () => {
+  const { webhooks, clock, endpointId, one, all, start, fires, runs } = setup();
+  const old = T0 - 10 * DAY;
+  seedPrunable(webhooks.db, { endpointId, receivedAt: old, handled: 3, ignored: 2, deliveriesPerEvent: 2, attemptsPerEvent: 2, orphans: 3 });
+  seedPrunable(webhooks.db, { endpointId, receivedAt: T0 - 60, handled: 2, orphans: 1 }); // younger than the ages: kept
+  const running = start({ intervalS: 3600, eventOlderThanS: DAY, eventLimit: 2, orphanDeliveriesOlderThanS: DAY, orphanDeliveriesLimit: 2 });
+  await until("the run", () => runs.length === 1);
+  assert.equal(fires.length, 1);
+  const { jobId, fireAt } = fires[0]!;
+  assert.deepEqual(runs[0], {
+    queueName: "knocker.events", jobId, fireAt, batches: 5, eventsPruned: 5, deliveriesPruned: 10, attemptsPruned: 10, liveJobsPruned: 2,
+    orphanDeliveriesPruned: 3, complete: true, durationMs: runs[0]!.durationMs,
+  });
+  // Events: batches of 2, 2, 1 (the short one ends the phase); orphans: 2, 1.
+  const audits = webhooks.listPruneAudits().reverse();
+  assert.deepEqual(audits.map((a) => [a.kind, a.eventsPruned, a.deliveriesPruned, a.attemptsPruned, a.liveJobsPruned]), [
+    ["prune_events", 2, 4, 4, 0], // the 3 handled events come first (same second: by id)…
+    ["prune_events", 2, 4, 4, 1], // …then the 2 ignored ones, each with its queued job
+    ["prune_events", 1, 2, 2, 1],
+    ["prune_orphan_deliveries", 0, 2, 0, 0],
+    ["prune_orphan_deliveries", 0, 1, 0, 0],
+  ]);
+  const summaries = audits.map((a) => JSON.parse(a.summaryJson));
+  assert.deepEqual(summaries.map((s) => [s.source, s.fire_at, s.job_id, s.batch, s.older_than, s.limit]), [
+    ["retention", T0, jobId, 1, T0 - DAY, 2],
+    ["retention", T0, jobId, 2, T0 - DAY, 2],
+    ["retention", T0, jobId, 3, T0 - DAY, 2],
+    ["retention", T0, jobId, 4, T0 - DAY, 2],
+    ["retention", T0, jobId, 5, T0 - DAY, 2],
+  ]);
+  assert.deepEqual(summaries[0].statuses, ["handled", "ignored"]);
+  assert.ok(audits.every((a) => a.queueName === "knocker.events" && a.executedAt === T0));
+  // Acked: nothing left on the retention queue, nothing dead; the young rows are still there.
+  assert.equal(one("SELECT COUNT(*) FROM _honker_live WHERE queue = ?", RETENTION_QUEUE), 0);
+  assert.equal(one("SELECT COUNT(*) FROM _honker_dead"), 0);
+  assert.deepEqual(all("SELECT received_at, event_id IS NULL AS orphan FROM knocker_deliveries ORDER BY id"), [
+    { received_at: T0 - 60, orphan: 0 }, { received_at: T0 - 60, orphan: 0 }, { received_at: T0 - 60, orphan: 1 },
+  ]);
+  assert.equal(one("SELECT COUNT(*) FROM knocker_events"), 2);
+  // Only the fire makes it run: an hour later the next one.
+  clock.now = T0 + 3600;
+  await until("the next fire", () => runs.length === 2, 3000);
+  assert.equal(runs[1]!.fireAt, T0 + 3600);
+  assert.equal(runs[1]!.eventsPruned, 0, "the young events are still younger than a day");
+  await running.stop();
+  assert.deepEqual(running.errors, []);
+  webhooks.close();
+});
+
+test("the ack commits with the last prune: when the ack fails, that batch's prune rolls back too", async () => {
+  const { webhooks, endpointId, one, start } = setup();
+  seedPrunable(webhooks.db, { endpointId, receivedAt: T0 - 10 * DAY, handled: 3 });
+  webhooks.db.exec(`CREATE TRIGGER no_ack BEFORE DELETE ON _honker_live WHEN old.queue = '${RETENTION_QUEUE}'
+    BEGIN SELECT RAISE(ABORT, 'ack refused'); END`);
+  const running = start({ intervalS: 3600, eventOlderThanS: DAY }); // one batch: the prune and the ack share it
+  await until("the failed run", () => running.errors.length > 0);
+  await running.stop();
+  assert.match(String(running.errors[0]), /ack refused/);
+  assert.equal(one("SELECT COUNT(*) FROM knocker_events"), 3, "the prune rolled back with the ack");
+  assert.equal(one("SELECT COUNT(*) FROM knocker_prune_audits"), 0, "and so did its audit row");
+  webhooks.db.exec("DROP TRIGGER no_ack");
+  webhooks.close();
+});
+
+test("must show 3: a process restarted after missing many intervals runs one catch-up pass, not one per missed interval", async (t) => {
+  const path = tempDbPath();
+  const setupKnocker = open(path);
+  setupKnocker.endpoint("acme", { path: "/acme" });
+  const endpointId = setupKnocker.db.prepare("SELECT id FROM knocker_endpoints WHERE name = 'acme'").pluck().get() as number;
+  setupKnocker.close();
+  const policy: RetentionPolicyOptions = { intervalS: 60, eventOlderThanS: 3600, orphanDeliveriesOlderThanS: 3600 };
+
+  // The first process registers the schedule, runs its first fire, and stops.
+  const first = new Child(fixture("retention-child.ts"), [JSON.stringify({ path, policy })]);
+  t.after(() => first.kill());
+  const firstRun = await first.next("run", 30_000);
+  first.send({ type: "stop" });
+  await first.next("stopped", 10_000);
+  assert.equal((await first.closed).code, 0, first.stderr);
+
+  // While no process runs: rows that the next pass must take.
+  const db = open(path);
+  const seeded = seedPrunable(db.db, {
+    endpointId, receivedAt: Math.floor(Date.now() / 1000) - 7200, handled: 40, ignored: 10, orphans: 7, deliveriesPerEvent: 2,
+  });
+  const nextFireAt = db.db.prepare("SELECT next_fire_at FROM _honker_scheduler_tasks").pluck().get() as number;
+  assert.equal(nextFireAt, (firstRun.fireAt as number) + 60);
+
+  // The restart, 100 intervals later (its clock runs 6,000 s ahead): one fire, one run.
+  const missed = 100;
+  const second = new Child(fixture("retention-child.ts"), [JSON.stringify({ path, policy, clockOffsetS: missed * 60 })]);
+  t.after(() => second.kill());
+  const run = await second.next("run", 30_000);
+  await sleep(2500); // a burst of catch-up fires would show up here
+  second.send({ type: "stop" });
+  await second.next("stopped", 10_000);
+  assert.equal((await second.closed).code, 0, second.stderr);
+
+  assert.equal(second.of("fire").length, 1, "one fire for all the missed intervals");
+  assert.equal(second.of("run").length, 1, "one run");
+  const fire = second.of("fire")[0]!;
+  assert.ok((fire.missedFires as number) >= missed - 1, `missedFires ${String(fire.missedFires)}`);
+  assert.equal(((fire.fireAt as number) - nextFireAt) % 60, 0, "the fire is on the schedule's grid");
+  assert.equal(run.eventsPruned, seeded.events);
+  assert.equal(run.orphanDeliveriesPruned, seeded.orphans);
+  assert.deepEqual(second.of("error"), []);
+  const audits = db.listPruneAudits().filter((a) => JSON.parse(a.summaryJson).fire_at === fire.fireAt);
+  assert.deepEqual(audits.map((a) => a.kind).sort(), ["prune_events", "prune_orphan_deliveries"], "one audit row per kind for the catch-up pass");
+  assert.equal(db.listPruneAudits().length, 4, "two passes in all: the first process's and the catch-up");
+  assert.equal(db.db.prepare("SELECT next_fire_at FROM _honker_scheduler_tasks").pluck().get(), (fire.fireAt as number) + 60);
+  db.close();
+});
+
+test("the scheduler lock: while another live process holds it nothing fires here; once its lease runs out this process takes over", async () => {
+  const { webhooks, clock, one, start, fires, runs } = setup();
+  webhooks.db.prepare("INSERT INTO _honker_locks (name, owner, expires_at) VALUES (?, 'other-host:1:retention:x', ?)").run(TASK, T0 + 30);
+  const running = start({ intervalS: 10, eventOlderThanS: DAY });
+  await sleep(1200);
+  assert.equal(fires.length, 0, "a due fire is left to the lock holder");
+  assert.equal(one("SELECT next_fire_at FROM _honker_scheduler_tasks"), T0);
+  clock.now = T0 + 30; // the other process stopped renewing: its lease is over
+  await until("the takeover fire", () => runs.length === 1, 3000);
+  assert.deepEqual(fires.map((f) => [f.fireAt, f.missedFires]), [[T0 + 30, 3]], "missed fires collapse into one");
+  assert.match(one("SELECT owner FROM _honker_locks") as string, /:retention:/);
+  assert.notEqual(one("SELECT owner FROM _honker_locks"), "other-host:1:retention:x");
+  await running.stop();
+  assert.equal(one("SELECT COUNT(*) FROM _honker_locks"), 0, "released on stop");
+  assert.deepEqual(running.errors, []);
+  webhooks.close();
+});
+
+test("a fire that comes due while the previous run is still queued is folded into it (no pile-up)", async () => {
+  const { webhooks, clock, one, start, fires, runs } = setup();
+  const running = start({ intervalS: 10, eventOlderThanS: DAY });
+  await until("the first run", () => runs.length === 1);
+  await running.stop();
+  // A run that is queued but not yet claimable (say, backing off after a failure).
+  webhooks.db.prepare("INSERT INTO _honker_live (queue, payload, state, run_at, created_at) VALUES (?, '{}', 'pending', ?, ?)")
+    .run(RETENTION_QUEUE, T0 + 1000, T0);
+  clock.now = T0 + 10;
+  const again = start({ intervalS: 10, eventOlderThanS: DAY });
+  await until("the tick", () => one("SELECT next_fire_at FROM _honker_scheduler_tasks") === T0 + 20);
+  await again.stop();
+  assert.equal(fires.length, 1, "no second job");
+  assert.equal(one("SELECT COUNT(*) FROM _honker_live WHERE queue = ?", RETENTION_QUEUE), 1);
+  webhooks.close();
+});
+
+test("runs yield between batches: receive() completes while a long run is in progress", async () => {
+  const { webhooks, endpointId, start, runs } = setup({ now: () => Math.floor(Date.now() / 1000) });
+  seedPrunable(webhooks.db, { endpointId, receivedAt: Math.floor(Date.now() / 1000) - 10 * DAY, handled: 3000 });
+  let finishedAt = 0;
+  webhooks.on("retention:run", () => (finishedAt = performance.now()));
+  const running = start({ intervalS: 3600, eventOlderThanS: DAY, eventLimit: 10 }); // 300 batches
+  await until("the run to start", () => (webhooks.db.prepare("SELECT COUNT(*) FROM knocker_prune_audits").pluck().get() as number) > 0);
+  const receivedAt: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    await webhooks.receive({ endpoint: "acme", body: "{}", dedupeKey: `during-${i}` });
+    receivedAt.push(performance.now());
+  }
+  await until("the run to finish", () => runs.length === 1, 20_000);
+  assert.equal(runs[0]!.eventsPruned, 3000);
+  assert.ok(runs[0]!.batches >= 300);
+  assert.ok(receivedAt.every((at) => at < finishedAt), "every receipt committed while the run was still going");
+  await running.stop();
+  webhooks.close();
+});
+
+test("signal stops runRetention promptly, idle or mid-run; the stopped run is acked and the lock released", async () => {
+  const { webhooks, endpointId, one, start, runs } = setup({ now: () => Math.floor(Date.now() / 1000) });
+  // Idle: sleeping until the next fire.
+  const idle = start({ intervalS: 3600, eventOlderThanS: DAY });
+  await until("the first run", () => runs.length === 1);
+  await sleep(50);
+  let asked = performance.now();
+  await idle.stop();
+  assert.ok(performance.now() - asked < 100, `stopped in ${performance.now() - asked} ms`);
+  assert.equal(one("SELECT COUNT(*) FROM _honker_locks"), 0);
+
+  // Mid-run: a backlog of many small batches.
+  webhooks.db.prepare("UPDATE _honker_scheduler_tasks SET next_fire_at = 0").run();
+  seedPrunable(webhooks.db, { endpointId, receivedAt: Math.floor(Date.now() / 1000) - 10 * DAY, handled: 5000 });
+  const busy = start({ intervalS: 3600, eventOlderThanS: DAY, eventLimit: 1 });
+  await until("the run to be under way", () => (one("SELECT COUNT(*) FROM knocker_prune_audits") as number) > 50);
+  asked = performance.now();
+  await busy.stop();
+  assert.ok(performance.now() - asked < 100, `stopped in ${performance.now() - asked} ms`);
+  assert.equal(runs.length, 2);
+  assert.equal(runs[1]!.complete, false);
+  assert.ok(runs[1]!.eventsPruned > 0 && runs[1]!.eventsPruned < 5000);
+  assert.equal(one("SELECT COUNT(*) FROM knocker_events"), 5000 - runs[1]!.eventsPruned, "what was pruned stays pruned");
+  assert.equal(one("SELECT COUNT(*) FROM _honker_live WHERE queue = ?", RETENTION_QUEUE), 0, "the stopped run is acked");
+  assert.equal(one("SELECT COUNT(*) FROM _honker_locks"), 0);
+  assert.deepEqual(busy.errors, []);
+  webhooks.close();
+});
+
+test("close() stops runRetention: the promise resolves, the run in hand is acked, the lock released", async () => {
+  const path = tempDbPath();
+  const { webhooks, endpointId, start, runs } = setup({ now: () => Math.floor(Date.now() / 1000) }, path);
+  seedPrunable(webhooks.db, { endpointId, receivedAt: Math.floor(Date.now() / 1000) - 10 * DAY, handled: 3000 });
+  const running = start({ intervalS: 3600, eventOlderThanS: DAY, eventLimit: 1 });
+  await until("the run to be under way", () => (webhooks.db.prepare("SELECT COUNT(*) FROM knocker_prune_audits").pluck().get() as number) > 20);
+  const asked = performance.now();
+  webhooks.close();
+  await running.done;
+  assert.ok(performance.now() - asked < 100);
+  assert.deepEqual(running.errors, []);
+  assert.deepEqual(runs.map((r) => r.complete), [false], "the run was cut short");
+  const check = open(path);
+  assert.equal(check.db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get(), 0, "acked at close");
+  assert.equal(check.db.prepare("SELECT COUNT(*) FROM _honker_locks").pluck().get(), 0, "lock released at close");
+  check.close();
+});

@@ -155,6 +155,17 @@ test("bulk: a confirmation prompt (no = exit 1, nothing changed), yes, --yes, --
   ]);
   assert.deepEqual(requeued, { action: "requeue", matched: 10, changed: dead.slice(0, 10), refused: [] });
   assert.equal(await ok(["replay", "--status", "handled", "--yes", "--db", db]), "No events match; nothing changed.\n");
+
+  // Many refusals: ten reasons, then a count.
+  await ok(["ignore", "--endpoint", "deadletters", "--yes", "--db", db]);
+  assert.equal(await ok(["replay", "--endpoint", "deadletters", "--yes", "--db", db]), "replayed 30 events; the app's worker runs them again\n");
+  const refusedAll = await knocker(["replay", "--endpoint", "deadletters", "--yes", "--db", db]);
+  assert.equal(refusedAll.code, 1);
+  assert.equal(refusedAll.stdout, "replayed 0 of 30 events\n");
+  const lines = refusedAll.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 11);
+  assert.equal(lines[0], `knocker: refused: cannot replay event ${dead[0]}: its status is "received"; replay accepts handled, failed, dead, ignored`);
+  assert.equal(lines[10], "knocker: … and 20 more refused (--json lists them all)");
   assert.equal(
     await fails(1, ["replay", "--status", "received", "--yes", "--db", db]),
     "knocker: replay accepts events whose status is handled, failed, dead, ignored; --status received selects none it can change",

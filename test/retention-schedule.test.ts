@@ -343,7 +343,7 @@ test("signal stops runRetention promptly, idle or mid-run; the stopped run is ac
   await sleep(50);
   let asked = performance.now();
   await idle.stop();
-  assert.ok(performance.now() - asked < 100, `stopped in ${performance.now() - asked} ms`);
+  assert.ok(performance.now() - asked < 250, `stopped in ${performance.now() - asked} ms (the idle sleep alone is up to 1000 ms)`);
   assert.equal(one("SELECT COUNT(*) FROM _honker_locks"), 0);
 
   // Mid-run: a backlog of many small batches.
@@ -353,7 +353,7 @@ test("signal stops runRetention promptly, idle or mid-run; the stopped run is ac
   await until("the run to be under way", () => (one("SELECT COUNT(*) FROM knocker_prune_audits") as number) > 50);
   asked = performance.now();
   await busy.stop();
-  assert.ok(performance.now() - asked < 100, `stopped in ${performance.now() - asked} ms`);
+  assert.ok(performance.now() - asked < 250, `stopped in ${performance.now() - asked} ms (the idle sleep alone is up to 1000 ms)`);
   assert.equal(runs.length, 2);
   assert.equal(runs[1]!.complete, false);
   assert.ok(runs[1]!.eventsPruned > 0 && runs[1]!.eventsPruned < 5000);
@@ -373,7 +373,7 @@ test("close() stops runRetention: the promise resolves, the run in hand is acked
   const asked = performance.now();
   webhooks.close();
   await running.done;
-  assert.ok(performance.now() - asked < 100);
+  assert.ok(performance.now() - asked < 250, `stopped in ${performance.now() - asked} ms`);
   assert.deepEqual(running.errors, []);
   assert.deepEqual(runs.map((r) => r.complete), [false], "the run was cut short");
   const check = open(path);

@@ -175,13 +175,17 @@ export class RetentionRunner {
     });
   }
 
+  /**
+   * When something could next be ours to do: the lock holder wakes for the next fire and to renew
+   * its lease; the others for the next fire (to compete for its job) and for the lease's end (to
+   * take over). A fire already due but left to the holder is not a reason to spin.
+   */
   #msUntilNextLook(scheduler: Scheduler, owner: string, now: number): number {
     const view = scheduler.view();
+    const ours = view.lockOwner === owner;
     const times: number[] = [];
-    if (view.enabled && view.nextFireAt !== null) times.push(view.nextFireAt);
-    if (view.lockExpiresAt !== null) {
-      times.push(view.lockOwner === owner ? view.lockExpiresAt - renewMargin(scheduler.leaseS) : view.lockExpiresAt);
-    }
+    if (view.enabled && view.nextFireAt !== null && (ours || view.nextFireAt > now)) times.push(view.nextFireAt);
+    if (view.lockExpiresAt !== null) times.push(ours ? view.lockExpiresAt - renewMargin(scheduler.leaseS) : view.lockExpiresAt);
     const jobDue = this.#queue.nextDueAt();
     if (jobDue !== null) times.push(jobDue);
     const next = Math.min(...times);

@@ -338,6 +338,13 @@ test("pruneOrphanDeliveries: validation, strict cutoff, oldest first, linked del
     ["prune_orphan_deliveries", 0, 2, 0, 0],
   ]);
   assert.deepEqual(JSON.parse(audits[2]!.summaryJson), { source: "manual", older_than: T0 + 40, limit: 2, received_at: { min: T0 + 10, max: T0 + 20 } });
+
+  // One transaction: when the audit row cannot be written, the deliveries stay.
+  webhooks.db.exec("CREATE TRIGGER no_audit BEFORE INSERT ON knocker_prune_audits BEGIN SELECT RAISE(ABORT, 'audit refused'); END");
+  assert.throws(() => webhooks.pruneOrphanDeliveries({ olderThan: T0 + 100 }), /audit refused/);
+  assert.deepEqual(orphans(), [atCutoff]);
+  webhooks.db.exec("DROP TRIGGER no_audit");
+  assert.deepEqual(webhooks.pruneOrphanDeliveries({ olderThan: T0 + 100 }), { deliveriesPruned: 1 });
   webhooks.close();
 });
 

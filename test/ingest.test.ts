@@ -201,26 +201,85 @@ test("handshakes are answered through reply and stored as valid deliveries witho
   webhooks.close();
 });
 
-test("a provider that throws, returns junk, hangs on a bad promise or rejects yields an invalid receipt, never an exception", async () => {
-  const webhooks = open(tempDbPath());
-  const cases: Array<[string, (req: ProviderRequest) => unknown, RegExp]> = [
-    ["throws", () => { throw new Error("kaboom"); }, /^provider error: kaboom$/],
-    ["junk", () => ({ valid: true }), /did not return a ProviderResult/],
-    ["rejects", async () => { throw new Error("async kaboom"); }, /^provider error: async kaboom$/],
-    ["json", (req) => req.json(), /provider error/],
-  ];
-  for (const [name, verify, expected] of cases) {
-    const provider = new (class extends Provider {
-      readonly name = `p-${name}`;
+function customProvider(name: string, verify: (req: ProviderRequest) => unknown, extra: Partial<Provider> = {}): Provider {
+  return Object.assign(
+    new (class extends Provider {
+      readonly name = name;
       readonly version = "1.0.0";
       override readonly requiresSecrets = false;
       verify(req: ProviderRequest) { return verify(req) as ProviderResult; }
-    })();
-    const ep = webhooks.endpoint(name, { path: `/${name}`, provider });
+    })(),
+    extra,
+  );
+}
+
+test("a provider that throws, returns junk or rejects yields an invalid receipt naming the provider, never an exception", async () => {
+  const webhooks = open(tempDbPath());
+  const unprintable = Object.create(null) as object; // String() of it throws
+  const cases: Array<[string, (req: ProviderRequest) => unknown, RegExp]> = [
+    ["throws", () => { throw new Error("kaboom"); }, /^provider error: p-throws verify\(\) failed: kaboom$/],
+    ["junk", () => ({ valid: true }), /^provider error: p-junk verify\(\) did not return a ProviderResult$/],
+    ["rejects", async () => { throw new Error("async kaboom"); }, /^provider error: p-rejects verify\(\) failed: async kaboom$/],
+    ["json", (req) => req.json(), /^provider error: p-json verify\(\) failed: request body is not valid JSON$/],
+    ["unprintable", () => { throw unprintable; }, /^provider error: p-unprintable verify\(\) failed: a value that cannot be turned into text$/],
+    ["rejects-unprintable", () => Promise.reject(unprintable), /^provider error: p-rejects-unprintable verify\(\) failed: a value/],
+    ["bad-metadata", () => ProviderResult.accept({ eventType: 42 as unknown as string }), /ProviderResult eventType must be a string or null, got number/],
+    ["object-id", () => ProviderResult.accept({ providerEventId: {} as unknown as string }), /ProviderResult providerEventId must be a string/],
+    ["bad-reply", () => ProviderResult.accept({ reply: { contentType: "text/plain" } as never }), /ProviderResult reply must be/],
+    ["bad-status", () => ProviderResult.reject("no", { statusCode: 200 }), /statusCode must be an integer from 400 to 499/],
+    ["empty-reason", () => ProviderResult.reject(""), /reject\(\) needs a non-empty error string/],
+  ];
+  for (const [name, verify, expected] of cases) {
+    const ep = webhooks.endpoint(name, { path: `/${name}`, provider: customProvider(`p-${name}`, verify) });
     const result = await ep.receive({ body: "not json" });
     assert.equal(result.statusCode, 401, name);
-    assert.match(webhooks.getDelivery(result.deliveryId)!.signatureError!, expected, name);
+    assert.equal(result.eventId, null, name);
+    const delivery = webhooks.getDelivery(result.deliveryId)!;
+    assert.equal(delivery.signatureValid, false, name);
+    assert.match(delivery.signatureError!, expected, name);
   }
+  assert.equal(webhooks.listEvents().length, 0);
+  webhooks.close();
+});
+
+test("a provider's error message never stores a configured secret", async () => {
+  const webhooks = open(tempDbPath());
+  const provider = Object.assign(customProvider("leaky", () => { throw new Error("expected sk_live_rotating_1 or sk_live_rotating_2"); }), { requiresSecrets: true });
+  const ep = webhooks.endpoint("leaky", { path: "/leaky", provider, secrets: ["sk_live_rotating_1", "sk_live_rotating_2"] });
+  const result = await ep.receive({ body: "{}" });
+  const error = webhooks.getDelivery(result.deliveryId)!.signatureError!;
+  assert.equal(error, "provider error: leaky verify() failed: expected [redacted] or [redacted]");
+  webhooks.close();
+});
+
+test("a provider whose verify() never settles is cut off after 10 s: an invalid receipt, not a hung receive()", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  const webhooks = open(tempDbPath());
+  const ep = webhooks.endpoint("hang", { path: "/hang", provider: customProvider("p-hang", () => new Promise(() => {})) });
+  let settled = false;
+  const pending = ep.receive({ body: "{}" }).finally(() => (settled = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.mock.timers.tick(9_999);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(settled, false, "still waiting just before the limit");
+  t.mock.timers.tick(1);
+  const result = await pending;
+  assert.equal(result.statusCode, 401);
+  assert.match(webhooks.getDelivery(result.deliveryId)!.signatureError!, /^provider error: p-hang verify\(\) failed: verify\(\) did not settle within 10000 ms$/);
+  webhooks.close();
+});
+
+test("secretHeaders()/secretQueryParams() are asked once, at registration: a throwing or ill-typed one refuses the endpoint", () => {
+  const webhooks = open(tempDbPath());
+  const throwing = customProvider("p-secret-headers", () => ProviderResult.accept(), {
+    secretHeaders: () => { throw new Error("boom"); },
+  });
+  assert.throws(() => webhooks.endpoint("a", { path: "/a", provider: throwing }), (error: unknown) =>
+    error instanceof KnockerError && error.code === "ERR_INVALID_ARGUMENT" && /endpoint "a": provider "p-secret-headers" secretHeaders\(\) failed: boom/.test(error.message));
+  const illTyped = customProvider("p-secret-query", () => ProviderResult.accept(), {
+    secretQueryParams: () => [42] as unknown as string[],
+  });
+  assert.throws(() => webhooks.endpoint("b", { path: "/b", provider: illTyped }), /secretQueryParams\(\) must return an array of strings/);
   webhooks.close();
 });
 

@@ -41,7 +41,7 @@ test("hubspot: v3 signatures from @hubspot/api-client are accepted; ours pass Si
   assert.equal(isValid(changed.toString()), false);
 });
 
-test("hubspot: legacy v1 and v2 signatures agree with @hubspot/api-client", async () => {
+test("hubspot: legacy v1 and v2 signatures agree with @hubspot/api-client; a one-byte change fails both", async () => {
   const body = batch(1939183417);
   for (const version of ["v1", "v2"] as const) {
     const theirs = Signature.getSignature("POST", version, { signature: "", clientSecret: SECRET, requestBody: body, url: URL });
@@ -50,8 +50,10 @@ test("hubspot: legacy v1 and v2 signatures agree with @hubspot/api-client", asyn
     const source = version === "v1" ? SECRET + body : `${SECRET}POST${URL}${body}`;
     const ours = createHash("sha256").update(source).digest("hex");
     assert.equal(Signature.isValid({ signatureVersion: version, signature: ours, clientSecret: SECRET, requestBody: body, url: URL, method: "POST" }), true);
-    const changed = await verifyDirect(new HubspotProvider(), { ...receipt, body: oneByteChanged(body) }, [SECRET], options);
+    const changedBody = oneByteChanged(body);
+    const changed = await verifyDirect(new HubspotProvider(), { ...receipt, body: changedBody }, [SECRET], options);
     assert.equal(changed.signatureError, `hubspot ${version} signature mismatch`);
+    assert.equal(Signature.isValid({ signatureVersion: version, signature: ours, clientSecret: SECRET, requestBody: changedBody.toString(), url: URL, method: "POST" }), false);
   }
 });
 

@@ -74,8 +74,8 @@ export async function buildReceipt(
   const providerEventId = pick(explicit.providerEventId, verdict.providerEventId);
   const providerDeliveryId = pick(explicit.providerDeliveryId, verdict.providerDeliveryId);
   const prepared = endpoint.provider;
-  const secretHeaders = prepared?.provider.secretHeaders(prepared.options) ?? [];
-  const secretQuery = prepared?.provider.secretQueryParams(prepared.options) ?? [];
+  const secretHeaders = prepared?.secretHeaders ?? [];
+  const secretQuery = prepared?.secretQueryParams ?? [];
   return {
     endpointId: endpoint.id,
     receivedAt: context.now,
@@ -145,7 +145,7 @@ async function runProvider(prepared: PreparedProvider, request: ProviderRequest,
     }
     return result;
   } catch (error) {
-    return ProviderResult.reject(`provider error: ${describe(error)}`);
+    return ProviderResult.reject(`provider error: ${provider.name} verify() failed: ${describe(error, secrets)}`);
   }
 }
 
@@ -161,7 +161,20 @@ function withTimeout<T>(promise: PromiseLike<T>): Promise<T> {
   return Promise.race([Promise.resolve(promise), timeout]).finally(() => clearTimeout(timer));
 }
 
-function describe(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+/**
+ * What a provider threw, as a short line for the delivery row. A provider may throw anything
+ * (an object whose toString throws, a message quoting the secret it compared against), so this
+ * never throws and never lets a configured secret through.
+ */
+function describe(error: unknown, secrets: readonly string[]): string {
+  let text: string;
+  try {
+    text = error instanceof Error ? String(error.message) : String(error);
+  } catch {
+    text = "a value that cannot be turned into text";
+  }
+  for (const secret of secrets) {
+    if (secret.length > 0) text = text.split(secret).join("[redacted]");
+  }
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }

@@ -100,23 +100,50 @@ export class ProviderResult {
   readonly statusCode: number | null;
 
   private constructor(valid: boolean, error: string | null, meta: AcceptOptions & RejectOptions) {
+    if (meta === null || typeof meta !== "object") throw new TypeError("ProviderResult metadata must be an object");
     this.valid = valid;
     this.signatureError = error;
-    this.providerEventId = meta.providerEventId ?? null;
-    this.providerDeliveryId = meta.providerDeliveryId ?? null;
-    this.eventType = meta.eventType ?? null;
-    this.reply = meta.reply ?? null;
+    this.providerEventId = metadataString(meta.providerEventId, "providerEventId");
+    this.providerDeliveryId = metadataString(meta.providerDeliveryId, "providerDeliveryId");
+    this.eventType = metadataString(meta.eventType, "eventType");
+    this.reply = checkReply(meta.reply);
     this.handshake = meta.handshake === true || this.reply !== null;
-    this.statusCode = meta.statusCode ?? null;
+    this.statusCode = checkStatus(meta.statusCode);
   }
 
+  /** A verified receipt. Throws a TypeError for metadata that is not a string (or null). */
   static accept(meta: AcceptOptions = {}): ProviderResult {
     return new ProviderResult(true, null, meta);
   }
 
+  /** A refused receipt; `error` names the failed check and is stored on the delivery row. */
   static reject(error: string, meta: RejectOptions = {}): ProviderResult {
+    if (typeof error !== "string" || error.length === 0) throw new TypeError("ProviderResult.reject() needs a non-empty error string");
     return new ProviderResult(false, error, meta);
   }
+}
+
+function metadataString(value: unknown, name: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "string") throw new TypeError(`ProviderResult ${name} must be a string or null, got ${typeof value}`);
+  return value;
+}
+
+function checkReply(reply: unknown): ProviderReply | null {
+  if (reply === undefined || reply === null) return null;
+  const { contentType, body } = reply as Partial<ProviderReply>;
+  if (typeof contentType !== "string" || typeof body !== "string") {
+    throw new TypeError("ProviderResult reply must be { contentType: string, body: string }");
+  }
+  return { contentType, body };
+}
+
+function checkStatus(status: unknown): number | null {
+  if (status === undefined || status === null) return null;
+  if (typeof status !== "number" || !Number.isInteger(status) || status < 400 || status > 499) {
+    throw new TypeError("ProviderResult statusCode must be an integer from 400 to 499");
+  }
+  return status;
 }
 
 export interface VerifyContext {

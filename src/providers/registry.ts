@@ -59,6 +59,9 @@ export interface PreparedProvider {
   provider: Provider;
   secrets: readonly string[];
   options: Readonly<Record<string, unknown>>;
+  /** Lower-case header names and query parameters whose values are never stored. */
+  secretHeaders: readonly string[];
+  secretQueryParams: readonly string[];
 }
 
 /**
@@ -78,11 +81,29 @@ export function prepareProvider(
     return null;
   }
   const provider = resolveProvider(endpoint, spec);
+  const checkedOptions = checkOptions(endpoint, provider, options ?? {});
   return {
     provider,
     secrets: checkSecrets(endpoint, provider, secrets),
-    options: checkOptions(endpoint, provider, options ?? {}),
+    options: checkedOptions,
+    secretHeaders: nameList(endpoint, provider, "secretHeaders", () => provider.secretHeaders(checkedOptions)).map((name) => name.toLowerCase()),
+    secretQueryParams: nameList(endpoint, provider, "secretQueryParams", () => provider.secretQueryParams(checkedOptions)),
   };
+}
+
+/** A provider's list of credential-carrying names, asked once at registration. */
+function nameList(endpoint: string, provider: Provider, method: string, ask: () => readonly string[]): string[] {
+  let names: unknown;
+  try {
+    names = ask();
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : "it threw";
+    throw new KnockerError("ERR_INVALID_ARGUMENT", `endpoint "${endpoint}": provider "${provider.name}" ${method}() failed: ${detail}`, { cause: error });
+  }
+  if (!Array.isArray(names) || names.some((name) => typeof name !== "string")) {
+    throw new KnockerError("ERR_INVALID_ARGUMENT", `endpoint "${endpoint}": provider "${provider.name}" ${method}() must return an array of strings`);
+  }
+  return Object.freeze([...names]) as string[];
 }
 
 function resolveProvider(endpoint: string, spec: string | Provider): Provider {
@@ -154,7 +175,7 @@ function checkOptions(endpoint: string, provider: Provider, options: Record<stri
   try {
     return Object.freeze(provider.validateOptions(options) ?? { ...options });
   } catch (error) {
-    if (error instanceof KnockerError) throw error;
+    if (error instanceof KnockerError) throw new KnockerError(error.code, `endpoint "${endpoint}": ${error.message}`, { cause: error });
     const detail = error instanceof Error ? error.message : String(error);
     throw new KnockerError("ERR_INVALID_PROVIDER_OPTION", `endpoint "${endpoint}": provider "${provider.name}" rejected its options: ${detail}`, { cause: error });
   }

@@ -139,6 +139,9 @@ export class Dispatcher {
       this.#runHandled(job, handler, event);
       return { kind: "handled", eventId };
     } catch (error) {
+      // SQLite abandons the whole transaction on some errors (SQLITE_FULL, I/O errors): nothing of
+      // this batch can commit any more, so stop here; every claim of the batch will expire and retry.
+      if (!this.#db.inTransaction) throw error;
       if (error instanceof ClaimLost) return lost(job, eventId);
       const failedAt = this.#now();
       if (!this.#queue.stillClaimed(job, failedAt)) return lost(job, eventId);

@@ -1,0 +1,54 @@
+// CONTRACT §5: a handler's writes, the event's transition, the attempt row and the ack commit
+// together. When SQLite abandons the batch transaction itself (disk full), nothing of the batch
+// may be committed piecemeal: the worker reports the storage error, the claims stay, and once
+// the disk has room again every event is handled exactly once.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { KnockerError, open } from "../src/index.js";
+import { tempDbPath } from "./support.js";
+
+test("disk full inside a handler fails the whole batch: no event, attempt or job changes commit; after space frees up each event is handled once", { timeout: 30_000 }, async () => {
+  // visibilityTimeoutS 1: the claims of the failed batch expire quickly and are taken again.
+  const webhooks = open(tempDbPath(), { retryBackoff: false, visibilityTimeoutS: 1 });
+  webhooks.db.exec("CREATE TABLE handled (event_key TEXT NOT NULL UNIQUE); CREATE TABLE ballast (b BLOB)");
+  let fillDisk = true;
+  const calls: string[] = [];
+  const ep = webhooks.endpoint("e", { path: "/e" }).handle((event, tx) => {
+    calls.push(event.dedupeKey!);
+    tx.run("INSERT INTO handled (event_key) VALUES (?)", [event.dedupeKey]);
+    if (event.dedupeKey === "k1" && fillDisk) tx.run("INSERT INTO ballast (b) VALUES (?)", [Buffer.alloc(2_000_000)]);
+  });
+  for (const key of ["k0", "k1", "k2"]) await ep.receive({ body: "{}", dedupeKey: key });
+  const pages = webhooks.db.pragma("page_count", { simple: true }) as number;
+  webhooks.db.pragma(`max_page_count = ${pages + 20}`);
+
+  const errors: unknown[] = [];
+  const controller = new AbortController();
+  const running = webhooks.runWorker({ signal: controller.signal, onError: (error) => errors.push(error) });
+  const deadline = Date.now() + 5000;
+  while (errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(errors.length > 0, "the storage failure is reported through onError");
+  const first = errors[0];
+  assert.ok(first instanceof KnockerError && first.code === "ERR_STORAGE", String(first));
+  assert.equal(webhooks.db.inTransaction, false);
+
+  // Nothing of the failed batch committed: no handled event, no attempt row, no business row.
+  for (const event of webhooks.listEvents()) {
+    assert.equal(event.status, "received", `${event.dedupeKey} still received`);
+    assert.equal(webhooks.listAttempts(event.id).length, 0);
+  }
+  assert.equal(webhooks.db.prepare("SELECT COUNT(*) FROM handled").pluck().get(), 0);
+  assert.equal(webhooks.db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get(), 3, "every job is still live");
+
+  // Room again: the expired claims are taken over and every event is handled exactly once.
+  fillDisk = false;
+  webhooks.db.pragma("max_page_count = 1073741823");
+  const until = Date.now() + 10_000;
+  while (webhooks.listEvents({ status: "handled" }).length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  controller.abort();
+  await running;
+  assert.deepEqual(webhooks.listEvents().map((e) => e.status), ["handled", "handled", "handled"]);
+  assert.deepEqual(webhooks.db.prepare("SELECT event_key FROM handled ORDER BY event_key").pluck().all(), ["k0", "k1", "k2"]);
+  assert.ok(webhooks.workerStates()[0]!.lastError !== null);
+  webhooks.close();
+});

@@ -257,6 +257,44 @@ test("requeue(): failed, dead and ignored go back to received; handled and recei
   webhooks.close();
 });
 
+test("requeue() of a failed event: received with counters reset, its pending retry job replaced by one due job, then handled", async () => {
+  const { webhooks, ep, ingest, q, one, clock } = setup({ maxAttempts: 3, retryBackoff: { initialS: 100, maxS: 100 } });
+  let calls = 0;
+  ep.handle(() => {
+    calls++;
+    if (calls === 1) throw new Error("first run fails");
+  });
+  const id = await ingest("x");
+  await drain(webhooks, () => webhooks.getEvent(id)!.status === "failed");
+  const failed = webhooks.getEvent(id)!;
+  assert.deepEqual([failed.status, failed.attemptCount, failed.lastError], ["failed", 1, "first run fails"]);
+  const retryJobs = q("SELECT id, state, run_at FROM _honker_live");
+  assert.equal(retryJobs.length, 1);
+  assert.equal(retryJobs[0]!.state, "pending");
+  assert.ok((retryJobs[0]!.run_at as number) >= clock.now + 50, `the retry is not due yet: ${retryJobs[0]!.run_at}`);
+
+  const requeued = webhooks.requeue(id);
+  const stored = webhooks.getEvent(id)!;
+  for (const event of [requeued, stored]) {
+    assert.deepEqual([event.status, event.attemptCount, event.lastError, event.handledAt], ["received", 0, null, null]);
+  }
+  assert.equal(one("SELECT COUNT(*) FROM _honker_live WHERE id = ?", retryJobs[0]!.id), 0, "the pending retry job was removed");
+  assert.deepEqual(
+    q("SELECT payload, state, run_at, attempts FROM _honker_live"),
+    [{ payload: JSON.stringify({ event_id: id }), state: "pending", run_at: clock.now, attempts: 0 }],
+    "exactly one live job, due now",
+  );
+
+  // The clock has not moved: only the fresh job is due, so the worker handling the event proves it ran.
+  await drain(webhooks, settled(webhooks, id));
+  assert.equal(calls, 2);
+  const handled = webhooks.getEvent(id)!;
+  assert.deepEqual([handled.status, handled.attemptCount, handled.lastError, handled.handledAt], ["handled", 1, null, T0]);
+  assert.deepEqual(webhooks.listAttempts(id).map((a) => a.outcome), ["handled", "failed"]);
+  assert.equal(one("SELECT COUNT(*) FROM _honker_live"), 0);
+  webhooks.close();
+});
+
 test("replayDelivery(): the handler sees that delivery's payload; the event row keeps its own", async () => {
   const { webhooks, ep } = setup();
   const seen: Array<Pick<Event, "body" | "eventType" | "headers" | "deliveryId">> = [];
@@ -284,6 +322,110 @@ test("replayDelivery() refuses orphan deliveries and events that are still recei
   const fresh = await ep.receive({ body: "{}" });
   assert.throws(() => webhooks.replayDelivery(fresh.deliveryId), isCode("ERR_INVALID_STATE"));
   webhooks.close();
+});
+
+/**
+ * One event with two deliveries (the original and a retry carrying another body, headers and type),
+ * brought to `from` through the public API, then replayed with the retry delivery.
+ */
+async function replayDeliveryFrom(from: "failed" | "dead" | "ignored") {
+  const { webhooks, ep, q, clock } = setup(from === "dead" ? { maxAttempts: 1 } : { maxAttempts: 3, retryBackoff: { initialS: 100, maxS: 100 } });
+  const seen: Array<[string, string | null, unknown, number | null]> = [];
+  let fail = true;
+  ep.handle((event) => {
+    seen.push([event.body.toString(), event.eventType, event.headers, event.deliveryId]);
+    if (fail) throw new Error("first run fails");
+  });
+  const first = await ep.receive({ body: '{"v":1}', headers: { "x-v": "1" }, eventType: "t1", dedupeKey: "k" });
+  const retry = await ep.receive({ body: '{"v":2}', headers: { "x-v": "2" }, eventType: "t2", dedupeKey: "k" });
+  assert.equal(retry.duplicate, true);
+  const id = first.eventId!;
+  await drain(webhooks, () => webhooks.getEvent(id)!.status === (from === "dead" ? "dead" : "failed"));
+  if (from === "ignored") webhooks.ignore(id);
+  assert.equal(webhooks.getEvent(id)!.status, from);
+  const before = q("SELECT id, run_at FROM _honker_live");
+  if (from !== "dead") {
+    assert.equal(before.length, 1, "the failed run left its retry job queued");
+    assert.ok((before[0]!.run_at as number) >= clock.now + 50, "and it is not due yet");
+  }
+
+  const replayed = webhooks.replayDelivery(retry.deliveryId);
+  assert.deepEqual([replayed.status, replayed.attemptCount, replayed.lastError, replayed.handledAt], ["received", 0, null, null]);
+  assert.equal(webhooks.getEvent(id)!.status, "received");
+  const jobs = q("SELECT id, payload, run_at FROM _honker_live");
+  assert.deepEqual(
+    jobs.map((j) => [JSON.parse(j.payload as string), j.run_at]),
+    [[{ event_id: id, delivery_id: retry.deliveryId }, clock.now]],
+    "exactly one live job, due now, naming the delivery",
+  );
+  assert.ok(before.every((old) => !jobs.some((j) => j.id === old.id)), "the event's previous live jobs were removed");
+
+  fail = false;
+  await drain(webhooks, settled(webhooks, id)); // the clock has not moved: only the fresh job is due
+  assert.deepEqual(seen, [
+    ['{"v":1}', "t1", { "x-v": "1" }, null],
+    ['{"v":2}', "t2", { "x-v": "2" }, retry.deliveryId],
+  ]);
+  const event = webhooks.getEvent(id)!;
+  assert.deepEqual([event.status, event.body.toString(), event.headers, event.eventType], ["handled", '{"v":1}', { "x-v": "1" }, "t1"], "the event row keeps its own payload");
+  assert.equal(webhooks.getDelivery(retry.deliveryId)!.body.toString(), '{"v":2}');
+  webhooks.close();
+}
+
+for (const from of ["failed", "dead", "ignored"] as const) {
+  test(`replayDelivery() from ${from}: received, previous live jobs replaced by one job for that delivery, handler sees its payload, event row unchanged`, () =>
+    replayDeliveryFrom(from));
+}
+
+test("a duplicate receipt in every status reached through the API: linked delivery only, event row and queue untouched", async () => {
+  type Ctx = ReturnType<typeof setup>;
+  const reach: Record<string, { options: Parameters<typeof open>[1]; to: (c: Ctx, id: number) => Promise<void> }> = {
+    received: { options: {}, to: async () => {} },
+    handled: { options: {}, to: async ({ webhooks }, id) => drain(webhooks, settled(webhooks, id)) },
+    failed: {
+      options: { maxAttempts: 3, retryBackoff: { initialS: 100, maxS: 100 } },
+      to: async ({ webhooks }, id) => drain(webhooks, () => webhooks.getEvent(id)!.status === "failed"),
+    },
+    dead: { options: { maxAttempts: 1 }, to: async ({ webhooks }, id) => drain(webhooks, settled(webhooks, id)) },
+    ignored: { options: {}, to: async ({ webhooks }, id) => void webhooks.ignore(id) },
+  };
+  for (const [status, { options, to }] of Object.entries(reach)) {
+    const ctx = setup(options);
+    const { webhooks, ep, q, one } = ctx;
+    ep.handle("ok", () => {});
+    ep.handle("bad", () => {
+      throw new Error("always fails");
+    });
+    const type = status === "failed" || status === "dead" ? "bad" : "ok";
+    const first = await ep.receive({ body: '{"v":1}', eventType: type, dedupeKey: "k" });
+    const id = first.eventId!;
+    await to(ctx, id);
+    assert.equal(webhooks.getEvent(id)!.status, status);
+    const row = () => q("SELECT * FROM knocker_events WHERE id = ?", id)[0];
+    const live = () => q("SELECT * FROM _honker_live ORDER BY id");
+    const rowBefore = row();
+    const liveBefore = live();
+    const deadBefore = one("SELECT COUNT(*) FROM _honker_dead");
+    const eventBefore = webhooks.getEvent(id)!;
+
+    const again = await ep.receive({ body: `{"v":2,"status":"${status}"}`, eventType: type, dedupeKey: "k" });
+    assert.deepEqual([again.duplicate, again.eventId, again.statusCode], [true, id, 204], status);
+    const delivery = webhooks.getDelivery(again.deliveryId)!;
+    assert.deepEqual([delivery.eventId, delivery.body.toString()], [id, `{"v":2,"status":"${status}"}`], `${status}: a linked delivery`);
+    assert.deepEqual(webhooks.listDeliveries({ eventId: id }).map((d) => d.id).sort((a, b) => a - b), [first.deliveryId, again.deliveryId], status);
+
+    const event = webhooks.getEvent(id)!;
+    assert.deepEqual(
+      [event.status, event.attemptCount, event.lastError, event.body.toString()],
+      [status, eventBefore.attemptCount, eventBefore.lastError, '{"v":1}'],
+      `${status}: the event is untouched`,
+    );
+    assert.deepEqual(row(), rowBefore, `${status}: the event row is untouched`);
+    assert.deepEqual(live(), liveBefore, `${status}: no job enqueued or changed`);
+    assert.equal(one("SELECT COUNT(*) FROM _honker_dead"), deadBefore, status);
+    assert.equal(one("SELECT COUNT(*) FROM knocker_events"), 1, status);
+    webhooks.close();
+  }
 });
 
 test("a handler that returns a Promise fails the attempt with an error saying handlers must be synchronous", async () => {

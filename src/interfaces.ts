@@ -246,7 +246,7 @@ export interface NodeHandlerOptions {
 }
 
 /**
- * A node:http / Express / Fastify-middleware handler. Without `next`, unknown paths answer 404;
+ * A node:http / Express handler (Fastify: call it with `request.raw, reply.raw`). Without `next`, unknown paths answer 404;
  * with `next`, they are passed on.
  */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => Promise<void>;

@@ -177,7 +177,7 @@ export class Knocker {
    */
   readonly fetch = (request: Request): Promise<Response> => handleFetch(this.#frontDoor, request);
 
-  /** `(req, res, next?)` for node:http, Express and Fastify middleware; mount it before any body parser. */
+  /** `(req, res, next?)` for node:http, Express and Fastify (a hijacked route, see docs/http.md); mount it before any body parser. */
   nodeHandler(options?: NodeHandlerOptions): NodeHandler {
     return createNodeHandler(this.#frontDoor, options);
   }

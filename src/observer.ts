@@ -32,7 +32,7 @@ export interface KnockerEventMap {
     eventId: number | null;
     duplicate: boolean;
     durationMs: number;
-    /** For a 5xx: what `receive()` threw (never sent to the client). */
+    /** For a 5xx: what `receive()` threw, or ERR_BODY_PARSED from reading the body (never sent to the client). */
     error?: unknown;
   };
 }

@@ -9,6 +9,7 @@ import { sign as githubSign } from "@octokit/webhooks-methods";
 import { serve } from "@hono/node-server";
 import Stripe from "stripe";
 import { createApp as createExpressApp } from "../examples/express-app.js";
+import { createApp as createFastifyApp } from "../examples/fastify-app.js";
 import { createApp as createHonoApp } from "../examples/hono-app.js";
 import { drain, tempDbPath, tempDir } from "./support.js";
 import { closeServer, listen } from "./support/http-suite.js";
@@ -32,6 +33,25 @@ test("examples/express-app.ts: a signed Stripe checkout is stored, handled into 
     assert.deepEqual(webhooks.db.prepare("SELECT session_id FROM paid_orders").pluck().all(), ["cs_evt_express_example"]);
   } finally {
     await closeServer(server);
+    webhooks.close();
+  }
+});
+
+test("examples/fastify-app.ts: a signed Stripe checkout is stored raw and handled into paid_orders; a forgery is 401; /health still works", async () => {
+  const { app, webhooks } = createFastifyApp(tempDbPath(), "whsec_fastify_example");
+  const url = await app.listen({ port: 0, host: "127.0.0.1" });
+  try {
+    const body = checkout("evt_fastify_example");
+    const headers = { "content-type": "application/json", "stripe-signature": stripe.webhooks.generateTestHeaderString({ payload: body, secret: "whsec_fastify_example" }) };
+    assert.equal((await fetch(`${url}/webhooks/stripe`, { method: "POST", body, headers })).status, 204);
+    assert.equal((await fetch(`${url}/webhooks/stripe`, { method: "POST", body: `${body} `, headers })).status, 401);
+    assert.deepEqual(await (await fetch(`${url}/health`)).json(), { ok: true });
+    await drain(webhooks, () => webhooks.listEvents({ status: "handled" }).length === 1);
+    assert.deepEqual(webhooks.db.prepare("SELECT session_id FROM paid_orders").pluck().all(), ["cs_evt_fastify_example"]);
+    assert.equal(webhooks.listEvents()[0]?.body.toString(), body, "the bytes Stripe signed, not a re-serialization");
+  } finally {
+    app.server.closeAllConnections();
+    await app.close();
     webhooks.close();
   }
 });
@@ -93,8 +113,8 @@ test("examples/nextjs route.ts: its POST and GET exports answer real Requests (S
   }
 });
 
-test("examples run as programs: `tsx examples/express-app.ts` and `tsx examples/hono-app.ts` serve until SIGINT", async () => {
-  for (const file of ["express-app.ts", "hono-app.ts"]) {
+test("examples run as programs: `tsx examples/{express,fastify,hono}-app.ts` serve until SIGINT", async () => {
+  for (const file of ["express-app.ts", "fastify-app.ts", "hono-app.ts"]) {
     const child = spawn(process.execPath, ["--import", "tsx", new URL(`../examples/${file}`, import.meta.url).pathname], {
       env: { ...process.env, PORT: "0", KNOCKER_DB: join(tempDir(), "example.db") },
     });
@@ -105,7 +125,7 @@ test("examples run as programs: `tsx examples/express-app.ts` and `tsx examples/
     while (!/listening on (\S+)/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const url = out.match(/listening on (\S+)/)?.[1] ?? assert.fail(`${file} did not start: ${out}`);
     assert.deepEqual(await (await fetch(`${url}/health`)).json(), { ok: true }, file);
-    assert.equal((await fetch(`${url}/webhooks/stripe`, { method: "PUT" })).status, file === "express-app.ts" ? 405 : 404, file);
+    assert.equal((await fetch(`${url}/webhooks/stripe`, { method: "PUT" })).status, file === "hono-app.ts" ? 404 : 405, file);
     child.kill("SIGINT");
     assert.equal(await exited, 0, file);
   }

@@ -54,6 +54,8 @@ test("express: mounted under a path, endpoints still match the full path (req.or
 
 test("express: express.json() mounted first gives ERR_BODY_PARSED, telling to mount Knocker before the parser", async () => {
   const webhooks = suiteInbox();
+  const reports: Array<{ status: number; path: string; error?: unknown }> = [];
+  webhooks.on("http:response", (payload) => reports.push(payload));
   const app = express();
   app.use(express.json());
   app.use(webhooks.nodeHandler());
@@ -77,6 +79,10 @@ test("express: express.json() mounted first gives ERR_BODY_PARSED, telling to mo
     assert.match(error.message, /mount webhooks\.nodeHandler\(\) before express\.json\(\)/);
     assert.match(error.message, /never verifies a re-serialized body/);
     assert.equal(webhooks.listDeliveries().length, 0, "the re-serialized body was not verified nor stored");
+    assert.equal(reports.length, 1, "http:response reports the failure too");
+    assert.equal(reports[0]?.status, 500);
+    assert.equal(reports[0]?.path, "/webhooks/stripe");
+    assert.equal(reports[0]?.error, error, "the report carries the error passed to next()");
 
     // A parser that does not match the content type leaves the stream alone: Knocker still works.
     const text = "not json at all";
@@ -86,5 +92,41 @@ test("express: express.json() mounted first gives ERR_BODY_PARSED, telling to mo
   } finally {
     await closeServer(server);
     webhooks.close();
+  }
+});
+
+test("express: with no error handler of yours, Express's default one sends the stack outside production and a bare 500 in it", async () => {
+  for (const env of ["development", "production"]) {
+    const webhooks = suiteInbox();
+    const app = express();
+    app.set("env", env); // what NODE_ENV sets when the app is created (unset means "development")
+    app.use(express.json());
+    app.use(webhooks.nodeHandler());
+    const server = createServer(app);
+    const url = await listen(server);
+    const logged: unknown[] = [];
+    const consoleError = console.error;
+    console.error = (...args: unknown[]) => void logged.push(...args); // Express logs the error unless env is "test"
+    try {
+      const body = stripeEvent(`evt_default_handler_${env}`);
+      const sent = await fetch(`${url}/webhooks/stripe`, { method: "POST", body, headers: stripeHeaders(body) });
+      assert.equal(sent.status, 500, env);
+      const deadline = Date.now() + 2000;
+      while (logged.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.equal((logged[0] as KnockerError | undefined)?.code, "ERR_BODY_PARSED", `${env}: the error is logged to stderr`);
+      const page = await sent.text();
+      if (env === "production") {
+        assert.match(page, /<pre>Internal Server Error<\/pre>/);
+        assert.doesNotMatch(page, /Knocker|ERR_BODY_PARSED|node_modules|src\//, "nothing internal in production");
+      } else {
+        assert.match(page, /KnockerError: Knocker needs the raw request body/, "the developer sees the error and how to fix the mounting");
+        assert.match(page, /mount webhooks\.nodeHandler\(\) before express\.json\(\)/);
+        assert.match(page, /at /, "with its stack trace");
+      }
+    } finally {
+      console.error = consoleError;
+      await closeServer(server);
+      webhooks.close();
+    }
   }
 });

@@ -50,6 +50,8 @@ test("hono: a Request whose body was already read gives ERR_BODY_PARSED", async 
     await c.req.json(); // reads the raw Request body
     return webhooks.fetch(c.req.raw);
   });
+  const reports: Array<{ status: number; error?: unknown }> = [];
+  webhooks.on("http:response", (payload) => reports.push(payload));
   const { url, stop } = await serveHono(app);
   try {
     const body = stripeEvent("evt_hono_parsed");
@@ -58,6 +60,7 @@ test("hono: a Request whose body was already read gives ERR_BODY_PARSED", async 
     assert.equal((errors[0] as KnockerError).code, "ERR_BODY_PARSED");
     assert.match((errors[0] as KnockerError).message, /pass webhooks\.fetch\(\) the untouched Request/);
     assert.equal(webhooks.listDeliveries().length, 0);
+    assert.deepEqual(reports.map((r) => [r.status, r.error]), [[500, errors[0]]], "http:response reports the rejection with its error");
   } finally {
     await stop();
     webhooks.close();

@@ -74,10 +74,12 @@ test("node:http: a client that hangs up mid-body gets nothing stored", async () 
   }
 });
 
-test("node:http: a listener that read the body first gets ERR_BODY_PARSED (the request answers a bare 500)", async () => {
+test("node:http: a listener that read the body first gets ERR_BODY_PARSED (the request answers a bare 500, http:response reports it)", async () => {
   const webhooks = suiteInbox();
   const handler = webhooks.nodeHandler();
   const failures: unknown[] = [];
+  const reports: Array<{ status: number; endpoint: string | null; deliveryId: number | null; error?: unknown }> = [];
+  webhooks.on("http:response", (payload) => reports.push(payload));
   const server = createServer(async (req, res) => {
     for await (const _chunk of req); // consumes the stream: the raw body is gone
     await handler(req, res).catch((error: unknown) => failures.push(error));
@@ -93,6 +95,11 @@ test("node:http: a listener that read the body first gets ERR_BODY_PARSED (the r
     assert.equal(error.code, "ERR_BODY_PARSED");
     assert.match(error.message, /before express\.json\(\)/);
     assert.equal(webhooks.listDeliveries().length, 0, "a body Knocker did not read itself is never verified");
+    assert.equal(reports.length, 1);
+    assert.equal(reports[0]?.status, 500);
+    assert.equal(reports[0]?.endpoint, "stripe");
+    assert.equal(reports[0]?.deliveryId, null);
+    assert.equal(reports[0]?.error, error, "the report carries the very error the handler rejected with");
   } finally {
     await closeServer(server);
     webhooks.close();

@@ -86,7 +86,12 @@ export class FrontDoor {
     try {
       read = await request.readBody(this.#knocker.maxBodyBytes);
     } catch (error) {
-      if (error instanceof KnockerError) throw error; // ERR_BODY_PARSED: a mounting mistake, not a request problem
+      if (error instanceof KnockerError) {
+        // ERR_BODY_PARSED: a mounting mistake, not a request problem. Reported like any 5xx, then
+        // thrown so it reaches the developer (the adapter's `next(error)`, or a rejection).
+        done(status(500), undefined, error);
+        throw error;
+      }
       return done(status(400)); // the client went away mid-body: nothing to store
     }
 

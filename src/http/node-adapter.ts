@@ -10,9 +10,11 @@ const DRAIN_MAX_BYTES = 1024 * 1024;
 const CLOSE_GRACE_MS = 2000;
 
 /**
- * `webhooks.nodeHandler()`: `(req, res, next?)` for node:http, Express and Fastify (via
- * middleware). The raw body is read from the request stream, so it must run before any body
- * parser. Paths that are not endpoints go to `next()` when there is one, else 404.
+ * `webhooks.nodeHandler()`: `(req, res, next?)` for node:http, Express and Fastify (a route with
+ * `reply.hijack()` in a scope whose only content-type parser leaves the stream alone, called with
+ * `request.raw, reply.raw`; see docs/http.md). The raw body is read from the request stream, so it
+ * must run before any body parser. Paths that are not endpoints go to `next()` when there is one,
+ * else 404.
  *
  * Express keeps the full path in `req.originalUrl` (a mount path does not change what matches);
  * `prefix` is removed from the path before the endpoint lookup.
@@ -38,8 +40,9 @@ export function createNodeHandler(door: FrontDoor, options: NodeHandlerOptions =
       if (!req.complete) leaveUnreadBody(req, res);
       send(res, answer);
     } catch (error) {
-      // ERR_BODY_PARSED: a body parser ran first. Fail loudly: to Express/Fastify's error
-      // handling when there is a `next`, else a bare 500 and a rejected promise.
+      // ERR_BODY_PARSED: a body parser ran first (already reported on http:response as a 500).
+      // Fail loudly: to Express's error handling when there is a `next`, else a bare 500 and a
+      // rejected promise (in Fastify, a hijacked route's rejection goes to its log).
       if (next) {
         next(error);
         return;

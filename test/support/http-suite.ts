@@ -1,12 +1,13 @@
 // The HTTP status matrix of the front door, run over real loopback HTTP against one server
-// flavour (node:http, Express, Hono). Signatures come from the providers' own npm packages.
+// flavour (node:http, Express, Hono, Fastify). Signatures come from the providers' own npm packages.
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
+import { createHmac, generateKeyPairSync, sign as ed25519Sign } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { after, before, test } from "node:test";
 import { sign as githubSign } from "@octokit/webhooks-methods";
 import { isValidSlackRequest } from "@slack/bolt";
+import { verifyKey } from "discord-interactions";
 import Stripe from "stripe";
 import { open, type Knocker } from "../../src/index.js";
 import { tempDbPath } from "../support.js";
@@ -18,12 +19,21 @@ export const SECRETS = {
   metaApp: "meta-app-secret",
   metaToken: "meta-verify-token",
 };
+/** The Discord application's key pair; the endpoint's secret is the hex public key. */
+const DISCORD = (() => {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  return { privateKey, publicKeyHex: Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url").toString("hex") };
+})();
+
 /** Small, so a 413 needs no big upload here (test/http-body-limit.test.ts sends 50 MB). */
 export const LIMIT = 64 * 1024;
 
 const stripeSdk = new Stripe("sk_test_http_suite");
 
-/** An inbox with stripe, github, slack and meta endpoints under /webhooks/…, closed after the file. */
+/**
+ * An inbox with stripe, github, slack, meta and discord endpoints under /webhooks/…, and a stripe
+ * endpoint at /webhooks/paused registered with `enabled: false`; closed after the file.
+ */
 export function suiteInbox(): Knocker {
   const webhooks = open(tempDbPath(), { maxBodyBytes: LIMIT });
   webhooks.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: [SECRETS.stripe] });
@@ -32,6 +42,8 @@ export function suiteInbox(): Knocker {
   webhooks.endpoint("meta", {
     path: "/webhooks/meta", provider: "meta", secrets: [SECRETS.metaApp], providerOptions: { verifyToken: SECRETS.metaToken },
   });
+  webhooks.endpoint("discord", { path: "/webhooks/discord", provider: "discord", secrets: [DISCORD.publicKeyHex] });
+  webhooks.endpoint("paused", { path: "/webhooks/paused", provider: "stripe", secrets: [SECRETS.stripe], enabled: false });
   return webhooks;
 }
 
@@ -60,6 +72,17 @@ export function slackHeaders(payload: string): Record<string, string> {
     signingSecret: SECRETS.slack, body: payload, headers: { "x-slack-signature": signature, "x-slack-request-timestamp": timestamp },
   }));
   return { "content-type": "application/json", "x-slack-signature": signature, "x-slack-request-timestamp": String(timestamp) };
+}
+
+/**
+ * Discord publishes no signer; signed per its docs (Ed25519 over timestamp + body), and checked
+ * with discord-interactions' own verifyKey.
+ */
+export async function discordHeaders(payload: string): Promise<Record<string, string>> {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const signature = ed25519Sign(null, Buffer.from(timestamp + payload), DISCORD.privateKey).toString("hex");
+  assert.equal(await verifyKey(payload, signature, timestamp, DISCORD.publicKeyHex), true);
+  return { "content-type": "application/json", "x-signature-ed25519": signature, "x-signature-timestamp": timestamp };
 }
 
 export async function listen(server: Server): Promise<string> {
@@ -207,6 +230,34 @@ export function httpStatusSuite(flavour: Flavour): void {
     assert.equal(slack.status, 200);
     assert.equal(slack.body, "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
     assert.equal(webhooks.listEvents({ endpoint: "slack" }).length, 0, "a handshake is not an event");
+  });
+
+  test(`${flavour.name}: 200 {"type":1} (application/json) for a Discord PING signed with Ed25519; stored valid, no event`, async () => {
+    const body = JSON.stringify({ application_id: "1174771536211640320", id: "1175154001234567890", token: "t", type: 1, version: 1 });
+    const sent = await send("/webhooks/discord", { body, headers: await discordHeaders(body) });
+    assert.equal(sent.status, 200);
+    assert.match(sent.headers.get("content-type") ?? "", /^application\/json\b/);
+    assert.deepEqual(JSON.parse(sent.body), { type: 1 });
+    assert.equal(sent.body, '{"type":1}');
+    const [ping] = webhooks.listDeliveries({ endpoint: "discord", limit: 1 });
+    assert.equal(ping?.signatureValid, true);
+    assert.equal(ping?.signatureError, null);
+    assert.equal(ping?.eventId, null);
+    assert.equal(ping?.body.toString(), body);
+    assert.equal(webhooks.listEvents({ endpoint: "discord" }).length, 0, "a PING is not an event");
+  });
+
+  test(`${flavour.name}: 404 for an endpoint registered with enabled: false, and an orphan delivery records it`, async () => {
+    const body = stripeEvent("evt_http_paused");
+    const sent = await send("/webhooks/paused", { body, headers: stripeHeaders(body) });
+    assert.equal(sent.status, 404);
+    assert.equal(sent.body, "");
+    const [delivery] = webhooks.listDeliveries({ endpoint: "paused", limit: 1 });
+    assert.equal(delivery?.eventId, null);
+    assert.equal(delivery?.signatureValid, false);
+    assert.equal(delivery?.signatureError, 'endpoint "paused" is disabled');
+    assert.equal(delivery?.body.toString(), body);
+    assert.equal(webhooks.listEvents({ endpoint: "paused" }).length, 0);
   });
 
   test(`${flavour.name}: 503 with Retry-After when the receipt cannot be committed (disk full), then 204 once it can`, async () => {

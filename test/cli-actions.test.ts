@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { before, test } from "node:test";
 import Database from "better-sqlite3";
 import { open, type Knocker } from "../src/index.js";
+import { ProgressBar } from "../src/cli/terminal.js";
 import { BIN, buildBin, DAY, fails, knocker, ok, okJson, seedInbox } from "./support/cli.js";
 import { drain, tempDbPath } from "./support.js";
 
@@ -172,6 +173,52 @@ test("bulk: a confirmation prompt (no = exit 1, nothing changed), yes, --yes, --
   );
 });
 
+type BulkJson = { action: string; matched: number; changed: number[]; refused: Array<{ id: number; reason: string }> };
+
+test("replay --json: one id, a refused one (exit 1, one line on stderr, nothing on stdout), and in bulk", async () => {
+  const db = tempDbPath();
+  const { events } = await seedInbox(db);
+  assert.deepEqual(await okJson(["replay", String(events.handled), "--db", db]), {
+    action: "replay", id: events.handled, from: "handled", to: "received", changed: true,
+  });
+  assert.equal(statusOf(db, events.handled), "received");
+  assert.equal(
+    await fails(1, ["replay", String(events.received), "--json", "--db", db]),
+    `knocker: cannot replay event ${events.received}: its status is "received"; replay accepts handled, failed, dead, ignored`,
+  );
+  assert.equal(await fails(1, ["replay", "999", "--json", "--db", db]), "knocker: no event with id 999");
+  assert.equal(await fails(2, ["replay", "0", "--json", "--db", db]), 'knocker: event id must be a positive integer, got "0"');
+  assert.equal(statusOf(db, events.received), "received");
+
+  const { db: bulkDb, dead, other } = await deadInbox(4);
+  const bulk = ["replay", "--status", "dead", "--endpoint", "deadletters", "--yes", "--db", bulkDb];
+  // Every matching event, oldest first; the other endpoint's dead event is not selected.
+  assert.deepEqual(await okJson<BulkJson>(bulk), {
+    action: "replay", matched: 4, changed: dead, refused: [],
+  });
+  assert.deepEqual(dead.map((id) => statusOf(bulkDb, id)), ["received", "received", "received", "received"]);
+  assert.equal(statusOf(bulkDb, other), "dead");
+  assert.deepEqual(await okJson<BulkJson>(bulk), { action: "replay", matched: 0, changed: [], refused: [] });
+
+  // Selected by endpoint, all four are now received: each is refused with its reason, exit 1,
+  // the whole result on stdout and one summary line on stderr.
+  const refused = await knocker(["replay", "--endpoint", "deadletters", "--yes", "--json", "--db", bulkDb]);
+  assert.equal(refused.code, 1);
+  assert.equal(refused.stderr, 'knocker: 4 of 4 events refused (see "refused")\n');
+  assert.deepEqual(JSON.parse(refused.stdout), {
+    action: "replay", matched: 4, changed: [],
+    refused: dead.map((id) => ({ id, reason: `cannot replay event ${id}: its status is "received"; replay accepts handled, failed, dead, ignored` })),
+  });
+  // A --status replay can never change, and a declined prompt: exit 1, nothing on stdout.
+  assert.equal(
+    await fails(1, ["replay", "--status", "received", "--yes", "--json", "--db", bulkDb]),
+    "knocker: replay accepts events whose status is handled, failed, dead, ignored; --status received selects none it can change",
+  );
+  const declined = await knocker(["replay", "--status", "dead", "--json", "--db", bulkDb], { stdin: "no\n" });
+  assert.deepEqual([declined.code, declined.stdout, declined.stderr], [1, "", "Replay 1 event (status dead)? [y/N] \nknocker: cancelled: nothing changed\n"]);
+  assert.equal(statusOf(bulkDb, other), "dead");
+});
+
 test("bulk: events that cannot take the action are refused one by one (exit 1), the rest are changed", async () => {
   const { db, dead, other } = await deadInbox(3);
   const app = open(db);
@@ -202,6 +249,32 @@ test("bulk: a progress bar on stderr when it is a terminal", async () => {
   assert.match(run.stdout, /\rreplay \[#{30}\] 40\/40 100%\r?\n/);
   assert.match(run.stdout, /replayed 40 events; the app's worker runs them again/);
   assert.equal(peek(db, "SELECT id FROM knocker_events WHERE status = 'received'").length, 40);
+});
+
+test("ProgressBar draws on the stream it is given, only when that stream is a terminal and the run is long", () => {
+  const drawn: string[] = [];
+  const terminal = { isTTY: true, write: (text: string) => void drawn.push(text) };
+  const stderrWrite = process.stderr.write;
+  const onStderr: string[] = [];
+  process.stderr.write = ((chunk: string | Uint8Array) => (onStderr.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const bar = new ProgressBar("ignore", 20, terminal);
+    for (let i = 0; i < 20; i++) bar.tick();
+    bar.finish();
+    const pipe = { isTTY: false, write: (text: string) => void drawn.push(`pipe: ${text}`) };
+    const quiet = new ProgressBar("ignore", 100, pipe);
+    quiet.tick();
+    quiet.finish();
+    const short = new ProgressBar("ignore", 19, terminal);
+    short.tick();
+    short.finish();
+  } finally {
+    process.stderr.write = stderrWrite;
+  }
+  assert.deepEqual(onStderr, []);
+  assert.equal(drawn.at(-2), `\rignore [${"#".repeat(30)}] 20/20 100%`);
+  assert.equal(drawn.at(-1), "\n");
+  assert.ok(drawn.every((text) => !text.startsWith("pipe: ")));
 });
 
 test("bulk actions use the app's queue name (--queue / $KNOCKER_QUEUE)", async () => {

@@ -7,7 +7,7 @@ import { before, test } from "node:test";
 import Database from "better-sqlite3";
 import { open } from "../src/index.js";
 import { COMMANDS } from "../src/cli/cli.js";
-import { buildBin, DAY, fails, knocker, ok, okJson, seedInbox, tableRows, type SeededInbox } from "./support/cli.js";
+import { buildBin, DAY, fails, ok, okJson, seedInbox, tableRows, type SeededInbox } from "./support/cli.js";
 import { tempDbPath, tempDir } from "./support.js";
 
 let db: string;
@@ -40,10 +40,11 @@ test("--help: the command list, each command's help, and no command at all (exit
   }
   assert.equal(await ok(["help", "events"]), await ok(["events", "-h"]));
 
-  const bare = await knocker([]);
-  assert.equal(bare.code, 2);
-  assert.equal(bare.stdout, "");
-  assert.match(bare.stderr, /^Usage: knocker <command>/);
+  // No command, or help for one that does not exist: a usage error in one line, like every other.
+  const missing = `knocker: missing command: ${COMMANDS.map((c) => c.name).join(", ")} (see knocker --help)`;
+  assert.equal(await fails(2, []), missing);
+  assert.equal(await fails(2, ["--db", "x.db", "--json"]), missing);
+  assert.equal(await fails(2, ["help", "nope"]), 'knocker: unknown command "nope" (see knocker --help)');
   assert.match(await ok(["--version"]), /^\d+\.\d+\.\d+\n$/);
 });
 

@@ -347,3 +347,34 @@ test("sign twilio --send adds the bodySHA256 query it signed to the URL it calls
     webhooks.close();
   }
 });
+
+test("sign --send failures (docs/cli.md): exit 1, warnings and the public key stay above the one error line", async () => {
+  const file = bodyFile("send-fail", '{"id":"evt_fail","type":"x"}');
+  const server = createServer((_request, response) => response.writeHead(401).end("no")).listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  try {
+    // Every refusal without warnings is the usual single line.
+    const plain = await knocker(["sign", "stripe", "--secret", "s", "--body", file, "--send", url]);
+    assert.deepEqual([plain.code, plain.stderr], [1, `knocker: ${url} answered 401 Unauthorized\n`]);
+    assert.match(plain.stdout, /^POST .*\n[\s\S]*\n\nHTTP 401 Unauthorized\nno\n$/);
+
+    const keyed = await knocker(["sign", "discord", "--secret-file", pem.ed25519, "--body", file, "--send", url]);
+    assert.equal(keyed.code, 1);
+    assert.match(keyed.stderr, new RegExp(`^knocker: configure the endpoint with this public key as its secret: [0-9a-f]{64}\nknocker: ${url} answered 401 Unauthorized\n$`));
+    const keyedJson = await knocker(["sign", "discord", "--secret-file", pem.ed25519, "--body", file, "--send", url, "--json"]);
+    assert.deepEqual([keyedJson.code, keyedJson.stderr], [1, `knocker: ${url} answered 401 Unauthorized\n`]);
+    assert.match((JSON.parse(keyedJson.stdout) as SignJson).verificationKey!, /^[0-9a-f]{64}$/);
+  } finally {
+    server.close();
+  }
+
+  // Nothing listens any more: no connection, nothing on stdout; the warning, then the error line.
+  const refused = await knocker(["sign", "linear", "--secret", "s", "--body", file, "--send", url]);
+  assert.equal(refused.code, 1);
+  assert.equal(refused.stdout, "");
+  const lines = refused.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 2, refused.stderr);
+  assert.match(lines[0]!, /^knocker: warning: linear checks the body's webhookTimestamp/);
+  assert.equal(lines[1], `knocker: could not send to ${url}: ECONNREFUSED`);
+});

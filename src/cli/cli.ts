@@ -39,23 +39,30 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const name = at < 0 ? undefined : argv[at]!;
   const rest = at < 0 ? [...argv] : [...argv.slice(0, at), ...argv.slice(at + 1)];
 
-  if (name === undefined || name === "help") {
-    const topic = name === "help" ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
-    if (topic) {
-      out(commandHelp(topic));
+  if (name === "help") {
+    const wanted = rest.find((arg) => !arg.startsWith("-"));
+    const topic = wanted === undefined ? undefined : COMMANDS.find((c) => c.name === wanted);
+    if (wanted !== undefined && topic === undefined) return usageError(err, `unknown command ${JSON.stringify(wanted)} (see knocker --help)`);
+    out(topic ? commandHelp(topic) : overallHelp(COMMANDS));
+    return EXIT.ok;
+  }
+  if (name === undefined) {
+    if (rest.some((arg) => arg === "--help" || arg === "-h")) {
+      out(overallHelp(COMMANDS));
       return EXIT.ok;
     }
-    if (name === undefined && rest.some((arg) => arg === "--version" || arg === "-v")) {
+    if (rest.some((arg) => arg === "--version" || arg === "-v")) {
       out(`${version()}\n`);
       return EXIT.ok;
     }
-    const asked = name === "help" || rest.some((arg) => arg === "--help" || arg === "-h");
-    (asked ? out : err)(overallHelp(COMMANDS));
-    return asked ? EXIT.ok : EXIT.usage;
+    // Like every other usage error: one line (the full help is one `knocker --help` away).
+    return usageError(err, `missing command: ${COMMANDS.map((c) => c.name).join(", ")} (see knocker --help)`);
   }
 
   const command = COMMANDS.find((c) => c.name === name);
   let knocker: Knocker | undefined;
+  let code: number;
+  let failed = false;
   try {
     if (command === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)} (see knocker --help)`);
     const parsed = parseCommandArgs(command.name, rest, { ...command.options, ...GLOBAL_OPTIONS });
@@ -75,14 +82,33 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       err,
       printJson: (value) => out(`${JSON.stringify(value, null, 2)}\n`),
     };
-    return await command.run(context);
+    code = await command.run(context);
   } catch (error) {
-    err(`knocker: ${describeError(error)}\n`);
-    if (env.KNOCKER_DEBUG && error instanceof Error && error.stack) err(`${error.stack}\n`);
-    return exitCode(error);
-  } finally {
-    knocker?.close();
+    failed = true;
+    report(err, error, env);
+    code = exitCode(error);
   }
+  try {
+    knocker?.close();
+  } catch (error) {
+    // After a failure its line stands alone; after a success, a failure to close is the one line.
+    if (!failed) {
+      report(err, error, env);
+      code = EXIT.refused;
+    }
+  }
+  return code;
+}
+
+/** The one line for a failure (and, with KNOCKER_DEBUG set, its stack). */
+export function report(err: (text: string) => void, error: unknown, env: NodeJS.ProcessEnv): void {
+  err(`knocker: ${describeError(error)}\n`);
+  if (env.KNOCKER_DEBUG && error instanceof Error && error.stack) err(`${error.stack}\n`);
+}
+
+function usageError(err: (text: string) => void, message: string): number {
+  err(`knocker: ${message}\n`);
+  return EXIT.usage;
 }
 
 function exitCode(error: unknown): number {
@@ -98,7 +124,7 @@ function describeError(error: unknown): string {
   return `unexpected error: ${oneLine(String(error))}`;
 }
 
-const oneLine = (text: string) => text.replace(/\s*\n\s*/g, " ").trim();
+const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, " ").trim();
 
 function version(): string {
   try {

@@ -25,18 +25,26 @@ export async function confirm(question: string): Promise<boolean> {
 const MIN_ITEMS_FOR_BAR = 20;
 const WIDTH = 30;
 
+/** Where a progress bar draws: a terminal, or anything else that says whether it is one. */
+export interface BarStream {
+  readonly isTTY?: boolean;
+  write(text: string): unknown;
+}
+
 /**
- * A one-line progress bar on stderr, drawn only when stderr is a terminal and the run is long,
- * so pipes, logs and `--json` consumers never see it.
+ * A one-line progress bar on `stream` (stderr by default), drawn only when that stream is a
+ * terminal and the run is long, so pipes, logs and `--json` consumers never see it.
  */
 export class ProgressBar {
+  readonly #stream: BarStream;
   readonly #label: string;
   readonly #total: number;
   readonly #enabled: boolean;
   #done = 0;
   #lastDrawn = 0;
 
-  constructor(label: string, total: number, stream: NodeJS.WriteStream = process.stderr) {
+  constructor(label: string, total: number, stream: BarStream = process.stderr) {
+    this.#stream = stream;
     this.#label = label;
     this.#total = total;
     this.#enabled = stream.isTTY === true && total >= MIN_ITEMS_FOR_BAR;
@@ -53,13 +61,13 @@ export class ProgressBar {
   }
 
   finish(): void {
-    if (this.#enabled) process.stderr.write("\n");
+    if (this.#enabled) this.#stream.write("\n");
   }
 
   #draw(): void {
     const share = this.#total === 0 ? 1 : this.#done / this.#total;
     const filled = Math.round(share * WIDTH);
     const bar = `${"#".repeat(filled)}${".".repeat(WIDTH - filled)}`;
-    process.stderr.write(`\r${this.#label} [${bar}] ${this.#done}/${this.#total} ${Math.floor(share * 100)}%`);
+    this.#stream.write(`\r${this.#label} [${bar}] ${this.#done}/${this.#total} ${Math.floor(share * 100)}%`);
   }
 }

@@ -44,3 +44,21 @@ export function storageError(action: string, error: unknown): KnockerError {
   const code = isBusyError(error) ? "ERR_STORAGE_BUSY" : "ERR_STORAGE";
   return new KnockerError(code, `${action} failed: ${detail}`, { cause: error });
 }
+
+/**
+ * A line describing what some code threw, for a stored reason or an error message. Whatever was
+ * thrown (an object whose toString throws, a message quoting a key), this never throws and never
+ * lets one of `secrets` through.
+ */
+export function describeThrown(thrown: unknown, secrets: readonly string[], maxLength = 200): string {
+  let text: string;
+  try {
+    text = thrown instanceof Error ? String(thrown.message) : String(thrown);
+  } catch {
+    text = "a value that cannot be turned into text";
+  }
+  for (const secret of secrets) {
+    if (secret.length > 0) text = text.split(secret).join("[redacted]");
+  }
+  return text.length > maxLength ? `${text.slice(0, maxLength)}…` : text;
+}

@@ -200,18 +200,23 @@ export class Knocker {
   // ---- operator ---------------------------------------------------------------------------
 
   getEvent(id: number): Event | null {
+    this.#assertOpen();
     return this.#operator.getEvent(id);
   }
   listEvents(options?: ListEventsOptions): Event[] {
+    this.#assertOpen();
     return this.#operator.listEvents(options);
   }
   getDelivery(id: number): Delivery | null {
+    this.#assertOpen();
     return this.#operator.getDelivery(id);
   }
   listDeliveries(options?: ListDeliveriesOptions): Delivery[] {
+    this.#assertOpen();
     return this.#operator.listDeliveries(options);
   }
   listAttempts(eventId: number): Attempt[] {
+    this.#assertOpen();
     return this.#operator.listAttempts(eventId);
   }
   ignore(id: number): Event {
@@ -257,6 +262,7 @@ export class Knocker {
   }
   /** Prune audit rows, newest first. */
   listPruneAudits(options?: ListPruneAuditsOptions): PruneAudit[] {
+    this.#assertOpen();
     return this.#pruner.listAudits(options);
   }
   /** Prune on a schedule shared by every process on this file, until `signal` aborts (or close()). */

@@ -81,17 +81,25 @@ test("registration errors surface at registration time, naming the endpoint, pro
   webhooks.close();
 });
 
-test("no error message contains a secret", () => {
+test("no error message contains a secret, even when a provider's own check quotes it", () => {
   const webhooks = open(tempDbPath());
   const secret = "whsec_do_not_leak";
-  for (const options of [{ toleranceS: -1 }, { nope: true }]) {
-    try {
-      webhooks.endpoint("x", { path: "/x", provider: "stripe", secrets: [secret], providerOptions: options });
-      assert.fail("should throw");
-    } catch (error) {
-      assert.ok(!(error as Error).message.includes(secret));
+  const quoting = new (class extends Acme {
+    override validateSecrets(secrets: readonly string[]) {
+      throw new Error(`key ${secrets[0]} is not a PEM block`);
     }
+  })("quoting");
+  const attempts: Array<() => unknown> = [
+    () => webhooks.endpoint("x", { path: "/x", provider: "stripe", secrets: [secret], providerOptions: { toleranceS: -1 } }),
+    () => webhooks.endpoint("x", { path: "/x", provider: "stripe", secrets: [secret], providerOptions: { nope: true } }),
+    () => webhooks.endpoint("x", { path: "/x", provider: "sendgrid", secrets: [secret] }),
+    () => webhooks.endpoint("x", { path: "/x", provider: "discord", secrets: [secret] }),
+    () => webhooks.endpoint("x", { path: "/x", provider: quoting, secrets: [secret] }),
+  ];
+  for (const attempt of attempts) {
+    assert.throws(attempt, (error: unknown) => error instanceof KnockerError && !error.message.includes(secret) && !String(error.stack).includes(secret));
   }
+  assert.throws(attempts[4]!, /provider "quoting" rejected a secret: key \[redacted\] is not a PEM block/);
   webhooks.close();
 });
 

@@ -1,5 +1,6 @@
 // CONTRACT §4: what every call of receive()/ingest() stores and answers.
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { test } from "node:test";
 import Database from "better-sqlite3";
 import { KnockerError, open, Provider, ProviderResult, type ProviderRequest } from "../src/index.js";
@@ -383,4 +384,54 @@ test("bad arguments are typed errors, not crashes", async () => {
   await assert.rejects(webhooks.receive(null as never), TypeError);
   webhooks.close();
   await assert.rejects(stripe.receive({ body: "{}" }), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED");
+});
+
+test("an empty id is no identity: receipts whose provider sends an empty id or delivery id stay separate events", async () => {
+  const webhooks = open(tempDbPath());
+  const token = webhooks.endpoint("token", { path: "/token", provider: "bearer-token", secrets: ["t0ken"] });
+  const auth = { authorization: "Bearer t0ken" };
+  const first = await token.receive({ body: '{"id":"","type":"a"}', headers: auth });
+  const second = await token.receive({ body: '{"id":"","type":"b"}', headers: auth });
+  assert.equal(second.duplicate, false);
+  assert.notEqual(first.eventId, second.eventId);
+  assert.equal(webhooks.getEvent(first.eventId!)!.dedupeKey, null);
+  assert.equal(webhooks.getEvent(first.eventId!)!.providerEventId, null);
+
+  const github = webhooks.endpoint("github", { path: "/github", provider: "github", secrets: ["gh"] });
+  const push = (n: number) => {
+    const body = JSON.stringify({ n });
+    return { body, headers: { "x-github-event": "push", "x-github-delivery": "", "x-hub-signature-256": `sha256=${createHmac("sha256", "gh").update(body).digest("hex")}` } };
+  };
+  const a = await github.receive(push(1));
+  const b = await github.receive(push(2));
+  assert.equal(a.statusCode, 204);
+  assert.equal(b.duplicate, false);
+  assert.notEqual(a.eventId, b.eventId);
+
+  // The caller's explicit identity must be a real one.
+  for (const key of ["dedupeKey", "providerEventId", "providerDeliveryId", "eventType"] as const) {
+    await assert.rejects(token.ingest({ body: "{}", [key]: "" }), (e: unknown) => e instanceof TypeError && e.message === `${key} must be a non-empty string or null`);
+  }
+  webhooks.close();
+});
+
+test("the stored body is the verified one: changing the caller's buffer after receive() changes nothing", async () => {
+  const { webhooks, stripe } = setup();
+  const { body, headers } = signed({ id: "evt_copy", type: "t" });
+  const bytes = Buffer.from(body);
+  const pending = stripe.receive({ body: bytes, headers });
+  bytes.fill(0x41); // before the group commit runs
+  const result = await pending;
+  assert.equal(webhooks.getEvent(result.eventId!)!.body.toString(), body);
+  assert.equal(webhooks.getDelivery(result.deliveryId)!.body.toString(), body);
+  webhooks.close();
+});
+
+test("ill-typed receive() arguments are TypeErrors, and nothing is stored", async () => {
+  const { webhooks, stripe, count } = setup();
+  await assert.rejects(stripe.receive({ body: "{}", method: 42 as never }), (e: unknown) => e instanceof TypeError && /method must be a non-empty string/.test(e.message));
+  await assert.rejects(stripe.receive({ body: 42 as never }), TypeError);
+  await assert.rejects(stripe.receive({ body: "{}", headers: "x" as never }), TypeError);
+  assert.equal(count("knocker_deliveries"), 0);
+  webhooks.close();
 });

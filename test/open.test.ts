@@ -65,6 +65,22 @@ test("open() on an existing better-sqlite3 Database uses that connection and lea
   db.close();
 });
 
+test("close() on an app-owned connection stops the worker at once: a batch already claimed is left to expire, not run", async () => {
+  const db = new Database(tempDbPath());
+  const webhooks = open(db, { batchSize: 1 });
+  let calls = 0;
+  const ep = webhooks.endpoint("e", { path: "/e" }).handle(() => void calls++);
+  for (const key of ["a", "b", "c"]) await ep.receive({ body: "{}", dedupeKey: key });
+  // The first batch's commit also claims the next one; close() right after it.
+  webhooks.on("worker:batch", () => webhooks.close());
+  await webhooks.runWorker({});
+  assert.equal(calls, 1, "no handler runs after close()");
+  assert.equal(db.open, true);
+  const states = db.prepare("SELECT state FROM _honker_live ORDER BY id").pluck().all();
+  assert.deepEqual(states, ["processing", "pending"], "the claimed job keeps its claim until it expires");
+  db.close();
+});
+
 /** Descriptors of this process open on the database file itself (readlink only; nothing is opened). */
 function descriptorsOn(path: string): number {
   return readdirSync("/proc/self/fd").filter((fd) => {

@@ -81,10 +81,38 @@ test("operator arguments are validated with messages naming the argument", async
   assert.throws(() => webhooks.listDeliveries({ signatureValid: 1 as never }), isInvalid(/signatureValid must be a boolean/));
   assert.throws(() => webhooks.listDeliveries({ orphaned: "yes" as never }), isInvalid(/orphaned must be a boolean/));
   assert.throws(() => webhooks.listEvents("x" as never), isInvalid(/options object/));
+  assert.throws(() => webhooks.listEvents({ type: "x" } as never), isInvalid(/listEvents\(\) has no option "type" \(known: status, endpoint, eventType, since, limit\)/));
+  assert.throws(() => webhooks.listDeliveries({ valid: true } as never), isInvalid(/listDeliveries\(\) has no option "valid"/));
   for (const id of [0, -1, 1.5, "1", null]) {
     assert.throws(() => webhooks.getEvent(id as number), isInvalid(/event id must be a positive integer/));
     assert.throws(() => webhooks.replay(id as number), isInvalid(/event id/));
     assert.throws(() => webhooks.replayDelivery(id as number), isInvalid(/delivery id/));
   }
   webhooks.close();
+});
+
+test("after close() every read and action refuses with ERR_CLOSED, whatever maxReaders is", async () => {
+  for (const maxReaders of [0, 2]) {
+    const { webhooks, r1, r2 } = await seeded();
+    const reopened = open(webhooks.db.name, { maxReaders });
+    reopened.close();
+    webhooks.close();
+    for (const closed of [webhooks, reopened]) {
+      const calls: Array<[string, () => unknown]> = [
+        ["getEvent", () => closed.getEvent(r1.eventId!)],
+        ["listEvents", () => closed.listEvents()],
+        ["getDelivery", () => closed.getDelivery(r1.deliveryId)],
+        ["listDeliveries", () => closed.listDeliveries()],
+        ["listAttempts", () => closed.listAttempts(r1.eventId!)],
+        ["listPruneAudits", () => closed.listPruneAudits()],
+        ["ignore", () => closed.ignore(r2.eventId!)],
+        ["replay", () => closed.replay(r2.eventId!)],
+        ["pruneEvents", () => closed.pruneEvents({ olderThan: 1 })],
+      ];
+      for (const [name, call] of calls) {
+        assert.throws(call, (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED", `${name} (maxReaders ${maxReaders})`);
+      }
+      assert.equal(closed.openReaders, 0, "no reader connection is opened after close()");
+    }
+  }
 });

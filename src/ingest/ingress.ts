@@ -1,3 +1,4 @@
+import { describeThrown } from "../errors.js";
 import type { IngestInput, ReceiveInput } from "../interfaces.js";
 import { ProviderRequest, ProviderResult } from "../providers/provider.js";
 import type { PreparedProvider } from "../providers/registry.js";
@@ -45,7 +46,7 @@ export async function buildReceipt(
   const body = toBuffer(input.body);
   const headers = normalizeHeaders(input.headers);
   const query = normalizeQuery(input.query);
-  const method = (input.method ?? "POST").toUpperCase();
+  const method = input.method ?? "POST";
   if (typeof method !== "string" || method.length === 0) throw new TypeError("method must be a non-empty string");
   const explicit = {
     eventType: optionalString(input.eventType, "eventType"),
@@ -66,7 +67,7 @@ export async function buildReceipt(
   } else if (endpoint.provider === null) {
     verdict = trustedVerdict({});
   } else {
-    const request = new ProviderRequest({ method, headers, query, body });
+    const request = new ProviderRequest({ method: method.toUpperCase(), headers, query, body });
     verdict = fromResult(await runProvider(endpoint.provider, request, context.now));
   }
 
@@ -79,7 +80,7 @@ export async function buildReceipt(
   return {
     endpointId: endpoint.id,
     receivedAt: context.now,
-    method,
+    method: method.toUpperCase(),
     headersJson: JSON.stringify(redactHeaders(headers, secretHeaders)),
     queryJson: JSON.stringify(redactQuery(query, secretQuery)),
     body: storedBody,
@@ -125,9 +126,10 @@ function fromResult(result: ProviderResult): Verdict {
   return {
     valid: result.valid,
     error: result.valid ? null : (result.signatureError ?? "signature rejected"),
-    eventType: result.eventType,
-    providerEventId: result.providerEventId,
-    providerDeliveryId: result.providerDeliveryId,
+    // An empty id is no identity: as a dedupe key it would merge every such receipt into one event.
+    eventType: result.eventType || null,
+    providerEventId: result.providerEventId || null,
+    providerDeliveryId: result.providerDeliveryId || null,
     handshake: result.valid && result.handshake,
     reply: result.valid ? result.reply : null,
     rejectStatus: result.statusCode ?? 401,
@@ -145,7 +147,7 @@ async function runProvider(prepared: PreparedProvider, request: ProviderRequest,
     }
     return result;
   } catch (error) {
-    return ProviderResult.reject(`provider error: ${provider.name} verify() failed: ${describe(error, secrets)}`);
+    return ProviderResult.reject(`provider error: ${provider.name} verify() failed: ${describeThrown(error, secrets)}`);
   }
 }
 
@@ -159,22 +161,4 @@ function withTimeout<T>(promise: PromiseLike<T>): Promise<T> {
     timer = setTimeout(() => reject(new Error(`verify() did not settle within ${VERIFY_TIMEOUT_MS} ms`)), VERIFY_TIMEOUT_MS);
   });
   return Promise.race([Promise.resolve(promise), timeout]).finally(() => clearTimeout(timer));
-}
-
-/**
- * What a provider threw, as a short line for the delivery row. A provider may throw anything
- * (an object whose toString throws, a message quoting the secret it compared against), so this
- * never throws and never lets a configured secret through.
- */
-function describe(error: unknown, secrets: readonly string[]): string {
-  let text: string;
-  try {
-    text = error instanceof Error ? String(error.message) : String(error);
-  } catch {
-    text = "a value that cannot be turned into text";
-  }
-  for (const secret of secrets) {
-    if (secret.length > 0) text = text.split(secret).join("[redacted]");
-  }
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }

@@ -1,9 +1,11 @@
 import type { Body, HeaderMap, HeadersInput, QueryInput, QueryMap } from "../interfaces.js";
 
-/** Body → Buffer. Strings are UTF-8. */
+/**
+ * Body → a Buffer of our own (strings are UTF-8). Bytes are copied: the receipt is stored a tick
+ * later, and the caller changing its buffer meanwhile must not change what was verified.
+ */
 export function toBuffer(body: Body): Buffer {
-  if (Buffer.isBuffer(body)) return body;
-  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (body instanceof Uint8Array) return Buffer.from(body); // Buffer is a Uint8Array too
   if (typeof body === "string") return Buffer.from(body, "utf8");
   throw new TypeError("body must be a Buffer, Uint8Array or string");
 }
@@ -76,7 +78,7 @@ export function redactHeaders(headers: HeaderMap, extra: readonly string[]): Hea
 export function optionalString(value: unknown, name: string): string | null | undefined {
   if (value === undefined) return undefined;
   if (value === null) return null;
-  if (typeof value !== "string") throw new TypeError(`${name} must be a string or null`);
+  if (typeof value !== "string" || value.length === 0) throw new TypeError(`${name} must be a non-empty string or null`);
   return value;
 }
 

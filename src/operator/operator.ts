@@ -46,7 +46,7 @@ export class Operator {
   }
 
   listEvents(options?: ListEventsOptions): Event[] {
-    const o = checkOptionsObject(options, "listEvents");
+    const o = checkOptionsObject(options, "listEvents", ["status", "endpoint", "eventType", "since", "limit"]);
     const filter = {
       status: checkOneOf(o.status, STATUSES, "status"),
       endpoint: checkOptionalString(o.endpoint, "endpoint"),
@@ -64,7 +64,7 @@ export class Operator {
   }
 
   listDeliveries(options?: ListDeliveriesOptions): Delivery[] {
-    const o = checkOptionsObject(options, "listDeliveries");
+    const o = checkOptionsObject(options, "listDeliveries", ["eventId", "endpoint", "signatureValid", "orphaned", "since", "limit"]);
     const filter = {
       eventId: o.eventId === undefined ? undefined : checkId(o.eventId, "eventId"),
       endpoint: checkOptionalString(o.endpoint, "endpoint"),

@@ -52,10 +52,16 @@ export function checkOneOf<T extends string>(value: unknown, allowed: readonly T
   return value as T;
 }
 
-export function checkOptionsObject<T>(value: T | undefined, method: string): Partial<T> {
+/** An options object (or undefined) whose keys are all among `known`. */
+export function checkOptionsObject<T>(value: T | undefined, method: string, known: readonly string[]): Partial<T> {
   if (value === undefined) return {};
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new KnockerError("ERR_INVALID_ARGUMENT", `${method}() takes an options object`);
+  }
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new KnockerError("ERR_INVALID_ARGUMENT", `${method}() has no option "${key}" (known: ${known.join(", ")})`);
+    }
   }
   return value;
 }

@@ -1,4 +1,4 @@
-import { KnockerError } from "../errors.js";
+import { describeThrown, KnockerError } from "../errors.js";
 import { Provider } from "./provider.js";
 import { StripeProvider } from "./stripe.js";
 import { GithubProvider } from "./github.js";
@@ -97,8 +97,7 @@ function nameList(endpoint: string, provider: Provider, method: string, ask: () 
   try {
     names = ask();
   } catch (error) {
-    const detail = error instanceof Error ? error.message : "it threw";
-    throw new KnockerError("ERR_INVALID_ARGUMENT", `endpoint "${endpoint}": provider "${provider.name}" ${method}() failed: ${detail}`, { cause: error });
+    throw new KnockerError("ERR_INVALID_ARGUMENT", `endpoint "${endpoint}": provider "${provider.name}" ${method}() failed: ${describeThrown(error, [])}`, { cause: error });
   }
   if (!Array.isArray(names) || names.some((name) => typeof name !== "string")) {
     throw new KnockerError("ERR_INVALID_ARGUMENT", `endpoint "${endpoint}": provider "${provider.name}" ${method}() must return an array of strings`);
@@ -152,8 +151,7 @@ function checkSecrets(endpoint: string, provider: Provider, secrets: readonly st
   try {
     provider.validateSecrets(list);
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new KnockerError("ERR_INVALID_SECRET", `endpoint "${endpoint}": provider "${provider.name}" rejected a secret: ${detail}`);
+    throw new KnockerError("ERR_INVALID_SECRET", `endpoint "${endpoint}": provider "${provider.name}" rejected a secret: ${describeThrown(error, list)}`);
   }
   return list;
 }
@@ -176,7 +174,6 @@ function checkOptions(endpoint: string, provider: Provider, options: Record<stri
     return Object.freeze(provider.validateOptions(options) ?? { ...options });
   } catch (error) {
     if (error instanceof KnockerError) throw new KnockerError(error.code, `endpoint "${endpoint}": ${error.message}`, { cause: error });
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new KnockerError("ERR_INVALID_PROVIDER_OPTION", `endpoint "${endpoint}": provider "${provider.name}" rejected its options: ${detail}`, { cause: error });
+    throw new KnockerError("ERR_INVALID_PROVIDER_OPTION", `endpoint "${endpoint}": provider "${provider.name}" rejected its options: ${describeThrown(error, [])}`, { cause: error });
   }
 }

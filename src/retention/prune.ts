@@ -52,21 +52,12 @@ export function normalizeStatuses(value: unknown, fail: (problem: string) => Err
 }
 
 /** Reject option keys a method does not know, so a misspelt option cannot silently widen a delete. */
-function checkKnownKeys(options: object, known: readonly string[], method: string): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new KnockerError("ERR_INVALID_ARGUMENT", `${method}() has no option "${key}" (known: ${known.join(", ")})`);
-    }
-  }
-}
-
 function argumentError(name: string): (problem: string) => KnockerError {
   return (problem) => new KnockerError("ERR_INVALID_ARGUMENT", `${name} ${problem}`);
 }
 
 export function checkEventPruneRequest(options: PruneEventsOptions | undefined): EventPruneRequest {
-  const o = checkOptionsObject(options, "pruneEvents");
-  checkKnownKeys(o, ["statuses", "olderThan", "limit"], "pruneEvents");
+  const o = checkOptionsObject(options, "pruneEvents", ["statuses", "olderThan", "limit"]);
   return {
     statuses: o.statuses === undefined ? [...PRUNABLE_STATUSES] : normalizeStatuses(o.statuses, argumentError("statuses")),
     olderThan: checkTimestamp(o.olderThan, "olderThan"),
@@ -75,8 +66,7 @@ export function checkEventPruneRequest(options: PruneEventsOptions | undefined):
 }
 
 export function checkOrphanPruneRequest(options: PruneOrphanDeliveriesOptions | undefined): OrphanPruneRequest {
-  const o = checkOptionsObject(options, "pruneOrphanDeliveries");
-  checkKnownKeys(o, ["olderThan", "limit"], "pruneOrphanDeliveries");
+  const o = checkOptionsObject(options, "pruneOrphanDeliveries", ["olderThan", "limit"]);
   return { olderThan: checkTimestamp(o.olderThan, "olderThan"), limit: checkLimit(o.limit, DEFAULT_PRUNE_LIMIT) };
 }
 
@@ -119,8 +109,7 @@ export class Pruner {
   }
 
   listAudits(options?: ListPruneAuditsOptions): PruneAudit[] {
-    const o = checkOptionsObject(options, "listPruneAudits");
-    checkKnownKeys(o, ["kind", "since", "limit"], "listPruneAudits");
+    const o = checkOptionsObject(options, "listPruneAudits", ["kind", "since", "limit"]);
     const filter = {
       kind: checkOneOf(o.kind, KINDS, "kind"),
       since: checkOptionalTimestamp(o.since, "since"),

@@ -18,6 +18,8 @@ export class WorkerPool {
   readonly #batchSize: number;
   readonly #states = new Map<string, WorkerState>();
   readonly #stopAll = new AbortController();
+  /** Set by close(): unlike a stop signal, claimed jobs are not drained (the connection is going away). */
+  #closed = false;
   readonly #observer: Observer;
 
   constructor(dispatcher: Dispatcher, wake: Wake, batchSize: number, observer: Observer) {
@@ -31,8 +33,9 @@ export class WorkerPool {
     return [...this.#states.values()].map((state) => ({ ...state }));
   }
 
-  /** Stop every running loop (used by close()). */
+  /** Stop every running loop at once (used by close()); claims still held expire and are retried. */
   stopAll(): void {
+    this.#closed = true;
     this.#stopAll.abort();
   }
 
@@ -56,7 +59,7 @@ export class WorkerPool {
     try {
       let jobs: ClaimedJob[] = [];
       // Claims still held when the connection closes simply expire after the visibility timeout.
-      while ((!stop.aborted || jobs.length > 0) && this.#dispatcher.isOpen) {
+      while ((!stop.aborted || jobs.length > 0) && !this.#closed && this.#dispatcher.isOpen) {
         let outcomes: JobOutcome[];
         try {
           if (jobs.length === 0) {

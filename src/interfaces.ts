@@ -30,6 +30,11 @@ export interface OpenOptions {
   maxBodyBytes?: number;
   /** Jobs claimed per worker pass (default 10). */
   batchSize?: number;
+  /**
+   * How long a statement waits for a lock another process holds (SQLite busy_timeout, default
+   * 5000 ms). A write is tried 3 times before it fails with ERR_STORAGE_BUSY (HTTP 503).
+   */
+  busyTimeoutMs?: number;
   /** The clock, in unix seconds (default: the system clock). Tests pin it. */
   now?: () => number;
 }

@@ -56,18 +56,18 @@ export class Knocker {
 
   constructor(pathOrDatabase: string | Database, options?: OpenOptions) {
     this.#options = resolveOptions(options);
-    const { durability } = this.#options;
+    const { durability, busyTimeoutMs } = this.#options;
     let path: string | null;
     if (typeof pathOrDatabase === "string") {
       if (pathOrDatabase.length === 0) throw new KnockerError("ERR_INVALID_ARGUMENT", "database path must be a non-empty string");
-      this.#db = openWriter(pathOrDatabase, durability);
+      this.#db = openWriter(pathOrDatabase, { durability, busyTimeoutMs });
       this.#ownsDb = true;
       path = pathOrDatabase === ":memory:" ? null : this.#db.name;
     } else if (pathOrDatabase instanceof BetterSqlite3) {
       if (!pathOrDatabase.open) throw new KnockerError("ERR_INVALID_ARGUMENT", "the better-sqlite3 Database passed to open() is closed");
       this.#db = pathOrDatabase;
       this.#ownsDb = false;
-      configureWriter(this.#db, durability);
+      configureWriter(this.#db, { durability, busyTimeoutMs });
       path = this.#db.memory ? null : this.#db.name;
     } else {
       throw new TypeError("open() takes a file path or a better-sqlite3 Database");
@@ -79,7 +79,7 @@ export class Knocker {
       throw error;
     }
     const { queueName, visibilityTimeoutS, maxAttempts, retryBackoff, now } = this.#options;
-    this.#readers = new ReaderPool(path, this.#options.maxReaders, this.#db);
+    this.#readers = new ReaderPool(path, this.#options.maxReaders, this.#db, busyTimeoutMs);
     this.#endpoints = new EndpointRegistry(this.#db);
     this.#queue = new Queue(this.#db, { name: queueName, visibilityTimeoutS, maxAttempts, retryBackoff });
     this.#wake = new Wake(this.#db);

@@ -10,6 +10,7 @@ export interface ResolvedOptions {
   retryBackoff: RetryBackoff | false;
   maxBodyBytes: number;
   batchSize: number;
+  busyTimeoutMs: number;
   now: () => number;
 }
 
@@ -22,6 +23,7 @@ export const DEFAULTS = {
   retryBackoff: { initialS: 2, maxS: 600 },
   maxBodyBytes: 4 * 1024 * 1024,
   batchSize: 10,
+  busyTimeoutMs: 5000,
 } as const;
 
 /** Policy bounds, named once. */
@@ -31,6 +33,7 @@ const LIMITS = {
   maxReaders: [0, 64],
   maxBodyBytes: [1, 1024 * 1024 * 1024],
   batchSize: [1, 1000],
+  busyTimeoutMs: [0, 600_000],
   backoffS: [0, 86_400 * 7],
 } as const;
 
@@ -64,6 +67,7 @@ export function resolveOptions(options: OpenOptions | undefined): ResolvedOption
     retryBackoff: backoff(o.retryBackoff === undefined ? DEFAULTS.retryBackoff : o.retryBackoff),
     maxBodyBytes: integer("maxBodyBytes", o.maxBodyBytes ?? DEFAULTS.maxBodyBytes, LIMITS.maxBodyBytes),
     batchSize: integer("batchSize", o.batchSize ?? DEFAULTS.batchSize, LIMITS.batchSize),
+    busyTimeoutMs: integer("busyTimeoutMs", o.busyTimeoutMs ?? DEFAULTS.busyTimeoutMs, LIMITS.busyTimeoutMs),
     now: (o.now as (() => number) | undefined) ?? systemClock,
   };
 }

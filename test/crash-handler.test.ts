@@ -109,10 +109,13 @@ test("a worker killed inside a handler: another process handles the event after 
   assert.equal(event.status, "handled");
   assert.equal(event.lastError, null);
   assert.ok(event.handledAt !== null);
-  // Attempt history: the killed run left nothing behind (its transaction never committed);
-  // the rescuer's run is the one recorded attempt.
-  assert.equal(event.attemptCount, 1);
-  assert.deepEqual(env.webhooks.listAttempts(eventId).map((a) => [a.outcome, a.error]), [["handled", null]]);
+  // Attempt history: the killed run's transaction never committed; the rescuer records it as the
+  // failed attempt it was (its claim expired), then its own run as handled.
+  assert.equal(event.attemptCount, 2);
+  const history = env.webhooks.listAttempts(eventId);
+  assert.deepEqual(history.map((a) => a.outcome), ["handled", "failed"]);
+  assert.equal(history[0]!.error, null);
+  assert.match(history[1]!.error ?? "", /^claim expired on attempt 1 of 3 before an outcome was recorded/);
   assert.deepEqual(env.jobsFor(eventId), [], "acked");
   assert.equal(env.db.prepare("SELECT COUNT(*) FROM _honker_dead").pluck().get(), 0);
   assert.equal(env.db.pragma("integrity_check", { simple: true }), "ok");

@@ -435,3 +435,27 @@ test("ill-typed receive() arguments are TypeErrors, and nothing is stored", asyn
   assert.equal(count("knocker_deliveries"), 0);
   webhooks.close();
 });
+
+test("a write lock held past the busy timeout: receive() rejects with ERR_STORAGE_BUSY, HTTP answers 503 + Retry-After, nothing is stored", async () => {
+  const path = tempDbPath();
+  const webhooks = open(path, { busyTimeoutMs: 20 });
+  const ep = webhooks.endpoint("e", { path: "/e" });
+  const other = new Database(path);
+  other.exec("BEGIN IMMEDIATE"); // another process's long write transaction
+  try {
+    await assert.rejects(ep.receive({ body: "{}", dedupeKey: "k" }), (e: unknown) =>
+      e instanceof KnockerError && e.code === "ERR_STORAGE_BUSY" && /storing receipts failed: database is locked/.test(e.message));
+    const response = await webhooks.fetch(new Request("http://localhost/e", { method: "POST", body: "{}" }));
+    assert.equal(response.status, 503);
+    assert.equal(response.headers.get("retry-after"), "5");
+    assert.equal(await response.text(), "");
+  } finally {
+    other.exec("ROLLBACK");
+    other.close();
+  }
+  assert.equal(webhooks.listDeliveries().length, 0, "no 2xx and no row for a receipt that did not commit");
+  const retried = await ep.receive({ body: "{}", dedupeKey: "k" });
+  assert.equal(retried.statusCode, 204);
+  assert.equal(retried.duplicate, false);
+  webhooks.close();
+});

@@ -153,6 +153,10 @@ test("a lost claim with attempts left is reported, the worker keeps running and 
   assert.equal(errors.filter(isCode("ERR_CLAIM_LOST")).length, 1);
   assert.match(webhooks.workerStates()[0]!.lastError!, /expired or was taken/);
   assert.deepEqual(q("SELECT note FROM business"), [{ note: "call 2" }], "only the second run's writes exist");
+  // The lost run is in the history as the failed attempt it was; the count matches the attempts used.
+  assert.deepEqual(webhooks.listAttempts(id).map((a) => a.outcome), ["handled", "failed"]);
+  assert.match(webhooks.listAttempts(id)[1]!.error!, /^claim expired on attempt 1 of 3 before an outcome was recorded/);
+  assert.equal(webhooks.getEvent(id)!.attemptCount, 2);
   webhooks.close();
 });
 

@@ -23,13 +23,15 @@ test("every option is validated by type and range, and the error names the optio
     ["retryBackoff.maxS", { retryBackoff: { initialS: 10, maxS: 5 } }], ["retryBackoff.jitter", { retryBackoff: { initialS: 1, maxS: 5, jitter: 1 } }],
     ["maxBodyBytes", { maxBodyBytes: 0 }], ["maxBodyBytes", { maxBodyBytes: Number.NaN }],
     ["batchSize", { batchSize: 0 }],
+    ["busyTimeoutMs", { busyTimeoutMs: -1 }], ["busyTimeoutMs", { busyTimeoutMs: 600_001 }], ["busyTimeoutMs", { busyTimeoutMs: "5000" }],
     ["now", { now: 5 }],
     ["visibilityTimeout", { visibilityTimeout: 60 }],
   ];
   for (const [name, options] of bad) assert.throws(() => open(path, options as never), invalidOption(name), name);
   assert.throws(() => open(path, "x" as never), invalidOption("options"));
-  const ok = open(path, { queueName: "q", visibilityTimeoutS: 5, maxAttempts: 1, maxReaders: 0, durability: "normal", retryBackoff: false, maxBodyBytes: 10, batchSize: 1 });
+  const ok = open(path, { queueName: "q", visibilityTimeoutS: 5, maxAttempts: 1, maxReaders: 0, durability: "normal", retryBackoff: false, maxBodyBytes: 10, batchSize: 1, busyTimeoutMs: 250 });
   assert.equal(ok.queueName, "q");
+  assert.equal(ok.db.pragma("busy_timeout", { simple: true }), 250);
   ok.close();
 });
 
@@ -139,7 +141,7 @@ test("the schema version is recorded, a newer file is refused, and reopening is 
   const path = tempDbPath();
   open(path).close();
   const db = new Database(path);
-  assert.equal(db.pragma("user_version", { simple: true }), 1);
+  assert.equal(db.pragma("user_version", { simple: true }), 2);
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
   assert.deepEqual(tables, [
     "_honker_dead", "_honker_live", "_honker_locks", "_honker_scheduler_tasks",
@@ -151,6 +153,55 @@ test("the schema version is recorded, a newer file is refused, and reopening is 
   newer.pragma("user_version = 99");
   newer.close();
   assert.throws(() => open(path), (e: unknown) => e instanceof KnockerError && e.code === "ERR_STORAGE" && /newer/.test(e.message));
+});
+
+test("a version-1 file is migrated: its queue index no longer refuses other queues' non-JSON payloads", async () => {
+  const path = tempDbPath();
+  open(path).close();
+  // Recreate what release 1 left: the unguarded expression index, user_version 1.
+  const v1 = new Database(path);
+  v1.exec(`DROP INDEX _honker_live_event_v2;
+    CREATE INDEX _honker_live_event ON _honker_live(queue, json_extract(payload, '$.event_id'));
+    PRAGMA user_version = 1;`);
+  const foreignJob = v1.prepare("INSERT INTO _honker_live (queue, payload, run_at, created_at) VALUES ('other-tool', 'plain text', 0, 0)");
+  assert.throws(() => foreignJob.run(), /malformed JSON/, "release 1 refused it");
+  v1.close();
+
+  const webhooks = open(path);
+  const db = webhooks.db;
+  assert.equal(db.pragma("user_version", { simple: true }), 2);
+  const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '_honker_live_event%'").pluck().all();
+  assert.deepEqual(indexes, ["_honker_live_event_v2"]);
+  db.prepare("INSERT INTO _honker_live (queue, payload, run_at, created_at) VALUES ('other-tool', 'plain text', 0, 0)").run();
+  // Knocker's own job lookups still work beside the foreign row, and use the index.
+  const ep = webhooks.endpoint("e", { path: "/e" });
+  const { eventId } = await ep.receive({ body: "{}" });
+  webhooks.ignore(eventId!);
+  const replayed = webhooks.replay(eventId!);
+  assert.equal(replayed.status, "received");
+  assert.equal(db.prepare("SELECT COUNT(*) FROM _honker_live WHERE queue = 'knocker.events'").pluck().get(), 1);
+  const plan = db.prepare("EXPLAIN QUERY PLAN DELETE FROM _honker_live WHERE queue = ? AND json_valid(payload) AND json_extract(payload, '$.event_id') = ?").all("knocker.events", eventId) as Array<{ detail: string }>;
+  assert.ok(plan.some((row) => row.detail.includes("_honker_live_event_v2")), JSON.stringify(plan));
+  webhooks.close();
+});
+
+test("opening a current file only reads: it succeeds while another connection holds the write lock", () => {
+  const path = tempDbPath();
+  const setup = open(path);
+  setup.endpoint("e", { path: "/e" });
+  setup.close();
+  const writer = new Database(path);
+  writer.exec("BEGIN IMMEDIATE");
+  try {
+    const started = Date.now();
+    const reader = open(path);
+    assert.equal(reader.listEvents().length, 0);
+    reader.close();
+    assert.ok(Date.now() - started < 1000, "no lock wait");
+  } finally {
+    writer.exec("ROLLBACK");
+    writer.close();
+  }
 });
 
 test("several processes opening a new file at the same moment all succeed", async () => {

@@ -4,6 +4,7 @@
 // ingestion and ack with their last prune, stop by signal and by close().
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
+import Database from "better-sqlite3";
 import { KnockerError, open, RetentionPolicy, type KnockerEventMap, type OpenOptions, type RetentionPolicyOptions } from "../src/index.js";
 import { tempDbPath } from "./support.js";
 import { Child, fixture, sleep } from "./support/processes.js";
@@ -165,6 +166,81 @@ test("registration: task and queue names, first fire at once, unchanged schedule
   await run3.stop();
   assert.equal(third.one("SELECT COUNT(*) FROM _honker_scheduler_tasks"), 1);
   third.webhooks.close();
+});
+
+test("pause: `enabled = 0` survives re-registration, a paused task never fires while runRetention keeps ticking, `enabled = 1` resumes it", async () => {
+  const path = tempDbPath();
+  const first = setup({}, path);
+  const run1 = first.start({ intervalS: 10, eventOlderThanS: DAY });
+  await until("the first fire", () => first.runs.length === 1);
+  assert.equal(first.task()!.enabled, 1, "a new task is enabled");
+
+  // The operator pauses retention for every process, from their own connection.
+  const operator = new Database(path);
+  operator.pragma("busy_timeout = 5000");
+  const setEnabled = (enabled: number) => operator.prepare("UPDATE _honker_scheduler_tasks SET enabled = ? WHERE name = ?").run(enabled, TASK);
+  setEnabled(0);
+  // Another process starting retention re-registers the unchanged schedule: the pause is kept.
+  const second = setup({}, path);
+  const run2 = second.start({ intervalS: 10, eventOlderThanS: DAY });
+  assert.deepEqual({ enabled: second.task()!.enabled, next_fire_at: second.task()!.next_fire_at }, { enabled: 0, next_fire_at: T0 + 10 });
+  let returned = false;
+  void Promise.race([run1.done, run2.done]).then(() => (returned = true));
+  const lockExpiresAt = () => first.one("SELECT expires_at FROM _honker_locks WHERE name = ?", TASK) as number | undefined;
+
+  // Three intervals pass: the loops keep ticking (the leader renews its lease at each step), nothing fires.
+  for (let step = 1; step <= 3; step++) {
+    first.clock.now = second.clock.now = T0 + 10 * step;
+    await until(`the lease renewed at step ${step}`, () => lockExpiresAt() === T0 + 10 * step + 30, 3000);
+  }
+  await sleep(300);
+  assert.equal(returned, false, "runRetention() keeps running while paused");
+  assert.deepEqual([first.fires.length, second.fires.length, second.runs.length], [1, 0, 0], "no fire while paused");
+  assert.equal(first.one("SELECT COUNT(*) FROM knocker_prune_audits"), 1, "no audit row while paused (one from the first fire)");
+  assert.equal(first.one("SELECT COUNT(*) FROM _honker_live WHERE queue = ?", RETENTION_QUEUE), 0, "no job enqueued");
+  assert.deepEqual({ enabled: first.task()!.enabled, next_fire_at: first.task()!.next_fire_at }, { enabled: 0, next_fire_at: T0 + 10 });
+
+  // Re-enabled: the running loops notice without a restart; the missed fires collapse into one.
+  setEnabled(1);
+  await until("the resumed fire", () => first.runs.length + second.runs.length === 2, 3000);
+  const resumed = [...first.fires, ...second.fires].slice(1);
+  assert.deepEqual(resumed.map((f) => [f.fireAt, f.missedFires]), [[T0 + 30, 2]]);
+  assert.equal(first.task()!.next_fire_at, T0 + 40);
+  assert.equal(first.one("SELECT COUNT(*) FROM knocker_prune_audits"), 2);
+  await Promise.all([run1.stop(), run2.stop()]);
+  assert.deepEqual([...run1.errors, ...run2.errors], []);
+  operator.close();
+  first.webhooks.close();
+  second.webhooks.close();
+});
+
+test("pause mid-run: the run ends at its next batch (acked, complete: false); a queued run waits until re-enabled", async () => {
+  const { webhooks, endpointId, one, start, runs, fires } = setup({ now: () => Math.floor(Date.now() / 1000) });
+  seedPrunable(webhooks.db, { endpointId, receivedAt: Math.floor(Date.now() / 1000) - 10 * DAY, handled: 300 });
+  const running = start({ intervalS: 3600, eventOlderThanS: DAY, eventLimit: 1 });
+  await until("the run to be under way", () => (one("SELECT COUNT(*) FROM knocker_prune_audits") as number) > 20);
+  webhooks.db.prepare("UPDATE _honker_scheduler_tasks SET enabled = 0").run();
+  await until("the run to end", () => runs.length === 1, 1000);
+  assert.equal(runs[0]!.complete, false);
+  assert.ok(runs[0]!.eventsPruned < 300);
+  assert.equal(one("SELECT COUNT(*) FROM _honker_live WHERE queue = ?", RETENTION_QUEUE), 0, "the cut-short run is acked");
+  const audits = one("SELECT COUNT(*) FROM knocker_prune_audits");
+
+  // A run already queued (say, backing off after a failure) is not claimed while paused.
+  const now = Math.floor(Date.now() / 1000);
+  webhooks.db.prepare(`INSERT INTO _honker_live (queue, payload, state, run_at, created_at)
+    SELECT queue, json_set(payload, '$.fire_at', ?, '$.missed_fires', 0), 'pending', ?, ? FROM _honker_scheduler_tasks`).run(now, now, now);
+  await sleep(1200);
+  assert.equal(one("SELECT attempts FROM _honker_live WHERE queue = ?", RETENTION_QUEUE), 0, "not claimed while paused");
+  assert.equal(one("SELECT COUNT(*) FROM knocker_prune_audits"), audits);
+  webhooks.db.prepare("UPDATE _honker_scheduler_tasks SET enabled = 1").run();
+  await until("the queued run", () => runs.length === 2, 10_000);
+  assert.equal(runs[0]!.eventsPruned + runs[1]!.eventsPruned, 300);
+  assert.equal(fires.length, 1, "the queued run stands for the fire that was due");
+  assert.equal(one("SELECT COUNT(*) FROM knocker_events"), 0, "the rest of the backlog is gone");
+  await running.stop();
+  assert.deepEqual(running.errors, []);
+  webhooks.close();
 });
 
 test("a run: the same prune primitives in limit-sized batches, audit rows per batch, acked with the last one", async () => {

@@ -9,11 +9,11 @@ import { tempDbPath } from "./support.js";
 import { Child, fixture, median, sleep } from "./support/processes.js";
 
 const SAMPLES = 9;
-const WAKE_MEDIAN_LIMIT_MS = 50;
+const WAKE_LIMIT_MS = 50;
 const IDLE_WINDOW_MS = 2000;
 const IDLE_CPU_LIMIT = 0.02; // of one core
 
-test("an idle worker in another process wakes within 50 ms of a commit (median) and idles under 2% of a core", async (t) => {
+test("an idle worker in another process wakes within 50 ms of every commit and idles under 2% of a core", async (t) => {
   const path = tempDbPath();
   const webhooks = open(path); // durability "full" on both sides, the default
   t.after(() => webhooks.close());
@@ -40,7 +40,9 @@ test("an idle worker in another process wakes within 50 ms of a commit (median) 
   }
   const wake = median(latencies);
   t.diagnostic(`commit → handler start (ms): ${latencies.map((ms) => ms.toFixed(1)).join(", ")}; median ${wake.toFixed(1)}`);
-  assert.ok(wake < WAKE_MEDIAN_LIMIT_MS, `median wake latency ${wake.toFixed(1)} ms (limit ${WAKE_MEDIAN_LIMIT_MS} ms)`);
+  assert.ok(wake < WAKE_LIMIT_MS / 2, `median wake latency ${wake.toFixed(1)} ms (limit ${WAKE_LIMIT_MS / 2} ms)`);
+  const worst = Math.max(...latencies);
+  assert.ok(worst < WAKE_LIMIT_MS, `slowest wake ${worst.toFixed(1)} ms (limit ${WAKE_LIMIT_MS} ms)`);
   assert.ok(latencies.every((ms) => ms > 0), "a handler cannot start before the commit it reacts to");
 
   // Idle CPU: nothing commits during the window; the worker measures its own process.

@@ -38,7 +38,8 @@ export function prepareQueueStatements(db: Database) {
     copyToDead: `INSERT OR REPLACE INTO _honker_dead (id, queue, payload, priority, run_at, attempts, max_attempts, last_error, created_at, died_at)
        SELECT id, queue, payload, priority, run_at, attempts, max_attempts, ?, created_at, ? FROM _honker_live WHERE id = ?`,
 
-    deleteForEvent: `DELETE FROM _honker_live WHERE queue = ? AND json_extract(payload, '$.event_id') = ?`,
+    // json_valid() first: it guards json_extract() and matches the partial index _honker_live_event_v2.
+    deleteForEvent: `DELETE FROM _honker_live WHERE queue = ? AND json_valid(payload) AND json_extract(payload, '$.event_id') = ?`,
 
     /** When the next job becomes claimable: a pending job's run_at or a claim's expiry. */
     nextDueAt: {

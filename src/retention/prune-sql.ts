@@ -20,18 +20,18 @@ export function preparePruneStatements(db: Database) {
        ORDER BY received_at, id LIMIT @limit`,
 
     /**
-     * Jobs of this queue about the given events (found through the `_honker_live_event` index,
+     * Jobs of this queue about the given events (found through the `_honker_live_event_v2` index,
      * so a payload whose `event_id` is not that integer is never touched). A job a worker holds
      * under a live claim is left to that worker, which acks it quietly once it finds the event
      * gone; deleting it under the worker would only surface as a false "claim lost" error.
      */
     deleteLiveJobs: `DELETE FROM _honker_live
-       WHERE queue = @queue AND json_extract(payload, '$.event_id') IN (SELECT value FROM json_each(@ids))
+       WHERE queue = @queue AND json_valid(payload) AND json_extract(payload, '$.event_id') IN (SELECT value FROM json_each(@ids))
          AND NOT (state = 'processing' AND claim_expires_at > @now)`,
     /** What deleteLiveJobs left behind: jobs under a live claim. */
     countRemainingJobs: {
       pluck: `SELECT COUNT(*) FROM _honker_live
-       WHERE queue = @queue AND json_extract(payload, '$.event_id') IN (SELECT value FROM json_each(@ids))`,
+       WHERE queue = @queue AND json_valid(payload) AND json_extract(payload, '$.event_id') IN (SELECT value FROM json_each(@ids))`,
     },
     deleteAttempts: `DELETE FROM knocker_attempts WHERE event_id IN (SELECT value FROM json_each(@ids))`,
     deleteEventDeliveries: `DELETE FROM knocker_deliveries WHERE event_id IN (SELECT value FROM json_each(@ids))`,

@@ -115,12 +115,14 @@ export class RetentionRunner {
         let sleepMs: number;
         try {
           const now = this.#now();
-          this.#tickIfWorthIt(scheduler, owner, now);
-          const job = this.#claim(owner, now);
+          const enabled = this.#tickIfWorthIt(scheduler, owner, now);
+          // Paused (`enabled = 0`): no fires and no runs, but keep ticking (the lease) and looking,
+          // so setting `enabled = 1` again resumes without a restart.
+          const job = enabled ? this.#claim(owner, now) : null;
           if (job) {
             active.job = job;
             try {
-              await this.#runJob(job, stop, report);
+              await this.#runJob(job, scheduler, stop, report);
             } finally {
               active.job = null;
             }
@@ -145,8 +147,11 @@ export class RetentionRunner {
     }
   }
 
-  /** Tick (a write) only when it can matter: a fire is due, the lock is free, or our lease needs renewing. */
-  #tickIfWorthIt(scheduler: Scheduler, owner: string, now: number): void {
+  /**
+   * Tick (a write) only when it can matter: a fire is due, the lock is free, or our lease needs
+   * renewing. Returns whether the task is enabled (an operator may pause it with `enabled = 0`).
+   */
+  #tickIfWorthIt(scheduler: Scheduler, owner: string, now: number): boolean {
     let view = scheduler.view();
     if (view.nextFireAt === null) {
       scheduler.register(now); // the task row was removed (by an operator): put it back
@@ -156,11 +161,12 @@ export class RetentionRunner {
     const free = view.lockOwner === null || view.lockExpiresAt === null || view.lockExpiresAt <= now;
     const due = view.enabled && view.nextFireAt !== null && view.nextFireAt <= now;
     const renew = ours && view.lockExpiresAt! - now <= renewMargin(scheduler.leaseS);
-    if (!(free || renew || (ours && due))) return;
+    if (!(free || renew || (ours && due))) return view.enabled;
     const tick = scheduler.tick(now);
     if (tick.fired) {
       this.#observer.emit("retention:fire", { queueName: this.#queueName, ...tick.fired });
     }
+    return view.enabled;
   }
 
   /** Claim one due retention job (dead-lettering claims that expired on their last attempt). */
@@ -178,7 +184,9 @@ export class RetentionRunner {
   /**
    * When something could next be ours to do: the lock holder wakes for the next fire and to renew
    * its lease; the others for the next fire (to compete for its job) and for the lease's end (to
-   * take over). A fire already due but left to the holder is not a reason to spin.
+   * take over). A fire already due but left to the holder is not a reason to spin. While the task
+   * is paused, neither fires nor queued runs count: only the lease, and the idle cap (how fast a
+   * re-enabled task is noticed).
    */
   #msUntilNextLook(scheduler: Scheduler, owner: string, now: number): number {
     const view = scheduler.view();
@@ -186,7 +194,7 @@ export class RetentionRunner {
     const times: number[] = [];
     if (view.enabled && view.nextFireAt !== null && (ours || view.nextFireAt > now)) times.push(view.nextFireAt);
     if (view.lockExpiresAt !== null) times.push(ours ? view.lockExpiresAt - renewMargin(scheduler.leaseS) : view.lockExpiresAt);
-    const jobDue = this.#queue.nextDueAt();
+    const jobDue = view.enabled ? this.#queue.nextDueAt() : null;
     if (jobDue !== null) times.push(jobDue);
     const next = Math.min(...times);
     if (!Number.isFinite(next)) return MAX_IDLE_MS;
@@ -195,7 +203,7 @@ export class RetentionRunner {
     return Math.max(1, Math.min(MAX_IDLE_MS, (next - now) * 1000 - (Date.now() % 1000)));
   }
 
-  async #runJob(job: ClaimedJob, stop: AbortSignal, report: (error: unknown) => void): Promise<void> {
+  async #runJob(job: ClaimedJob, scheduler: Scheduler, stop: AbortSignal, report: (error: unknown) => void): Promise<void> {
     const started = performance.now();
     let fireAt: number;
     let phases: Phase[];
@@ -215,7 +223,8 @@ export class RetentionRunner {
     for (const [index, phase] of phases.entries()) {
       const lastPhase = index === phases.length - 1;
       for (let done = false; !done; ) {
-        if (stop.aborted || !this.#db.open) {
+        // Paused mid-run: end it like a stop (the rest of the backlog is the next fire's).
+        if (stop.aborted || !this.#db.open || scheduler.paused()) {
           if (this.#db.open) this.#finishEarly(job);
           finished(false);
           return;

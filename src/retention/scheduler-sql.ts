@@ -11,7 +11,8 @@ export function prepareSchedulerStatements(db: Database) {
      * Register or update the task. An unchanged schedule (same `cron_expr`) keeps its
      * `next_fire_at`, so restarting processes neither reset the clock nor fire early; a new or
      * changed schedule is due at once (`@firstFireAt` = now) and then every interval. The
-     * payload (the policy) is always the latest one.
+     * payload (the policy) is always the latest one. A new row is enabled; an existing row keeps
+     * its `enabled`, so an operator's pause (`enabled = 0`) outlives restarts and new processes.
      */
     upsertTask: `INSERT INTO _honker_scheduler_tasks
          (name, queue, cron_expr, payload, priority, expires_s, next_fire_at, enabled, max_attempts)
@@ -20,12 +21,12 @@ export function prepareSchedulerStatements(db: Database) {
          queue = excluded.queue,
          payload = excluded.payload,
          max_attempts = excluded.max_attempts,
-         enabled = 1,
          next_fire_at = CASE WHEN _honker_scheduler_tasks.cron_expr = excluded.cron_expr
                              THEN _honker_scheduler_tasks.next_fire_at ELSE excluded.next_fire_at END,
          cron_expr = excluded.cron_expr`,
 
     getTask: `SELECT name, queue, cron_expr, next_fire_at, enabled FROM _honker_scheduler_tasks WHERE name = ?`,
+    getEnabled: { pluck: `SELECT enabled FROM _honker_scheduler_tasks WHERE name = ?` },
 
     /** Take the lock when it is free, expired or already ours; `changes` = 1 when we hold it. */
     acquireLock: `INSERT INTO _honker_locks (name, owner, expires_at) VALUES (@name, @owner, @expiresAt)

@@ -122,6 +122,12 @@ export class Scheduler {
     };
   }
 
+  /** Whether an operator paused the task (`enabled` set to anything but 1); a missing row is not a pause. */
+  paused(): boolean {
+    const enabled = this.#sql.getEnabled.get(this.#task.name) as number | undefined;
+    return enabled !== undefined && enabled !== 1;
+  }
+
   /** Take or renew the lock and, holding it, turn a due fire into one job — one transaction. */
   tick(now: number): TickResult {
     return immediateTransaction(this.#db, "ticking the retention scheduler", () => {

@@ -4,13 +4,18 @@ import type { Durability } from "../interfaces.js";
 
 export type { Database };
 
-export const BUSY_TIMEOUT_MS = 5000;
 /** Attempts at BEGIN IMMEDIATE before a lock timeout becomes ERR_STORAGE_BUSY. */
-const WRITE_LOCK_ATTEMPTS = 3;
+export const WRITE_LOCK_ATTEMPTS = 3;
+
+export interface ConnectionSettings {
+  durability: Durability;
+  /** SQLite's busy_timeout: how long one statement waits for a lock held by another connection. */
+  busyTimeoutMs: number;
+}
 
 /** Apply the connection settings the contract requires (WAL, busy timeout, FKs, durability). */
-export function configureWriter(db: Database, durability: Durability): void {
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+export function configureWriter(db: Database, { durability, busyTimeoutMs }: ConnectionSettings): void {
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   // Switching to WAL needs a moment of exclusive access; another process opening the same
   // new file can hold it, so retry instead of failing the open.
   retryBusy(() => {
@@ -26,7 +31,7 @@ export function configureWriter(db: Database, durability: Durability): void {
   db.pragma("temp_store = MEMORY");
 }
 
-export function openWriter(path: string, durability: Durability): Database {
+export function openWriter(path: string, settings: ConnectionSettings): Database {
   let db: Database;
   try {
     db = new BetterSqlite3(path);
@@ -34,7 +39,7 @@ export function openWriter(path: string, durability: Durability): Database {
     throw storageError(`opening ${path}`, error);
   }
   try {
-    configureWriter(db, durability);
+    configureWriter(db, settings);
   } catch (error) {
     db.close();
     throw storageError(`configuring ${path}`, error);
@@ -43,9 +48,9 @@ export function openWriter(path: string, durability: Durability): Database {
 }
 
 /** A read-only connection: it can never take the write lock, so reads never stall ingest. */
-export function openReader(path: string): Database {
+export function openReader(path: string, busyTimeoutMs: number): Database {
   const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   return db;
 }
 

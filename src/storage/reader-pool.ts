@@ -13,11 +13,13 @@ export class ReaderPool {
   readonly #writer: Database;
   readonly #idle: Database[] = [];
   readonly #all: Database[] = [];
+  readonly #busyTimeoutMs: number;
 
-  constructor(path: string | null, max: number, writer: Database) {
+  constructor(path: string | null, max: number, writer: Database, busyTimeoutMs: number) {
     this.#path = path;
     this.#max = path === null ? 0 : max;
     this.#writer = writer;
+    this.#busyTimeoutMs = busyTimeoutMs;
   }
 
   /** Number of reader connections currently open. */
@@ -30,7 +32,7 @@ export class ReaderPool {
     const idle = this.#idle.pop();
     if (idle) return idle;
     if (this.#all.length >= this.#max || this.#path === null) return null;
-    const reader = openReader(this.#path);
+    const reader = openReader(this.#path, this.#busyTimeoutMs);
     this.#all.push(reader);
     return reader;
   }

@@ -3,11 +3,19 @@ import { KnockerError } from "../errors.js";
 import { immediateTransaction } from "./database.js";
 
 /** Bumped whenever the layout changes; stored in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/**
+ * Finds a queue's jobs by event id. Partial on json_valid(): Honker tooling may put payloads that
+ * are not JSON on other queues of the same file, and json_extract() would refuse those rows.
+ * Queries must repeat `json_valid(payload)` to use it.
+ */
+const EVENT_JOB_INDEX = `CREATE INDEX IF NOT EXISTS _honker_live_event_v2
+  ON _honker_live(queue, json_extract(payload, '$.event_id')) WHERE json_valid(payload);`;
 
 // Table and column names are the shared Knocker/Honker contract: other bindings and Honker
 // tooling read the same file, so they must not drift.
-const SCHEMA_V1 = `
+const SCHEMA = `
 CREATE TABLE IF NOT EXISTS knocker_endpoints (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   name TEXT UNIQUE NOT NULL,
@@ -102,8 +110,7 @@ CREATE INDEX IF NOT EXISTS _honker_live_claim
 -- Keep "when is the next job due" and "which claims expired" O(log n) at any backlog.
 CREATE INDEX IF NOT EXISTS _honker_live_pending_due ON _honker_live(queue, run_at) WHERE state = 'pending';
 CREATE INDEX IF NOT EXISTS _honker_live_claim_expiry ON _honker_live(queue, claim_expires_at) WHERE state = 'processing';
-CREATE INDEX IF NOT EXISTS _honker_live_event
-  ON _honker_live(queue, json_extract(payload, '$.event_id'));
+${EVENT_JOB_INDEX}
 
 CREATE TABLE IF NOT EXISTS _honker_dead (
   id INTEGER PRIMARY KEY,
@@ -137,21 +144,38 @@ CREATE TABLE IF NOT EXISTS _honker_scheduler_tasks (
 );
 `;
 
+/** From each older version to the next. */
+const MIGRATIONS: Record<number, string> = {
+  1: `DROP INDEX IF EXISTS _honker_live_event; ${EVENT_JOB_INDEX}`,
+};
+
 /**
- * Create or check the layout. Runs under BEGIN IMMEDIATE so processes opening a new file at
- * the same moment serialise: the first creates, the others find the version already set.
+ * Create, migrate or check the layout. A file already at this version is only read, so opening
+ * it never waits for the write lock (an operator's read beside a busy writer). Otherwise the
+ * work runs under BEGIN IMMEDIATE so processes opening a new file at the same moment
+ * serialise: the first creates, the others find the version already set.
  */
 export function bootstrapSchema(db: Database): void {
+  if (checkedVersion(db) === SCHEMA_VERSION) return;
   immediateTransaction(db, "schema bootstrap", () => {
-    const version = db.pragma("user_version", { simple: true }) as number;
-    if (version > SCHEMA_VERSION) {
-      throw new KnockerError(
-        "ERR_STORAGE",
-        `database schema version ${version} is newer than this release of knocker supports (${SCHEMA_VERSION}); upgrade knocker`,
-      );
-    }
+    let version = checkedVersion(db);
     if (version === SCHEMA_VERSION) return;
-    db.exec(SCHEMA_V1);
+    if (version === 0) {
+      db.exec(SCHEMA);
+      version = SCHEMA_VERSION;
+    }
+    for (; version < SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version]!);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   });
+}
+
+function checkedVersion(db: Database): number {
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new KnockerError(
+      "ERR_STORAGE",
+      `database schema version ${version} is newer than this release of knocker supports (${SCHEMA_VERSION}); upgrade knocker`,
+    );
+  }
+  return version;
 }

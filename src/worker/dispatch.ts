@@ -78,7 +78,10 @@ export class Dispatcher {
         `claim expired on the final attempt (${job.attempts} of ${job.maxAttempts}): ` +
         "the worker stopped, or the handler ran longer than visibilityTimeoutS";
       const payload = parsePayload(job.payload);
-      if (payload) this.#recordUnhandled(payload.eventId, "dead", error, null, now);
+      if (payload) {
+        this.#recordLostAttempts(job, payload.eventId, job.attempts - 1, now);
+        this.#recordUnhandled(payload.eventId, "dead", error, null, now);
+      }
       this.#queue.deadLetter(job.id, error, now);
     }
     return this.#queue.claim(workerId, limit, now);
@@ -125,6 +128,7 @@ export class Dispatcher {
       this.#queue.ack(job.id);
       return { kind: "skipped", eventId };
     }
+    this.#recordLostAttempts(job, eventId, job.attempts - 1, now);
     const event = this.#handlerView(row, payload.deliveryId);
     const handler = this.#endpoints.handlerFor(row.endpoint, event.eventType);
     if (!handler) {
@@ -173,6 +177,24 @@ export class Dispatcher {
     this.#events.markHandled.run(now, event.id);
     this.#events.insertAttempt.run(event.id, now, "handled", null, Math.round(performance.now() - started));
     this.#queue.ack(job.id);
+  }
+
+  /**
+   * Claims of this job that expired without an outcome (the worker died, or its handler outran
+   * visibilityTimeoutS) left no trace: their transactions never committed. The queue counted
+   * them, so record them as failed attempts up to claim number `upTo`, keeping the event's
+   * attempt_count equal to the attempts it has used.
+   */
+  #recordLostAttempts(job: ClaimedJob, eventId: number, upTo: number, now: number): void {
+    const row = this.#events.getEvent.get(eventId) as EventRow | undefined;
+    if (!row || (row.status !== "received" && row.status !== "failed")) return;
+    for (let attempt = row.attempt_count + 1; attempt <= upTo; attempt++) {
+      const error =
+        `claim expired on attempt ${attempt} of ${job.maxAttempts} before an outcome was recorded: ` +
+        "the worker stopped, or the handler ran longer than visibilityTimeoutS";
+      this.#events.markUnhandled.run("failed", 1, error, eventId);
+      this.#events.insertAttempt.run(eventId, now, "failed", error, null);
+    }
   }
 
   #recordUnhandled(eventId: number, outcome: "failed" | "dead", error: string, durationMs: number | null, now: number): void {

@@ -1,7 +1,7 @@
 import type { Database, Statement } from "better-sqlite3";
 
 /** How often an idle worker looks for commits made by other processes. */
-export const CROSS_PROCESS_POLL_MS = 40;
+export const CROSS_PROCESS_POLL_MS = 30;
 /** Longest an idle worker sleeps without a claim pass, as a safety net. */
 const MAX_IDLE_MS = 1000;
 

@@ -235,9 +235,8 @@ test("pruneEvents removes live jobs of this queue only, leaves malformed payload
     insertJob(QUEUE, `{"event_id":null}`),
     insertJob(QUEUE, `{"event_id":${id}.5}`),
     insertJob(QUEUE, `{"nested":{"event_id":${id}}}`),
+    insertJob(QUEUE, `not json ${id}`), // text another tool put on the queue: the job index skips it
   ];
-  // Text that is not JSON cannot even be stored: the job index evaluates json_extract on insert.
-  assert.throws(() => insertJob(QUEUE, `not json ${id}`), /malformed JSON/);
   const delivery = insertJob(QUEUE, `{"event_id":${id},"delivery_id":1}`); // a replayDelivery job: also this event's
   const expiredClaim = insertJob(QUEUE, `{"event_id":${id}}`, "processing", T0 - 1); // a crashed worker's claim
   const liveClaim = insertJob(QUEUE, `{"event_id":${other}}`, "processing", T0 + 30); // a worker holds it right now

@@ -135,6 +135,9 @@ export interface ListEventsOptions {
   limit?: number;
 }
 
+/** The filters of listEvents(), without a limit: iterateEvents() yields every match. */
+export type IterateEventsOptions = Omit<ListEventsOptions, "limit">;
+
 export interface ListDeliveriesOptions {
   eventId?: number;
   endpoint?: string;

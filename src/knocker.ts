@@ -7,7 +7,7 @@ import { createNodeHandler } from "./http/node-adapter.js";
 import { GroupCommitter } from "./ingest/group-commit.js";
 import { buildReceipt } from "./ingest/ingress.js";
 import type {
-  AddEndpointOptions, Attempt, Delivery, EndpointOptions, Event, HandleTarget, Handler, IngestInput, IngestResult,
+  AddEndpointOptions, Attempt, Delivery, EndpointOptions, Event, HandleTarget, Handler, IngestInput, IngestResult, IterateEventsOptions,
   ListDeliveriesOptions, ListEventsOptions, NodeHandler, NodeHandlerOptions, OpenOptions, ReceiveByNameInput, ReceiveInput,
   RunWorkerOptions, WorkerState,
   ListPruneAuditsOptions, PruneAudit, PruneDeliveriesResult, PruneEventsOptions, PruneEventsResult, PruneOrphanDeliveriesOptions,
@@ -206,6 +206,15 @@ export class Knocker {
   listEvents(options?: ListEventsOptions): Event[] {
     this.#assertOpen();
     return this.#operator.listEvents(options);
+  }
+  /**
+   * Every matching event, newest first, for bulk work (`for (const e of webhooks.iterateEvents({ status: "dead" })) webhooks.replay(e.id)`).
+   * Each iterator in progress holds one of the `maxReaders` reader connections and streams a consistent snapshot;
+   * beyond that (or with `maxReaders: 0`) it pages through the writer. Finish or `break` the loop to give the connection back.
+   */
+  iterateEvents(options?: IterateEventsOptions): IterableIterator<Event> {
+    this.#assertOpen();
+    return this.#operator.iterateEvents(options, () => this.#assertOpen());
   }
   getDelivery(id: number): Delivery | null {
     this.#assertOpen();

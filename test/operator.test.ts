@@ -116,3 +116,57 @@ test("after close() every read and action refuses with ERR_CLOSED, whatever maxR
     }
   }
 });
+
+test("iterateEvents(): every match newest first; each iterator holds one of maxReaders readers, beyond that it pages through the writer", async () => {
+  const webhooks = open(tempDbPath(), { maxReaders: 2 });
+  const ep = webhooks.endpoint("a", { path: "/a" });
+  const ids: number[] = [];
+  for (let i = 0; i < 250; i++) ids.push((await ep.receive({ body: "{}", dedupeKey: `k${i}`, eventType: i % 2 ? "odd" : "even" })).eventId!);
+  const newestFirst = [...ids].reverse();
+
+  const first = webhooks.iterateEvents();
+  const second = webhooks.iterateEvents({ eventType: "odd" });
+  const third = webhooks.iterateEvents(); // no reader left: pages of 100 on the writer
+  assert.equal(webhooks.openReaders, 2, "one reader per iterator in progress, up to maxReaders");
+  assert.deepEqual([...first].map((e) => e.id), newestFirst);
+  assert.deepEqual([...second].map((e) => e.id), newestFirst.filter((id) => (ids.indexOf(id) % 2) === 1));
+  assert.deepEqual([...third].map((e) => e.id), newestFirst, "paging yields the same rows, no gaps or repeats at page edges");
+  assert.equal(webhooks.openReaders, 2, "the pool never grew past maxReaders");
+
+  // A reader iterator is one snapshot: writes during the loop (here through the writer) do not change what it yields.
+  const seen: string[] = [];
+  for (const event of webhooks.iterateEvents({ status: "received" })) {
+    seen.push(event.status);
+    if (seen.length === 1) for (const id of ids.slice(0, 10)) webhooks.ignore(id);
+  }
+  assert.equal(seen.length, 250);
+  assert.deepEqual(new Set(seen), new Set(["received"]));
+  assert.equal(webhooks.listEvents({ status: "ignored", limit: 1000 }).length, 10);
+
+  // break gives the reader back: the next iterator reuses it instead of opening a third.
+  for (const _ of webhooks.iterateEvents()) break;
+  for (const _ of webhooks.iterateEvents()) break;
+  assert.equal(webhooks.openReaders, 2);
+
+  assert.throws(() => webhooks.iterateEvents({ limit: 5 } as never), isInvalid(/iterateEvents\(\) has no option "limit"/));
+  const pending = webhooks.iterateEvents();
+  pending.next();
+  webhooks.close();
+  assert.throws(() => pending.next(), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED");
+  assert.throws(() => webhooks.iterateEvents(), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED");
+});
+
+test("iterateEvents() with maxReaders 0 pages through the writer and sees each page's committed state: bulk ignore while iterating", async () => {
+  const webhooks = open(tempDbPath(), { maxReaders: 0 });
+  const ep = webhooks.endpoint("a", { path: "/a" });
+  for (let i = 0; i < 230; i++) await ep.receive({ body: "{}", dedupeKey: `k${i}` });
+  let ignored = 0;
+  for (const event of webhooks.iterateEvents({ status: "received" })) {
+    webhooks.ignore(event.id);
+    ignored++;
+  }
+  assert.equal(webhooks.openReaders, 0);
+  assert.equal(ignored, 230);
+  assert.equal(webhooks.listEvents({ status: "received" }).length, 0);
+  webhooks.close();
+});

@@ -9,19 +9,42 @@ function where({ clauses }: Filters): string {
   return clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "";
 }
 
-/** Newest first; ids break ties within one second. */
-export function selectEvents(db: Database, filter: ListEventsOptions & { limit: number }): EventRow[] {
+export type EventFilter = Omit<ListEventsOptions, "limit">;
+
+/** Where a newest-first walk stopped: the next page starts strictly after this row. */
+export interface EventCursor {
+  receivedAt: number;
+  id: number;
+}
+
+/** Newest first; ids break ties within one second. `limit` null = every matching row. */
+function eventsQuery(filter: EventFilter, limit: number | null, after?: EventCursor): { sql: string; params: unknown[] } {
   const f: Filters = { clauses: [], params: [] };
   if (filter.status !== undefined) (f.clauses.push("e.status = ?"), f.params.push(filter.status));
   if (filter.endpoint !== undefined) (f.clauses.push("k.name = ?"), f.params.push(filter.endpoint));
   if (filter.eventType !== undefined) (f.clauses.push("e.event_type = ?"), f.params.push(filter.eventType));
   if (filter.since !== undefined) (f.clauses.push("e.received_at >= ?"), f.params.push(filter.since));
-  return db
-    .prepare(
-      `SELECT ${EVENT_COLUMNS} FROM knocker_events e JOIN knocker_endpoints k ON k.id = e.endpoint_id
-       ${where(f)} ORDER BY e.received_at DESC, e.id DESC LIMIT ?`,
-    )
-    .all(...f.params, filter.limit) as EventRow[];
+  if (after !== undefined) {
+    f.clauses.push("(e.received_at < ? OR (e.received_at = ? AND e.id < ?))");
+    f.params.push(after.receivedAt, after.receivedAt, after.id);
+  }
+  if (limit !== null) f.params.push(limit);
+  return {
+    sql: `SELECT ${EVENT_COLUMNS} FROM knocker_events e JOIN knocker_endpoints k ON k.id = e.endpoint_id
+       ${where(f)} ORDER BY e.received_at DESC, e.id DESC${limit === null ? "" : " LIMIT ?"}`,
+    params: f.params,
+  };
+}
+
+export function selectEvents(db: Database, filter: EventFilter, limit: number, after?: EventCursor): EventRow[] {
+  const { sql, params } = eventsQuery(filter, limit, after);
+  return db.prepare(sql).all(...params) as EventRow[];
+}
+
+/** Every matching event, streamed from one read transaction (a consistent snapshot). */
+export function iterateEventRows(db: Database, filter: EventFilter): IterableIterator<EventRow> {
+  const { sql, params } = eventsQuery(filter, null);
+  return db.prepare(sql).iterate(...params) as IterableIterator<EventRow>;
 }
 
 export function selectDeliveries(db: Database, filter: ListDeliveriesOptions & { limit: number }): DeliveryRow[] {

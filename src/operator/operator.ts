@@ -1,17 +1,22 @@
 import type { Database } from "better-sqlite3";
 import { KnockerError } from "../errors.js";
-import type { Attempt, Delivery, Event, EventStatus, ListDeliveriesOptions, ListEventsOptions } from "../interfaces.js";
+import type { Attempt, Delivery, Event, EventStatus, IterateEventsOptions, ListDeliveriesOptions, ListEventsOptions } from "../interfaces.js";
 import type { Queue } from "../queue/queue.js";
 import { immediateTransaction } from "../storage/database.js";
 import type { EventStatements } from "../storage/event-sql.js";
 import type { ReaderPool } from "../storage/reader-pool.js";
 import { toAttempt, toDelivery, toEvent, type DeliveryRow, type EventRow } from "../storage/rows.js";
-import { selectAttempts, selectDeliveries, selectDelivery, selectEvent, selectEvents } from "./operator-sql.js";
+import {
+  iterateEventRows, selectAttempts, selectDeliveries, selectDelivery, selectEvent, selectEvents, type EventFilter,
+} from "./operator-sql.js";
 import {
   checkId, checkLimit, checkOneOf, checkOptionalBoolean, checkOptionalString, checkOptionalTimestamp, checkOptionsObject,
 } from "./validate.js";
 
 export const STATUSES: readonly EventStatus[] = ["received", "processing", "handled", "failed", "dead", "ignored"];
+
+/** Rows per query when iterateEvents() has no reader connection and pages through the writer. */
+const ITERATE_PAGE = 100;
 
 /** Which states each action accepts (CONTRACT §5). */
 export const ACCEPTS = {
@@ -47,14 +52,49 @@ export class Operator {
 
   listEvents(options?: ListEventsOptions): Event[] {
     const o = checkOptionsObject(options, "listEvents", ["status", "endpoint", "eventType", "since", "limit"]);
-    const filter = {
-      status: checkOneOf(o.status, STATUSES, "status"),
-      endpoint: checkOptionalString(o.endpoint, "endpoint"),
-      eventType: checkOptionalString(o.eventType, "eventType"),
-      since: checkOptionalTimestamp(o.since, "since"),
-      limit: checkLimit(o.limit),
-    };
-    return this.#readers.read((db) => selectEvents(db, filter)).map((row) => toEvent(row));
+    const filter = checkEventFilter(o);
+    const limit = checkLimit(o.limit);
+    return this.#readers.read((db) => selectEvents(db, filter, limit)).map((row) => toEvent(row));
+  }
+
+  /**
+   * Every matching event, newest first, without a limit. On a reader connection it streams one
+   * consistent snapshot and holds that connection until the loop ends; with none free it pages
+   * through the writer, each page seeing what committed before it. Either way the caller may
+   * write (ignore, replay…) between steps.
+   */
+  iterateEvents(options: IterateEventsOptions | undefined, assertOpen: () => void): IterableIterator<Event> {
+    const filter = checkEventFilter(checkOptionsObject(options, "iterateEvents", ["status", "endpoint", "eventType", "since"]));
+    const reader = this.#readers.acquire();
+    return reader ? this.#streamEvents(reader, filter, assertOpen) : this.#pageEvents(filter, assertOpen);
+  }
+
+  *#streamEvents(reader: Database, filter: EventFilter, assertOpen: () => void): IterableIterator<Event> {
+    const rows = iterateEventRows(reader, filter);
+    this.#readers.holdOpen(reader, () => rows.return?.());
+    try {
+      for (;;) {
+        assertOpen(); // after close() the reader is gone: say so, not "connection is not open"
+        const next = rows.next();
+        if (next.done) return;
+        yield toEvent(next.value);
+      }
+    } finally {
+      if (reader.open) rows.return?.();
+      this.#readers.release(reader);
+    }
+  }
+
+  *#pageEvents(filter: EventFilter, assertOpen: () => void): IterableIterator<Event> {
+    let after: { receivedAt: number; id: number } | undefined;
+    for (;;) {
+      assertOpen();
+      const rows = selectEvents(this.#db, filter, ITERATE_PAGE, after);
+      for (const row of rows) yield toEvent(row);
+      const last = rows.at(-1);
+      if (rows.length < ITERATE_PAGE || last === undefined) return;
+      after = { receivedAt: last.received_at, id: last.id };
+    }
   }
 
   getDelivery(id: number): Delivery | null {
@@ -151,4 +191,13 @@ export class Operator {
     if (enqueues) this.#onJobsCommitted();
     return toEvent(row);
   }
+}
+
+function checkEventFilter(o: Partial<ListEventsOptions>): EventFilter {
+  return {
+    status: checkOneOf(o.status, STATUSES, "status"),
+    endpoint: checkOptionalString(o.endpoint, "endpoint"),
+    eventType: checkOptionalString(o.eventType, "eventType"),
+    since: checkOptionalTimestamp(o.since, "since"),
+  };
 }

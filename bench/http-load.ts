@@ -17,6 +17,7 @@ function signedEvent(): { body: string; signature: string } {
   return { body, signature: `t=${t},v1=${createHmac("sha256", secret).update(`${t}.${body}`).digest("hex")}` };
 }
 
+const cpuBefore = process.cpuUsage();
 const result = await autocannon({
   url,
   duration: Number(seconds),
@@ -37,4 +38,8 @@ process.stdout.write(`${JSON.stringify({
   non2xx: result.non2xx,
   errors: result.errors,
   timeouts: result.timeouts,
+  generatorCpuMs: (() => {
+    const used = process.cpuUsage(cpuBefore);
+    return (used.user + used.system) / 1000;
+  })(),
 })}\n`);

@@ -26,6 +26,10 @@ interface Load {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** CPU the load generator used for this run (its own process). */
+  generatorCpuMs: number;
+  /** CPU this (server) process used while the load ran. */
+  serverCpuMs: number;
 }
 
 async function serve(listener: RequestListener): Promise<{ url: string; server: Server }> {
@@ -41,9 +45,14 @@ function load(url: string, label: string): Promise<Load> {
   });
   let out = "";
   child.stdout.on("data", (data: Buffer) => (out += data.toString()));
+  const cpuBefore = process.cpuUsage();
   return new Promise((resolve, reject) => {
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as Load) : reject(new Error(`load generator exited with ${code}`))));
+    child.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
+      const used = process.cpuUsage(cpuBefore);
+      resolve({ ...(JSON.parse(out) as Omit<Load, "serverCpuMs">), serverCpuMs: (used.user + used.system) / 1000 });
+    });
   });
 }
 
@@ -108,11 +117,12 @@ const ratio = measured.requestsPerSecond / baseline.requestsPerSecond;
 console.log(`\nHTTP front door — node:http, autocannon in a separate process, ${CONNECTIONS} connections, ${SECONDS} s each, ` +
   `one fresh Stripe-signed event per request (~300 B), Knocker durability "full" (synchronous=FULL, WAL), no worker running, ` +
   `Node ${process.version}, ${cpus().length} CPUs`);
-console.log("| server | requests/s | p50 ms | p99 ms | non-2xx | errors | vs bare |");
-console.log("|---|---:|---:|---:|---:|---:|---:|");
+console.log("| server | requests/s | p50 ms | p99 ms | non-2xx | errors | server CPU µs/req | load generator CPU µs/req | vs bare |");
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+const perRequest = (ms: number, r: Load) => ((ms * 1000) / Math.max(1, r.total)).toFixed(0);
 const row = (name: string, r: Load) =>
   console.log(`| ${name} | ${Math.round(r.requestsPerSecond).toLocaleString("en-US")} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors + r.timeouts} | ` +
-    `${(r.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)}x |`);
+    `${perRequest(r.serverCpuMs, r)} | ${perRequest(r.generatorCpuMs, r)} | ${(r.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)}x |`);
 row("bare node:http, reads the body, answers 204 (baseline)", baseline);
 row("minimal durable route: 1 INSERT, group commit + fsync, then 204 (reference)", reference);
 row("webhooks.nodeHandler(): verify + store + fsync, then 204", measured);

@@ -18,14 +18,15 @@ interface Pending {
 
 /**
  * Group commit: receipts submitted in the same turn of the event loop are written in one
- * BEGIN IMMEDIATE … COMMIT, each inside its own SAVEPOINT so one failing receipt cannot take
- * its neighbours down. Every promise settles only after COMMIT has returned — with
+ * BEGIN IMMEDIATE … COMMIT, isolated by SAVEPOINTs so one failing receipt cannot take its
+ * neighbours down. Every promise settles only after COMMIT has returned — with
  * `synchronous=FULL` that means after the fsync.
  */
 export class GroupCommitter {
   readonly #db: Database;
   readonly #queue: Queue;
   readonly #sql: ReceiptStatements;
+  readonly #storeAll: (batch: readonly Pending[]) => IngestResult[];
   readonly #storeOne: (receipt: Receipt) => IngestResult;
   readonly #onJobsCommitted: () => void;
   readonly #observer: Observer;
@@ -37,7 +38,11 @@ export class GroupCommitter {
     this.#db = db;
     this.#queue = queue;
     this.#sql = prepareReceiptStatements(db);
-    // Called inside the batch transaction, so better-sqlite3 turns it into a SAVEPOINT.
+    // Called inside the batch transaction, so better-sqlite3 turns each into a SAVEPOINT. A
+    // SAVEPOINT per receipt copies every page the receipt touches into the savepoint journal
+    // (about a fifth of the cost of storing it), so the whole batch first runs under one
+    // SAVEPOINT; only when a receipt fails is it rolled back and replayed one SAVEPOINT each.
+    this.#storeAll = db.transaction((batch: readonly Pending[]) => batch.map(({ receipt }) => this.#store(receipt)));
     this.#storeOne = db.transaction((receipt: Receipt) => this.#store(receipt));
     this.#onJobsCommitted = onJobsCommitted;
   }
@@ -71,12 +76,19 @@ export class GroupCommitter {
     try {
       immediateTransaction(this.#db, "storing receipts", () => {
         outcomes.length = 0;
+        try {
+          for (const result of this.#storeAll(batch)) outcomes.push({ ok: true, result });
+          return;
+        } catch (error) {
+          // SQLite may abandon the whole transaction (e.g. SQLITE_FULL): then nothing of the
+          // batch can commit, and every receipt must be refused.
+          if (!this.#db.inTransaction) throw error;
+        }
+        outcomes.length = 0;
         for (const { receipt } of batch) {
           try {
             outcomes.push({ ok: true, result: this.#storeOne(receipt) });
           } catch (error) {
-            // SQLite may abandon the whole transaction (e.g. SQLITE_FULL): then nothing of the
-            // batch can commit, and every receipt must be refused.
             if (!this.#db.inTransaction) throw error;
             outcomes.push({ ok: false, error: storageError("storing a receipt", error) });
           }

@@ -52,7 +52,10 @@ export function checkOneOf<T extends string>(value: unknown, allowed: readonly T
   return value as T;
 }
 
-/** An options object (or undefined) whose keys are all among `known`. */
+/**
+ * An options object (or undefined) whose keys are all among `known`: a misspelt option must
+ * fail, not silently widen a list or a delete.
+ */
 export function checkOptionsObject<T>(value: T | undefined, method: string, known: readonly string[]): Partial<T> {
   if (value === undefined) return {};
   if (value === null || typeof value !== "object" || Array.isArray(value)) {

@@ -51,7 +51,6 @@ export function normalizeStatuses(value: unknown, fail: (problem: string) => Err
   return statuses;
 }
 
-/** Reject option keys a method does not know, so a misspelt option cannot silently widen a delete. */
 function argumentError(name: string): (problem: string) => KnockerError {
   return (problem) => new KnockerError("ERR_INVALID_ARGUMENT", `${name} ${problem}`);
 }

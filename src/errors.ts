@@ -57,7 +57,8 @@ export function describeThrown(thrown: unknown, secrets: readonly string[], maxL
   } catch {
     text = "a value that cannot be turned into text";
   }
-  for (const secret of secrets) {
+  // Longest first: with rotation secrets "k1" and "k1-next", "k1" first would leave "-next" behind.
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
     if (secret.length > 0) text = text.split(secret).join("[redacted]");
   }
   return text.length > maxLength ? `${text.slice(0, maxLength)}…` : text;

@@ -39,6 +39,7 @@ test("--help: the command list, each command's help, and no command at all (exit
     for (const option of Object.keys(command.options)) assert.match(text, new RegExp(`--${option}\\b`), `${command.name} --${option}`);
   }
   assert.equal(await ok(["help", "events"]), await ok(["events", "-h"]));
+  assert.equal(await ok(["help", "--db", "other.db", "events"]), await ok(["events", "-h"]), "a global option's value is not the topic");
 
   // No command, or help for one that does not exist: a usage error in one line, like every other.
   const missing = `knocker: missing command: ${COMMANDS.map((c) => c.name).join(", ")} (see knocker --help)`;

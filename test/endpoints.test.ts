@@ -68,8 +68,8 @@ test("registration errors surface at registration time, naming the endpoint, pro
   assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: "stripe", secrets: ["s"], providerOptions: { toleranceS: "5" } }), code("ERR_INVALID_PROVIDER_OPTION", /^endpoint "x": stripe provider option "toleranceS"/));
   assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: "github", secrets: ["s"], providerOptions: { any: 1 } }), code("ERR_INVALID_PROVIDER_OPTION", /it takes no options/));
   assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: new Acme("stripe"), secrets: ["s"] }), code("ERR_PROVIDER_NAME_RESERVED", /"stripe" is reserved/));
-  assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: new Acme(), secrets: ["s"], providerOptions: { region: 5 } }), code("ERR_INVALID_PROVIDER_OPTION", /region must be a string/));
-  assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: new Acme(), secrets: ["s"], providerOptions: { zone: 5 } }), code("ERR_INVALID_PROVIDER_OPTION", /unknown option "zone" for provider "acme"/));
+  assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: new Acme(), secrets: ["acme-secret"], providerOptions: { region: 5 } }), code("ERR_INVALID_PROVIDER_OPTION", /region must be a string/));
+  assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: new Acme(), secrets: ["acme-secret"], providerOptions: { zone: 5 } }), code("ERR_INVALID_PROVIDER_OPTION", /unknown option "zone" for provider "acme"/));
   assert.throws(() => webhooks.endpoint("x", { path: "/x", providerOptions: { a: 1 } }), code("ERR_INVALID_PROVIDER_OPTION", /no provider/));
   assert.throws(() => webhooks.endpoint("", { path: "/x" }), code("ERR_INVALID_ARGUMENT"));
   assert.throws(() => webhooks.endpoint("x", { path: "x" }), code("ERR_INVALID_ARGUMENT", /path must be a string starting with "\/"/));
@@ -128,5 +128,20 @@ test("custom providers receive their validated options with defaults and every s
   })();
   await webhooks.endpoint("acme", { path: "/acme", provider, secrets: ["a", "b"] }).receive({ body: "{}" });
   assert.deepEqual(seen, { secrets: ["a", "b"], options: { region: "eu" } });
+  webhooks.close();
+});
+
+test("redaction replaces the longest secret first and covers a custom provider's option and name-list errors", () => {
+  const webhooks = open(tempDbPath());
+  const secrets = ["user:pass", "user:pass2024"]; // one rotation secret is a prefix of the other
+  const echo = (text: string) => new (class extends Acme {
+    override validateOptions(): { region: string } {
+      throw new KnockerError("ERR_INVALID_PROVIDER_OPTION", text);
+    }
+  })("echo");
+  assert.throws(() => webhooks.endpoint("a", { path: "/a", provider: echo("bad user:pass2024 and user:pass"), secrets }),
+    (e: unknown) => e instanceof KnockerError && e.message === 'endpoint "a": bad [redacted] and [redacted]' && e.cause === undefined);
+  const names = Object.assign(new Acme("names"), { secretHeaders: () => { throw new Error("no header for user:pass2024"); } });
+  assert.throws(() => webhooks.endpoint("b", { path: "/b", provider: names, secrets }), /secretHeaders\(\) failed: no header for \[redacted\]$/);
   webhooks.close();
 });

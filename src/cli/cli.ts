@@ -40,7 +40,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const rest = at < 0 ? [...argv] : [...argv.slice(0, at), ...argv.slice(at + 1)];
 
   if (name === "help") {
-    const wanted = rest.find((arg) => !arg.startsWith("-"));
+    const topicAt = commandIndex(rest); // skips global options and their values, like the command itself
+    const wanted = topicAt < 0 ? undefined : rest[topicAt];
     const topic = wanted === undefined ? undefined : COMMANDS.find((c) => c.name === wanted);
     if (wanted !== undefined && topic === undefined) return usageError(err, `unknown command ${JSON.stringify(wanted)} (see knocker --help)`);
     out(topic ? commandHelp(topic) : overallHelp(COMMANDS));

@@ -42,7 +42,8 @@ export function readIncomingBody(req: IncomingMessage, limit: number): Promise<B
   const parsed = consumedBy(req);
   if (parsed !== null) {
     return Promise.reject(
-      bodyParsedError(parsed, "mount webhooks.nodeHandler() before express.json() / any body parser, or exclude the webhook paths from the parser"),
+      bodyParsedError(parsed, "mount webhooks.nodeHandler() before express.json() / any body parser, or exclude the webhook paths from the parser " +
+        "(Fastify: serve them from a plugin scope without content-type parsers, see docs/http.md)"),
     );
   }
   if (declaredOverLimit(req.headers["content-length"], limit)) return Promise.resolve(OVER_LIMIT);

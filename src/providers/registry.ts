@@ -1,4 +1,5 @@
 import { describeThrown, KnockerError } from "../errors.js";
+import { CuratedProvider } from "./curated.js";
 import { Provider } from "./provider.js";
 import { StripeProvider } from "./stripe.js";
 import { GithubProvider } from "./github.js";
@@ -81,23 +82,31 @@ export function prepareProvider(
     return null;
   }
   const provider = resolveProvider(endpoint, spec);
-  const checkedOptions = checkOptions(endpoint, provider, options ?? {});
+  const checkedSecrets = checkSecrets(endpoint, provider, secrets);
+  // Curated messages never quote values; a custom provider's text is scrubbed of the secrets.
+  const redact = provider instanceof CuratedProvider ? [] : checkedSecrets;
+  const checkedOptions = checkOptions(endpoint, provider, options ?? {}, redact);
+  const ask = (method: "secretHeaders" | "secretQueryParams") =>
+    nameList(endpoint, provider, method, redact, () => provider[method](checkedOptions));
   return {
     provider,
-    secrets: checkSecrets(endpoint, provider, secrets),
+    secrets: checkedSecrets,
     options: checkedOptions,
-    secretHeaders: nameList(endpoint, provider, "secretHeaders", () => provider.secretHeaders(checkedOptions)).map((name) => name.toLowerCase()),
-    secretQueryParams: nameList(endpoint, provider, "secretQueryParams", () => provider.secretQueryParams(checkedOptions)),
+    secretHeaders: ask("secretHeaders").map((name) => name.toLowerCase()),
+    secretQueryParams: ask("secretQueryParams"),
   };
 }
 
-/** A provider's list of credential-carrying names, asked once at registration. */
-function nameList(endpoint: string, provider: Provider, method: string, ask: () => readonly string[]): string[] {
+/**
+ * A provider's list of credential-carrying names, asked once at registration. (Errors here carry
+ * no `cause`: what a provider threw may quote a secret, and a logged cause would print it.)
+ */
+function nameList(endpoint: string, provider: Provider, method: string, secrets: readonly string[], ask: () => readonly string[]): string[] {
   let names: unknown;
   try {
     names = ask();
   } catch (error) {
-    throw new KnockerError("ERR_INVALID_ARGUMENT", `endpoint "${endpoint}": provider "${provider.name}" ${method}() failed: ${describeThrown(error, [])}`, { cause: error });
+    throw new KnockerError("ERR_INVALID_ARGUMENT", `endpoint "${endpoint}": provider "${provider.name}" ${method}() failed: ${describeThrown(error, secrets)}`);
   }
   if (!Array.isArray(names) || names.some((name) => typeof name !== "string")) {
     throw new KnockerError("ERR_INVALID_ARGUMENT", `endpoint "${endpoint}": provider "${provider.name}" ${method}() must return an array of strings`);
@@ -156,7 +165,12 @@ function checkSecrets(endpoint: string, provider: Provider, secrets: readonly st
   return list;
 }
 
-function checkOptions(endpoint: string, provider: Provider, options: Record<string, unknown>): Readonly<Record<string, unknown>> {
+function checkOptions(
+  endpoint: string,
+  provider: Provider,
+  options: Record<string, unknown>,
+  secrets: readonly string[],
+): Readonly<Record<string, unknown>> {
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
     throw new KnockerError("ERR_INVALID_PROVIDER_OPTION", `endpoint "${endpoint}": providerOptions must be an object`);
   }
@@ -173,7 +187,9 @@ function checkOptions(endpoint: string, provider: Provider, options: Record<stri
   try {
     return Object.freeze(provider.validateOptions(options) ?? { ...options });
   } catch (error) {
-    if (error instanceof KnockerError) throw new KnockerError(error.code, `endpoint "${endpoint}": ${error.message}`, { cause: error });
-    throw new KnockerError("ERR_INVALID_PROVIDER_OPTION", `endpoint "${endpoint}": provider "${provider.name}" rejected its options: ${describeThrown(error, [])}`, { cause: error });
+    if (error instanceof KnockerError) {
+      throw new KnockerError(error.code, `endpoint "${endpoint}": ${describeThrown(error, secrets, 500)}`);
+    }
+    throw new KnockerError("ERR_INVALID_PROVIDER_OPTION", `endpoint "${endpoint}": provider "${provider.name}" rejected its options: ${describeThrown(error, secrets)}`);
   }
 }

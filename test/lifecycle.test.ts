@@ -519,3 +519,35 @@ test("close() stops running workers quietly: runWorker resolves and reports noth
   assert.deepEqual(errors, []);
   assert.throws(() => webhooks.replay(id), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED");
 });
+
+test("each job of a batch gets its own visibility window: slow neighbours do not cost a later job its claim", async () => {
+  const { webhooks, ep, ingest, clock } = setup({ maxAttempts: 1, visibilityTimeoutS: 30 });
+  ep.handle(() => {
+    clock.now += 20; // each handler well inside 30 s, together past it
+  });
+  const ids = [await ingest("a", "a"), await ingest("b", "b"), await ingest("c", "c")];
+  const errors: unknown[] = [];
+  await drain(webhooks, () => ids.every((id) => webhooks.getEvent(id)!.status === "handled"), { onError: (e) => errors.push(e) });
+  assert.deepEqual(ids.map((id) => webhooks.getEvent(id)!.status), ["handled", "handled", "handled"]);
+  assert.deepEqual(errors, []);
+  webhooks.close();
+});
+
+test("claims that expire on every attempt: each lost run is a failed attempt, the final one dead — attempt_count = maxAttempts", async () => {
+  const { webhooks, ep, ingest, q, clock } = setup({ maxAttempts: 2, visibilityTimeoutS: 30 });
+  ep.handle((event, tx) => {
+    tx.run("INSERT INTO business VALUES (?, 'late')", [event.id]);
+    clock.now += 31; // outlives its claim every time
+  });
+  const id = await ingest("x");
+  await drain(webhooks, settled(webhooks, id));
+  const event = webhooks.getEvent(id)!;
+  assert.equal(event.status, "dead");
+  assert.equal(event.attemptCount, 2);
+  const history = webhooks.listAttempts(id);
+  assert.deepEqual(history.map((a) => a.outcome), ["dead", "failed"]);
+  assert.match(history[0]!.error!, /^claim expired on the final attempt \(2 of 2\)/);
+  assert.match(history[1]!.error!, /^claim expired on attempt 1 of 2 before an outcome was recorded/);
+  assert.deepEqual(q("SELECT * FROM business"), [], "no late run committed its writes");
+  webhooks.close();
+});

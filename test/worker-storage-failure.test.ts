@@ -52,3 +52,49 @@ test("disk full inside a handler fails the whole batch: no event, attempt or job
   assert.ok(webhooks.workerStates()[0]!.lastError !== null);
   webhooks.close();
 });
+
+test("a handler that swallows the disk-full error commits nothing on its own; the claims go back unused (maxAttempts 1 still handles)", { timeout: 30_000 }, async () => {
+  const webhooks = open(tempDbPath(), { retryBackoff: false, maxAttempts: 1 });
+  webhooks.db.exec("CREATE TABLE business (k TEXT, step TEXT); CREATE TABLE ballast (b BLOB)");
+  let fillDisk = true;
+  const swallowed: unknown[] = [];
+  const ep = webhooks.endpoint("e", { path: "/e" }).handle((event, tx) => {
+    tx.run("INSERT INTO business VALUES (?, 'before')", [event.dedupeKey]);
+    if (event.dedupeKey === "k1" && fillDisk) {
+      try {
+        tx.run("INSERT INTO ballast VALUES (?)", [Buffer.alloc(2_000_000)]);
+      } catch (error) {
+        swallowed.push(error); // a careless handler carries on
+      }
+    }
+    tx.run("INSERT INTO business VALUES (?, 'after')", [event.dedupeKey]);
+  });
+  for (const key of ["k0", "k1", "k2"]) await ep.receive({ body: "{}", dedupeKey: key });
+  const pages = webhooks.db.pragma("page_count", { simple: true }) as number;
+  webhooks.db.pragma(`max_page_count = ${pages + 20}`);
+
+  const errors: unknown[] = [];
+  const controller = new AbortController();
+  const running = webhooks.runWorker({ signal: controller.signal, onError: (error) => {
+    errors.push(error);
+    controller.abort();
+  } });
+  await running;
+  assert.equal(swallowed.length, 1);
+  assert.ok(errors[0] instanceof KnockerError && errors[0].code === "ERR_STORAGE", String(errors[0]));
+  assert.deepEqual(webhooks.listEvents().map((e) => e.status), ["received", "received", "received"]);
+  assert.deepEqual(webhooks.db.prepare("SELECT * FROM business").all(), [], "no handler write committed on its own");
+  assert.deepEqual(webhooks.db.prepare("SELECT state, attempts FROM _honker_live ORDER BY id").all(),
+    [{ state: "pending", attempts: 0 }, { state: "pending", attempts: 0 }, { state: "pending", attempts: 0 }], "claims handed back, attempts refunded");
+
+  fillDisk = false;
+  webhooks.db.pragma("max_page_count = 1073741823");
+  const again = new AbortController();
+  const second = webhooks.runWorker({ signal: again.signal });
+  const until = Date.now() + 10_000;
+  while (webhooks.listEvents({ status: "handled" }).length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  again.abort();
+  await second;
+  assert.deepEqual(webhooks.listEvents().map((e) => e.status), ["handled", "handled", "handled"], "not dead: no attempt was used up");
+  webhooks.close();
+});

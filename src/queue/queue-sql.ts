@@ -27,6 +27,17 @@ export function prepareQueueStatements(db: Database) {
     stillClaimed: { pluck: `SELECT 1 FROM _honker_live
        WHERE id = ? AND state = 'processing' AND worker_id = ? AND attempts = ? AND claim_expires_at > ?` },
 
+    /**
+     * A new window for a claim that is still this worker's, expired or not. Only safe inside the
+     * caller's write transaction: while it holds the write lock nobody else can take the job.
+     */
+    renewClaim: `UPDATE _honker_live SET claim_expires_at = ?
+       WHERE id = ? AND state = 'processing' AND worker_id = ? AND attempts = ?`,
+
+    /** Give a claim back unused: pending again, its attempt refunded. */
+    releaseClaim: `UPDATE _honker_live SET state = 'pending', worker_id = NULL, claim_expires_at = NULL, attempts = attempts - 1
+       WHERE id = ? AND state = 'processing' AND worker_id = ? AND attempts = ?`,
+
     /** Heartbeat: push a still-held claim's expiry out (same token as stillClaimed). */
     extendClaim: `UPDATE _honker_live SET claim_expires_at = ?
        WHERE id = ? AND state = 'processing' AND worker_id = ? AND attempts = ? AND claim_expires_at > ?`,

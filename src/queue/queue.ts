@@ -77,6 +77,20 @@ export class Queue {
   }
 
   /**
+   * Before running a claimed job: a fresh visibility window if the claim is still this worker's
+   * (a batch's jobs are claimed together, so a later one's window would otherwise shrink with
+   * every handler before it). False when another worker has taken the job since.
+   */
+  renewClaim(job: ClaimedJob, now: number): boolean {
+    return this.#sql.renewClaim.run(now + this.config.visibilityTimeoutS + 1, job.id, job.workerId, job.attempts).changes === 1;
+  }
+
+  /** Hand back claims whose handlers never ran (a failed batch, close()): pending, attempt refunded. */
+  releaseClaims(jobs: readonly ClaimedJob[]): void {
+    for (const job of jobs) this.#sql.releaseClaim.run(job.id, job.workerId, job.attempts);
+  }
+
+  /**
    * For long jobs (a retention run): if `job`'s claim is still held, renew it for another
    * visibility timeout and return true; false when it expired or was taken.
    */

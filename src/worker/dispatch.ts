@@ -6,7 +6,7 @@ import type { ClaimedJob, Queue } from "../queue/queue.js";
 import { immediateTransaction } from "../storage/database.js";
 import type { EventStatements } from "../storage/event-sql.js";
 import { toEvent, type DeliveryRow, type EventRow } from "../storage/rows.js";
-import { createHandlerTx } from "./handler-tx.js";
+import { createHandlerTx, requireTransaction } from "./handler-tx.js";
 
 export type JobOutcome =
   | { kind: "handled"; eventId: number }
@@ -111,6 +111,20 @@ export class Dispatcher {
     return { outcomes, next };
   }
 
+  /**
+   * Give back claims whose handlers never ran (the batch rolled back, or the Knocker is closing),
+   * so they neither wait out the visibility timeout nor use up an attempt. Best effort: if even
+   * this write fails (the disk is still full), the claims expire as usual.
+   */
+  release(jobs: readonly ClaimedJob[]): void {
+    if (jobs.length === 0 || !this.#db.open || this.#db.inTransaction) return;
+    try {
+      immediateTransaction(this.#db, "releasing claims", () => this.#queue.releaseClaims(jobs));
+    } catch {
+      // expiry takes over
+    }
+  }
+
   #dispatch(job: ClaimedJob, onJob: (eventId: number | null) => void): JobOutcome {
     const now = this.#now();
     const payload = parsePayload(job.payload);
@@ -120,7 +134,7 @@ export class Dispatcher {
     }
     const { eventId } = payload;
     onJob(eventId);
-    if (!this.#queue.stillClaimed(job, now)) return lost(job, eventId);
+    if (!this.#queue.renewClaim(job, now)) return lost(job, eventId);
 
     const row = this.#events.getEvent.get(eventId) as EventRow | undefined;
     if (!row || (row.status !== "received" && row.status !== "failed")) {
@@ -172,6 +186,7 @@ export class Dispatcher {
         "handler returned a Promise: handlers must be synchronous (their writes commit with the event's transition)",
       );
     }
+    requireTransaction(this.#db); // a handler that swallowed a storage failure must not commit alone
     const now = this.#now();
     if (!this.#queue.stillClaimed(job, now)) throw new ClaimLost();
     this.#events.markHandled.run(now, event.id);

@@ -20,6 +20,8 @@ export class WorkerPool {
   readonly #stopAll = new AbortController();
   /** Set by close(): unlike a stop signal, claimed jobs are not drained (the connection is going away). */
   #closed = false;
+  /** Jobs each running loop has claimed but not yet run, so close() can hand them back. */
+  readonly #held = new Map<string, readonly ClaimedJob[]>();
   readonly #observer: Observer;
 
   constructor(dispatcher: Dispatcher, wake: Wake, batchSize: number, observer: Observer) {
@@ -37,6 +39,8 @@ export class WorkerPool {
   stopAll(): void {
     this.#closed = true;
     this.#stopAll.abort();
+    for (const jobs of this.#held.values()) this.#dispatcher.release(jobs);
+    this.#held.clear();
   }
 
   async run(options: RunWorkerOptions = {}): Promise<void> {
@@ -58,7 +62,7 @@ export class WorkerPool {
 
     try {
       let jobs: ClaimedJob[] = [];
-      // Claims still held when the connection closes simply expire after the visibility timeout.
+      // close() hands claimed jobs back (stopAll); a connection closed under us leaves them to expire.
       while ((!stop.aborted || jobs.length > 0) && !this.#closed && this.#dispatcher.isOpen) {
         let outcomes: JobOutcome[];
         try {
@@ -71,12 +75,14 @@ export class WorkerPool {
               continue;
             }
             jobs = this.#dispatcher.claim(workerId, this.#batchSize);
+            this.#held.set(workerId, jobs);
             if (jobs.length === 0) continue;
           }
           // Claimed jobs are drained even when `stop` fires meanwhile; only then does the loop end.
           const started = performance.now();
           const claimNext = stop.aborted ? undefined : { workerId, limit: this.#batchSize };
           const batch = this.#dispatcher.runBatch(jobs, (eventId) => (state.currentEventId = eventId), claimNext);
+          this.#held.set(workerId, batch.next); // before any listener runs: it may call close()
           const count = (kind: JobOutcome["kind"]) => batch.outcomes.filter((outcome) => outcome.kind === kind).length;
           this.#observer.emit("worker:batch", {
             workerId, jobs: jobs.length, handled: count("handled"), failed: count("failed"), dead: count("dead"),
@@ -85,8 +91,10 @@ export class WorkerPool {
           outcomes = batch.outcomes;
           jobs = batch.next;
         } catch (error) {
-          // The batch rolled back; its claims stay in the table and expire after the visibility timeout.
+          // The batch rolled back, handlers and all: its claims go back to the queue unused.
+          this.#dispatcher.release(jobs);
           jobs = [];
+          this.#held.delete(workerId);
           report(error, null);
           await sleep(ERROR_PAUSE_MS, stop);
           continue;
@@ -97,6 +105,7 @@ export class WorkerPool {
         await yieldToEventLoop(); // let ingress and timers run between batches
       }
     } finally {
+      this.#held.delete(workerId);
       state.running = false;
       state.currentEventId = null;
     }

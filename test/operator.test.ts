@@ -124,13 +124,20 @@ test("iterateEvents(): every match newest first; each iterator holds one of maxR
   for (let i = 0; i < 250; i++) ids.push((await ep.receive({ body: "{}", dedupeKey: `k${i}`, eventType: i % 2 ? "odd" : "even" })).eventId!);
   const newestFirst = [...ids].reverse();
 
-  const first = webhooks.iterateEvents();
-  const second = webhooks.iterateEvents({ eventType: "odd" });
-  const third = webhooks.iterateEvents(); // no reader left: pages of 100 on the writer
+  const unstarted = [webhooks.iterateEvents(), webhooks.iterateEvents(), webhooks.iterateEvents()];
+  assert.equal(webhooks.openReaders, 0, "an iterator takes its reader at its first step, so one never started holds nothing");
+  const started = (options?: Parameters<typeof webhooks.iterateEvents>[0]) => {
+    const iterator = webhooks.iterateEvents(options);
+    const head = iterator.next();
+    return () => [head.value!.id, ...[...iterator].map((e) => e.id)];
+  };
+  const first = started();
+  const second = started({ eventType: "odd" });
+  const third = started(); // no reader left: pages of 100 on the writer
   assert.equal(webhooks.openReaders, 2, "one reader per iterator in progress, up to maxReaders");
-  assert.deepEqual([...first].map((e) => e.id), newestFirst);
-  assert.deepEqual([...second].map((e) => e.id), newestFirst.filter((id) => (ids.indexOf(id) % 2) === 1));
-  assert.deepEqual([...third].map((e) => e.id), newestFirst, "paging yields the same rows, no gaps or repeats at page edges");
+  assert.deepEqual(first(), newestFirst);
+  assert.deepEqual(second(), newestFirst.filter((id) => (ids.indexOf(id) % 2) === 1));
+  assert.deepEqual(third(), newestFirst, "paging yields the same rows, no gaps or repeats at page edges");
   assert.equal(webhooks.openReaders, 2, "the pool never grew past maxReaders");
 
   // A reader iterator is one snapshot: writes during the loop (here through the writer) do not change what it yields.
@@ -153,6 +160,7 @@ test("iterateEvents(): every match newest first; each iterator holds one of maxR
   pending.next();
   webhooks.close();
   assert.throws(() => pending.next(), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED");
+  assert.throws(() => unstarted[0]!.next(), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED");
   assert.throws(() => webhooks.iterateEvents(), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED");
 });
 
@@ -168,5 +176,11 @@ test("iterateEvents() with maxReaders 0 pages through the writer and sees each p
   assert.equal(webhooks.openReaders, 0);
   assert.equal(ignored, 230);
   assert.equal(webhooks.listEvents({ status: "received" }).length, 0);
+  const plan = webhooks.db.prepare(`EXPLAIN QUERY PLAN SELECT e.id FROM knocker_events e WHERE (e.received_at, e.id) < (?, ?)
+    ORDER BY e.received_at DESC, e.id DESC LIMIT 100`).all(1, 1) as Array<{ detail: string }>;
+  assert.ok(plan.some((row) => /SEARCH .*received_at</.test(row.detail)), `a page is an index range: ${JSON.stringify(plan)}`);
+  const paged = webhooks.iterateEvents();
+  paged.next();
   webhooks.close();
+  assert.throws(() => paged.next(), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED", "no rows of a page read before close()");
 });

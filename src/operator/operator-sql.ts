@@ -25,8 +25,8 @@ function eventsQuery(filter: EventFilter, limit: number | null, after?: EventCur
   if (filter.eventType !== undefined) (f.clauses.push("e.event_type = ?"), f.params.push(filter.eventType));
   if (filter.since !== undefined) (f.clauses.push("e.received_at >= ?"), f.params.push(filter.since));
   if (after !== undefined) {
-    f.clauses.push("(e.received_at < ? OR (e.received_at = ? AND e.id < ?))");
-    f.params.push(after.receivedAt, after.receivedAt, after.id);
+    f.clauses.push("(e.received_at, e.id) < (?, ?)"); // a row value: an index range, not a scan
+    f.params.push(after.receivedAt, after.id);
   }
   if (limit !== null) f.params.push(limit);
   return {

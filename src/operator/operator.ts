@@ -65,12 +65,24 @@ export class Operator {
    */
   iterateEvents(options: IterateEventsOptions | undefined, assertOpen: () => void): IterableIterator<Event> {
     const filter = checkEventFilter(checkOptionsObject(options, "iterateEvents", ["status", "endpoint", "eventType", "since"]));
+    return this.#iterate(filter, assertOpen);
+  }
+
+  /** The reader is taken at the first step, so an iterator never started holds nothing. */
+  *#iterate(filter: EventFilter, assertOpen: () => void): IterableIterator<Event> {
+    assertOpen();
     const reader = this.#readers.acquire();
-    return reader ? this.#streamEvents(reader, filter, assertOpen) : this.#pageEvents(filter, assertOpen);
+    yield* reader ? this.#streamEvents(reader, filter, assertOpen) : this.#pageEvents(filter, assertOpen);
   }
 
   *#streamEvents(reader: Database, filter: EventFilter, assertOpen: () => void): IterableIterator<Event> {
-    const rows = iterateEventRows(reader, filter);
+    let rows: IterableIterator<EventRow>;
+    try {
+      rows = iterateEventRows(reader, filter);
+    } catch (error) {
+      this.#readers.release(reader);
+      throw error;
+    }
     this.#readers.holdOpen(reader, () => rows.return?.());
     try {
       for (;;) {
@@ -90,7 +102,10 @@ export class Operator {
     for (;;) {
       assertOpen();
       const rows = selectEvents(this.#db, filter, ITERATE_PAGE, after);
-      for (const row of rows) yield toEvent(row);
+      for (const row of rows) {
+        assertOpen(); // rows of a page already read are not handed out after close()
+        yield toEvent(row);
+      }
       const last = rows.at(-1);
       if (rows.length < ITERATE_PAGE || last === undefined) return;
       after = { receivedAt: last.received_at, id: last.id };

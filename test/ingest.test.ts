@@ -459,3 +459,21 @@ test("a write lock held past the busy timeout: receive() rejects with ERR_STORAG
   assert.equal(retried.duplicate, false);
   webhooks.close();
 });
+
+test("disk full part-way through a group commit refuses the whole batch: receipts that fit are not committed on their own", async () => {
+  const { webhooks, stripe, count } = setup();
+  await stripe.receive(signed({ id: "evt_warm", type: "t" }));
+  const pages = webhooks.db.pragma("page_count", { simple: true }) as number;
+  webhooks.db.pragma(`max_page_count = ${pages + 4}`); // room for small receipts, not for a big one
+  const big = "z".repeat(256 * 1024);
+  const calls = [signed({ id: "evt_small1", type: "t" }), signed({ id: "evt_big", type: "t", big }), signed({ id: "evt_small2", type: "t" })]
+    .map((receipt) => stripe.receive(receipt));
+  const results = await Promise.allSettled(calls);
+  assert.deepEqual(results.map((r) => r.status), ["rejected", "rejected", "rejected"]);
+  for (const r of results) assert.ok((r as PromiseRejectedResult).reason instanceof KnockerError);
+  assert.equal(webhooks.db.inTransaction, false);
+  assert.equal(count("knocker_events"), 1, "only the warm-up event");
+  assert.equal(count("knocker_deliveries"), 1);
+  assert.equal(count("_honker_live"), 1);
+  webhooks.close();
+});

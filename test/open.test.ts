@@ -188,6 +188,18 @@ test("a version-1 file is migrated: its queue index no longer refuses other queu
   webhooks.close();
 });
 
+test("an app that uses PRAGMA user_version for its own schema gets a clear error, not a half-made schema", () => {
+  for (const version of [1, 2, 7]) {
+    const app = new Database(tempDbPath());
+    app.exec(`CREATE TABLE orders (id INTEGER PRIMARY KEY); PRAGMA user_version = ${version}`);
+    assert.throws(() => open(app), (e: unknown) => e instanceof KnockerError && e.code === "ERR_STORAGE" &&
+      /user_version .*its own schema.*give Knocker a database file of its own/.test(e.message), `user_version ${version}`);
+    assert.equal(app.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'knocker_%' OR name LIKE '_honker_%'").pluck().get(), 0);
+    assert.equal(app.pragma("user_version", { simple: true }), version, "the app's version is untouched");
+    app.close();
+  }
+});
+
 test("opening a current file only reads: it succeeds while another connection holds the write lock", () => {
   const path = tempDbPath();
   const setup = open(path);

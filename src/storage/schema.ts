@@ -169,12 +169,25 @@ export function bootstrapSchema(db: Database): void {
   });
 }
 
+/**
+ * The recorded version. `PRAGMA user_version` belongs to whoever owns the file, so an app that
+ * uses it for its own migrations and shares its connection with Knocker gets a clear error
+ * instead of a half-created or wrongly migrated schema.
+ */
 function checkedVersion(db: Database): number {
   const version = db.pragma("user_version", { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
     throw new KnockerError(
       "ERR_STORAGE",
-      `database schema version ${version} is newer than this release of knocker supports (${SCHEMA_VERSION}); upgrade knocker`,
+      `database schema version ${version} is newer than this release of knocker supports (${SCHEMA_VERSION}): upgrade knocker, ` +
+        "or, if your app uses PRAGMA user_version for its own schema, give Knocker a database file of its own",
+    );
+  }
+  if (version > 0 && db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_honker_live'").get() === undefined) {
+    throw new KnockerError(
+      "ERR_STORAGE",
+      `PRAGMA user_version is ${version} but the file has no Knocker tables: your app uses user_version for its own schema; ` +
+        "give Knocker a database file of its own",
     );
   }
   return version;

@@ -1,5 +1,6 @@
 import type { Database } from "better-sqlite3";
 import { KnockerError } from "./errors.js";
+import { checkKnownKeys } from "./operator/validate.js";
 import type { AddEndpointOptions, Handler } from "./interfaces.js";
 import type { IngressEndpoint } from "./ingest/ingress.js";
 import { prepareProvider } from "./providers/registry.js";
@@ -27,6 +28,7 @@ export class EndpointRegistry {
 
   add(options: AddEndpointOptions, now: number): RegisteredEndpoint {
     if (options === null || typeof options !== "object") throw new TypeError("addEndpoint() takes an options object");
+    checkKnownKeys(options, "addEndpoint", ["name", "path", "provider", "secrets", "providerOptions", "enabled"]);
     const { name, path } = options;
     if (typeof name !== "string" || name.length === 0) {
       throw new KnockerError("ERR_INVALID_ARGUMENT", "endpoint name must be a non-empty string");

@@ -145,3 +145,13 @@ test("redaction replaces the longest secret first and covers a custom provider's
   assert.throws(() => webhooks.endpoint("b", { path: "/b", provider: names, secrets }), /secretHeaders\(\) failed: no header for \[redacted\]$/);
   webhooks.close();
 });
+
+test("addEndpoint(), runWorker() and runRetention() refuse option keys they do not know", async () => {
+  const webhooks = open(tempDbPath());
+  const refused = (pattern: RegExp) => (e: unknown) => e instanceof KnockerError && e.code === "ERR_INVALID_ARGUMENT" && pattern.test(e.message);
+  assert.throws(() => webhooks.endpoint("s", { path: "/s", provider: "stripe", secrets: ["whsec_x"], providerOption: { toleranceS: 5 } } as never),
+    refused(/addEndpoint\(\) has no option "providerOption"/));
+  await assert.rejects(webhooks.runWorker({ signl: AbortSignal.abort() } as never), refused(/runWorker\(\) has no option "signl"/));
+  await assert.rejects(webhooks.runRetention({ intervalS: 60, eventOlderThanS: 60 }, { sigal: AbortSignal.abort() } as never), refused(/runRetention\(\) has no option "sigal"/));
+  webhooks.close();
+});

@@ -477,3 +477,16 @@ test("disk full part-way through a group commit refuses the whole batch: receipt
   assert.equal(count("_honker_live"), 1);
   webhooks.close();
 });
+
+test("a misspelt input key is refused, not ignored: receive({ dedupe_key }) would otherwise mean no dedupe", async () => {
+  const { webhooks, stripe, count } = setup();
+  const trusted = webhooks.endpoint("trusted", { path: "/trusted" });
+  const refused = (pattern: RegExp) => (e: unknown) => e instanceof KnockerError && e.code === "ERR_INVALID_ARGUMENT" && pattern.test(e.message);
+  await assert.rejects(trusted.receive({ body: "{}", dedupe_key: "k" } as never), refused(/receive\(\) has no option "dedupe_key" \(known: endpoint, body, headers/));
+  await assert.rejects(stripe.receive({ body: "{}", signatureValid: true } as never), refused(/receive\(\) has no option "signatureValid"/), "only trusted ingest() states the verdict");
+  await assert.rejects(webhooks.ingest({ endpoint: "trusted", body: "{}", signature: "x" } as never), refused(/ingest\(\) has no option "signature"/));
+  const ok = await webhooks.ingest({ endpoint: "trusted", body: "{}", signatureValid: false, signatureError: "checked upstream" });
+  assert.equal(ok.statusCode, 401);
+  assert.equal(count("knocker_deliveries"), 1, "refused calls store nothing");
+  webhooks.close();
+});

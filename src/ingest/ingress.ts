@@ -1,9 +1,14 @@
 import { describeThrown } from "../errors.js";
+import { checkKnownKeys } from "../operator/validate.js";
 import type { IngestInput, ReceiveInput } from "../interfaces.js";
 import { ProviderRequest, ProviderResult } from "../providers/provider.js";
 import type { PreparedProvider } from "../providers/registry.js";
 import { normalizeHeaders, normalizeQuery, optionalString, redactHeaders, redactQuery, toBuffer } from "./normalize.js";
 import type { Receipt } from "./receipt.js";
+
+const RECEIVE_KEYS = ["endpoint", "body", "headers", "query", "method", "eventType", "providerEventId", "providerDeliveryId", "dedupeKey"];
+/** Trusted ingress also states the verdict. */
+const INGEST_KEYS = [...RECEIVE_KEYS, "signatureValid", "signatureError"];
 
 /** Longest a provider's verify() may take before the receipt is stored as rejected. */
 const VERIFY_TIMEOUT_MS = 10_000;
@@ -43,6 +48,7 @@ export async function buildReceipt(
   context: { now: number; maxBodyBytes: number; trusted: boolean },
 ): Promise<Receipt> {
   if (input === null || typeof input !== "object") throw new TypeError("receive() takes an object: { body, headers, … }");
+  checkKnownKeys(input, context.trusted ? "ingest" : "receive", context.trusted ? INGEST_KEYS : RECEIVE_KEYS);
   const body = toBuffer(input.body);
   const headers = normalizeHeaders(input.headers);
   const query = normalizeQuery(input.query);

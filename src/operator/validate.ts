@@ -61,12 +61,17 @@ export function checkOptionsObject<T>(value: T | undefined, method: string, know
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new KnockerError("ERR_INVALID_ARGUMENT", `${method}() takes an options object`);
   }
+  checkKnownKeys(value, method, known);
+  return value;
+}
+
+/** Every key of `value` is among `known` (a misspelt `dedupe_key` must not silently mean "no dedupe"). */
+export function checkKnownKeys(value: object, method: string, known: readonly string[]): void {
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
       throw new KnockerError("ERR_INVALID_ARGUMENT", `${method}() has no option "${key}" (known: ${known.join(", ")})`);
     }
   }
-  return value;
 }
 
 export function describe(value: unknown): string {

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import type { Database } from "better-sqlite3";
 import { KnockerError } from "../errors.js";
+import { checkKnownKeys } from "../operator/validate.js";
 import type { PruneEventsResult, RetentionPolicyOptions, RunRetentionOptions } from "../interfaces.js";
 import type { Observer } from "../observer.js";
 import { Queue, type ClaimedJob, type QueueConfig } from "../queue/queue.js";
@@ -333,6 +334,7 @@ function renewMargin(leaseS: number): number {
 
 function checkOptions(options: RunRetentionOptions) {
   if (options === null || typeof options !== "object") throw new TypeError("runRetention() takes (policy, { signal, onError })");
+  checkKnownKeys(options, "runRetention", ["signal", "onError"]);
   const { signal, onError } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("signal must be an AbortSignal");
   if (onError !== undefined && typeof onError !== "function") throw new TypeError("onError must be a function");

@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { KnockerError } from "../errors.js";
+import { checkKnownKeys } from "../operator/validate.js";
 import type { RunWorkerOptions, WorkerErrorContext, WorkerState } from "../interfaces.js";
 import type { Observer } from "../observer.js";
 import type { ClaimedJob } from "../queue/queue.js";
@@ -114,6 +115,7 @@ export class WorkerPool {
 
 function checkOptions(options: RunWorkerOptions) {
   if (options === null || typeof options !== "object") throw new TypeError("runWorker() takes an options object");
+  checkKnownKeys(options, "runWorker", ["signal", "onError", "workerId"]);
   const { signal, onError, workerId } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("signal must be an AbortSignal");
   if (onError !== undefined && typeof onError !== "function") throw new TypeError("onError must be a function");

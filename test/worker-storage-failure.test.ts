@@ -1,26 +1,32 @@
 // CONTRACT §5: a handler's writes, the event's transition, the attempt row and the ack commit
 // together. When SQLite abandons the batch transaction itself (disk full), nothing of the batch
-// may be committed piecemeal: the worker reports the storage error, the claims stay, and once
-// the disk has room again every event is handled exactly once.
+// may be committed piecemeal: the worker reports the storage error, the claims go back to the
+// queue, and once the disk has room again every event is handled exactly once.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { KnockerError, open } from "../src/index.js";
+import { KnockerError, open, type Handler, type OpenOptions } from "../src/index.js";
 import { tempDbPath } from "./support.js";
 
-test("disk full inside a handler fails the whole batch: no event, attempt or job changes commit; after space frees up each event is handled once", { timeout: 30_000 }, async () => {
-  // visibilityTimeoutS 1: the claims of the failed batch expire quickly and are taken again.
-  const webhooks = open(tempDbPath(), { retryBackoff: false, visibilityTimeoutS: 1 });
-  webhooks.db.exec("CREATE TABLE handled (event_key TEXT NOT NULL UNIQUE); CREATE TABLE ballast (b BLOB)");
-  let fillDisk = true;
-  const calls: string[] = [];
-  const ep = webhooks.endpoint("e", { path: "/e" }).handle((event, tx) => {
-    calls.push(event.dedupeKey!);
-    tx.run("INSERT INTO handled (event_key) VALUES (?)", [event.dedupeKey]);
-    if (event.dedupeKey === "k1" && fillDisk) tx.run("INSERT INTO ballast (b) VALUES (?)", [Buffer.alloc(2_000_000)]);
-  });
+/** A row too big for the room left: a handler that inserts it fills the disk. */
+const BALLAST = Buffer.alloc(2_000_000);
+
+/** Three received events (k0, k1, k2) on a file with room for about 20 more pages. */
+async function nearlyFullInbox(options: OpenOptions, schema: string, handler: Handler) {
+  const webhooks = open(tempDbPath(), { retryBackoff: false, ...options });
+  webhooks.db.exec(`${schema}; CREATE TABLE ballast (b BLOB)`);
+  const ep = webhooks.endpoint("e", { path: "/e" }).handle(handler);
   for (const key of ["k0", "k1", "k2"]) await ep.receive({ body: "{}", dedupeKey: key });
   const pages = webhooks.db.pragma("page_count", { simple: true }) as number;
   webhooks.db.pragma(`max_page_count = ${pages + 20}`);
+  return { webhooks, freeDisk: () => void webhooks.db.pragma("max_page_count = 1073741823") };
+}
+
+test("disk full inside a handler fails the whole batch: no event, attempt or job changes commit; after space frees up each event is handled once", { timeout: 30_000 }, async () => {
+  let fillDisk = true;
+  const { webhooks, freeDisk } = await nearlyFullInbox({ visibilityTimeoutS: 1 }, "CREATE TABLE handled (event_key TEXT NOT NULL UNIQUE)", (event, tx) => {
+    tx.run("INSERT INTO handled (event_key) VALUES (?)", [event.dedupeKey]);
+    if (event.dedupeKey === "k1" && fillDisk) tx.run("INSERT INTO ballast (b) VALUES (?)", [BALLAST]);
+  });
 
   const errors: unknown[] = [];
   const controller = new AbortController();
@@ -42,7 +48,7 @@ test("disk full inside a handler fails the whole batch: no event, attempt or job
 
   // Room again: the expired claims are taken over and every event is handled exactly once.
   fillDisk = false;
-  webhooks.db.pragma("max_page_count = 1073741823");
+  freeDisk();
   const until = Date.now() + 10_000;
   while (webhooks.listEvents({ status: "handled" }).length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   controller.abort();
@@ -54,24 +60,19 @@ test("disk full inside a handler fails the whole batch: no event, attempt or job
 });
 
 test("a handler that swallows the disk-full error commits nothing on its own; the claims go back unused (maxAttempts 1 still handles)", { timeout: 30_000 }, async () => {
-  const webhooks = open(tempDbPath(), { retryBackoff: false, maxAttempts: 1 });
-  webhooks.db.exec("CREATE TABLE business (k TEXT, step TEXT); CREATE TABLE ballast (b BLOB)");
   let fillDisk = true;
   const swallowed: unknown[] = [];
-  const ep = webhooks.endpoint("e", { path: "/e" }).handle((event, tx) => {
+  const { webhooks, freeDisk } = await nearlyFullInbox({ maxAttempts: 1 }, "CREATE TABLE business (k TEXT, step TEXT)", (event, tx) => {
     tx.run("INSERT INTO business VALUES (?, 'before')", [event.dedupeKey]);
     if (event.dedupeKey === "k1" && fillDisk) {
       try {
-        tx.run("INSERT INTO ballast VALUES (?)", [Buffer.alloc(2_000_000)]);
+        tx.run("INSERT INTO ballast VALUES (?)", [BALLAST]);
       } catch (error) {
         swallowed.push(error); // a careless handler carries on
       }
     }
     tx.run("INSERT INTO business VALUES (?, 'after')", [event.dedupeKey]);
   });
-  for (const key of ["k0", "k1", "k2"]) await ep.receive({ body: "{}", dedupeKey: key });
-  const pages = webhooks.db.pragma("page_count", { simple: true }) as number;
-  webhooks.db.pragma(`max_page_count = ${pages + 20}`);
 
   const errors: unknown[] = [];
   const controller = new AbortController();
@@ -88,7 +89,7 @@ test("a handler that swallows the disk-full error commits nothing on its own; th
     [{ state: "pending", attempts: 0 }, { state: "pending", attempts: 0 }, { state: "pending", attempts: 0 }], "claims handed back, attempts refunded");
 
   fillDisk = false;
-  webhooks.db.pragma("max_page_count = 1073741823");
+  freeDisk();
   const again = new AbortController();
   const second = webhooks.runWorker({ signal: again.signal });
   const until = Date.now() + 10_000;

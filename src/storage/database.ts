@@ -26,7 +26,7 @@ export function configureWriter(db: Database, { durability, busyTimeoutMs }: Con
   });
   db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
   db.pragma("foreign_keys = ON");
-  // Every receipt and every handler runs in its own SAVEPOINT. With temp files, SQLite spills
+  // Every handler (and a failing batch's receipts) runs in its own SAVEPOINT. With temp files, SQLite spills
   // each savepoint's sub-journal to disk, which more than doubled the cost of storing a receipt.
   db.pragma("temp_store = MEMORY");
 }

@@ -78,9 +78,10 @@ export class Dispatcher {
         `claim expired on the final attempt (${job.attempts} of ${job.maxAttempts}): ` +
         "the worker stopped, or the handler ran longer than visibilityTimeoutS";
       const payload = parsePayload(job.payload);
-      if (payload) {
-        this.#recordLostAttempts(job, payload.eventId, job.attempts - 1, now);
-        this.#recordUnhandled(payload.eventId, "dead", error, null, now);
+      const row = payload ? (this.#events.getEvent.get(payload.eventId) as EventRow | undefined) : undefined;
+      if (row) {
+        this.#recordLostAttempts(job, row, job.attempts - 1, now);
+        this.#recordUnhandled(row.id, "dead", error, null, now);
       }
       this.#queue.deadLetter(job.id, error, now);
     }
@@ -142,9 +143,9 @@ export class Dispatcher {
       this.#queue.ack(job.id);
       return { kind: "skipped", eventId };
     }
-    this.#recordLostAttempts(job, eventId, job.attempts - 1, now);
-    const event = this.#handlerView(row, payload.deliveryId);
-    const handler = this.#endpoints.handlerFor(row.endpoint, event.eventType);
+    const current = this.#recordLostAttempts(job, row, job.attempts - 1, now);
+    const event = this.#handlerView(current, payload.deliveryId);
+    const handler = this.#endpoints.handlerFor(current.endpoint, event.eventType);
     if (!handler) {
       const error = `no handler for endpoint "${row.endpoint}" and event type "${event.eventType ?? "(none)"}", and no fallback handler`;
       this.#recordUnhandled(eventId, "dead", error, null, now);
@@ -200,16 +201,17 @@ export class Dispatcher {
    * them, so record them as failed attempts up to claim number `upTo`, keeping the event's
    * attempt_count equal to the attempts it has used.
    */
-  #recordLostAttempts(job: ClaimedJob, eventId: number, upTo: number, now: number): void {
-    const row = this.#events.getEvent.get(eventId) as EventRow | undefined;
-    if (!row || (row.status !== "received" && row.status !== "failed")) return;
+  #recordLostAttempts(job: ClaimedJob, row: EventRow, upTo: number, now: number): EventRow {
+    if (row.status !== "received" && row.status !== "failed") return row;
+    if (row.attempt_count + 1 > upTo) return row; // the usual case: nothing was lost
     for (let attempt = row.attempt_count + 1; attempt <= upTo; attempt++) {
       const error =
         `claim expired on attempt ${attempt} of ${job.maxAttempts} before an outcome was recorded: ` +
         "the worker stopped, or the handler ran longer than visibilityTimeoutS";
-      this.#events.markUnhandled.run("failed", 1, error, eventId);
-      this.#events.insertAttempt.run(eventId, now, "failed", error, null);
+      this.#events.markUnhandled.run("failed", 1, error, row.id);
+      this.#events.insertAttempt.run(row.id, now, "failed", error, null);
     }
+    return this.#events.getEvent.get(row.id) as EventRow;
   }
 
   #recordUnhandled(eventId: number, outcome: "failed" | "dead", error: string, durationMs: number | null, now: number): void {

@@ -6,6 +6,7 @@ import { FrontDoor } from "./http/front-door.js";
 import { createNodeHandler } from "./http/node-adapter.js";
 import { GroupCommitter } from "./ingest/group-commit.js";
 import { buildReceipt } from "./ingest/ingress.js";
+import type { Receipt } from "./ingest/receipt.js";
 import type {
   AddEndpointOptions, Attempt, Delivery, EndpointOptions, Event, HandleTarget, Handler, IngestInput, IngestResult, IterateEventsOptions,
   ListDeliveriesOptions, ListEventsOptions, NodeHandler, NodeHandlerOptions, OpenOptions, ReceiveByNameInput, ReceiveInput,
@@ -51,7 +52,11 @@ export class Knocker {
   readonly #pruner: Pruner;
   readonly #retention: RetentionRunner;
   readonly #observer = new Observer();
-  readonly #frontDoor = new FrontDoor(this, (payload) => this.#observer.emit("http:response", payload));
+  readonly #frontDoor = new FrontDoor(
+    this,
+    (payload) => this.#observer.emit("http:response", payload),
+    () => this.#observer.has("http:response"),
+  );
   #closed = false;
 
   constructor(pathOrDatabase: string | Database, options?: OpenOptions) {
@@ -158,15 +163,22 @@ export class Knocker {
   }
 
   /** @internal Shared by receive-by-name, Endpoint.receive and the HTTP layer. */
-  async receiveAt(endpoint: RegisteredEndpoint, input: ReceiveInput | IngestInput, trusted = false): Promise<IngestResult> {
-    this.#assertOpen();
-    const receipt = await buildReceipt(endpoint, input, {
-      now: this.#options.now(),
-      maxBodyBytes: this.#options.maxBodyBytes,
-      trusted,
-    });
-    this.#assertOpen();
-    return this.#committer.submit(receipt);
+  receiveAt(endpoint: RegisteredEndpoint, input: ReceiveInput | IngestInput, trusted = false): Promise<IngestResult> {
+    const submit = (receipt: Receipt): Promise<IngestResult> => {
+      this.#assertOpen(); // an async verify() may outlast close()
+      return this.#committer.submit(receipt);
+    };
+    try {
+      this.#assertOpen();
+      const built = buildReceipt(endpoint, input, {
+        now: this.#options.now(),
+        maxBodyBytes: this.#options.maxBodyBytes,
+        trusted,
+      });
+      return built instanceof Promise ? built.then(submit) : submit(built);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   // ---- HTTP -------------------------------------------------------------------------------

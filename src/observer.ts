@@ -51,6 +51,11 @@ export class Observer {
     return () => set!.delete(listener as (payload: never) => void);
   }
 
+  /** Whether `name` has a listener: lets a hot path skip building a payload nobody reads. */
+  has(name: KnockerEventName): boolean {
+    return (this.#listeners.get(name)?.size ?? 0) > 0;
+  }
+
   emit<K extends KnockerEventName>(name: K, payload: KnockerEventMap[K]): void {
     const set = this.#listeners.get(name);
     if (!set || set.size === 0) return;

@@ -10,7 +10,8 @@ export async function handleFetch(door: FrontDoor, request: Request): Promise<Re
   const url = new URL(request.url);
   const answer = await door.answer({
     method: request.method,
-    url,
+    path: url.pathname,
+    search: url.search,
     endpointPath: url.pathname,
     headers: request.headers,
     readBody: (limit) => readRequestBody(request, limit),

@@ -14,8 +14,10 @@ const RETRYABLE = new Set(["ERR_STORAGE", "ERR_STORAGE_BUSY", "ERR_CLOSED"]);
 /** One HTTP request as the adapters see it, before the body is read. */
 export interface HttpRequest {
   method: string;
-  /** The URL as requested (its query string goes to the provider). */
-  url: URL;
+  /** The request's path, as parsed from its URL. */
+  path: string;
+  /** The query string, with its leading "?" ("" when none); it goes to the provider. */
+  search: string;
   /** The path endpoints are looked up by (a mount prefix removed); null when outside the prefix. */
   endpointPath: string | null;
   headers: HeadersInput;
@@ -38,6 +40,8 @@ export interface FrontDoorKnocker {
 }
 
 type Report = (payload: KnockerEventMap["http:response"]) => void;
+/** Whether anyone listens to reports (so a request with no listener builds none). */
+type Reporting = () => boolean;
 
 /**
  * The framework-free core of the HTTP layer: route by endpoint path, check the method, read the
@@ -47,10 +51,12 @@ type Report = (payload: KnockerEventMap["http:response"]) => void;
 export class FrontDoor {
   readonly #knocker: FrontDoorKnocker;
   readonly #report: Report;
+  readonly #reporting: Reporting;
 
-  constructor(knocker: FrontDoorKnocker, report: Report) {
+  constructor(knocker: FrontDoorKnocker, report: Report, reporting: Reporting) {
     this.#knocker = knocker;
     this.#report = report;
+    this.#reporting = reporting;
   }
 
   /** Whether a path belongs to a registered endpoint (adapters pass other paths on). */
@@ -62,9 +68,10 @@ export class FrontDoor {
     const started = performance.now();
     const endpoint = request.endpointPath === null ? undefined : this.#knocker.endpointForPath(request.endpointPath);
     const done = (answer: HttpAnswer, result?: IngestResult, error?: unknown): HttpAnswer => {
+      if (!this.#reporting()) return answer;
       this.#report({
         method: request.method,
-        path: request.url.pathname,
+        path: request.path,
         endpoint: endpoint?.name ?? null,
         status: answer.status,
         deliveryId: result?.deliveryId ?? null,
@@ -98,7 +105,7 @@ export class FrontDoor {
     const input: ReceiveInput & { [BODY_OVER_LIMIT]?: true } = {
       body: read.body,
       headers: request.headers,
-      query: request.url.searchParams,
+      query: request.search === "" ? undefined : new URLSearchParams(request.search),
       method: request.method,
     };
     if (read.overLimit) input[BODY_OVER_LIMIT] = true;

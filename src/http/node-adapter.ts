@@ -23,8 +23,8 @@ export function createNodeHandler(door: FrontDoor, options: NodeHandlerOptions =
   if (options === null || typeof options !== "object") throw new TypeError("nodeHandler() takes an options object");
   const prefix = checkPrefix(options.prefix);
   return async (req, res, next) => {
-    const url = new URL((req as { originalUrl?: string }).originalUrl ?? req.url ?? "/", "http://localhost");
-    const endpointPath = withoutPrefix(url.pathname, prefix);
+    const { path, search } = splitTarget((req as { originalUrl?: string }).originalUrl ?? req.url ?? "/");
+    const endpointPath = withoutPrefix(path, prefix);
     if (next && !door.serves(endpointPath)) {
       next();
       return;
@@ -32,7 +32,8 @@ export function createNodeHandler(door: FrontDoor, options: NodeHandlerOptions =
     try {
       const answer = await door.answer({
         method: req.method ?? "GET",
-        url,
+        path,
+        search,
         endpointPath,
         headers: req.headers,
         readBody: (limit) => readIncomingBody(req, limit),
@@ -85,6 +86,24 @@ function leaveUnreadBody(req: IncomingMessage, res: ServerResponse): void {
     socket.end();
     setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
   };
+}
+
+/** A path that the WHATWG URL parser leaves exactly as it is (no dots, escapes or "//"). */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9_~\/-]*$/;
+
+/**
+ * Path and query string of a request target, as `new URL(target, base)` would give them. The
+ * common case (a plain path) skips building a URL: this runs for every request.
+ */
+function splitTarget(target: string): { path: string; search: string } {
+  const at = target.indexOf("?");
+  const path = at === -1 ? target : target.slice(0, at);
+  if (PLAIN_PATH.test(path) && !target.includes("#")) {
+    const search = at === -1 || at === target.length - 1 ? "" : target.slice(at);
+    return { path, search };
+  }
+  const url = new URL(target, "http://localhost");
+  return { path: url.pathname, search: url.search };
 }
 
 function checkPrefix(prefix: unknown): string {

@@ -5,7 +5,7 @@ import type { Observer } from "../observer.js";
 import type { Queue } from "../queue/queue.js";
 import { immediateTransaction } from "../storage/database.js";
 import type { Receipt } from "./receipt.js";
-import { prepareReceiptStatements, type ReceiptStatements } from "./receipt-sql.js";
+import { deliveryValues, eventValues, prepareReceiptStatements, type ReceiptStatements } from "./receipt-sql.js";
 
 /** Upper bound on receipts per commit, so one transaction never holds the lock for long. */
 const MAX_BATCH = 512;
@@ -115,14 +115,7 @@ export class GroupCommitter {
   }
 
   #store(receipt: Receipt): IngestResult {
-    const deliveryId = (eventId: number | null) =>
-      Number(
-        this.#sql.insertDelivery.run({
-          ...receipt,
-          eventId,
-          signatureValid: receipt.signatureValid ? 1 : 0,
-        }).lastInsertRowid,
-      );
+    const deliveryId = (eventId: number | null) => Number(this.#sql.insertDelivery.run(...deliveryValues(receipt, eventId)).lastInsertRowid);
 
     if (!receipt.signatureValid) {
       return { deliveryId: deliveryId(null), eventId: null, duplicate: false, statusCode: receipt.rejectStatus };
@@ -139,7 +132,7 @@ export class GroupCommitter {
         return { deliveryId: deliveryId(existing), eventId: existing, duplicate: true, statusCode: 204 };
       }
     }
-    const eventId = Number(this.#sql.insertEvent.run(receipt).lastInsertRowid);
+    const eventId = Number(this.#sql.insertEvent.run(...eventValues(receipt)).lastInsertRowid);
     this.#queue.enqueue({ event_id: eventId }, receipt.receivedAt);
     return { deliveryId: deliveryId(eventId), eventId, duplicate: false, statusCode: 204 };
   }

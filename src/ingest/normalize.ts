@@ -21,12 +21,14 @@ export function normalizeHeaders(headers: HeadersInput | undefined): HeaderMap {
   if (typeof headers !== "object" || Array.isArray(headers)) {
     throw new TypeError("headers must be a plain object or a Headers instance");
   }
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name of Object.keys(headers)) {
+    const value = (headers as Record<string, unknown>)[name];
     if (value === undefined) continue;
+    const key = name.toLowerCase();
     if (Array.isArray(value)) {
-      for (const item of value) addValue(out, name.toLowerCase(), checkString(item, name));
+      for (const item of value) addValue(out, key, checkString(item, name));
     } else {
-      addValue(out, name.toLowerCase(), checkString(value, name));
+      addValue(out, key, checkString(value, name));
     }
   }
   return out;
@@ -65,13 +67,13 @@ export function normalizeQuery(query: QueryInput | undefined): QueryMap {
 }
 
 /** Headers whose values are credentials: never written to the database. */
-const ALWAYS_REDACTED = ["authorization", "proxy-authorization", "cookie"];
+const ALWAYS_REDACTED: ReadonlySet<string> = new Set(["authorization", "proxy-authorization", "cookie"]);
 export const REDACTED = "[redacted]";
 
+/** `extra`: the provider's secret-carrying header names, lower-case. */
 export function redactHeaders(headers: HeaderMap, extra: readonly string[]): HeaderMap {
-  const names = new Set([...ALWAYS_REDACTED, ...extra.map((name) => name.toLowerCase())]);
   const out: HeaderMap = {};
-  for (const [name, value] of Object.entries(headers)) out[name] = names.has(name) ? REDACTED : value;
+  for (const name in headers) out[name] = ALWAYS_REDACTED.has(name) || extra.includes(name) ? REDACTED : headers[name]!;
   return out;
 }
 

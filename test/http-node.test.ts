@@ -138,3 +138,43 @@ test("node:http: after a refusal the connection is reused when the unread rest i
     webhooks.close();
   }
 });
+
+test("node:http: request targets route and carry their query exactly as the WHATWG URL parser reads them", async () => {
+  const webhooks = open(tempDbPath(), {});
+  webhooks.endpoint("plain", { path: "/hooks/plain" });
+  const server = createServer(webhooks.nodeHandler());
+  const url = new URL(await listen(server));
+  const send = (path: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, path, method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on("error", reject);
+      req.end("{}");
+    });
+  const targets = [
+    "/hooks/plain", "/hooks/plain?", "/hooks/plain?a=1&a=2&b=%20x+y&c", "/hooks/plain#frag", "/hooks/plain?q=1#frag",
+    "/hooks/./plain", "/hooks/x/../plain", "/hooks/%70lain", "//hooks/plain", "/hooks/plain/", "/Hooks/plain", "/hooks/pl%C3%A4in?x=%C3%A4",
+  ];
+  try {
+    for (const target of targets) {
+      const parsed = new URL(target, "http://localhost");
+      const served = parsed.pathname === "/hooks/plain";
+      const before = webhooks.listDeliveries().length;
+      assert.equal(await send(target), served ? 204 : 404, target);
+      const deliveries = webhooks.listDeliveries();
+      assert.equal(deliveries.length, before + (served ? 1 : 0), target);
+      if (!served) continue;
+      const expected: Record<string, string | string[]> = {};
+      for (const name of new Set(parsed.searchParams.keys())) {
+        const values = parsed.searchParams.getAll(name);
+        expected[name] = values.length === 1 ? values[0]! : values;
+      }
+      assert.deepEqual(deliveries[0]!.query, expected, target);
+    }
+  } finally {
+    await closeServer(server);
+    webhooks.close();
+  }
+});

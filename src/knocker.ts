@@ -52,11 +52,7 @@ export class Knocker {
   readonly #pruner: Pruner;
   readonly #retention: RetentionRunner;
   readonly #observer = new Observer();
-  readonly #frontDoor = new FrontDoor(
-    this,
-    (payload) => this.#observer.emit("http:response", payload),
-    () => this.#observer.has("http:response"),
-  );
+  readonly #frontDoor = new FrontDoor(this, this.#observer);
   #closed = false;
 
   constructor(pathOrDatabase: string | Database, options?: OpenOptions) {

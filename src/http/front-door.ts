@@ -2,7 +2,7 @@ import type { RegisteredEndpoint } from "../endpoints.js";
 import { KnockerError } from "../errors.js";
 import { BODY_OVER_LIMIT } from "../ingest/ingress.js";
 import type { HeadersInput, IngestResult, ReceiveInput } from "../interfaces.js";
-import type { KnockerEventMap } from "../observer.js";
+import type { Observer } from "../observer.js";
 import type { BodyRead } from "./read-body.js";
 
 /** Seconds a provider is asked to wait before retrying a receipt that could not be committed. */
@@ -39,9 +39,6 @@ export interface FrontDoorKnocker {
   readonly maxBodyBytes: number;
 }
 
-type Report = (payload: KnockerEventMap["http:response"]) => void;
-/** Whether anyone listens to reports (so a request with no listener builds none). */
-type Reporting = () => boolean;
 
 /**
  * The framework-free core of the HTTP layer: route by endpoint path, check the method, read the
@@ -50,13 +47,11 @@ type Reporting = () => boolean;
  */
 export class FrontDoor {
   readonly #knocker: FrontDoorKnocker;
-  readonly #report: Report;
-  readonly #reporting: Reporting;
+  readonly #observer: Observer;
 
-  constructor(knocker: FrontDoorKnocker, report: Report, reporting: Reporting) {
+  constructor(knocker: FrontDoorKnocker, observer: Observer) {
     this.#knocker = knocker;
-    this.#report = report;
-    this.#reporting = reporting;
+    this.#observer = observer;
   }
 
   /** Whether a path belongs to a registered endpoint (adapters pass other paths on). */
@@ -68,8 +63,8 @@ export class FrontDoor {
     const started = performance.now();
     const endpoint = request.endpointPath === null ? undefined : this.#knocker.endpointForPath(request.endpointPath);
     const done = (answer: HttpAnswer, result?: IngestResult, error?: unknown): HttpAnswer => {
-      if (!this.#reporting()) return answer;
-      this.#report({
+      if (!this.#observer.has("http:response")) return answer; // build no report nobody reads
+      this.#observer.emit("http:response", {
         method: request.method,
         path: request.path,
         endpoint: endpoint?.name ?? null,

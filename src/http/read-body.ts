@@ -52,28 +52,20 @@ export function readIncomingBody(req: IncomingMessage, limit: number): Promise<B
     // Listeners stay attached for the request's life (removing four per request is measurable
     // on the hot path); once the promise has settled, later events change nothing.
     let settled = false;
+    const settle = (finish: () => void) => {
+      if (settled) return;
+      settled = true;
+      finish();
+    };
     req
       .on("data", (chunk: Buffer) => {
         if (settled || chunks.add(chunk)) return;
-        settled = true;
         req.pause();
-        resolve(OVER_LIMIT);
+        settle(() => resolve(OVER_LIMIT));
       })
-      .on("end", () => {
-        if (settled) return;
-        settled = true;
-        resolve({ body: chunks.body(), overLimit: false });
-      })
-      .on("error", (error: Error) => {
-        if (settled) return;
-        settled = true;
-        reject(error);
-      })
-      .on("close", () => {
-        if (settled) return;
-        settled = true;
-        reject(new Error("the client closed the connection before the body ended"));
-      });
+      .on("end", () => settle(() => resolve({ body: chunks.body(), overLimit: false })))
+      .on("error", (error: Error) => settle(() => reject(error)))
+      .on("close", () => settle(() => reject(new Error("the client closed the connection before the body ended"))));
   });
 }
 

@@ -54,8 +54,9 @@ export function buildReceipt(
   const body = toBuffer(input.body);
   const headers = normalizeHeaders(input.headers);
   const query = normalizeQuery(input.query);
-  const method = input.method ?? "POST";
-  if (typeof method !== "string" || method.length === 0) throw new TypeError("method must be a non-empty string");
+  const given = input.method ?? "POST";
+  if (typeof given !== "string" || given.length === 0) throw new TypeError("method must be a non-empty string");
+  const method = given.toUpperCase();
   const explicit = {
     eventType: optionalString(input.eventType, "eventType"),
     providerEventId: optionalString(input.providerEventId, "providerEventId"),
@@ -71,7 +72,7 @@ export function buildReceipt(
     return {
       endpointId: endpoint.id,
       receivedAt: context.now,
-      method: method.toUpperCase(),
+      method,
       headersJson: JSON.stringify(redactHeaders(headers, prepared?.secretHeaders ?? [])),
       queryJson: JSON.stringify(redactQuery(query, prepared?.secretQueryParams ?? [])),
       body: storedBody,
@@ -93,7 +94,7 @@ export function buildReceipt(
   if (!endpoint.enabled) return assemble(rejected(`endpoint "${endpoint.name}" is disabled`, 404), body);
   if (context.trusted) return assemble(trustedVerdict(input as IngestInput), body);
   if (endpoint.provider === null) return assemble(trustedVerdict({}), body);
-  const request = new ProviderRequest({ method: method.toUpperCase(), headers, query, body });
+  const request = new ProviderRequest({ method, headers, query, body });
   const outcome = runProvider(endpoint.provider, request, context.now);
   return outcome instanceof Promise
     ? outcome.then((result) => assemble(fromResult(result), body))

@@ -7,7 +7,7 @@ import type { EventStatements } from "../storage/event-sql.js";
 import type { ReaderPool } from "../storage/reader-pool.js";
 import { toAttempt, toDelivery, toEvent, type DeliveryRow, type EventRow } from "../storage/rows.js";
 import {
-  iterateEventRows, selectAttempts, selectDeliveries, selectDelivery, selectEvent, selectEvents, type EventFilter,
+  iterateEventRows, selectAttempts, selectDeliveries, selectDelivery, selectEvent, selectEvents, type EventCursor, type EventFilter,
 } from "./operator-sql.js";
 import {
   checkId, checkLimit, checkOneOf, checkOptionalBoolean, checkOptionalString, checkOptionalTimestamp, checkOptionsObject,
@@ -98,7 +98,7 @@ export class Operator {
   }
 
   *#pageEvents(filter: EventFilter, assertOpen: () => void): IterableIterator<Event> {
-    let after: { receivedAt: number; id: number } | undefined;
+    let after: EventCursor | undefined;
     for (;;) {
       assertOpen();
       const rows = selectEvents(this.#db, filter, ITERATE_PAGE, after);

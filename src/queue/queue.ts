@@ -62,12 +62,7 @@ export class Queue {
   }
 
   claim(workerId: string, limit: number, now: number): ClaimedJob[] {
-    // Timestamps are whole seconds and a claim expires once `now >= claim_expires_at`. `now` is
-    // the current second rounded down, so `now + visibilityTimeoutS` would expire a claim made at
-    // x.9 s after only visibilityTimeoutS - 0.9 s. The extra second makes every claim last at
-    // least visibilityTimeoutS (and at most one second longer).
-    const expiresAt = now + this.config.visibilityTimeoutS + 1;
-    const rows = this.#sql.claim.all(workerId, expiresAt, this.name, now, now, limit) as JobRow[];
+    const rows = this.#sql.claim.all(workerId, this.#claimExpiry(now), this.name, now, now, limit) as JobRow[];
     return rows.map(toJob).sort((a, b) => a.id - b.id);
   }
 
@@ -82,7 +77,7 @@ export class Queue {
    * every handler before it). False when another worker has taken the job since.
    */
   renewClaim(job: ClaimedJob, now: number): boolean {
-    return this.#sql.renewClaim.run(now + this.config.visibilityTimeoutS + 1, job.id, job.workerId, job.attempts).changes === 1;
+    return this.#sql.renewClaim.run(this.#claimExpiry(now), job.id, job.workerId, job.attempts).changes === 1;
   }
 
   /** Hand back claims whose handlers never ran (a failed batch, close()): pending, attempt refunded. */
@@ -95,8 +90,7 @@ export class Queue {
    * visibility timeout and return true; false when it expired or was taken.
    */
   extendClaim(job: ClaimedJob, now: number): boolean {
-    const expiresAt = now + this.config.visibilityTimeoutS + 1;
-    return this.#sql.extendClaim.run(expiresAt, job.id, job.workerId, job.attempts, now).changes === 1;
+    return this.#sql.extendClaim.run(this.#claimExpiry(now), job.id, job.workerId, job.attempts, now).changes === 1;
   }
 
   ack(jobId: number): void {
@@ -118,6 +112,17 @@ export class Queue {
   /** Remove every live job about `eventId` on this queue; returns how many. */
   removeEventJobs(eventId: number): number {
     return this.#sql.deleteForEvent.run(this.name, eventId).changes;
+  }
+
+  /**
+   * When a claim (or renewal) made at `now` expires. Timestamps are whole seconds and a claim
+   * expires once `now >= claim_expires_at`. `now` is the current second rounded down, so
+   * `now + visibilityTimeoutS` would expire a claim made at x.9 s after only
+   * visibilityTimeoutS - 0.9 s. The extra second makes every claim last at least
+   * visibilityTimeoutS (and at most one second longer).
+   */
+  #claimExpiry(now: number): number {
+    return now + this.config.visibilityTimeoutS + 1;
   }
 
   nextDueAt(): number | null {

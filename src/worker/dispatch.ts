@@ -80,7 +80,7 @@ export class Dispatcher {
       const payload = parsePayload(job.payload);
       const row = payload ? (this.#events.getEvent.get(payload.eventId) as EventRow | undefined) : undefined;
       if (row) {
-        this.#recordLostAttempts(job, row, job.attempts - 1, now);
+        this.#recordLostAttempts(job, row, now);
         this.#recordUnhandled(row.id, "dead", error, null, now);
       }
       this.#queue.deadLetter(job.id, error, now);
@@ -143,7 +143,7 @@ export class Dispatcher {
       this.#queue.ack(job.id);
       return { kind: "skipped", eventId };
     }
-    const current = this.#recordLostAttempts(job, row, job.attempts - 1, now);
+    const current = this.#recordLostAttempts(job, row, now);
     const event = this.#handlerView(current, payload.deliveryId);
     const handler = this.#endpoints.handlerFor(current.endpoint, event.eventType);
     if (!handler) {
@@ -198,10 +198,11 @@ export class Dispatcher {
   /**
    * Claims of this job that expired without an outcome (the worker died, or its handler outran
    * visibilityTimeoutS) left no trace: their transactions never committed. The queue counted
-   * them, so record them as failed attempts up to claim number `upTo`, keeping the event's
-   * attempt_count equal to the attempts it has used.
+   * them, so record every claim before this one that has no attempt row as a failed attempt,
+   * keeping the event's attempt_count equal to the attempts it has used.
    */
-  #recordLostAttempts(job: ClaimedJob, row: EventRow, upTo: number, now: number): EventRow {
+  #recordLostAttempts(job: ClaimedJob, row: EventRow, now: number): EventRow {
+    const upTo = job.attempts - 1;
     if (row.status !== "received" && row.status !== "failed") return row;
     if (row.attempt_count + 1 > upTo) return row; // the usual case: nothing was lost
     for (let attempt = row.attempt_count + 1; attempt <= upTo; attempt++) {

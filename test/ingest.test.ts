@@ -328,6 +328,80 @@ test("concurrent receive() calls share one commit, and one failing receipt does 
   webhooks.close();
 });
 
+test("a group commit stores exactly what one commit per receipt stores: same rows, same ids, arrival order", async () => {
+  // The batch path writes runs of new events with multi-row statements; this compares it,
+  // table by table, with the same receipts stored one commit each in a second file.
+  const now = Math.floor(Date.now() / 1000);
+  const receipts: Array<{ endpoint: string; body: string; headers: Record<string, string>; trusted?: boolean }> = [];
+  const stripeReceipt = (event: Record<string, unknown>, secret = SECRET) => ({ endpoint: "stripe", ...signed(event, secret) });
+  receipts.push(stripeReceipt({ id: "evt_before", type: "t" })); // stored before the batch: its repeat below is a duplicate
+  const batch = [
+    ...Array.from({ length: 40 }, (_, i) => stripeReceipt({ id: `evt_a${i}`, type: "a" })),
+    stripeReceipt({ id: "evt_forged", type: "t" }, "whsec_wrong"),
+    stripeReceipt({ id: "evt_before", type: "t" }),
+    ...Array.from({ length: 5 }, (_, i) => stripeReceipt({ id: `evt_b${i}`, type: "b" })),
+    stripeReceipt({ id: "evt_a3", type: "a" }), // a duplicate of a receipt earlier in this batch
+    stripeReceipt({ type: "no.identity" }), // no id: an event without a dedupe key
+    stripeReceipt({ type: "no.identity" }),
+    { endpoint: "trusted", body: "{}", headers: {}, trusted: true }, // valid, with a signature note
+    ...Array.from({ length: 33 }, (_, i) => stripeReceipt({ id: `evt_c${i}`, type: "c" })),
+  ];
+  const store = (webhooks: ReturnType<typeof open>, r: (typeof receipts)[number]) =>
+    r.trusted
+      ? webhooks.ingest({ endpoint: r.endpoint, body: r.body, headers: r.headers, signatureValid: true, signatureError: "checked upstream" })
+      : webhooks.receive({ endpoint: r.endpoint, body: r.body, headers: r.headers });
+  const inbox = () => {
+    const webhooks = open(tempDbPath(), { retryBackoff: false, now: () => now });
+    webhooks.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: [SECRET] });
+    webhooks.endpoint("trusted", { path: "/trusted" });
+    return webhooks;
+  };
+  const outcome = (settled: PromiseSettledResult<unknown>) => (settled.status === "fulfilled" ? settled.value : "rejected");
+
+  const grouped = inbox();
+  const commits: number[] = [];
+  await store(grouped, receipts[0]!);
+  grouped.on("ingest:commit", ({ receipts: n }) => commits.push(n));
+  const groupedResults = (await Promise.allSettled(batch.map((r) => store(grouped, r)))).map(outcome);
+  assert.deepEqual(commits, [batch.length], "the whole batch went into one commit");
+
+  const single = inbox();
+  const singleResults: unknown[] = [];
+  await store(single, receipts[0]!);
+  for (const r of batch) singleResults.push(outcome((await Promise.allSettled([store(single, r)]))[0]!));
+
+  assert.deepEqual(groupedResults, singleResults);
+  const duplicateInBatch = groupedResults[47] as { duplicate: boolean; eventId: number };
+  assert.equal(duplicateInBatch.duplicate, true);
+  assert.equal(duplicateInBatch.eventId, (groupedResults[3] as { eventId: number }).eventId, "evt_a3's repeat joins evt_a3's event");
+  for (const table of ["knocker_events", "knocker_deliveries", "_honker_live"]) {
+    const rows = (webhooks: ReturnType<typeof open>) => webhooks.db.prepare(`SELECT * FROM ${table} ORDER BY id`).all();
+    assert.deepEqual(rows(grouped), rows(single), table);
+  }
+  assert.equal(grouped.db.prepare("SELECT COUNT(*) FROM knocker_events").pluck().get(), 1 + 40 + 5 + 2 + 1 + 33);
+  grouped.close();
+  single.close();
+});
+
+test("an app trigger that adds rows to knocker_events between ours does not mix up which event is whose", async () => {
+  const { webhooks, stripe } = setup();
+  // Every new event also gets a sibling row, so a batch's events are not numbered consecutively.
+  webhooks.db.exec(`CREATE TRIGGER sibling AFTER INSERT ON knocker_events WHEN NEW.event_type = 't'
+    BEGIN INSERT INTO knocker_events (endpoint_id, received_at, method, headers_json, body_blob, query_json, event_type)
+      VALUES (NEW.endpoint_id, NEW.received_at, 'POST', '{}', x'', '{}', 'sibling'); END`);
+  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => stripe.receive(signed({ id: `evt_s${i}`, type: "t" }))));
+  results.forEach((result, i) => {
+    const event = webhooks.db.prepare("SELECT dedupe_key FROM knocker_events WHERE id = ?").pluck().get(result.eventId);
+    assert.equal(event, `evt_s${i}`);
+    const delivery = webhooks.db.prepare("SELECT event_id, dedupe_key FROM knocker_deliveries WHERE id = ?").get(result.deliveryId);
+    assert.deepEqual(delivery, { event_id: result.eventId, dedupe_key: `evt_s${i}` });
+    const jobs = webhooks.db.prepare("SELECT COUNT(*) FROM _honker_live WHERE payload = ?").pluck().get(JSON.stringify({ event_id: result.eventId }));
+    assert.equal(jobs, 1);
+  });
+  assert.equal(webhooks.db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get(), 10, "no job for the app's own rows");
+  webhooks.close();
+});
+
 test("a storage failure (disk full) rejects every receipt of the batch: never a 2xx for an uncommitted receipt", async () => {
   const { webhooks, stripe, count } = setup();
   await stripe.receive(signed({ id: "evt_warm", type: "t" }));

@@ -42,7 +42,7 @@ export class GroupCommitter {
     // SAVEPOINT per receipt copies every page the receipt touches into the savepoint journal
     // (about a fifth of the cost of storing it), so the whole batch first runs under one
     // SAVEPOINT; only when a receipt fails is it rolled back and replayed one SAVEPOINT each.
-    this.#storeAll = db.transaction((batch: readonly Pending[]) => batch.map(({ receipt }) => this.#store(receipt)));
+    this.#storeAll = db.transaction((batch: readonly Pending[]) => this.#storeBatch(batch.map(({ receipt }) => receipt)));
     this.#storeOne = db.transaction((receipt: Receipt) => this.#store(receipt));
     this.#onJobsCommitted = onJobsCommitted;
   }
@@ -112,6 +112,65 @@ export class GroupCommitter {
       }
     });
     if (jobsCommitted) this.#onJobsCommitted();
+  }
+
+  /**
+   * The whole batch, in order. Consecutive receipts that each make a new event are written
+   * together: one multi-row INSERT for their events, one INSERT … SELECT for their jobs and one
+   * for their deliveries, which costs about a third less than three statements per receipt.
+   * Anything else (a rejected receipt, a handshake, a duplicate — also of a receipt earlier in
+   * the same run) ends the run and is stored on its own, so ids still follow arrival order.
+   */
+  #storeBatch(receipts: readonly Receipt[]): IngestResult[] {
+    const results: IngestResult[] = [];
+    let run: Receipt[] = [];
+    const runKeys = new Set<string>();
+    const endRun = () => {
+      if (run.length === 0) return;
+      results.push(...this.#storeNewEvents(run));
+      run = [];
+      runKeys.clear();
+    };
+    for (const receipt of receipts) {
+      if (receipt.signatureValid && !receipt.handshake && receipt.signatureError === null) {
+        if (receipt.dedupeKey === null) {
+          run.push(receipt);
+          continue;
+        }
+        const key = `${receipt.endpointId}:${receipt.dedupeKey}`;
+        if (!runKeys.has(key) && this.#sql.findEventByKey.get(receipt.endpointId, receipt.dedupeKey) === undefined) {
+          run.push(receipt);
+          runKeys.add(key);
+          continue;
+        }
+      }
+      endRun();
+      results.push(this.#store(receipt));
+    }
+    endRun();
+    return results;
+  }
+
+  /** Receipts known to make new events: their events, jobs and deliveries, in order. */
+  #storeNewEvents(receipts: readonly Receipt[]): IngestResult[] {
+    const changesBefore = this.#sql.totalChanges.get() as number;
+    const lastEventId = this.#sql.insertEvents(receipts);
+    const firstEventId = lastEventId - receipts.length + 1;
+    const lastDeliveryId = Number(this.#sql.copyDeliveriesOfEvents.run(firstEventId, lastEventId).lastInsertRowid);
+    this.#queue.enqueueEventRange(firstEventId, lastEventId);
+    // The ids are worked out, not read back: under our write lock AUTOINCREMENT numbers our rows
+    // consecutively — unless something else wrote rows meanwhile (an app's trigger on these
+    // tables). Then the batch is rolled back and stored one receipt at a time.
+    if ((this.#sql.totalChanges.get() as number) - changesBefore !== 3 * receipts.length) {
+      throw new Error("other rows were written between the batch's own");
+    }
+    const firstDeliveryId = lastDeliveryId - receipts.length + 1;
+    return receipts.map((_, index) => ({
+      deliveryId: firstDeliveryId + index,
+      eventId: firstEventId + index,
+      duplicate: false,
+      statusCode: 204,
+    }));
   }
 
   #store(receipt: Receipt): IngestResult {

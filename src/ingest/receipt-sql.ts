@@ -1,6 +1,13 @@
-import type { Database } from "better-sqlite3";
+import type { Database, Statement } from "better-sqlite3";
 import { prepareAll } from "../storage/database.js";
 import type { Receipt } from "./receipt.js";
+
+const EVENT_COLUMNS = `endpoint_id, received_at, provider_event_id, provider_delivery_id, event_type,
+  method, headers_json, body_blob, query_json, dedupe_key, status, attempt_count`;
+const EVENT_ROW = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 0)`;
+
+/** Most rows one multi-row event INSERT writes; longer runs take several statements. */
+const MAX_ROWS_PER_INSERT = 32;
 
 /**
  * Every statement that stores a receipt, prepared once on the writer connection. Parameters are
@@ -8,16 +15,55 @@ import type { Receipt } from "./receipt.js";
  * parameter, and these run for every receipt.
  */
 export function prepareReceiptStatements(db: Database) {
-  return prepareAll(db, {
+  const statements = prepareAll(db, {
     findEventByKey: { pluck: `SELECT id FROM knocker_events WHERE endpoint_id = ? AND dedupe_key = ?` },
 
-    insertEvent: `INSERT INTO knocker_events (endpoint_id, received_at, provider_event_id, provider_delivery_id, event_type,
-         method, headers_json, body_blob, query_json, dedupe_key, status, attempt_count)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 0)`,
+    /** Rows this connection has written so far, triggers' and foreign-key actions' included. */
+    totalChanges: { pluck: `SELECT total_changes()` },
+
+    insertEvent: `INSERT INTO knocker_events (${EVENT_COLUMNS}) VALUES ${EVENT_ROW}`,
 
     insertDelivery: `INSERT INTO knocker_deliveries (endpoint_id, event_id, received_at, provider_event_id, provider_delivery_id,
          event_type, method, headers_json, body_blob, query_json, signature_valid, signature_error, dedupe_key)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+
+    /**
+     * The delivery of each new event in an id range, copied from the event row in id order: the
+     * same values insertDelivery would bind, without passing the body and headers in again.
+     * Only for receipts that are valid and carry no signature error.
+     */
+    copyDeliveriesOfEvents: `INSERT INTO knocker_deliveries (endpoint_id, event_id, received_at, provider_event_id, provider_delivery_id,
+         event_type, method, headers_json, body_blob, query_json, signature_valid, signature_error, dedupe_key)
+       SELECT endpoint_id, id, received_at, provider_event_id, provider_delivery_id,
+         event_type, method, headers_json, body_blob, query_json, 1, NULL, dedupe_key
+       FROM knocker_events WHERE id BETWEEN ? AND ? ORDER BY id`,
+  });
+  const insertEventRows = new Map<number, Statement<unknown[], unknown>>();
+  const insertEventsStatement = (rows: number) => {
+    let statement = insertEventRows.get(rows);
+    if (statement === undefined) {
+      statement = db.prepare(`INSERT INTO knocker_events (${EVENT_COLUMNS}) VALUES ${Array(rows).fill(EVENT_ROW).join(", ")}`);
+      insertEventRows.set(rows, statement);
+    }
+    return statement;
+  };
+  return Object.assign(statements, {
+    /**
+     * Insert an event for each receipt, in order, with as few statements as possible (row counts
+     * are powers of two, so a handful of statements serve every batch size). Returns the last id.
+     */
+    insertEvents(receipts: readonly Receipt[]): number {
+      let lastId = 0;
+      for (let at = 0; at < receipts.length; ) {
+        let rows = MAX_ROWS_PER_INSERT;
+        while (rows > receipts.length - at) rows >>= 1;
+        const values: unknown[] = [];
+        for (let i = at; i < at + rows; i++) values.push(...eventValues(receipts[i]!));
+        lastId = Number(insertEventsStatement(rows).run(values).lastInsertRowid);
+        at += rows;
+      }
+      return lastId;
+    },
   });
 }
 

@@ -7,6 +7,14 @@ export function prepareQueueStatements(db: Database) {
     enqueue: `INSERT INTO _honker_live (queue, payload, state, priority, run_at, attempts, max_attempts, created_at)
        VALUES (?, ?, 'pending', 0, ?, 0, ?, ?)`,
 
+    /**
+     * One job per event in an id range, in id order, due when the event was received: what
+     * \`enqueue\` would write for each (json_object gives the same text as JSON.stringify).
+     */
+    enqueueEventRange: `INSERT INTO _honker_live (queue, payload, state, priority, run_at, attempts, max_attempts, created_at)
+       SELECT ?, json_object('event_id', id), 'pending', 0, received_at, 0, ?, received_at
+       FROM knocker_events WHERE id BETWEEN ? AND ? ORDER BY id`,
+
     /** Jobs whose claim expired on their last allowed attempt: they can only be dead-lettered. */
     expiredFinalClaims: `SELECT id, payload, attempts, max_attempts, worker_id FROM _honker_live
        WHERE queue = ? AND state = 'processing' AND claim_expires_at <= ? AND attempts >= max_attempts

@@ -56,6 +56,11 @@ export class Queue {
     return Number(this.#sql.enqueue.run(this.name, JSON.stringify(payload), runAt, this.config.maxAttempts, now).lastInsertRowid);
   }
 
+  /** A job for each event with an id in `firstEventId`..`lastEventId`; returns how many were written. */
+  enqueueEventRange(firstEventId: number, lastEventId: number): number {
+    return this.#sql.enqueueEventRange.run(this.name, this.config.maxAttempts, firstEventId, lastEventId).changes;
+  }
+
   /** Claims that expired on the last allowed attempt; the caller dead-letters them. */
   expiredFinalClaims(now: number): ClaimedJob[] {
     return (this.#sql.expiredFinalClaims.all(this.name, now) as JobRow[]).map(toJob);

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { open, RetentionPolicy, type Knocker } from "../src/index.js";
+import { open, RetentionPolicy, type Knocker } from "knocker";
 
 const EVENTS = Number(process.env.BENCH_RETENTION_EVENTS ?? 100_000);
 const LIMITS = (process.env.BENCH_RETENTION_LIMITS ?? "100,1000").split(",").map(Number);

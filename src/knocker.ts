@@ -1,4 +1,5 @@
 import BetterSqlite3, { type Database } from "better-sqlite3";
+import { resolve as resolvePath } from "node:path";
 import { EndpointRegistry, type RegisteredEndpoint } from "./endpoints.js";
 import { KnockerError } from "./errors.js";
 import { handleFetch } from "./http/fetch-handler.js";
@@ -26,6 +27,7 @@ import { configureWriter, openWriter } from "./storage/database.js";
 import { prepareEventStatements } from "./storage/event-sql.js";
 import { ReaderPool } from "./storage/reader-pool.js";
 import { bootstrapSchema } from "./storage/schema.js";
+import { WalSync } from "./storage/wal-sync.js";
 import { Dispatcher } from "./worker/dispatch.js";
 import { Wake } from "./worker/wake.js";
 import { WorkerPool } from "./worker/worker.js";
@@ -46,6 +48,7 @@ export class Knocker {
   readonly #endpoints: EndpointRegistry;
   readonly #queue: Queue;
   readonly #committer: GroupCommitter;
+  readonly #walSync: WalSync | null;
   readonly #operator: Operator;
   readonly #wake: Wake;
   readonly #workers: WorkerPool;
@@ -86,7 +89,8 @@ export class Knocker {
     this.#wake = new Wake(this.#db);
     const events = prepareEventStatements(this.#db);
     const notify = () => this.#wake.notify();
-    this.#committer = new GroupCommitter(this.#db, this.#queue, this.#observer, notify);
+    this.#walSync = durability === "full" && path !== null ? new WalSync(this.#db, resolvePath(path)) : null;
+    this.#committer = new GroupCommitter(this.#db, this.#queue, this.#observer, this.#walSync, notify);
     this.#operator = new Operator(this.#db, this.#readers, this.#queue, events, now, notify);
     const dispatcher = new Dispatcher(this.#db, this.#queue, events, this.#endpoints, now);
     this.#workers = new WorkerPool(dispatcher, this.#wake, this.#options.batchSize, this.#observer);
@@ -297,6 +301,7 @@ export class Knocker {
   close(): void {
     if (this.#closed) return;
     this.#committer.flushNow();
+    this.#walSync?.close();
     this.#closed = true;
     this.#workers.stopAll();
     this.#retention.stopAll();

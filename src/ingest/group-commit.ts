@@ -4,6 +4,7 @@ import type { IngestResult } from "../interfaces.js";
 import type { Observer } from "../observer.js";
 import type { Queue } from "../queue/queue.js";
 import { immediateTransaction } from "../storage/database.js";
+import type { WalSync } from "../storage/wal-sync.js";
 import type { Receipt } from "./receipt.js";
 import { deliveryValues, eventValues, prepareReceiptStatements, type ReceiptStatements } from "./receipt-sql.js";
 
@@ -19,8 +20,9 @@ interface Pending {
 /**
  * Group commit: receipts submitted in the same turn of the event loop are written in one
  * BEGIN IMMEDIATE … COMMIT, isolated by SAVEPOINTs so one failing receipt cannot take its
- * neighbours down. Every promise settles only after COMMIT has returned — with
- * `synchronous=FULL` that means after the fsync.
+ * neighbours down. Every promise settles only after COMMIT has returned and, with
+ * `durability: "full"`, after the fsync that made it durable (run off the event loop by
+ * `WalSync` once the WAL file exists).
  */
 export class GroupCommitter {
   readonly #db: Database;
@@ -30,11 +32,16 @@ export class GroupCommitter {
   readonly #storeOne: (receipt: Receipt) => IngestResult;
   readonly #onJobsCommitted: () => void;
   readonly #observer: Observer;
+  readonly #walSync: WalSync | null;
   #pending: Pending[] = [];
   #scheduled = false;
+  /** A committed batch's fsync is running (see #schedule). */
+  #syncing = false;
 
-  constructor(db: Database, queue: Queue, observer: Observer, onJobsCommitted: () => void) {
+  /** `walSync`: how full durability is reached without blocking; null for "normal" or no file. */
+  constructor(db: Database, queue: Queue, observer: Observer, walSync: WalSync | null, onJobsCommitted: () => void) {
     this.#observer = observer;
+    this.#walSync = walSync;
     this.#db = db;
     this.#queue = queue;
     this.#sql = prepareReceiptStatements(db);
@@ -50,31 +57,36 @@ export class GroupCommitter {
   submit(receipt: Receipt): Promise<IngestResult> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ receipt, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
+      this.#schedule();
     });
   }
 
-  /** Commit everything submitted so far (also used at close). */
+  /**
+   * Flush on the next turn, after the poll phase has read every request that is ready. While a
+   * batch's fsync is running the next batch waits for it and grows meanwhile: committing beside
+   * a running fsync would make batches smaller and every receipt dearer.
+   */
+  #schedule(): void {
+    if (this.#scheduled || this.#syncing) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#flush());
+  }
+
+  /** Commit everything submitted so far and make it durable before returning (close()). */
   flushNow(): void {
     while (this.#pending.length > 0) this.#flush();
+    this.#walSync?.syncNow();
   }
 
   #flush(): void {
     this.#scheduled = false;
     const batch = this.#pending.splice(0, MAX_BATCH);
-    if (this.#pending.length > 0 && !this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(() => this.#flush());
-    }
     if (batch.length === 0) return;
 
     const outcomes: Array<{ ok: true; result: IngestResult } | { ok: false; error: unknown }> = [];
     const started = performance.now();
-    try {
-      immediateTransaction(this.#db, "storing receipts", () => {
+    let deferred = false;
+    const commit = () => immediateTransaction(this.#db, "storing receipts", () => {
         outcomes.length = 0;
         try {
           for (const result of this.#storeAll(batch)) outcomes.push({ ok: true, result });
@@ -94,24 +106,42 @@ export class GroupCommitter {
           }
         }
       });
+    try {
+      if (this.#walSync === null) commit();
+      else deferred = this.#walSync.commitDeferred(commit);
     } catch (error) {
       const failure = error instanceof KnockerError ? error : storageError("committing receipts", error);
       for (const pending of batch) pending.reject(failure);
       this.#observer.emit("ingest:commit", { receipts: batch.length, durationMs: performance.now() - started, ok: false });
+      if (this.#pending.length > 0) this.#schedule();
       return;
     }
     this.#observer.emit("ingest:commit", { receipts: batch.length, durationMs: performance.now() - started, ok: true });
-    let jobsCommitted = false;
-    batch.forEach((pending, index) => {
-      const outcome = outcomes[index]!;
-      if (outcome.ok) {
-        if (outcome.result.eventId !== null && !outcome.result.duplicate) jobsCommitted = true;
-        pending.resolve(outcome.result);
-      } else {
-        pending.reject(outcome.error);
-      }
-    });
-    if (jobsCommitted) this.#onJobsCommitted();
+    const settle = () =>
+      batch.forEach((pending, index) => {
+        const outcome = outcomes[index]!;
+        if (outcome.ok) pending.resolve(outcome.result);
+        else pending.reject(outcome.error);
+      });
+    if (deferred) {
+      this.#syncing = true;
+      this.#walSync!.afterCommit((error) => {
+        this.#syncing = false;
+        if (error === null) {
+          settle();
+        } else {
+          const failure = storageError("making receipts durable (fsync of the WAL file)", error);
+          for (const pending of batch) pending.reject(failure);
+        }
+        if (this.#pending.length > 0) this.#schedule();
+      });
+    } else {
+      settle();
+      if (this.#pending.length > 0) this.#schedule();
+    }
+    // The jobs are visible now; a handler may run before the fsync ends, only the sender's
+    // acknowledgement has to wait for it.
+    if (outcomes.some((outcome) => outcome.ok && outcome.result.eventId !== null && !outcome.result.duplicate)) this.#onJobsCommitted();
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { RegisteredEndpoint } from "../endpoints.js";
 import { KnockerError } from "../errors.js";
-import { BODY_OVER_LIMIT } from "../ingest/ingress.js";
+import { BODY_OVER_LIMIT, BODY_OWNED } from "../ingest/ingress.js";
 import type { HeadersInput, IngestResult, ReceiveInput } from "../interfaces.js";
 import type { Observer } from "../observer.js";
 import type { BodyRead } from "./read-body.js";
@@ -97,11 +97,12 @@ export class FrontDoor {
       return done(status(400)); // the client went away mid-body: nothing to store
     }
 
-    const input: ReceiveInput & { [BODY_OVER_LIMIT]?: true } = {
+    const input: ReceiveInput & { [BODY_OVER_LIMIT]?: true; [BODY_OWNED]: true } = {
       body: read.body,
       headers: request.headers,
       query: request.search === "" ? undefined : new URLSearchParams(request.search),
       method: request.method,
+      [BODY_OWNED]: true, // read-body assembled it (Buffer.concat): a copy of its own
     };
     if (read.overLimit) input[BODY_OVER_LIMIT] = true;
 

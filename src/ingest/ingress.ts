@@ -26,6 +26,14 @@ export interface IngressEndpoint {
  */
 export const BODY_OVER_LIMIT = Symbol("knocker.bodyOverLimit");
 
+/**
+ * @internal Set by the HTTP layer on an input whose `body` Buffer it assembled itself: nobody
+ * else holds it, so it is stored without the defensive copy made of a caller's buffer.
+ */
+export const BODY_OWNED = Symbol("knocker.bodyOwned");
+
+type InternalInput = { [BODY_OVER_LIMIT]?: boolean; [BODY_OWNED]?: boolean };
+
 interface Verdict {
   valid: boolean;
   error: string | null;
@@ -51,7 +59,8 @@ export function buildReceipt(
 ): Receipt | Promise<Receipt> {
   if (input === null || typeof input !== "object") throw new TypeError("receive() takes an object: { body, headers, … }");
   checkKnownKeys(input, context.trusted ? "ingest" : "receive", context.trusted ? INGEST_KEYS : RECEIVE_KEYS);
-  const body = toBuffer(input.body);
+  const internal = input as InternalInput;
+  const body = internal[BODY_OWNED] === true && Buffer.isBuffer(input.body) ? input.body : toBuffer(input.body);
   const headers = normalizeHeaders(input.headers);
   const query = normalizeQuery(input.query);
   const given = input.method ?? "POST";
@@ -88,7 +97,7 @@ export function buildReceipt(
     };
   };
 
-  if (body.length > context.maxBodyBytes || (input as { [BODY_OVER_LIMIT]?: boolean })[BODY_OVER_LIMIT] === true) {
+  if (body.length > context.maxBodyBytes || internal[BODY_OVER_LIMIT] === true) {
     return assemble(rejected(`body too large: exceeds maxBodyBytes (${context.maxBodyBytes} bytes)`, 413), Buffer.alloc(0));
   }
   if (!endpoint.enabled) return assemble(rejected(`endpoint "${endpoint.name}" is disabled`, 404), body);

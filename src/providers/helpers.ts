@@ -1,9 +1,11 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { ProviderRequest } from "./provider.js";
 
-/** HMAC of `data` under `key`, as raw bytes. */
-export function hmac(algorithm: "sha1" | "sha256" | "sha512", key: string | Buffer, data: string | Buffer): Buffer {
-  return createHmac(algorithm, key).update(data).digest();
+/** HMAC of `data` (its parts, in order) under `key`, as raw bytes. */
+export function hmac(algorithm: "sha1" | "sha256" | "sha512", key: string | Buffer, ...data: Array<string | Buffer>): Buffer {
+  const mac = createHmac(algorithm, key);
+  for (const part of data) mac.update(part);
+  return mac.digest();
 }
 
 /** Constant-time equality; values of different length are simply unequal. */
@@ -76,17 +78,28 @@ export function toleranceError(provider: string, now: number, timestamp: number,
 }
 
 /**
- * Split a header like `t=1,v1=abc,v1=def` into ordered [key, value] pairs. Whitespace around
- * entries is ignored; entries without the separator are skipped.
+ * A `t=<unix>,v1=<hex>,v1=<hex>` style header in one pass (Stripe, Paddle): the first value of
+ * `timestampKey`, and every `signatureKey` value that is well-formed hex, decoded. `signed` says
+ * whether any `signatureKey` entry was present at all, well-formed or not. Whitespace around
+ * entries is ignored; entries without "=" are skipped.
  */
-export function parsePairs(header: string, entrySeparator: string, keySeparator = "="): Array<[string, string]> {
-  const pairs: Array<[string, string]> = [];
+export function timestampedSignatures(header: string, entrySeparator: string, timestampKey: string, signatureKey: string) {
+  let timestamp: string | undefined;
+  let signed = false;
+  const signatures: Buffer[] = [];
   for (const entry of header.split(entrySeparator)) {
-    const at = entry.indexOf(keySeparator);
+    const at = entry.indexOf("=");
     if (at <= 0) continue;
-    pairs.push([entry.slice(0, at).trim(), entry.slice(at + keySeparator.length).trim()]);
+    const key = entry.slice(0, at).trim();
+    if (key === timestampKey) {
+      timestamp ??= entry.slice(at + 1).trim();
+    } else if (key === signatureKey) {
+      signed = true;
+      const decoded = decodeHex(entry.slice(at + 1));
+      if (decoded !== null) signatures.push(decoded);
+    }
   }
-  return pairs;
+  return { timestamp, signed, signatures };
 }
 
 /** JSON scalar → string the JavaScript way; objects, arrays, null and absent → undefined. */

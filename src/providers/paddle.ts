@@ -1,5 +1,5 @@
 import { CuratedProvider, seconds } from "./curated.js";
-import { decodeHex, field, hmac, matchesAnySecret, missingHeader, parseDecimal, parsePairs, scalarString, toleranceError } from "./helpers.js";
+import { field, hmac, matchesAnySecret, missingHeader, parseDecimal, scalarString, timestampedSignatures, toleranceError } from "./helpers.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
 /**
@@ -26,18 +26,15 @@ export class PaddleProvider extends CuratedProvider {
 
     const header = request.header("paddle-signature");
     if (header === undefined) return ProviderResult.reject(missingHeader("paddle-signature"), meta);
-    const pairs = parsePairs(header, ";");
-    const timestampText = pairs.find(([key]) => key === "ts")?.[1];
-    const signatures = pairs.filter(([key]) => key === "h1").map(([, value]) => decodeHex(value));
-    if (timestampText === undefined || signatures.length === 0) {
+    const { timestamp: timestampText, signed, signatures } = timestampedSignatures(header, ";", "ts", "h1");
+    if (timestampText === undefined || !signed) {
       return ProviderResult.reject("paddle signature header malformed: expected ts= and h1=", meta);
     }
     const timestamp = parseDecimal(timestampText);
     if (timestamp === null) return ProviderResult.reject("paddle signature timestamp is not a number", meta);
 
-    const signed = Buffer.concat([Buffer.from(`${timestampText}:`), request.body]);
-    const candidates = signatures.filter((value): value is Buffer => value !== null);
-    if (!matchesAnySecret(secrets, candidates, (secret) => hmac("sha256", secret, signed))) {
+    const prefix = `${timestampText}:`;
+    if (!matchesAnySecret(secrets, signatures, (secret) => hmac("sha256", secret, prefix, request.body))) {
       return ProviderResult.reject("paddle signature mismatch", meta);
     }
     const late = toleranceError("paddle", now, timestamp, options.toleranceS as number);

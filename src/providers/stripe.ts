@@ -1,5 +1,5 @@
 import { CuratedProvider, seconds } from "./curated.js";
-import { decodeHex, field, hmac, matchesAnySecret, missingHeader, parseDecimal, parsePairs, scalarString, toleranceError } from "./helpers.js";
+import { field, hmac, matchesAnySecret, missingHeader, parseDecimal, scalarString, timestampedSignatures, toleranceError } from "./helpers.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
 /**
@@ -19,18 +19,15 @@ export class StripeProvider extends CuratedProvider {
 
     const header = request.header("stripe-signature");
     if (header === undefined) return ProviderResult.reject(missingHeader("stripe-signature"), meta);
-    const pairs = parsePairs(header, ",");
-    const timestampText = pairs.find(([key]) => key === "t")?.[1];
-    const signatures = pairs.filter(([key]) => key === "v1").map(([, value]) => decodeHex(value));
-    if (timestampText === undefined || signatures.length === 0) {
+    const { timestamp: timestampText, signed, signatures } = timestampedSignatures(header, ",", "t", "v1");
+    if (timestampText === undefined || !signed) {
       return ProviderResult.reject("stripe signature header malformed: expected t= and v1=", meta);
     }
     const timestamp = parseDecimal(timestampText);
     if (timestamp === null) return ProviderResult.reject("stripe signature timestamp is not a number", meta);
 
-    const signed = Buffer.concat([Buffer.from(`${timestampText}.`), request.body]);
-    const candidates = signatures.filter((value): value is Buffer => value !== null);
-    if (!matchesAnySecret(secrets, candidates, (secret) => hmac("sha256", secret, signed))) {
+    const prefix = `${timestampText}.`;
+    if (!matchesAnySecret(secrets, signatures, (secret) => hmac("sha256", secret, prefix, request.body))) {
       return ProviderResult.reject("stripe signature mismatch", meta);
     }
     const late = toleranceError("stripe", now, timestamp, options.toleranceS as number);

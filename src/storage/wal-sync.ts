@@ -1,11 +1,11 @@
-import { closeSync, fsync, fsyncSync, openSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, openSync } from "node:fs";
 import type { Database, Statement } from "better-sqlite3";
 
 /**
  * `durability: "full"` for group commits without holding the event loop during the fsync.
  *
- * `synchronous=FULL` in WAL mode is `synchronous=NORMAL` plus an fsync of the WAL file after each
- * commit, and better-sqlite3 runs that fsync on the event-loop thread: at HTTP rates it was a
+ * `synchronous=FULL` in WAL mode is `synchronous=NORMAL` plus a sync of the WAL file after each
+ * commit (fdatasync on Linux, as here), and better-sqlite3 runs it on the event-loop thread: at HTTP rates it was a
  * fifth of the server's time, with every connection waiting. So a group commit runs with
  * `synchronous=NORMAL`, and this class fsyncs the WAL on libuv's thread pool; a receipt is
  * acknowledged only when an fsync that started after its COMMIT has finished. Same guarantee
@@ -67,7 +67,7 @@ export class WalSync {
     if (callbacks.length === 0) return;
     let failure: Error | null = null;
     try {
-      fsyncSync(this.#fd!);
+      fdatasyncSync(this.#fd!);
     } catch (error) {
       failure = error as Error;
     }
@@ -101,7 +101,7 @@ export class WalSync {
     const batch = this.#waiting;
     this.#waiting = [];
     this.#inFlight = batch;
-    fsync(this.#fd!, (error) => {
+    fdatasync(this.#fd!, (error) => {
       this.#inFlight = undefined;
       for (const done of batch) done(error);
       if (this.#closed) this.#release();

@@ -1,5 +1,5 @@
 // HTTP front door under load: requests/s and latency through webhooks.nodeHandler() on a
-// node:http server (durable mode: synchronous=FULL, every 204 after its fsync'd group commit)
+// node:http server (durable mode: every 204 after its group commit and the WAL sync that follows it)
 // against the same server answering 204 without Knocker (it still reads the body), both driven
 // by autocannon from a separate process (bench/http-load.ts), in the same run; plus, for
 // reference, a minimal hand-written durable route and a trusted (unverified) Knocker endpoint.
@@ -77,7 +77,7 @@ const bare = await serve((req, res) => {
 });
 
 // Reference: the least a durable route can do — one INSERT per request, group-committed with
-// synchronous=FULL like Knocker, no verification — to show what durability itself costs here.
+// synchronous=FULL, no verification — to show what durability itself costs here.
 const raw = new Database(join(dir, "bench-raw.db"));
 raw.pragma("journal_mode = WAL");
 raw.pragma("synchronous = FULL");
@@ -137,7 +137,7 @@ const roundRatios = runs.knocker.map((r, i) => r.requestsPerSecond / runs.bare[i
 
 console.log(`\nHTTP front door — node:http, autocannon in a separate process, ${CONNECTIONS} connections, ` +
   `${ROUNDS} rounds of ${SECONDS} s per server taking turns (each row: its median run), ` +
-  `one fresh Stripe-signed event per request (~300 B), Knocker durability "full" (synchronous=FULL, WAL), no worker running, ` +
+  `one fresh Stripe-signed event per request (~300 B), Knocker durability "full" (WAL synced before every answer), no worker running, ` +
   `Node ${process.version}, ${cpus().length} CPUs`);
 console.log("| server | requests/s | p50 ms | p99 ms | non-2xx | errors | server CPU µs/req | load generator CPU µs/req | vs bare |");
 console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");

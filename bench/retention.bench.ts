@@ -181,7 +181,7 @@ console.log(
   `\nRetention under load — runRetention() prunes ${EVENTS.toLocaleString("en-US")} handled events (1 delivery + 1 attempt each, ` +
     `seeded 30 days old) in eventLimit-sized transactions, in the process that also serves ${RATE} receive()/s ` +
     `(open loop, latency counted from each receipt's due time). Baseline: the same load on the same file, ` +
-    `${BASELINE_S} s before and ${BASELINE_S} s after the prune. durability "full" (synchronous=FULL), WAL, Node ${process.version}`,
+    `${BASELINE_S} s before and ${BASELINE_S} s after the prune. durability "full", WAL, Node ${process.version}`,
 );
 console.log("| eventLimit | batches | prune time | events pruned/s | receive p50 / p99 without prune (baseline) | receive p50 / p99 during prune | p99 vs baseline |");
 console.log("|---:|---:|---:|---:|---:|---:|---:|");

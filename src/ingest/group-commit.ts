@@ -11,6 +11,8 @@ import { deliveryValues, eventValues, prepareReceiptStatements, type ReceiptStat
 /** Upper bound on receipts per commit, so one transaction never holds the lock for long. */
 const MAX_BATCH = 512;
 
+type Outcome = { ok: true; result: IngestResult } | { ok: false; error: unknown };
+
 interface Pending {
   receipt: Receipt;
   resolve: (result: IngestResult) => void;
@@ -35,7 +37,7 @@ export class GroupCommitter {
   readonly #walSync: WalSync | null;
   #pending: Pending[] = [];
   #scheduled = false;
-  /** A committed batch's fsync is running (see #schedule). */
+  /** A committed batch's WAL sync is running (see #schedule). */
   #syncing = false;
 
   /** `walSync`: how full durability is reached without blocking; null for "normal" or no file. */
@@ -63,8 +65,8 @@ export class GroupCommitter {
 
   /**
    * Flush on the next turn, after the poll phase has read every request that is ready. While a
-   * batch's fsync is running the next batch waits for it and grows meanwhile: committing beside
-   * a running fsync would make batches smaller and every receipt dearer.
+   * batch's WAL sync is running the next batch waits for it and grows meanwhile: committing
+   * beside a running sync made batches smaller and every receipt dearer.
    */
   #schedule(): void {
     if (this.#scheduled || this.#syncing) return;
@@ -83,29 +85,29 @@ export class GroupCommitter {
     const batch = this.#pending.splice(0, MAX_BATCH);
     if (batch.length === 0) return;
 
-    const outcomes: Array<{ ok: true; result: IngestResult } | { ok: false; error: unknown }> = [];
+    const outcomes: Outcome[] = [];
     const started = performance.now();
     let deferred = false;
     const commit = () => immediateTransaction(this.#db, "storing receipts", () => {
-        outcomes.length = 0;
+      outcomes.length = 0;
+      try {
+        for (const result of this.#storeAll(batch)) outcomes.push({ ok: true, result });
+        return;
+      } catch (error) {
+        // SQLite may abandon the whole transaction (e.g. SQLITE_FULL): then nothing of the
+        // batch can commit, and every receipt must be refused.
+        if (!this.#db.inTransaction) throw error;
+      }
+      outcomes.length = 0;
+      for (const { receipt } of batch) {
         try {
-          for (const result of this.#storeAll(batch)) outcomes.push({ ok: true, result });
-          return;
+          outcomes.push({ ok: true, result: this.#storeOne(receipt) });
         } catch (error) {
-          // SQLite may abandon the whole transaction (e.g. SQLITE_FULL): then nothing of the
-          // batch can commit, and every receipt must be refused.
           if (!this.#db.inTransaction) throw error;
+          outcomes.push({ ok: false, error: storageError("storing a receipt", error) });
         }
-        outcomes.length = 0;
-        for (const { receipt } of batch) {
-          try {
-            outcomes.push({ ok: true, result: this.#storeOne(receipt) });
-          } catch (error) {
-            if (!this.#db.inTransaction) throw error;
-            outcomes.push({ ok: false, error: storageError("storing a receipt", error) });
-          }
-        }
-      });
+      }
+    });
     try {
       if (this.#walSync === null) commit();
       else deferred = this.#walSync.commitDeferred(commit);
@@ -117,31 +119,36 @@ export class GroupCommitter {
       return;
     }
     this.#observer.emit("ingest:commit", { receipts: batch.length, durationMs: performance.now() - started, ok: true });
+    this.#acknowledge(batch, outcomes, deferred);
+    // The jobs are visible now; a handler may run before the sync ends, only the sender's
+    // acknowledgement has to wait for it.
+    if (outcomes.some((outcome) => outcome.ok && outcome.result.eventId !== null && !outcome.result.duplicate)) this.#onJobsCommitted();
+  }
+
+  /** Settle a committed batch's promises: at once, or (`deferred`) once its WAL sync has ended. */
+  #acknowledge(batch: readonly Pending[], outcomes: readonly Outcome[], deferred: boolean): void {
     const settle = () =>
       batch.forEach((pending, index) => {
         const outcome = outcomes[index]!;
         if (outcome.ok) pending.resolve(outcome.result);
         else pending.reject(outcome.error);
       });
-    if (deferred) {
-      this.#syncing = true;
-      this.#walSync!.afterCommit((error) => {
-        this.#syncing = false;
-        if (error === null) {
-          settle();
-        } else {
-          const failure = storageError("making receipts durable (fsync of the WAL file)", error);
-          for (const pending of batch) pending.reject(failure);
-        }
-        if (this.#pending.length > 0) this.#schedule();
-      });
-    } else {
+    if (!deferred) {
       settle();
       if (this.#pending.length > 0) this.#schedule();
+      return;
     }
-    // The jobs are visible now; a handler may run before the fsync ends, only the sender's
-    // acknowledgement has to wait for it.
-    if (outcomes.some((outcome) => outcome.ok && outcome.result.eventId !== null && !outcome.result.duplicate)) this.#onJobsCommitted();
+    this.#syncing = true;
+    this.#walSync!.afterCommit((error) => {
+      this.#syncing = false;
+      if (error === null) {
+        settle();
+      } else {
+        const failure = storageError("making receipts durable (sync of the WAL file)", error);
+        for (const pending of batch) pending.reject(failure);
+      }
+      if (this.#pending.length > 0) this.#schedule();
+    });
   }
 
   /**

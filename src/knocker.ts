@@ -1,5 +1,4 @@
 import BetterSqlite3, { type Database } from "better-sqlite3";
-import { resolve as resolvePath } from "node:path";
 import { EndpointRegistry, type RegisteredEndpoint } from "./endpoints.js";
 import { KnockerError } from "./errors.js";
 import { handleFetch } from "./http/fetch-handler.js";
@@ -23,7 +22,7 @@ import { Queue } from "./queue/queue.js";
 import type { RetentionPolicy } from "./retention/policy.js";
 import { Pruner } from "./retention/prune.js";
 import { RetentionRunner } from "./retention/run-retention.js";
-import { configureWriter, openWriter } from "./storage/database.js";
+import { configureWriter, mainDatabaseFile, openWriter } from "./storage/database.js";
 import { prepareEventStatements } from "./storage/event-sql.js";
 import { ReaderPool } from "./storage/reader-pool.js";
 import { bootstrapSchema } from "./storage/schema.js";
@@ -61,18 +60,15 @@ export class Knocker {
   constructor(pathOrDatabase: string | Database, options?: OpenOptions) {
     this.#options = resolveOptions(options);
     const { durability, busyTimeoutMs } = this.#options;
-    let path: string | null;
     if (typeof pathOrDatabase === "string") {
       if (pathOrDatabase.length === 0) throw new KnockerError("ERR_INVALID_ARGUMENT", "database path must be a non-empty string");
       this.#db = openWriter(pathOrDatabase, { durability, busyTimeoutMs });
       this.#ownsDb = true;
-      path = pathOrDatabase === ":memory:" ? null : this.#db.name;
     } else if (pathOrDatabase instanceof BetterSqlite3) {
       if (!pathOrDatabase.open) throw new KnockerError("ERR_INVALID_ARGUMENT", "the better-sqlite3 Database passed to open() is closed");
       this.#db = pathOrDatabase;
       this.#ownsDb = false;
       configureWriter(this.#db, { durability, busyTimeoutMs });
-      path = this.#db.memory ? null : this.#db.name;
     } else {
       throw new TypeError("open() takes a file path or a better-sqlite3 Database");
     }
@@ -83,13 +79,14 @@ export class Knocker {
       throw error;
     }
     const { queueName, visibilityTimeoutS, maxAttempts, retryBackoff, now } = this.#options;
+    const path = mainDatabaseFile(this.#db);
     this.#readers = new ReaderPool(path, this.#options.maxReaders, this.#db, busyTimeoutMs);
     this.#endpoints = new EndpointRegistry(this.#db);
     this.#queue = new Queue(this.#db, { name: queueName, visibilityTimeoutS, maxAttempts, retryBackoff });
     this.#wake = new Wake(this.#db);
     const events = prepareEventStatements(this.#db);
     const notify = () => this.#wake.notify();
-    this.#walSync = durability === "full" && path !== null ? new WalSync(this.#db, resolvePath(path)) : null;
+    this.#walSync = durability === "full" && path !== null ? new WalSync(this.#db, path) : null;
     this.#committer = new GroupCommitter(this.#db, this.#queue, this.#observer, this.#walSync, notify);
     this.#operator = new Operator(this.#db, this.#readers, this.#queue, events, now, notify);
     const dispatcher = new Dispatcher(this.#db, this.#queue, events, this.#endpoints, now);

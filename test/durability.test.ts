@@ -107,3 +107,36 @@ test("SQLite holds no POSIX lock on the -wal file, so Knocker's descriptor on it
   assert.ok(!ours.includes(inode(`${path}-wal`)), "no lock on the -wal file");
   webhooks.close();
 });
+
+test("a Database opened by a relative path before a chdir: reads and the WAL sync still find the right file", async () => {
+  const home = process.cwd();
+  const first = tempDir("knocker-cwd-a-");
+  const db = (() => {
+    process.chdir(first);
+    try {
+      return new Database("relative.db");
+    } finally {
+      process.chdir(tempDir("knocker-cwd-b-"));
+    }
+  })();
+  try {
+    const webhooks = open(db);
+    const stripe = webhooks.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: [SECRET] });
+    await stripe.receive(signed("evt_rel_warm"));
+    const release = await holdThreadPool();
+    try {
+      const held = stripe.receive(signed("evt_rel_held"));
+      assert.equal(await settledWithin(held, 200), false, "the receipt waits for the sync of relative.db-wal");
+      release();
+      assert.equal((await held).statusCode, 204);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    assert.deepEqual(webhooks.listEvents({ limit: 10 }).map((event) => event.providerEventId).sort(), ["evt_rel_held", "evt_rel_warm"]);
+    webhooks.close();
+  } finally {
+    db.close();
+    process.chdir(home);
+  }
+});

@@ -47,6 +47,16 @@ export function openWriter(path: string, settings: ConnectionSettings): Database
   return db;
 }
 
+/**
+ * The main database's file, by the absolute path SQLite resolved when it opened it (a Database
+ * passed to open() may have been opened by a relative path before the process changed
+ * directory); null for an in-memory or temporary database.
+ */
+export function mainDatabaseFile(db: Database): string | null {
+  const main = (db.pragma("database_list") as Array<{ name: string; file: string }>).find((entry) => entry.name === "main");
+  return main === undefined || main.file === "" ? null : main.file;
+}
+
 /** A read-only connection: it can never take the write lock, so reads never stall ingest. */
 export function openReader(path: string, busyTimeoutMs: number): Database {
   const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });

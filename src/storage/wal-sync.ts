@@ -27,6 +27,7 @@ export class WalSync {
   #waiting: Array<(error: Error | null) => void> = [];
   #closed = false;
 
+  /** `databasePath`: absolute, as SQLite resolved it (`mainDatabaseFile`). */
   constructor(db: Database, databasePath: string) {
     this.#db = db;
     this.#walPath = `${databasePath}-wal`;

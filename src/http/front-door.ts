@@ -39,7 +39,6 @@ export interface FrontDoorKnocker {
   readonly maxBodyBytes: number;
 }
 
-
 /**
  * The framework-free core of the HTTP layer: route by endpoint path, check the method, read the
  * body within `maxBodyBytes`, run `receive()` and turn its result (or failure) into a status.

@@ -175,9 +175,15 @@ export class GroupCommitter {
           continue;
         }
         const key = `${receipt.endpointId}:${receipt.dedupeKey}`;
-        if (!runKeys.has(key) && this.#sql.findEventByKey.get(receipt.endpointId, receipt.dedupeKey) === undefined) {
-          run.push(receipt);
-          runKeys.add(key);
+        if (!runKeys.has(key)) {
+          const existing = this.#sql.findEventByKey.get(receipt.endpointId, receipt.dedupeKey) as number | undefined;
+          if (existing === undefined) {
+            run.push(receipt);
+            runKeys.add(key);
+          } else {
+            endRun();
+            results.push(this.#storeDuplicate(receipt, existing));
+          }
           continue;
         }
       }
@@ -211,7 +217,7 @@ export class GroupCommitter {
   }
 
   #store(receipt: Receipt): IngestResult {
-    const deliveryId = (eventId: number | null) => Number(this.#sql.insertDelivery.run(...deliveryValues(receipt, eventId)).lastInsertRowid);
+    const deliveryId = (eventId: number | null) => this.#insertDelivery(receipt, eventId);
 
     if (!receipt.signatureValid) {
       return { deliveryId: deliveryId(null), eventId: null, duplicate: false, statusCode: receipt.rejectStatus };
@@ -224,12 +230,19 @@ export class GroupCommitter {
     }
     if (receipt.dedupeKey !== null) {
       const existing = this.#sql.findEventByKey.get(receipt.endpointId, receipt.dedupeKey) as number | undefined;
-      if (existing !== undefined) {
-        return { deliveryId: deliveryId(existing), eventId: existing, duplicate: true, statusCode: 204 };
-      }
+      if (existing !== undefined) return this.#storeDuplicate(receipt, existing);
     }
     const eventId = Number(this.#sql.insertEvent.run(...eventValues(receipt)).lastInsertRowid);
     this.#queue.enqueue({ event_id: eventId }, receipt.receivedAt);
     return { deliveryId: deliveryId(eventId), eventId, duplicate: false, statusCode: 204 };
+  }
+
+  /** Another delivery of an event already stored. */
+  #storeDuplicate(receipt: Receipt, eventId: number): IngestResult {
+    return { deliveryId: this.#insertDelivery(receipt, eventId), eventId, duplicate: true, statusCode: 204 };
+  }
+
+  #insertDelivery(receipt: Receipt, eventId: number | null): number {
+    return Number(this.#sql.insertDelivery.run(...deliveryValues(receipt, eventId)).lastInsertRowid);
   }
 }

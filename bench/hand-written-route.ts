@@ -39,8 +39,7 @@ export function handWrittenStripeRoute(path: string, secret: string): { route: R
     VALUES ('knocker.events', ?, 'pending', 0, ?, 0, 3, ?)`);
   const store = db.transaction((batch: Pending[]) => {
     for (const r of batch) {
-      const existing = r.eventId === null ? undefined : (find.get(endpointId, r.eventId) as number | undefined);
-      let id = existing;
+      let id = r.eventId === null ? undefined : (find.get(endpointId, r.eventId) as number | undefined);
       if (id === undefined) {
         id = Number(insertEvent.run(endpointId, r.now, r.eventId, r.eventType, r.headers, r.body, r.eventId).lastInsertRowid);
         insertJob.run(`{"event_id":${id}}`, r.now, r.now);
@@ -49,7 +48,7 @@ export function handWrittenStripeRoute(path: string, secret: string): { route: R
     }
   });
 
-  let waiting: Pending[] = [];
+  const submit = groupCommitted<Pending>((batch) => store.immediate(batch));
   const route: RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -67,7 +66,7 @@ export function handWrittenStripeRoute(path: string, secret: string): { route: R
       } catch {
         // stored without an identity, like any receipt whose body is not JSON
       }
-      waiting.push({
+      submit({
         eventId: typeof parsed.id === "string" ? parsed.id : null,
         eventType: typeof parsed.type === "string" ? parsed.type : null,
         headers: JSON.stringify(req.headers),
@@ -77,13 +76,6 @@ export function handWrittenStripeRoute(path: string, secret: string): { route: R
           res.statusCode = 204;
           res.end();
         },
-      });
-      if (waiting.length > 1) return;
-      setImmediate(() => {
-        const batch = waiting;
-        waiting = [];
-        store.immediate(batch);
-        for (const receipt of batch) receipt.answer();
       });
     });
   };
@@ -101,4 +93,22 @@ function validSignature(header: string, body: Buffer, secret: string, now: numbe
   if (!/^\d+$/.test(timestamp) || Math.abs(now - Number(timestamp)) > TOLERANCE_S) return false;
   const expected = createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest();
   return signatures.some((signature) => signature.length === expected.length && timingSafeEqual(signature, expected));
+}
+
+/**
+ * Group commit the way a hand-written route does it: receipts arriving in one turn of the event
+ * loop are committed together on the next, then each is answered.
+ */
+export function groupCommitted<T extends { answer: () => void }>(commit: (batch: T[]) => void): (receipt: T) => void {
+  let waiting: T[] = [];
+  return (receipt) => {
+    waiting.push(receipt);
+    if (waiting.length > 1) return;
+    setImmediate(() => {
+      const batch = waiting;
+      waiting = [];
+      commit(batch);
+      for (const each of batch) each.answer();
+    });
+  };
 }

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { open } from "knocker";
-import { handWrittenStripeRoute } from "./hand-written-route.js";
+import { groupCommitted, handWrittenStripeRoute } from "./hand-written-route.js";
 
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
@@ -87,19 +87,12 @@ const insert = raw.prepare("INSERT INTO receipts (headers, body) VALUES (?, ?)")
 const commit = raw.transaction((batch: Array<{ headers: string; body: Buffer }>) => {
   for (const receipt of batch) insert.run(receipt.headers, receipt.body);
 });
-let waiting: Array<{ headers: string; body: Buffer; answer: () => void }> = [];
+const submit = groupCommitted<{ headers: string; body: Buffer; answer: () => void }>((batch) => commit.immediate(batch));
 const minimal = await serve((req, res) => {
   const chunks: Buffer[] = [];
   req.on("data", (chunk: Buffer) => chunks.push(chunk));
   req.on("end", () => {
-    waiting.push({ headers: JSON.stringify(req.headers), body: Buffer.concat(chunks), answer: () => { res.statusCode = 204; res.end(); } });
-    if (waiting.length > 1) return;
-    setImmediate(() => {
-      const batch = waiting;
-      waiting = [];
-      commit.immediate(batch);
-      for (const receipt of batch) receipt.answer();
-    });
+    submit({ headers: JSON.stringify(req.headers), body: Buffer.concat(chunks), answer: () => { res.statusCode = 204; res.end(); } });
   });
 });
 

@@ -38,7 +38,8 @@ export function prepareReceiptStatements(db: Database) {
          event_type, method, headers_json, body_blob, query_json, 1, NULL, dedupe_key
        FROM knocker_events WHERE id BETWEEN ? AND ? ORDER BY id`,
   });
-  const insertEventRows = new Map<number, Statement<unknown[], unknown>>();
+  // One row is insertEvent itself.
+  const insertEventRows = new Map<number, Statement<unknown[], unknown>>([[1, statements.insertEvent]]);
   const insertEventsStatement = (rows: number) => {
     let statement = insertEventRows.get(rows);
     if (statement === undefined) {

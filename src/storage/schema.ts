@@ -3,7 +3,7 @@ import { KnockerError } from "../errors.js";
 import { immediateTransaction } from "./database.js";
 
 /** Bumped whenever the layout changes; stored in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Finds a queue's jobs by event id. Partial on json_valid(): Honker tooling may put payloads that
@@ -12,6 +12,57 @@ export const SCHEMA_VERSION = 2;
  */
 const EVENT_JOB_INDEX = `CREATE INDEX IF NOT EXISTS _honker_live_event_v2
   ON _honker_live(queue, json_extract(payload, '$.event_id')) WHERE json_valid(payload);`;
+
+/**
+ * The two queue tables, column for column as Honker's own bootstrap declares them (read from the
+ * sqlite_master of a file the Honker engine created), defaults included: Honker tools insert with
+ * `honker_enqueue()` or plain INSERTs that leave run_at, created_at and died_at to the defaults.
+ * The CHECK on state is Knocker's addition; Honker only ever writes those two values. `name`
+ * lets a migration build the new table beside the old one.
+ */
+const liveTable = (name: string) => `CREATE TABLE IF NOT EXISTS ${name} (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'processing')),
+  priority INTEGER NOT NULL DEFAULT 0,
+  run_at INTEGER NOT NULL DEFAULT (unixepoch()),
+  worker_id TEXT,
+  claim_expires_at INTEGER,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL DEFAULT 3,
+  created_at INTEGER NOT NULL DEFAULT (unixepoch()),
+  expires_at INTEGER
+);`;
+
+const deadTable = (name: string) => `CREATE TABLE IF NOT EXISTS ${name} (
+  id INTEGER PRIMARY KEY,
+  queue TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  priority INTEGER NOT NULL DEFAULT 0,
+  run_at INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  created_at INTEGER NOT NULL DEFAULT (unixepoch()),
+  died_at INTEGER NOT NULL DEFAULT (unixepoch())
+);`;
+
+/**
+ * The live table's indexes, under Honker's names where Honker has the same index, so a Honker
+ * bootstrap on a Knocker file finds them and adds no duplicate to maintain on every write.
+ */
+const LIVE_INDEXES = `
+CREATE INDEX IF NOT EXISTS _honker_live_claim
+  ON _honker_live(queue, priority DESC, run_at, id) WHERE state IN ('pending', 'processing');
+-- Keep "when is the next job due" and "which claims expired" O(log n) at any backlog.
+CREATE INDEX IF NOT EXISTS _honker_live_pending_deadline ON _honker_live(queue, run_at) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS _honker_live_processing_deadline ON _honker_live(queue, claim_expires_at) WHERE state = 'processing';
+${EVENT_JOB_INDEX}`;
+
+const QUEUE_TABLES = `${liveTable("_honker_live")}
+${LIVE_INDEXES}
+${deadTable("_honker_dead")}`;
 
 // Table and column names are the shared Knocker/Honker contract: other bindings and Honker
 // tooling read the same file, so they must not drift.
@@ -91,40 +142,7 @@ CREATE TABLE IF NOT EXISTS knocker_prune_audits (
 );
 CREATE INDEX IF NOT EXISTS knocker_prune_audits_executed ON knocker_prune_audits(executed_at);
 
-CREATE TABLE IF NOT EXISTS _honker_live (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  queue TEXT NOT NULL,
-  payload TEXT NOT NULL,
-  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'processing')),
-  priority INTEGER NOT NULL DEFAULT 0,
-  run_at INTEGER NOT NULL,
-  worker_id TEXT,
-  claim_expires_at INTEGER,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  max_attempts INTEGER NOT NULL DEFAULT 3,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS _honker_live_claim
-  ON _honker_live(queue, priority DESC, run_at, id) WHERE state IN ('pending', 'processing');
--- Keep "when is the next job due" and "which claims expired" O(log n) at any backlog.
-CREATE INDEX IF NOT EXISTS _honker_live_pending_due ON _honker_live(queue, run_at) WHERE state = 'pending';
-CREATE INDEX IF NOT EXISTS _honker_live_claim_expiry ON _honker_live(queue, claim_expires_at) WHERE state = 'processing';
-${EVENT_JOB_INDEX}
-
-CREATE TABLE IF NOT EXISTS _honker_dead (
-  id INTEGER PRIMARY KEY,
-  queue TEXT NOT NULL,
-  payload TEXT NOT NULL,
-  priority INTEGER NOT NULL DEFAULT 0,
-  run_at INTEGER,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  max_attempts INTEGER NOT NULL DEFAULT 3,
-  last_error TEXT,
-  created_at INTEGER,
-  died_at INTEGER NOT NULL
-);
-
+${QUEUE_TABLES}
 CREATE TABLE IF NOT EXISTS _honker_locks (
   name TEXT PRIMARY KEY,
   owner TEXT NOT NULL,
@@ -144,9 +162,58 @@ CREATE TABLE IF NOT EXISTS _honker_scheduler_tasks (
 );
 `;
 
-/** From each older version to the next. */
-const MIGRATIONS: Record<number, string> = {
-  1: `DROP INDEX IF EXISTS _honker_live_event; ${EVENT_JOB_INDEX}`,
+/** The columns both queue tables keep across the rebuild, in order. */
+const LIVE_COLUMNS = "id, queue, payload, state, priority, run_at, worker_id, claim_expires_at, attempts, max_attempts, created_at, expires_at";
+const DEAD_COLUMNS = "id, queue, payload, priority, run_at, attempts, max_attempts, last_error, created_at, died_at";
+
+/**
+ * v2 → v3: the queue tables gain Honker's defaults. SQLite cannot alter a column's default, so
+ * each table is rebuilt (new table, copy, drop, rename) inside the bootstrap transaction. Ids are
+ * copied as they are; the live table's AUTOINCREMENT counter is carried over by hand, since acked
+ * jobs leave it above the largest id left and a reused id would collide in _honker_dead. The old
+ * dead table allowed NULL run_at and created_at; those rows get what Honker's defaults would
+ * have given them (0, and the time the job died).
+ */
+function rebuildQueueTables(db: Database): void {
+  const sequence = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = '_honker_live'").pluck().get() as number | undefined;
+  // An app's triggers on these tables go with DROP TABLE: put them back afterwards. Legacy rename
+  // leaves an app's views as written (naming the table, which exists again after the rename)
+  // instead of failing the rename because the dropped table's views no longer resolve.
+  const triggers = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('_honker_live', '_honker_dead')").pluck().all() as string[];
+  const legacyAlter = db.pragma("legacy_alter_table", { simple: true }) as number;
+  db.pragma("legacy_alter_table = ON");
+  try {
+    rebuildTables(db);
+  } finally {
+    db.pragma(`legacy_alter_table = ${legacyAlter ? "ON" : "OFF"}`);
+  }
+  for (const sql of triggers) db.exec(sql);
+  if (sequence !== undefined) {
+    db.prepare("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = '_honker_live'").run(sequence);
+    db.prepare("INSERT INTO sqlite_sequence (name, seq) SELECT '_honker_live', ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '_honker_live')").run(sequence);
+  }
+}
+
+function rebuildTables(db: Database): void {
+  db.exec(`
+    ${liveTable("_honker_live_v3")}
+    INSERT INTO _honker_live_v3 (${LIVE_COLUMNS}) SELECT ${LIVE_COLUMNS} FROM _honker_live ORDER BY id;
+    DROP TABLE _honker_live;
+    ALTER TABLE _honker_live_v3 RENAME TO _honker_live;
+    ${LIVE_INDEXES}
+
+    ${deadTable("_honker_dead_v3")}
+    INSERT INTO _honker_dead_v3 (${DEAD_COLUMNS})
+      SELECT id, queue, payload, priority, COALESCE(run_at, 0), attempts, max_attempts, last_error, COALESCE(created_at, died_at), died_at
+      FROM _honker_dead ORDER BY id;
+    DROP TABLE _honker_dead;
+    ALTER TABLE _honker_dead_v3 RENAME TO _honker_dead;`);
+}
+
+/** From each older version to the next, inside the bootstrap transaction. */
+const MIGRATIONS: Record<number, (db: Database) => void> = {
+  1: (db) => db.exec(`DROP INDEX IF EXISTS _honker_live_event; ${EVENT_JOB_INDEX}`),
+  2: rebuildQueueTables,
 };
 
 /**
@@ -164,7 +231,7 @@ export function bootstrapSchema(db: Database): void {
       db.exec(SCHEMA);
       version = SCHEMA_VERSION;
     }
-    for (; version < SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version]!);
+    for (; version < SCHEMA_VERSION; version++) MIGRATIONS[version]!(db);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   });
 }

@@ -1,0 +1,183 @@
+// Schema migrations from real old files: v1 and v2 files are built here with the DDL those
+// releases shipped (test/fixtures/schema/), filled with rows, then opened by this release.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import Database from "better-sqlite3";
+import { open } from "../src/index.js";
+import { drain, tempDbPath, tempDir } from "./support.js";
+
+const CURRENT_VERSION = 3;
+const oldSchema = (version: 1 | 2) => readFileSync(new URL(`./fixtures/schema/v${version}.sql`, import.meta.url), "utf8");
+
+const TABLES = [
+  "knocker_endpoints", "knocker_events", "knocker_deliveries", "knocker_attempts", "knocker_prune_audits",
+  "_honker_live", "_honker_dead", "_honker_locks", "_honker_scheduler_tasks",
+];
+
+/**
+ * An old file with something in every table: an endpoint, a handled event and a received one
+ * (with its pending job), deliveries, attempts, a dead job whose run_at and created_at are NULL
+ * (the old dead table allowed that), acked jobs (so the AUTOINCREMENT counter is above the largest
+ * id left), a lock, a scheduler task, a prune audit, and an app's view and trigger on the queue.
+ */
+function buildOldFile(path: string, version: 1 | 2): void {
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  db.exec(oldSchema(version));
+  db.exec(`
+    INSERT INTO knocker_endpoints (id, name, path, provider, enabled, created_at) VALUES (1, 'orders', '/orders', NULL, 1, 1700000000);
+    INSERT INTO knocker_events (id, endpoint_id, received_at, provider_event_id, event_type, method, headers_json, body_blob, query_json, dedupe_key, status, attempt_count, handled_at)
+      VALUES (1, 1, 1700000001, 'evt_1', 'order.paid', 'POST', '{}', X'7B7D', '{}', 'evt_1', 'handled', 1, 1700000002),
+             (5, 1, 1700000010, 'evt_5', 'order.paid', 'POST', '{"x-a":"b"}', X'7B2261223A317D', '{}', 'evt_5', 'received', 0, NULL);
+    INSERT INTO knocker_deliveries (id, endpoint_id, event_id, received_at, provider_event_id, event_type, method, headers_json, body_blob, query_json, signature_valid, dedupe_key)
+      VALUES (1, 1, 1, 1700000001, 'evt_1', 'order.paid', 'POST', '{}', X'7B7D', '{}', 1, 'evt_1'),
+             (2, 1, NULL, 1700000003, NULL, NULL, 'POST', '{}', X'00', '{}', 0, NULL),
+             (7, 1, 5, 1700000010, 'evt_5', 'order.paid', 'POST', '{"x-a":"b"}', X'7B2261223A317D', '{}', 1, 'evt_5');
+    INSERT INTO knocker_attempts (id, event_id, attempted_at, outcome, error, duration_ms) VALUES (3, 1, 1700000002, 'handled', NULL, 4);
+    INSERT INTO knocker_prune_audits (id, kind, queue_name, executed_at, events_pruned, summary_json) VALUES (2, 'prune_events', 'knocker.events', 1700000005, 0, '{}');
+    INSERT INTO _honker_live (id, queue, payload, state, priority, run_at, attempts, max_attempts, created_at) VALUES
+      (1, 'knocker.events', '{"event_id":1}', 'pending', 0, 1700000001, 0, 3, 1700000001),
+      (2, 'other-tool', '{"job":"a"}', 'pending', 0, 1700000001, 0, 3, 1700000001),
+      (3, 'other-tool', '{"job":"b"}', 'pending', 0, 1700000001, 0, 3, 1700000001),
+      (4, 'knocker.events', '{"event_id":5}', 'pending', 0, 1700000010, 0, 3, 1700000010),
+      (9, 'other-tool', '{"job":"c"}', 'pending', 0, 1700000001, 0, 3, 1700000001);
+    DELETE FROM _honker_live WHERE id IN (1, 2, 9); -- acked: the counter stays at 9
+    INSERT INTO _honker_dead (id, queue, payload, priority, run_at, attempts, max_attempts, last_error, created_at, died_at)
+      VALUES (2, 'other-tool', '{"job":"a"}', 0, NULL, 3, 3, 'boom', NULL, 1700000020);
+    INSERT INTO _honker_locks (name, owner, expires_at) VALUES ('some-lock', 'worker-a', 1700000100);
+    INSERT INTO _honker_scheduler_tasks (name, queue, cron_expr, payload, priority, expires_s, next_fire_at, enabled, max_attempts)
+      VALUES ('knocker-retention:knocker.events', 'knocker.events.retention', '@every 3600s', '{}', 0, NULL, 1700003600, 1, 3);
+    CREATE TABLE app_job_log (job_id INTEGER, queue TEXT);
+    CREATE TRIGGER app_log_jobs AFTER INSERT ON _honker_live BEGIN INSERT INTO app_job_log VALUES (new.id, new.queue); END;
+    CREATE VIEW app_pending_jobs AS SELECT id, queue FROM _honker_live WHERE state = 'pending';`);
+  assert.equal(db.pragma("user_version", { simple: true }), version);
+  db.close();
+}
+
+type Rows = Record<string, unknown[]>;
+
+function snapshot(db: Database.Database): Rows {
+  const rows: Rows = {};
+  for (const table of TABLES) {
+    // Blobs as hex, so a snapshot can be cloned and compared as plain data.
+    rows[table] = (db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all() as Array<Record<string, unknown>>).map((row) =>
+      Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Buffer.isBuffer(v) ? `x'${v.toString("hex")}'` : v])));
+  }
+  return rows;
+}
+
+/** Each table's columns with their type, NOT NULL flag, default and primary-key position. */
+function columns(db: Database.Database, table: string): unknown[] {
+  return db.prepare(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid`).all(table);
+}
+
+const liveSequence = (db: Database.Database) => db.prepare("SELECT seq FROM sqlite_sequence WHERE name = '_honker_live'").pluck().get();
+
+for (const version of [1, 2] as const) {
+  test(`a version-${version} file migrates to version ${CURRENT_VERSION}: every row and id kept, the job counter continues, Honker's defaults present`, async () => {
+    const path = tempDbPath();
+    buildOldFile(path, version);
+    const before = new Database(path);
+    const rowsBefore = snapshot(before);
+    assert.equal(liveSequence(before), 9);
+    before.close();
+
+    const webhooks = open(path, { maxReaders: 0 });
+    const db = webhooks.db;
+    assert.equal(db.pragma("user_version", { simple: true }), CURRENT_VERSION);
+    assert.equal(db.pragma("integrity_check", { simple: true }), "ok");
+    assert.deepEqual(db.pragma("foreign_key_check"), []);
+
+    // Every row as it was, except the two NULLs the old dead table allowed, now what Honker's
+    // defaults stand for: run_at 0, created_at the time the job died.
+    const expected = structuredClone(rowsBefore);
+    Object.assign(expected._honker_dead![0] as object, { run_at: 0, created_at: 1700000020 });
+    assert.deepEqual(snapshot(db), expected);
+    assert.equal(liveSequence(db), 9, "the AUTOINCREMENT counter is carried over");
+
+    // The layout is exactly a fresh file's.
+    const fresh = open(tempDbPath(), { maxReaders: 0 });
+    for (const table of TABLES) assert.deepEqual(columns(db, table), columns(fresh.db, table), table);
+    const indexes = (d: Database.Database) => d.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE '\\_honker%' ESCAPE '\\' AND sql IS NOT NULL ORDER BY name").all();
+    assert.deepEqual(indexes(db), indexes(fresh.db));
+    fresh.close();
+    const defaults = Object.fromEntries((columns(db, "_honker_live") as Array<{ name: string; dflt_value: string | null }>).map((c) => [c.name, c.dflt_value]));
+    assert.equal(defaults.run_at, "unixepoch()");
+    assert.equal(defaults.created_at, "unixepoch()");
+    const deadDefaults = Object.fromEntries((columns(db, "_honker_dead") as Array<{ name: string; dflt_value: string | null }>).map((c) => [c.name, c.dflt_value]));
+    assert.equal(deadDefaults.died_at, "unixepoch()");
+
+    // A Honker-style INSERT that leaves the timestamps to the defaults now works, and takes the next id.
+    const inserted = db.prepare("INSERT INTO _honker_live (queue, payload) VALUES ('other-tool', '{\"job\":\"d\"}') RETURNING id, run_at, created_at").get() as { id: number; run_at: number; created_at: number };
+    assert.equal(inserted.id, 10, "ids continue after the highest ever used, not the highest left");
+    assert.ok(Math.abs(inserted.run_at - Date.now() / 1000) < 5 && inserted.created_at === inserted.run_at);
+
+    // The app's trigger and view survived the rebuild.
+    assert.deepEqual(db.prepare("SELECT job_id, queue FROM app_job_log").all(), [{ job_id: 10, queue: "other-tool" }]);
+    assert.deepEqual(db.prepare("SELECT id FROM app_pending_jobs ORDER BY id").pluck().all(), [3, 4, 10]);
+
+    // Knocker runs the job it enqueued under the old release.
+    const handled: number[] = [];
+    webhooks.endpoint("orders", { path: "/orders" }).handle((event) => void handled.push(event.id));
+    await drain(webhooks, () => handled.length === 1);
+    assert.deepEqual(handled, [5]);
+    assert.equal(webhooks.getEvent(5)!.status, "handled");
+    webhooks.close();
+  });
+}
+
+test("several processes opening the same old file at the same moment migrate it once", async () => {
+  const path = join(tempDir(), "old.db");
+  buildOldFile(path, 2);
+  const before = new Database(path);
+  const rowsBefore = snapshot(before);
+  before.close();
+  const script = `
+    import { open } from ${JSON.stringify(new URL("../src/index.ts", import.meta.url).href)};
+    const start = Number(process.argv[2]);
+    while (Date.now() < start) {}
+    const w = open(${JSON.stringify(path)});
+    console.log(JSON.stringify({ version: w.db.pragma("user_version", { simple: true }), jobs: w.db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get() }));
+    w.close();`;
+  const start = Date.now() + 1500;
+  const results = await Promise.all(Array.from({ length: 5 }, () => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, String(start)], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("close", (code) => resolve({ code, out, err }));
+  })));
+  for (const r of results) {
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(JSON.parse(r.out), { version: CURRENT_VERSION, jobs: 2 });
+  }
+  const db = new Database(path, { readonly: true });
+  const expected = structuredClone(rowsBefore);
+  Object.assign(expected._honker_dead![0] as object, { run_at: 0, created_at: 1700000020 });
+  assert.deepEqual(snapshot(db), expected);
+  assert.equal(liveSequence(db), 9);
+  assert.equal(db.pragma("integrity_check", { simple: true }), "ok");
+  db.close();
+});
+
+test("a failed migration leaves the old file as it was", () => {
+  const path = tempDbPath();
+  buildOldFile(path, 2);
+  // A row the new table's CHECK refuses cannot come from Knocker, but a tool that turned the
+  // checks off could have written one: the migration must fail as a whole, not half-migrate.
+  const old = new Database(path);
+  old.exec("PRAGMA ignore_check_constraints = ON; INSERT INTO _honker_live (id, queue, payload, state, run_at, created_at) VALUES (60, 'x', '{}', 'done', 0, 0)");
+  const rowsBefore = snapshot(old);
+  const schemaBefore = old.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY name").all();
+  old.close();
+  assert.throws(() => open(path), (e: unknown) => (e as { code?: string }).code === "ERR_STORAGE");
+  const after = new Database(path);
+  assert.equal(after.pragma("user_version", { simple: true }), 2);
+  assert.deepEqual(snapshot(after), rowsBefore);
+  assert.deepEqual(after.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY name").all(), schemaBefore);
+  after.close();
+});

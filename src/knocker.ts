@@ -1,4 +1,4 @@
-import BetterSqlite3, { type Database } from "better-sqlite3";
+import type { Database } from "better-sqlite3";
 import { EndpointRegistry, type RegisteredEndpoint } from "./endpoints.js";
 import { KnockerError } from "./errors.js";
 import { handleFetch } from "./http/fetch-handler.js";
@@ -22,10 +22,11 @@ import { Queue } from "./queue/queue.js";
 import type { RetentionPolicy } from "./retention/policy.js";
 import { Pruner } from "./retention/prune.js";
 import { RetentionRunner } from "./retention/run-retention.js";
-import { configureWriter, mainDatabaseFile, openWriter } from "./storage/database.js";
+import { configureWriter, isBetterSqlite3Database, mainDatabaseFile, openWriter } from "./storage/database.js";
 import { prepareEventStatements } from "./storage/event-sql.js";
 import { ReaderPool } from "./storage/reader-pool.js";
 import { bootstrapSchema } from "./storage/schema.js";
+import { warnIfSeveralSqliteCopies } from "./storage/sqlite-copies.js";
 import { WalSync } from "./storage/wal-sync.js";
 import { Dispatcher } from "./worker/dispatch.js";
 import { Wake } from "./worker/wake.js";
@@ -64,7 +65,7 @@ export class Knocker {
       if (pathOrDatabase.length === 0) throw new KnockerError("ERR_INVALID_ARGUMENT", "database path must be a non-empty string");
       this.#db = openWriter(pathOrDatabase, { durability, busyTimeoutMs });
       this.#ownsDb = true;
-    } else if (pathOrDatabase instanceof BetterSqlite3) {
+    } else if (isBetterSqlite3Database(pathOrDatabase)) {
       if (!pathOrDatabase.open) throw new KnockerError("ERR_INVALID_ARGUMENT", "the better-sqlite3 Database passed to open() is closed");
       this.#db = pathOrDatabase;
       this.#ownsDb = false;
@@ -72,6 +73,8 @@ export class Knocker {
     } else {
       throw new TypeError("open() takes a file path or a better-sqlite3 Database");
     }
+    // Now that this connection's SQLite is loaded: is there another copy in the process?
+    warnIfSeveralSqliteCopies();
     try {
       bootstrapSchema(this.#db);
     } catch (error) {

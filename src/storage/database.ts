@@ -57,11 +57,29 @@ export function mainDatabaseFile(db: Database): string | null {
   return main === undefined || main.file === "" ? null : main.file;
 }
 
-/** A read-only connection: it can never take the write lock, so reads never stall ingest. */
-export function openReader(path: string, busyTimeoutMs: number): Database {
-  const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+/**
+ * A read-only connection: it can never take the write lock, so reads never stall ingest. Made
+ * with the writer's own better-sqlite3 class: an app that passed in a connection from its own
+ * install of better-sqlite3 must not get a second copy of SQLite on the same file from ours.
+ */
+export function openReader(writer: Database, path: string, busyTimeoutMs: number): Database {
+  const SameSqlite = writer.constructor as typeof BetterSqlite3;
+  const db = new SameSqlite(path, { readonly: true, fileMustExist: true });
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   return db;
+}
+
+/**
+ * A better-sqlite3 connection from any install of the package (the app's own copy included),
+ * recognised by shape: `instanceof` only knows the copy this package imports.
+ */
+export function isBetterSqlite3Database(value: unknown): value is Database {
+  if (value instanceof BetterSqlite3) return true;
+  if (value === null || typeof value !== "object") return false;
+  const db = value as Record<string, unknown>;
+  return typeof db.open === "boolean" && typeof db.name === "string" && typeof db.memory === "boolean" &&
+    ["prepare", "pragma", "exec", "transaction", "close"].every((method) => typeof db[method] === "function") &&
+    typeof db.constructor === "function";
 }
 
 function retryBusy<T>(fn: () => T): T {

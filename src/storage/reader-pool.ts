@@ -33,7 +33,7 @@ export class ReaderPool {
     const idle = this.#idle.pop();
     if (idle) return idle;
     if (this.#all.length >= this.#max || this.#path === null) return null;
-    const reader = openReader(this.#path, this.#busyTimeoutMs);
+    const reader = openReader(this.#writer, this.#path, this.#busyTimeoutMs);
     this.#all.push(reader);
     return reader;
   }

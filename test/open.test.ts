@@ -1,12 +1,12 @@
 // open(): option validation, existing connections, maxReaders, schema bootstrap and version.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
 import { KnockerError, open } from "../src/index.js";
 import { tempDbPath, tempDir } from "./support.js";
+import { raceScripts } from "./support/processes.js";
 
 const invalidOption = (name: string) => (e: unknown) =>
   e instanceof KnockerError && e.code === "ERR_INVALID_OPTION" && e.message.includes(`"${name}"`);
@@ -230,16 +230,7 @@ test("several processes opening a new file at the same moment all succeed", asyn
     const r = await w.endpoint("e" + process.pid, { path: "/e" + process.pid }).receive({ body: "{}" });
     console.log(JSON.stringify(r));
     w.close();`;
-  const start = Date.now() + 1500;
-  const runs = Array.from({ length: 6 }, () => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, String(start)], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (err += d));
-    child.on("close", (code) => resolve({ code, out, err }));
-  }));
-  const results = await Promise.all(runs);
+  const results = await raceScripts(script, 6);
   for (const r of results) {
     assert.equal(r.code, 0, r.err);
     assert.equal(JSON.parse(r.out).statusCode, 204);

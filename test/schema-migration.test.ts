@@ -1,16 +1,26 @@
 // Schema migrations from real old files: v1 and v2 files are built here with the DDL those
-// releases shipped (test/fixtures/schema/), filled with rows, then opened by this release.
+// releases shipped (test/fixtures/schema/v2.sql; v1 differs in one index), filled with rows, then opened by this release.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
 import { open } from "../src/index.js";
 import { drain, tempDbPath, tempDir } from "./support.js";
+import { raceScripts } from "./support/processes.js";
 
 const CURRENT_VERSION = 3;
-const oldSchema = (version: 1 | 2) => readFileSync(new URL(`./fixtures/schema/v${version}.sql`, import.meta.url), "utf8");
+const V2_SCHEMA = readFileSync(new URL("./fixtures/schema/v2.sql", import.meta.url), "utf8");
+const V2_EVENT_INDEX = `CREATE INDEX IF NOT EXISTS _honker_live_event_v2
+  ON _honker_live(queue, json_extract(payload, '$.event_id')) WHERE json_valid(payload);`;
+
+/** The DDL a release shipped. Version 1 differs from 2 only in its unguarded event index. */
+function oldSchema(version: 1 | 2): string {
+  if (version === 2) return V2_SCHEMA;
+  assert.ok(V2_SCHEMA.includes(V2_EVENT_INDEX));
+  return V2_SCHEMA.replace(V2_EVENT_INDEX, "CREATE INDEX IF NOT EXISTS _honker_live_event\n  ON _honker_live(queue, json_extract(payload, '$.event_id'));")
+    .replace("PRAGMA user_version = 2;", "PRAGMA user_version = 1;");
+}
 
 const TABLES = [
   "knocker_endpoints", "knocker_events", "knocker_deliveries", "knocker_attempts", "knocker_prune_audits",
@@ -142,15 +152,7 @@ test("several processes opening the same old file at the same moment migrate it 
     const w = open(${JSON.stringify(path)});
     console.log(JSON.stringify({ version: w.db.pragma("user_version", { simple: true }), jobs: w.db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get() }));
     w.close();`;
-  const start = Date.now() + 1500;
-  const results = await Promise.all(Array.from({ length: 5 }, () => new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, String(start)], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (err += d));
-    child.on("close", (code) => resolve({ code, out, err }));
-  })));
+  const results = await raceScripts(script, 5);
   for (const r of results) {
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(JSON.parse(r.out), { version: CURRENT_VERSION, jobs: 2 });

@@ -126,3 +126,26 @@ export function median(values: readonly number[]): number {
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
+
+export interface ScriptRun {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+/**
+ * Run `count` copies of an ES module script (`node --import tsx -e`) that busy-wait until the
+ * same moment before doing their work, for races between processes (several opening one file).
+ * The script reads that moment from `process.argv[2]`.
+ */
+export function raceScripts(script: string, count: number, startInMs = 1500): Promise<ScriptRun[]> {
+  const start = Date.now() + startInMs;
+  return Promise.all(Array.from({ length: count }, () => new Promise<ScriptRun>((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, String(start)], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("close", (code) => resolve({ code, out, err }));
+  })));
+}

@@ -28,6 +28,14 @@ export interface OpenOptions {
   durability?: Durability;
   retryBackoff?: RetryBackoff | false;
   maxBodyBytes?: number;
+  /** Bytes of a rejected (invalid-signature) delivery's body that are stored; default 4 KiB. Its full length and SHA-256 are always stored. */
+  invalidBodyBytes?: number;
+  /** Rejected deliveries stored per endpoint per minute (default 60); beyond it they are only counted. Valid receipts are never limited. */
+  invalidDeliveriesPerMinute?: number;
+  /** Body bytes the HTTP layer holds across all requests in flight (default 64 MiB); beyond it: 503 + Retry-After, unread. */
+  maxInFlightBodyBytes?: number;
+  /** Longest wait for a request's whole body in the HTTP layer (default 10 000 ms); then 408 and the connection is closed. */
+  bodyTimeoutMs?: number;
   /** Jobs claimed per worker pass (default 10). */
   batchSize?: number;
   /**

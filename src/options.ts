@@ -9,6 +9,14 @@ export interface ResolvedOptions {
   durability: Durability;
   retryBackoff: RetryBackoff | false;
   maxBodyBytes: number;
+  /** Bytes of a rejected delivery's body kept (its full length and SHA-256 are always kept). */
+  invalidBodyBytes: number;
+  /** Rejected deliveries stored per endpoint and minute; the rest are only counted. */
+  invalidDeliveriesPerMinute: number;
+  /** Body bytes the HTTP layer holds across all requests at once; beyond it, 503 unread. */
+  maxInFlightBodyBytes: number;
+  /** How long the HTTP layer waits for a whole body before answering 408. */
+  bodyTimeoutMs: number;
   batchSize: number;
   busyTimeoutMs: number;
   now: () => number;
@@ -22,6 +30,10 @@ export const DEFAULTS = {
   durability: "full",
   retryBackoff: { initialS: 2, maxS: 600 },
   maxBodyBytes: 4 * 1024 * 1024,
+  invalidBodyBytes: 4 * 1024,
+  invalidDeliveriesPerMinute: 60,
+  maxInFlightBodyBytes: 64 * 1024 * 1024,
+  bodyTimeoutMs: 10_000,
   batchSize: 10,
   busyTimeoutMs: 5000,
 } as const;
@@ -32,6 +44,10 @@ const LIMITS = {
   maxAttempts: [1, 1000],
   maxReaders: [0, 64],
   maxBodyBytes: [1, 1024 * 1024 * 1024],
+  invalidBodyBytes: [0, 1024 * 1024 * 1024],
+  invalidDeliveriesPerMinute: [0, 1_000_000],
+  maxInFlightBodyBytes: [1, 16 * 1024 * 1024 * 1024],
+  bodyTimeoutMs: [1, 3_600_000],
   batchSize: [1, 1000],
   busyTimeoutMs: [0, 600_000],
   backoffS: [0, 86_400 * 7],
@@ -66,6 +82,10 @@ export function resolveOptions(options: OpenOptions | undefined): ResolvedOption
     durability,
     retryBackoff: backoff(o.retryBackoff === undefined ? DEFAULTS.retryBackoff : o.retryBackoff),
     maxBodyBytes: integer("maxBodyBytes", o.maxBodyBytes ?? DEFAULTS.maxBodyBytes, LIMITS.maxBodyBytes),
+    invalidBodyBytes: integer("invalidBodyBytes", o.invalidBodyBytes ?? DEFAULTS.invalidBodyBytes, LIMITS.invalidBodyBytes),
+    invalidDeliveriesPerMinute: integer("invalidDeliveriesPerMinute", o.invalidDeliveriesPerMinute ?? DEFAULTS.invalidDeliveriesPerMinute, LIMITS.invalidDeliveriesPerMinute),
+    maxInFlightBodyBytes: integer("maxInFlightBodyBytes", o.maxInFlightBodyBytes ?? DEFAULTS.maxInFlightBodyBytes, LIMITS.maxInFlightBodyBytes),
+    bodyTimeoutMs: integer("bodyTimeoutMs", o.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutMs, LIMITS.bodyTimeoutMs),
     batchSize: integer("batchSize", o.batchSize ?? DEFAULTS.batchSize, LIMITS.batchSize),
     busyTimeoutMs: integer("busyTimeoutMs", o.busyTimeoutMs ?? DEFAULTS.busyTimeoutMs, LIMITS.busyTimeoutMs),
     now: (o.now as (() => number) | undefined) ?? systemClock,

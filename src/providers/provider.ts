@@ -174,6 +174,17 @@ export abstract class Provider {
   abstract verify(request: ProviderRequest, context: VerifyContext): ProviderResult | Promise<ProviderResult>;
 
   /**
+   * Refuse on headers alone, before the body is read: a missing or malformed signature header,
+   * a timestamp outside the tolerance, a token that does not match. `request.body` is empty and
+   * `request.json()` must not be called. Return a rejection, or undefined to go on to verify()
+   * once the body is in (verify() must still make every check itself: receive() calls it alone).
+   * Synchronous and cheap: the HTTP layer calls it for every request.
+   */
+  precheck(_request: ProviderRequest, _context: VerifyContext): ProviderResult | undefined {
+    return undefined;
+  }
+
+  /**
    * Check option values and return them with defaults applied. Throw a `KnockerError`
    * (or any Error) naming the key to refuse the registration.
    */

@@ -81,7 +81,8 @@ export interface IngestInput extends ReceiveByNameInput {
 }
 
 export interface IngestResult {
-  deliveryId: number;
+  /** The stored delivery; null only for a rejected receipt over `invalidDeliveriesPerMinute` (counted, not stored). */
+  deliveryId: number | null;
   eventId: number | null;
   duplicate: boolean;
   statusCode: number;
@@ -122,6 +123,12 @@ export interface Delivery extends StoredPayload {
   eventId: number | null;
   signatureValid: boolean | null;
   signatureError: string | null;
+  /** Length of the body as sent: for a rejected delivery, more than `body` holds when it was cut to `invalidBodyBytes`. */
+  bodyLength: number;
+  /** SHA-256 (hex) of the whole body as sent, recorded for rejected deliveries; null otherwise. */
+  bodySha256: string | null;
+  /** `body` holds only the first `invalidBodyBytes` of what was sent. */
+  bodyTruncated: boolean;
   json<T = unknown>(): T;
 }
 

@@ -6,6 +6,7 @@ import { FrontDoor } from "./http/front-door.js";
 import { createNodeHandler } from "./http/node-adapter.js";
 import { GroupCommitter } from "./ingest/group-commit.js";
 import { buildReceipt } from "./ingest/ingress.js";
+import { RejectionBudget } from "./ingest/rejection-budget.js";
 import type { Receipt } from "./ingest/receipt.js";
 import type {
   AddEndpointOptions, Attempt, Delivery, EndpointOptions, Event, HandleTarget, Handler, IngestInput, IngestResult, IterateEventsOptions,
@@ -54,6 +55,7 @@ export class Knocker {
   readonly #workers: WorkerPool;
   readonly #pruner: Pruner;
   readonly #retention: RetentionRunner;
+  readonly #rejections: RejectionBudget;
   readonly #observer = new Observer();
   readonly #frontDoor = new FrontDoor(this, this.#observer);
   #closed = false;
@@ -96,6 +98,9 @@ export class Knocker {
     this.#workers = new WorkerPool(dispatcher, this.#wake, this.#options.batchSize, this.#observer);
     this.#pruner = new Pruner(this.#db, this.#readers, queueName, now);
     this.#retention = new RetentionRunner(this.#db, this.#pruner, this.#queue.config, now, this.#observer);
+    this.#rejections = new RejectionBudget(this.#db, this.#options.invalidDeliveriesPerMinute, (endpoint, droppedThisMinute) => {
+      if (this.#observer.has("ingest:rejection-dropped")) this.#observer.emit("ingest:rejection-dropped", { endpoint, droppedThisMinute });
+    });
   }
 
   /** The Honker queue that carries this inbox's event jobs. */
@@ -166,6 +171,10 @@ export class Knocker {
   receiveAt(endpoint: RegisteredEndpoint, input: ReceiveInput | IngestInput, trusted = false): Promise<IngestResult> {
     const submit = (receipt: Receipt): Promise<IngestResult> => {
       this.#assertOpen(); // an async verify() may outlast close()
+      // Only what came in unverified is budgeted: ingest() is the app's own, trusted call.
+      if (!receipt.signatureValid && !trusted && !this.#rejections.admit(receipt.endpointId, endpoint.name, receipt.receivedAt)) {
+        return Promise.resolve({ deliveryId: null, eventId: null, duplicate: false, statusCode: receipt.rejectStatus });
+      }
       return this.#committer.submit(receipt);
     };
     try {
@@ -173,6 +182,7 @@ export class Knocker {
       const built = buildReceipt(endpoint, input, {
         now: this.#options.now(),
         maxBodyBytes: this.#options.maxBodyBytes,
+        invalidBodyBytes: this.#options.invalidBodyBytes,
         trusted,
       });
       return built instanceof Promise ? built.then(submit) : submit(built);
@@ -301,6 +311,7 @@ export class Knocker {
   close(): void {
     if (this.#closed) return;
     this.#committer.flushNow();
+    this.#rejections.close();
     this.#walSync?.close();
     this.#closed = true;
     this.#workers.stopAll();

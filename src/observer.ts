@@ -20,6 +20,8 @@ export interface KnockerEventMap {
     complete: boolean;
     durationMs: number;
   };
+  /** A rejected receipt was not stored: its endpoint is over `invalidDeliveriesPerMinute` this minute. */
+  "ingest:rejection-dropped": { endpoint: string; droppedThisMinute: number };
   /** The HTTP front door (`fetch()` / `nodeHandler()`) answered a request. */
   "http:response": {
     method: string;

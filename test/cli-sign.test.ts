@@ -167,7 +167,7 @@ for (const [index, c] of CASES.entries()) {
       webhooks.endpoint("right", { path: "/right", provider: c.provider, secrets: [secret], ...options });
       webhooks.endpoint("wrong", { path: "/wrong", provider: c.provider, secrets: [otherSecret], ...options });
       const result = await webhooks.receive({ endpoint: "right", body: c.body, headers: signed.headers, query });
-      const delivery = webhooks.getDelivery(result.deliveryId)!;
+      const delivery = webhooks.getDelivery(result.deliveryId!)!;
       assert.equal(delivery.signatureError, null);
       assert.equal(result.statusCode, 204);
       assert.equal(delivery.signatureValid, true);
@@ -179,7 +179,7 @@ for (const [index, c] of CASES.entries()) {
 
       const refused = await webhooks.receive({ endpoint: "wrong", body: c.body, headers: signed.headers, query });
       assert.equal(refused.statusCode, 401);
-      assert.match(webhooks.getDelivery(refused.deliveryId)!.signatureError!, new RegExp(`${c.provider} (signature|credentials|token) mismatch`));
+      assert.match(webhooks.getDelivery(refused.deliveryId!)!.signatureError!, new RegExp(`${c.provider} (signature|credentials|token) mismatch`));
     } finally {
       webhooks.close();
     }

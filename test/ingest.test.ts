@@ -55,7 +55,7 @@ test("a duplicate key adds only a linked delivery, in any event status including
     assert.equal(again.statusCode, 204);
     assert.deepEqual(webhooks.db.prepare("SELECT * FROM knocker_events WHERE id = ?").get(first.eventId), before, "event row untouched");
     assert.equal(count("_honker_live"), jobsBefore, "no new job");
-    assert.equal(webhooks.getDelivery(again.deliveryId)!.eventId, first.eventId);
+    assert.equal(webhooks.getDelivery(again.deliveryId!)!.eventId, first.eventId);
   }
   assert.equal(count("knocker_events"), 1);
   assert.equal(count("knocker_deliveries"), 6);
@@ -66,7 +66,7 @@ test("an invalid signature stores an orphan delivery with the extracted metadata
   const { webhooks, stripe, count } = setup();
   const result = await stripe.receive(signed({ id: "evt_forged", type: "charge.refunded" }, "wrong-secret"));
   assert.deepEqual(result, { deliveryId: result.deliveryId, eventId: null, duplicate: false, statusCode: 401 });
-  const delivery = webhooks.getDelivery(result.deliveryId)!;
+  const delivery = webhooks.getDelivery(result.deliveryId!)!;
   assert.equal(delivery.signatureValid, false);
   assert.equal(delivery.signatureError, "stripe signature mismatch");
   assert.equal(delivery.eventId, null);
@@ -123,7 +123,7 @@ test("a body over maxBodyBytes answers 413 and stores an orphan delivery with an
   const result = await stripe.receive(big);
   assert.equal(result.statusCode, 413);
   assert.equal(result.eventId, null);
-  const delivery = webhooks.getDelivery(result.deliveryId)!;
+  const delivery = webhooks.getDelivery(result.deliveryId!)!;
   assert.equal(delivery.body.length, 0);
   assert.match(delivery.signatureError!, /maxBodyBytes \(1024 bytes\)/);
   assert.equal(count("knocker_events"), 0);
@@ -150,7 +150,7 @@ test("an endpoint without a provider is trusted ingress: every receipt is valid"
   const trusted = webhooks.endpoint("internal", { path: "/internal" });
   const result = await trusted.receive({ body: "not even json", headers: {} });
   assert.equal(result.statusCode, 204);
-  assert.equal(webhooks.getDelivery(result.deliveryId)!.signatureValid, true);
+  assert.equal(webhooks.getDelivery(result.deliveryId!)!.signatureValid, true);
   webhooks.close();
 });
 
@@ -168,7 +168,7 @@ test("ingest() is trusted: the caller states validity and metadata, the provider
   );
   const bad = await webhooks.ingest({ endpoint: "stripe", body: "{}", signatureValid: false, signatureError: "checked upstream" });
   assert.equal(bad.statusCode, 401);
-  assert.equal(webhooks.getDelivery(bad.deliveryId)!.signatureError, "checked upstream");
+  assert.equal(webhooks.getDelivery(bad.deliveryId!)!.signatureError, "checked upstream");
   assert.equal(count("knocker_events"), 1);
   webhooks.close();
 });
@@ -193,7 +193,7 @@ test("handshakes are answered through reply and stored as valid deliveries witho
   const ping = await ep.receive({ body: JSON.stringify({ kind: "ping" }) });
   assert.equal(ping.statusCode, 204);
   assert.equal(ping.eventId, null);
-  for (const id of [challenge.deliveryId, ping.deliveryId]) {
+  for (const id of [challenge.deliveryId!, ping.deliveryId!]) {
     const delivery = webhooks.getDelivery(id)!;
     assert.equal(delivery.signatureValid, true);
     assert.equal(delivery.eventId, null);
@@ -235,7 +235,7 @@ test("a provider that throws, returns junk or rejects yields an invalid receipt 
     const result = await ep.receive({ body: "not json" });
     assert.equal(result.statusCode, 401, name);
     assert.equal(result.eventId, null, name);
-    const delivery = webhooks.getDelivery(result.deliveryId)!;
+    const delivery = webhooks.getDelivery(result.deliveryId!)!;
     assert.equal(delivery.signatureValid, false, name);
     assert.match(delivery.signatureError!, expected, name);
   }
@@ -248,7 +248,7 @@ test("a provider's error message never stores a configured secret", async () => 
   const provider = Object.assign(customProvider("leaky", () => { throw new Error("expected sk_live_rotating_1 or sk_live_rotating_2"); }), { requiresSecrets: true });
   const ep = webhooks.endpoint("leaky", { path: "/leaky", provider, secrets: ["sk_live_rotating_1", "sk_live_rotating_2"] });
   const result = await ep.receive({ body: "{}" });
-  const error = webhooks.getDelivery(result.deliveryId)!.signatureError!;
+  const error = webhooks.getDelivery(result.deliveryId!)!.signatureError!;
   assert.equal(error, "provider error: leaky verify() failed: expected [redacted] or [redacted]");
   webhooks.close();
 });
@@ -266,7 +266,7 @@ test("a provider whose verify() never settles is cut off after 10 s: an invalid 
   t.mock.timers.tick(1);
   const result = await pending;
   assert.equal(result.statusCode, 401);
-  assert.match(webhooks.getDelivery(result.deliveryId)!.signatureError!, /^provider error: p-hang verify\(\) failed: verify\(\) did not settle within 10000 ms$/);
+  assert.match(webhooks.getDelivery(result.deliveryId!)!.signatureError!, /^provider error: p-hang verify\(\) failed: verify\(\) did not settle within 10000 ms$/);
   webhooks.close();
 });
 
@@ -434,7 +434,7 @@ test("credential headers are never written to the database", async () => {
   const webhooks = open(tempDbPath());
   const ep = webhooks.endpoint("trusted", { path: "/t" });
   const result = await ep.receive({ body: "{}", headers: { Authorization: "Bearer sekrit-token", Cookie: "sid=sekrit", "X-Other": "visible" } });
-  const delivery = webhooks.getDelivery(result.deliveryId)!;
+  const delivery = webhooks.getDelivery(result.deliveryId!)!;
   assert.deepEqual(delivery.headers, { authorization: "[redacted]", cookie: "[redacted]", "x-other": "visible" });
   const raw = webhooks.db.prepare("SELECT headers_json FROM knocker_deliveries").pluck().all().join();
   assert.ok(!raw.includes("sekrit"));
@@ -446,7 +446,7 @@ test("a disabled endpoint stores an orphan delivery and answers 404", async () =
   const ep = webhooks.endpoint("off", { path: "/off", enabled: false });
   const result = await ep.receive({ body: "{}" });
   assert.equal(result.statusCode, 404);
-  assert.match(webhooks.getDelivery(result.deliveryId)!.signatureError!, /disabled/);
+  assert.match(webhooks.getDelivery(result.deliveryId!)!.signatureError!, /disabled/);
   webhooks.close();
 });
 
@@ -497,7 +497,7 @@ test("the stored body is the verified one: changing the caller's buffer after re
   bytes.fill(0x41); // before the group commit runs
   const result = await pending;
   assert.equal(webhooks.getEvent(result.eventId!)!.body.toString(), body);
-  assert.equal(webhooks.getDelivery(result.deliveryId)!.body.toString(), body);
+  assert.equal(webhooks.getDelivery(result.deliveryId!)!.body.toString(), body);
   webhooks.close();
 });
 

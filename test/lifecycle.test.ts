@@ -309,7 +309,7 @@ test("replayDelivery(): the handler sees that delivery's payload; the event row 
   const id = first.eventId!;
   await drain(webhooks, settled(webhooks, id));
   assert.throws(() => webhooks.replayDelivery(999), isCode("ERR_UNKNOWN_DELIVERY"));
-  const replayed = webhooks.replayDelivery(retry.deliveryId);
+  const replayed = webhooks.replayDelivery(retry.deliveryId!);
   assert.equal(replayed.status, "received");
   await drain(webhooks, settled(webhooks, id));
   assert.equal(seen.length, 2);
@@ -322,9 +322,9 @@ test("replayDelivery(): the handler sees that delivery's payload; the event row 
 test("replayDelivery() refuses orphan deliveries and events that are still received", async () => {
   const { webhooks, ep } = setup();
   const orphan = await ep.ingest({ body: "{}", signatureValid: false });
-  assert.throws(() => webhooks.replayDelivery(orphan.deliveryId), (e: unknown) => isCode("ERR_INVALID_STATE")(e) && /not linked/.test((e as Error).message));
+  assert.throws(() => webhooks.replayDelivery(orphan.deliveryId!), (e: unknown) => isCode("ERR_INVALID_STATE")(e) && /not linked/.test((e as Error).message));
   const fresh = await ep.receive({ body: "{}" });
-  assert.throws(() => webhooks.replayDelivery(fresh.deliveryId), isCode("ERR_INVALID_STATE"));
+  assert.throws(() => webhooks.replayDelivery(fresh.deliveryId!), isCode("ERR_INVALID_STATE"));
   webhooks.close();
 });
 
@@ -353,7 +353,7 @@ async function replayDeliveryFrom(from: "failed" | "dead" | "ignored") {
     assert.ok((before[0]!.run_at as number) >= clock.now + 50, "and it is not due yet");
   }
 
-  const replayed = webhooks.replayDelivery(retry.deliveryId);
+  const replayed = webhooks.replayDelivery(retry.deliveryId!);
   assert.deepEqual([replayed.status, replayed.attemptCount, replayed.lastError, replayed.handledAt], ["received", 0, null, null]);
   assert.equal(webhooks.getEvent(id)!.status, "received");
   const jobs = q("SELECT id, payload, run_at FROM _honker_live");
@@ -372,7 +372,7 @@ async function replayDeliveryFrom(from: "failed" | "dead" | "ignored") {
   ]);
   const event = webhooks.getEvent(id)!;
   assert.deepEqual([event.status, event.body.toString(), event.headers, event.eventType], ["handled", '{"v":1}', { "x-v": "1" }, "t1"], "the event row keeps its own payload");
-  assert.equal(webhooks.getDelivery(retry.deliveryId)!.body.toString(), '{"v":2}');
+  assert.equal(webhooks.getDelivery(retry.deliveryId!)!.body.toString(), '{"v":2}');
   webhooks.close();
 }
 
@@ -414,7 +414,7 @@ test("a duplicate receipt in every status reached through the API: linked delive
 
     const again = await ep.receive({ body: `{"v":2,"status":"${status}"}`, eventType: type, dedupeKey: "k" });
     assert.deepEqual([again.duplicate, again.eventId, again.statusCode], [true, id, 204], status);
-    const delivery = webhooks.getDelivery(again.deliveryId)!;
+    const delivery = webhooks.getDelivery(again.deliveryId!)!;
     assert.deepEqual([delivery.eventId, delivery.body.toString()], [id, `{"v":2,"status":"${status}"}`], `${status}: a linked delivery`);
     assert.deepEqual(webhooks.listDeliveries({ eventId: id }).map((d) => d.id).sort((a, b) => a - b), [first.deliveryId, again.deliveryId], status);
 

@@ -57,9 +57,9 @@ test("get* return null for unknown ids; Event and Delivery carry the documented 
     "attemptCount", "body", "dedupeKey", "deliveryId", "endpoint", "eventType", "handledAt", "headers", "id", "lastError",
     "method", "providerDeliveryId", "providerEventId", "query", "receivedAt", "status",
   ]);
-  const delivery = webhooks.getDelivery(r3.deliveryId)!;
+  const delivery = webhooks.getDelivery(r3.deliveryId!)!;
   assert.deepEqual(Object.keys(delivery).sort(), [
-    "body", "dedupeKey", "endpoint", "eventId", "eventType", "headers", "id", "method", "providerDeliveryId",
+    "body", "bodyLength", "bodySha256", "bodyTruncated", "dedupeKey", "endpoint", "eventId", "eventType", "headers", "id", "method", "providerDeliveryId",
     "providerEventId", "query", "receivedAt", "signatureError", "signatureValid",
   ]);
   assert.ok(Buffer.isBuffer(delivery.body));
@@ -101,7 +101,7 @@ test("after close() every read and action refuses with ERR_CLOSED, whatever maxR
       const calls: Array<[string, () => unknown]> = [
         ["getEvent", () => closed.getEvent(r1.eventId!)],
         ["listEvents", () => closed.listEvents()],
-        ["getDelivery", () => closed.getDelivery(r1.deliveryId)],
+        ["getDelivery", () => closed.getDelivery(r1.deliveryId!)],
         ["listDeliveries", () => closed.listDeliveries()],
         ["listAttempts", () => closed.listAttempts(r1.eventId!)],
         ["listPruneAudits", () => closed.listPruneAudits()],

@@ -25,7 +25,7 @@ export function inbox(provider: string, secrets: string[], providerOptions: Reco
     endpoint,
     async receive(receipt: TestReceipt): Promise<{ result: IngestResult; delivery: Delivery }> {
       const result = await endpoint.receive(receipt);
-      const delivery = webhooks.getDelivery(result.deliveryId);
+      const delivery = webhooks.getDelivery(result.deliveryId!);
       assert.ok(delivery, "the receipt was stored");
       return { result, delivery };
     },

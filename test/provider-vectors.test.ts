@@ -46,7 +46,7 @@ for (const provider of providers) {
           });
           const body = request.bodyBase64 !== undefined ? Buffer.from(request.bodyBase64, "base64") : Buffer.from(request.body ?? "", "utf8");
           const result = await endpoint.receive({ body, headers: request.headers, query: request.query ?? {}, method: request.method ?? "POST" });
-          const delivery = inbox.getDelivery(result.deliveryId)!;
+          const delivery = inbox.getDelivery(result.deliveryId!)!;
           assert.equal(delivery.signatureValid, expected.valid, `valid (error: ${delivery.signatureError})`);
           if (expected.valid) assert.equal(delivery.signatureError, null);
           if (expected.errorContains !== undefined) assert.ok(delivery.signatureError?.includes(expected.errorContains), `error "${delivery.signatureError}" contains "${expected.errorContains}"`);

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describeThrown } from "../errors.js";
 import { checkKnownKeys } from "../operator/validate.js";
 import type { IngestInput, ReceiveInput } from "../interfaces.js";
@@ -55,7 +56,7 @@ interface Verdict {
 export function buildReceipt(
   endpoint: IngressEndpoint,
   input: ReceiveInput | IngestInput,
-  context: { now: number; maxBodyBytes: number; trusted: boolean },
+  context: { now: number; maxBodyBytes: number; invalidBodyBytes: number; trusted: boolean },
 ): Receipt | Promise<Receipt> {
   if (input === null || typeof input !== "object") throw new TypeError("receive() takes an object: { body, headers, … }");
   checkKnownKeys(input, context.trusted ? "ingest" : "receive", context.trusted ? INGEST_KEYS : RECEIVE_KEYS);
@@ -73,7 +74,10 @@ export function buildReceipt(
     dedupeKey: optionalString(input.dedupeKey, "dedupeKey"),
   };
 
-  const assemble = (verdict: Verdict, storedBody: Buffer): Receipt => {
+  const assemble = (verdict: Verdict, whole: Buffer): Receipt => {
+    // A rejected receipt costs bounded disk: the start of its body, its length and digest.
+    const bodyDigest = verdict.valid || whole.length === 0 ? null : { length: whole.length, sha256: createHash("sha256").update(whole).digest("hex") };
+    const storedBody = bodyDigest !== null && whole.length > context.invalidBodyBytes ? Buffer.from(whole.subarray(0, context.invalidBodyBytes)) : whole;
     const eventType = pick(explicit.eventType, verdict.eventType);
     const providerEventId = pick(explicit.providerEventId, verdict.providerEventId);
     const providerDeliveryId = pick(explicit.providerDeliveryId, verdict.providerDeliveryId);
@@ -91,6 +95,7 @@ export function buildReceipt(
       dedupeKey: pick(explicit.dedupeKey, providerEventId ?? providerDeliveryId),
       signatureValid: verdict.valid,
       signatureError: verdict.error,
+      bodyDigest,
       handshake: verdict.handshake,
       reply: verdict.reply,
       rejectStatus: verdict.rejectStatus,

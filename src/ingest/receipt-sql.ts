@@ -24,8 +24,8 @@ export function prepareReceiptStatements(db: Database) {
     insertEvent: `INSERT INTO knocker_events (${EVENT_COLUMNS}) VALUES ${EVENT_ROW}`,
 
     insertDelivery: `INSERT INTO knocker_deliveries (endpoint_id, event_id, received_at, provider_event_id, provider_delivery_id,
-         event_type, method, headers_json, body_blob, query_json, signature_valid, signature_error, dedupe_key)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         event_type, method, headers_json, body_blob, query_json, signature_valid, signature_error, dedupe_key, body_length, body_sha256)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 
     /**
      * The delivery of each new event in an id range, copied from the event row in id order: the
@@ -77,7 +77,8 @@ export function eventValues(r: Receipt) {
 /** insertDelivery's parameters, in its column order. */
 export function deliveryValues(r: Receipt, eventId: number | null) {
   return [r.endpointId, eventId, r.receivedAt, r.providerEventId, r.providerDeliveryId,
-    r.eventType, r.method, r.headersJson, r.body, r.queryJson, r.signatureValid ? 1 : 0, r.signatureError, r.dedupeKey] as const;
+    r.eventType, r.method, r.headersJson, r.body, r.queryJson, r.signatureValid ? 1 : 0, r.signatureError, r.dedupeKey,
+    r.bodyDigest?.length ?? null, r.bodyDigest?.sha256 ?? null] as const;
 }
 
 export type ReceiptStatements = ReturnType<typeof prepareReceiptStatements>;

@@ -17,6 +17,11 @@ export interface Receipt {
   /** A valid handshake: store the delivery but create no event. */
   handshake: boolean;
   reply: ProviderReply | null;
+  /**
+   * Set when `body` holds only the start of what was sent (a rejected receipt, cut to
+   * `invalidBodyBytes`): the whole body's length and SHA-256 (hex).
+   */
+  bodyDigest: { length: number; sha256: string } | null;
   /** Status for a rejected receipt (401 unless the provider or the size check said otherwise). */
   rejectStatus: number;
 }

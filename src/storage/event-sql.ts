@@ -8,7 +8,7 @@ export const EVENT_COLUMNS = `e.id, e.endpoint_id, k.name AS endpoint, e.receive
 
 export const DELIVERY_COLUMNS = `d.id, d.endpoint_id, k.name AS endpoint, d.event_id, d.received_at, d.provider_event_id,
   d.provider_delivery_id, d.event_type, d.method, d.headers_json, d.body_blob, d.query_json, d.dedupe_key,
-  d.signature_valid, d.signature_error`;
+  d.signature_valid, d.signature_error, d.body_length, d.body_sha256`;
 
 /** Every statement that moves an event through its lifecycle, prepared once on the writer. */
 export function prepareEventStatements(db: Database) {

@@ -29,6 +29,8 @@ export interface DeliveryRow extends PayloadRow {
   event_id: number | null;
   signature_valid: number | null;
   signature_error: string | null;
+  body_length: number | null;
+  body_sha256: string | null;
 }
 
 export interface AttemptRow {
@@ -111,6 +113,9 @@ export function toDelivery(row: DeliveryRow): Delivery {
       ...payloadFields(row),
       signatureValid: row.signature_valid === null ? null : row.signature_valid === 1,
       signatureError: row.signature_error,
+      bodyLength: row.body_length ?? row.body_blob.length,
+      bodySha256: row.body_sha256,
+      bodyTruncated: row.body_length !== null && row.body_length > row.body_blob.length,
     },
     row.body_blob,
   );

@@ -3,7 +3,7 @@ import { KnockerError } from "../errors.js";
 import { immediateTransaction } from "./database.js";
 
 /** Bumped whenever the layout changes; stored in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /**
  * Finds a queue's jobs by event id. Partial on json_valid(): Honker tooling may put payloads that
@@ -12,6 +12,14 @@ export const SCHEMA_VERSION = 3;
  */
 const EVENT_JOB_INDEX = `CREATE INDEX IF NOT EXISTS _honker_live_event_v2
   ON _honker_live(queue, json_extract(payload, '$.event_id')) WHERE json_valid(payload);`;
+
+/** Rejected receipts counted but not stored (over invalidDeliveriesPerMinute), per endpoint and minute. */
+const DROPPED_REJECTIONS = `CREATE TABLE IF NOT EXISTS knocker_dropped_rejections (
+  endpoint_id INTEGER NOT NULL REFERENCES knocker_endpoints(id),
+  minute INTEGER NOT NULL,
+  dropped INTEGER NOT NULL,
+  PRIMARY KEY (endpoint_id, minute)
+);`;
 
 /**
  * The two queue tables, column for column as Honker's own bootstrap declares them (read from the
@@ -113,9 +121,12 @@ CREATE TABLE IF NOT EXISTS knocker_deliveries (
   query_json TEXT NOT NULL,
   signature_valid INTEGER,
   signature_error TEXT,
-  dedupe_key TEXT
+  dedupe_key TEXT,
+  body_length INTEGER,
+  body_sha256 TEXT
 );
 CREATE INDEX IF NOT EXISTS knocker_deliveries_event ON knocker_deliveries(event_id);
+${DROPPED_REJECTIONS}
 CREATE INDEX IF NOT EXISTS knocker_deliveries_received ON knocker_deliveries(received_at);
 CREATE INDEX IF NOT EXISTS knocker_deliveries_orphans ON knocker_deliveries(received_at) WHERE event_id IS NULL;
 
@@ -210,10 +221,24 @@ function rebuildTables(db: Database): void {
     ALTER TABLE _honker_dead_v3 RENAME TO _honker_dead;`);
 }
 
+/**
+ * v3 → v4: a rejected delivery keeps only the start of its body; these record the whole body's
+ * length and SHA-256 (NULL on valid deliveries). Rejections over the per-minute budget are counted
+ * in knocker_dropped_rejections.
+ */
+function addDeliveryBodyDigest(db: Database): void {
+  const has = new Set(db.prepare("SELECT name FROM pragma_table_info('knocker_deliveries')").pluck().all());
+  for (const [column, type] of [["body_length", "INTEGER"], ["body_sha256", "TEXT"]] as const) {
+    if (!has.has(column)) db.exec(`ALTER TABLE knocker_deliveries ADD COLUMN ${column} ${type}`);
+  }
+  db.exec(DROPPED_REJECTIONS);
+}
+
 /** From each older version to the next, inside the bootstrap transaction. */
 const MIGRATIONS: Record<number, (db: Database) => void> = {
   1: (db) => db.exec(`DROP INDEX IF EXISTS _honker_live_event; ${EVENT_JOB_INDEX}`),
   2: rebuildQueueTables,
+  3: addDeliveryBodyDigest,
 };
 
 /**

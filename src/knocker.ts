@@ -5,10 +5,12 @@ import { handleFetch } from "./http/fetch-handler.js";
 import { FrontDoor } from "./http/front-door.js";
 import { createNodeHandler } from "./http/node-adapter.js";
 import { GroupCommitter } from "./ingest/group-commit.js";
-import { buildReceipt } from "./ingest/ingress.js";
+import { buildReceipt, precheckReceipt } from "./ingest/ingress.js";
 import { RejectionBudget } from "./ingest/rejection-budget.js";
 import type { Receipt } from "./ingest/receipt.js";
+import type { ProviderResult } from "./providers/provider.js";
 import type {
+  HeaderMap,
   AddEndpointOptions, Attempt, Delivery, EndpointOptions, Event, HandleTarget, Handler, IngestInput, IngestResult, IterateEventsOptions,
   ListDeliveriesOptions, ListEventsOptions, NodeHandler, NodeHandlerOptions, OpenOptions, ReceiveByNameInput, ReceiveInput,
   RunWorkerOptions, WorkerState,
@@ -217,6 +219,21 @@ export class Knocker {
   /** @internal */
   get maxBodyBytes(): number {
     return this.#options.maxBodyBytes;
+  }
+
+  /** @internal */
+  get maxInFlightBodyBytes(): number {
+    return this.#options.maxInFlightBodyBytes;
+  }
+
+  /** @internal */
+  get bodyTimeoutMs(): number {
+    return this.#options.bodyTimeoutMs;
+  }
+
+  /** @internal The HTTP layer's look at headers before it reads a body. */
+  precheckAt(endpoint: RegisteredEndpoint, request: { method: string; headers: HeaderMap; query: URLSearchParams | undefined }): ProviderResult | undefined {
+    return precheckReceipt(endpoint, request, this.#options.now());
   }
 
   // ---- operator ---------------------------------------------------------------------------

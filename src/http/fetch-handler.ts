@@ -14,7 +14,7 @@ export async function handleFetch(door: FrontDoor, request: Request): Promise<Re
     search: url.search,
     endpointPath: url.pathname,
     headers: request.headers,
-    readBody: (limit) => readRequestBody(request, limit),
+    readBody: (limits) => readRequestBody(request, limits),
   });
   return toResponse(answer);
 }

@@ -1,9 +1,11 @@
 import type { RegisteredEndpoint } from "../endpoints.js";
 import { KnockerError } from "../errors.js";
-import { BODY_OVER_LIMIT, BODY_OWNED } from "../ingest/ingress.js";
-import type { HeadersInput, IngestResult, ReceiveInput } from "../interfaces.js";
+import { BODY_OVER_LIMIT, BODY_OWNED, PRECHECKED } from "../ingest/ingress.js";
+import { normalizeHeaders } from "../ingest/normalize.js";
+import type { HeaderMap, HeadersInput, IngestResult, ReceiveInput } from "../interfaces.js";
 import type { Observer } from "../observer.js";
-import type { BodyRead } from "./read-body.js";
+import type { ProviderResult } from "../providers/provider.js";
+import type { BodyLimits, BodyRead } from "./read-body.js";
 
 /** Seconds a provider is asked to wait before retrying a receipt that could not be committed. */
 export const RETRY_AFTER_S = 5;
@@ -21,8 +23,10 @@ export interface HttpRequest {
   /** The path endpoints are looked up by (a mount prefix removed); null when outside the prefix. */
   endpointPath: string | null;
   headers: HeadersInput;
-  /** Read the raw body, stopping past `limit` bytes; throws ERR_BODY_PARSED when it is gone. */
-  readBody(limit: number): Promise<BodyRead>;
+  /** `headers` as a map with lower-case names, when the adapter has one for free (node:http's `req.headers`). */
+  headerMap?: HeaderMap;
+  /** Read the raw body within `limits`; throws ERR_BODY_PARSED when it is gone. */
+  readBody(limits: BodyLimits): Promise<BodyRead>;
 }
 
 /** What to send back. Bodies are empty except for handshake replies. */
@@ -36,8 +40,14 @@ export interface HttpAnswer {
 export interface FrontDoorKnocker {
   endpointForPath(path: string): RegisteredEndpoint | undefined;
   receiveAt(endpoint: RegisteredEndpoint, input: ReceiveInput): Promise<IngestResult>;
+  /** The provider's refusal on headers alone, if any (`Provider.precheck`). */
+  precheckAt(endpoint: RegisteredEndpoint, request: { method: string; headers: HeaderMap; query: URLSearchParams | undefined }): ProviderResult | undefined;
   readonly maxBodyBytes: number;
+  readonly maxInFlightBodyBytes: number;
+  readonly bodyTimeoutMs: number;
 }
+
+const NO_BODY = Buffer.alloc(0);
 
 /**
  * The framework-free core of the HTTP layer: route by endpoint path, check the method, read the
@@ -47,6 +57,8 @@ export interface FrontDoorKnocker {
 export class FrontDoor {
   readonly #knocker: FrontDoorKnocker;
   readonly #observer: Observer;
+  /** Body bytes held by requests in flight, against `maxInFlightBodyBytes`. */
+  #inFlightBytes = 0;
 
   constructor(knocker: FrontDoorKnocker, observer: Observer) {
     this.#knocker = knocker;
@@ -83,28 +95,65 @@ export class FrontDoor {
       return done(status(405, { allow: allowsGet ? "GET, POST" : "POST" }));
     }
 
-    let read: BodyRead;
-    try {
-      read = await request.readBody(this.#knocker.maxBodyBytes);
-    } catch (error) {
-      if (error instanceof KnockerError) {
-        // ERR_BODY_PARSED: a mounting mistake, not a request problem. Reported like any 5xx, then
-        // thrown so it reaches the developer (the adapter's `next(error)`, or a rejection).
-        done(status(500), undefined, error);
-        throw error;
-      }
-      return done(status(400)); // the client went away mid-body: nothing to store
+    const knocker = this.#knocker;
+    const query = request.search === "" ? undefined : new URLSearchParams(request.search);
+    // Verify before reading: a request its provider refuses on headers alone costs no body read.
+    const headerMap = request.headerMap ?? normalizeHeaders(request.headers);
+    const refusal = knocker.precheckAt(endpoint, { method: request.method, headers: headerMap, query });
+    if (refusal !== undefined) {
+      const input = { body: NO_BODY, headers: headerMap, query, method: request.method, [PRECHECKED]: refusal, [BODY_OWNED]: true as const };
+      return this.#receive(endpoint, input, done);
     }
 
-    const input: ReceiveInput & { [BODY_OVER_LIMIT]?: true; [BODY_OWNED]: true } = {
-      body: read.body,
-      headers: request.headers,
-      query: request.search === "" ? undefined : new URLSearchParams(request.search),
-      method: request.method,
-      [BODY_OWNED]: true, // read-body assembled it (Buffer.concat): a copy of its own
+    const declared = declaredLength(headerMap["content-length"]);
+    if (declared !== null && declared <= knocker.maxBodyBytes && this.#inFlightBytes + declared > knocker.maxInFlightBodyBytes) {
+      return done(status(503, { "retry-after": String(RETRY_AFTER_S) })); // unread: nothing to store
+    }
+    let charged = 0;
+    const limits: BodyLimits = {
+      maxBytes: knocker.maxBodyBytes,
+      timeoutMs: knocker.bodyTimeoutMs,
+      charge: (bytes) => {
+        if (this.#inFlightBytes + bytes > knocker.maxInFlightBodyBytes) return false;
+        this.#inFlightBytes += bytes;
+        charged += bytes;
+        return true;
+      },
     };
-    if (read.overLimit) input[BODY_OVER_LIMIT] = true;
+    try {
+      let read: BodyRead;
+      try {
+        read = await request.readBody(limits);
+      } catch (error) {
+        if (error instanceof KnockerError) {
+          // ERR_BODY_PARSED: a mounting mistake, not a request problem. Reported like any 5xx, then
+          // thrown so it reaches the developer (the adapter's `next(error)`, or a rejection).
+          done(status(500), undefined, error);
+          throw error;
+        }
+        return done(status(400)); // the client went away mid-body: nothing to store
+      }
+      if (read.refused === "busy") return done(status(503, { "retry-after": String(RETRY_AFTER_S), connection: "close" }));
+      if (read.refused === "timeout") return done(status(408, { connection: "close" }));
+      const input: ReceiveInput & { [BODY_OVER_LIMIT]?: true; [BODY_OWNED]: true } = {
+        body: read.body,
+        headers: request.headers,
+        query,
+        method: request.method,
+        [BODY_OWNED]: true, // read-body assembled it (Buffer.concat): a copy of its own
+      };
+      if (read.overLimit) input[BODY_OVER_LIMIT] = true;
+      return await this.#receive(endpoint, input, done);
+    } finally {
+      this.#inFlightBytes -= charged; // the body is stored (or refused) by now: give its bytes back
+    }
+  }
 
+  async #receive(
+    endpoint: RegisteredEndpoint,
+    input: ReceiveInput,
+    done: (answer: HttpAnswer, result?: IngestResult, error?: unknown) => HttpAnswer,
+  ): Promise<HttpAnswer> {
     let result: IngestResult;
     try {
       result = await this.#knocker.receiveAt(endpoint, input);
@@ -117,6 +166,12 @@ export class FrontDoor {
     }
     return done(status(result.statusCode), result);
   }
+}
+
+/** A Content-Length header's value, or null when absent or not a plain number. */
+function declaredLength(value: string | string[] | undefined): number | null {
+  if (typeof value !== "string" || !/^\d+$/.test(value)) return null;
+  return Number(value);
 }
 
 function status(code: number, headers: Record<string, string> = {}): HttpAnswer {

@@ -36,9 +36,10 @@ export function createNodeHandler(door: FrontDoor, options: NodeHandlerOptions =
         search,
         endpointPath,
         headers: req.headers,
-        readBody: (limit) => readIncomingBody(req, limit),
+        headerMap: req.headers as Record<string, string | string[]>, // node:http lower-cases names already
+        readBody: (limits) => readIncomingBody(req, limits),
       });
-      if (!req.complete) leaveUnreadBody(req, res);
+      if (!req.complete) leaveUnreadBody(req, res, answer.headers.connection === "close");
       send(res, answer);
     } catch (error) {
       // ERR_BODY_PARSED: a body parser ran first (already reported on http:response as a 500).
@@ -74,10 +75,11 @@ function send(res: ServerResponse, { status, headers, body }: HttpAnswer): void 
  * uploading, often before it reads the answer — the socket is half-closed and destroyed after a
  * grace period.
  */
-function leaveUnreadBody(req: IncomingMessage, res: ServerResponse): void {
+function leaveUnreadBody(req: IncomingMessage, res: ServerResponse, close: boolean): void {
   // HTTP/1.1: a chunked body has no known length; no Content-Length and no chunking means no body.
   const rest = req.headers["transfer-encoding"] !== undefined ? Number.POSITIVE_INFINITY : Number(req.headers["content-length"] ?? 0);
-  if (rest <= DRAIN_MAX_BYTES) return;
+  // A body that timed out or found the budget spent is never drained, however small it says it is.
+  if (rest <= DRAIN_MAX_BYTES && !close) return;
   req.pause();
   res.setHeader("connection", "close");
   const socket = req.socket;

@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { describeThrown } from "../errors.js";
 import { checkKnownKeys } from "../operator/validate.js";
 import type { IngestInput, ReceiveInput } from "../interfaces.js";
-import { ProviderRequest, ProviderResult } from "../providers/provider.js";
+import type { HeaderMap } from "../interfaces.js";
+import { Provider, ProviderRequest, ProviderResult } from "../providers/provider.js";
 import type { PreparedProvider } from "../providers/registry.js";
 import { normalizeHeaders, normalizeQuery, optionalString, redactHeaders, redactQuery, toBuffer } from "./normalize.js";
 import type { Receipt } from "./receipt.js";
@@ -33,7 +34,38 @@ export const BODY_OVER_LIMIT = Symbol("knocker.bodyOverLimit");
  */
 export const BODY_OWNED = Symbol("knocker.bodyOwned");
 
-type InternalInput = { [BODY_OVER_LIMIT]?: boolean; [BODY_OWNED]?: boolean };
+/**
+ * @internal Set by the HTTP layer on an input its provider refused on headers alone, before the
+ * body was read (the `body` passed along is empty): the receipt is stored with that verdict.
+ */
+export const PRECHECKED = Symbol("knocker.prechecked");
+
+type InternalInput = { [BODY_OVER_LIMIT]?: boolean; [BODY_OWNED]?: boolean; [PRECHECKED]?: ProviderResult };
+
+/**
+ * The endpoint's provider's verdict on headers alone (`Provider.precheck`): a rejection, or
+ * undefined when the body is needed (or the provider has no precheck). Never throws: a
+ * precheck that fails is left to verify(). `headers` must already be a lower-cased map.
+ */
+export function precheckReceipt(
+  endpoint: IngressEndpoint,
+  request: { method: string; headers: HeaderMap; query: URLSearchParams | undefined },
+  now: number,
+): ProviderResult | undefined {
+  const prepared = endpoint.provider;
+  if (prepared === null || !endpoint.enabled || prepared.provider.precheck === Provider.prototype.precheck) return undefined;
+  const { provider, secrets, options } = prepared;
+  try {
+    const { method, headers } = request;
+    const providerRequest = new ProviderRequest({ method: method.toUpperCase(), headers, query: normalizeQuery(request.query), body: EMPTY_BODY });
+    const result = provider.precheck(providerRequest, { secrets, options, now });
+    return result instanceof ProviderResult && !result.valid ? result : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
 
 interface Verdict {
   valid: boolean;
@@ -106,6 +138,8 @@ export function buildReceipt(
     return assemble(rejected(`body too large: exceeds maxBodyBytes (${context.maxBodyBytes} bytes)`, 413), Buffer.alloc(0));
   }
   if (!endpoint.enabled) return assemble(rejected(`endpoint "${endpoint.name}" is disabled`, 404), body);
+  const prechecked = internal[PRECHECKED];
+  if (prechecked !== undefined && !context.trusted) return assemble(fromResult(prechecked), body);
   if (context.trusted) return assemble(trustedVerdict(input as IngestInput), body);
   if (endpoint.provider === null) return assemble(trustedVerdict({}), body);
   const request = new ProviderRequest({ method, headers, query, body });

@@ -105,18 +105,28 @@ export class FrontDoor {
       return this.#receive(endpoint, input, done);
     }
 
+    // A declared length is reserved before reading, so concurrent requests cannot all start
+    // reading and only find out later that together they are over the budget.
     const declared = declaredLength(headerMap["content-length"]);
-    if (declared !== null && declared <= knocker.maxBodyBytes && this.#inFlightBytes + declared > knocker.maxInFlightBodyBytes) {
-      return done(status(503, { "retry-after": String(RETRY_AFTER_S) })); // unread: nothing to store
-    }
     let charged = 0;
+    let received = 0;
+    if (declared !== null && declared <= knocker.maxBodyBytes) {
+      if (this.#inFlightBytes + declared > knocker.maxInFlightBodyBytes) {
+        return done(status(503, { "retry-after": String(RETRY_AFTER_S), connection: "close" })); // unread: nothing to store
+      }
+      this.#inFlightBytes += declared;
+      charged = declared;
+    }
     const limits: BodyLimits = {
       maxBytes: knocker.maxBodyBytes,
       timeoutMs: knocker.bodyTimeoutMs,
       charge: (bytes) => {
-        if (this.#inFlightBytes + bytes > knocker.maxInFlightBodyBytes) return false;
-        this.#inFlightBytes += bytes;
-        charged += bytes;
+        received += bytes;
+        const extra = received - charged;
+        if (extra <= 0) return true;
+        if (this.#inFlightBytes + extra > knocker.maxInFlightBodyBytes) return false;
+        this.#inFlightBytes += extra;
+        charged += extra;
         return true;
       },
     };

@@ -32,8 +32,8 @@ export class Child {
   readonly closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   #listeners = new Set<() => void>();
 
-  constructor(script: string, args: readonly string[] = []) {
-    this.proc = spawn(process.execPath, ["--import", "tsx", script, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  constructor(script: string, args: readonly string[] = [], nodeArgs: readonly string[] = []) {
+    this.proc = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script, ...args], { stdio: ["pipe", "pipe", "pipe"] });
     live.add(this.proc);
     this.proc.stderr!.setEncoding("utf8").on("data", (chunk: string) => (this.stderr += chunk));
     const lines = createInterface({ input: this.proc.stdout! });

@@ -170,16 +170,18 @@ export class GroupCommitter {
     };
     for (const receipt of receipts) {
       if (receipt.signatureValid && !receipt.handshake && receipt.signatureError === null) {
-        if (receipt.dedupeKey === null) {
+        if (receipt.dedupeKey === null && receipt.bodyIdentity === null) {
           run.push(receipt);
           continue;
         }
-        const key = `${receipt.endpointId}:${receipt.dedupeKey}`;
-        if (!runKeys.has(key)) {
-          const existing = this.#sql.findEventByKey.get(receipt.endpointId, receipt.dedupeKey) as number | undefined;
+        const key = receipt.dedupeKey === null ? null : `${receipt.endpointId}:${receipt.dedupeKey}`;
+        const identity = receipt.bodyIdentity === null ? null : `${receipt.endpointId}#${receipt.bodyIdentity}`;
+        if ((key === null || !runKeys.has(key)) && (identity === null || !runKeys.has(identity))) {
+          const existing = this.#existingEvent(receipt);
           if (existing === undefined) {
             run.push(receipt);
-            runKeys.add(key);
+            if (key !== null) runKeys.add(key);
+            if (identity !== null) runKeys.add(identity);
           } else {
             endRun();
             results.push(this.#storeDuplicate(receipt, existing));
@@ -228,13 +230,21 @@ export class GroupCommitter {
         ? { deliveryId: id, eventId: null, duplicate: false, statusCode: 200, reply: receipt.reply }
         : { deliveryId: id, eventId: null, duplicate: false, statusCode: 204 };
     }
-    if (receipt.dedupeKey !== null) {
-      const existing = this.#sql.findEventByKey.get(receipt.endpointId, receipt.dedupeKey) as number | undefined;
-      if (existing !== undefined) return this.#storeDuplicate(receipt, existing);
-    }
+    const existing = this.#existingEvent(receipt);
+    if (existing !== undefined) return this.#storeDuplicate(receipt, existing);
     const eventId = Number(this.#sql.insertEvent.run(...eventValues(receipt)).lastInsertRowid);
     this.#queue.enqueue({ event_id: eventId }, receipt.receivedAt);
     return { deliveryId: deliveryId(eventId), eventId, duplicate: false, statusCode: 204 };
+  }
+
+  /** The event this receipt repeats: by its dedupe key, else by its body identity. */
+  #existingEvent(receipt: Receipt): number | undefined {
+    if (receipt.dedupeKey !== null) {
+      const byKey = this.#sql.findEventByKey.get(receipt.endpointId, receipt.dedupeKey) as number | undefined;
+      if (byKey !== undefined) return byKey;
+    }
+    if (receipt.bodyIdentity === null) return undefined;
+    return this.#sql.findEventByBodyIdentity.get(receipt.endpointId, receipt.bodyIdentity) as number | undefined;
   }
 
   /** Another delivery of an event already stored. */

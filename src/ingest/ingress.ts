@@ -125,6 +125,9 @@ export function buildReceipt(
       providerEventId,
       providerDeliveryId,
       dedupeKey: pick(explicit.dedupeKey, providerEventId ?? providerDeliveryId),
+      bodyIdentity: verdict.valid && !verdict.handshake && !context.trusted && prepared !== null && !prepared.provider.signsIdentity
+        ? createHash("sha256").update(whole).digest("hex")
+        : null,
       signatureValid: verdict.valid,
       signatureError: verdict.error,
       bodyDigest,

@@ -3,8 +3,8 @@ import { prepareAll } from "../storage/database.js";
 import type { Receipt } from "./receipt.js";
 
 const EVENT_COLUMNS = `endpoint_id, received_at, provider_event_id, provider_delivery_id, event_type,
-  method, headers_json, body_blob, query_json, dedupe_key, status, attempt_count`;
-const EVENT_ROW = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 0)`;
+  method, headers_json, body_blob, query_json, dedupe_key, body_identity, status, attempt_count`;
+const EVENT_ROW = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 0)`;
 
 /** Most rows one multi-row event INSERT writes; longer runs take several statements. */
 const MAX_ROWS_PER_INSERT = 32;
@@ -17,6 +17,7 @@ const MAX_ROWS_PER_INSERT = 32;
 export function prepareReceiptStatements(db: Database) {
   const statements = prepareAll(db, {
     findEventByKey: { pluck: `SELECT id FROM knocker_events WHERE endpoint_id = ? AND dedupe_key = ?` },
+    findEventByBodyIdentity: { pluck: `SELECT id FROM knocker_events WHERE endpoint_id = ? AND body_identity = ?` },
 
     /** Rows this connection has written so far, triggers' and foreign-key actions' included. */
     totalChanges: { pluck: `SELECT total_changes()` },
@@ -71,7 +72,7 @@ export function prepareReceiptStatements(db: Database) {
 /** insertEvent's parameters, in its column order. */
 export function eventValues(r: Receipt) {
   return [r.endpointId, r.receivedAt, r.providerEventId, r.providerDeliveryId, r.eventType,
-    r.method, r.headersJson, r.body, r.queryJson, r.dedupeKey] as const;
+    r.method, r.headersJson, r.body, r.queryJson, r.dedupeKey, r.bodyIdentity] as const;
 }
 
 /** insertDelivery's parameters, in its column order. */

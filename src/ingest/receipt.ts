@@ -12,6 +12,11 @@ export interface Receipt {
   providerEventId: string | null;
   providerDeliveryId: string | null;
   dedupeKey: string | null;
+  /**
+   * SHA-256 (hex) of the body, for a valid receipt whose provider does not sign its identity or
+   * type: a second dedupe identity, so a replayed body is a duplicate whatever its headers say.
+   */
+  bodyIdentity: string | null;
   signatureValid: boolean;
   signatureError: string | null;
   /** A valid handshake: store the delivery but create no event. */

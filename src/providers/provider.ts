@@ -170,6 +170,13 @@ export abstract class Provider {
    * `hub.challenge`); otherwise only POST is accepted and other methods are answered with 405.
    */
   readonly allowsGet: boolean = false;
+  /**
+   * Whether the signature covers the event's identity and type (in the signed body, or a signed
+   * header). When it does not (an unsigned delivery-id or event-type header, or no identity at
+   * all), Knocker also dedupes by the SHA-256 of the body, so a captured request replayed with
+   * other headers is a duplicate.
+   */
+  readonly signsIdentity: boolean = true;
 
   abstract verify(request: ProviderRequest, context: VerifyContext): ProviderResult | Promise<ProviderResult>;
 

@@ -13,6 +13,13 @@ export const SCHEMA_VERSION = 4;
 const EVENT_JOB_INDEX = `CREATE INDEX IF NOT EXISTS _honker_live_event_v2
   ON _honker_live(queue, json_extract(payload, '$.event_id')) WHERE json_valid(payload);`;
 
+/**
+ * The second identity of events whose provider does not sign their id or type (SHA-256 of the
+ * signed body): a replayed body is a duplicate whatever its unsigned headers say.
+ */
+const BODY_IDENTITY_INDEX = `CREATE UNIQUE INDEX IF NOT EXISTS knocker_events_body_identity
+  ON knocker_events(endpoint_id, body_identity) WHERE body_identity IS NOT NULL;`;
+
 /** Rejected receipts counted but not stored (over invalidDeliveriesPerMinute), per endpoint and minute. */
 const DROPPED_REJECTIONS = `CREATE TABLE IF NOT EXISTS knocker_dropped_rejections (
   endpoint_id INTEGER NOT NULL REFERENCES knocker_endpoints(id),
@@ -100,10 +107,12 @@ CREATE TABLE IF NOT EXISTS knocker_events (
     CHECK (status IN ('received', 'processing', 'handled', 'failed', 'dead', 'ignored')),
   attempt_count INTEGER NOT NULL DEFAULT 0,
   handled_at INTEGER,
-  last_error TEXT
+  last_error TEXT,
+  body_identity TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS knocker_events_dedupe
   ON knocker_events(endpoint_id, dedupe_key) WHERE dedupe_key IS NOT NULL;
+${BODY_IDENTITY_INDEX}
 CREATE INDEX IF NOT EXISTS knocker_events_status_received ON knocker_events(status, received_at);
 CREATE INDEX IF NOT EXISTS knocker_events_received ON knocker_events(received_at);
 
@@ -224,14 +233,16 @@ function rebuildTables(db: Database): void {
 /**
  * v3 → v4: a rejected delivery keeps only the start of its body; these record the whole body's
  * length and SHA-256 (NULL on valid deliveries). Rejections over the per-minute budget are counted
- * in knocker_dropped_rejections.
+ * in knocker_dropped_rejections. Events gain their body identity.
  */
 function addDeliveryBodyDigest(db: Database): void {
   const has = new Set(db.prepare("SELECT name FROM pragma_table_info('knocker_deliveries')").pluck().all());
   for (const [column, type] of [["body_length", "INTEGER"], ["body_sha256", "TEXT"]] as const) {
     if (!has.has(column)) db.exec(`ALTER TABLE knocker_deliveries ADD COLUMN ${column} ${type}`);
   }
-  db.exec(DROPPED_REJECTIONS);
+  const eventColumns = new Set(db.prepare("SELECT name FROM pragma_table_info('knocker_events')").pluck().all());
+  if (!eventColumns.has("body_identity")) db.exec("ALTER TABLE knocker_events ADD COLUMN body_identity TEXT");
+  db.exec(`${DROPPED_REJECTIONS} ${BODY_IDENTITY_INDEX}`);
 }
 
 /** From each older version to the next, inside the bootstrap transaction. */

@@ -165,5 +165,8 @@ export async function assertBodyTypeAndIdIdentity(
   assert.equal(form.delivery.signatureValid, true);
   assert.equal(form.delivery.providerEventId, null);
   const formAgain = await receive({ body: "status=paid&id=evt_1", headers });
-  assert.equal(formAgain.result.duplicate, false, "no identity: each receipt is its own event");
+  assert.equal(formAgain.result.duplicate, true, "no identity, the same signed bytes again: a replay, deduped by the body's SHA-256");
+  assert.equal(formAgain.result.eventId, form.result.eventId);
+  const otherForm = await receive({ body: "status=paid&id=evt_2", headers });
+  assert.equal(otherForm.result.duplicate, false, "no identity: other bytes are another event");
 }

@@ -40,7 +40,7 @@ test("lemon-squeezy: event type from X-Event-Name, else meta.event_name", async 
   assert.equal((await verifyDirect(provider, receipt("not json", sign("not json")), [SECRET])).eventType, null);
 });
 
-test("lemon-squeezy: no identity — data.id is the subscription, so each receipt is its own event", async () => {
+test("lemon-squeezy: no identity — data.id is the subscription, so each distinct body is its own event", async () => {
   const { receive, endpoint } = inbox("lemon-squeezy", [SECRET]);
   const created = subscription("subscription_created", "active");
   const first = await receive(receipt(created, sign(created), "subscription_created"));
@@ -52,8 +52,8 @@ test("lemon-squeezy: no identity — data.id is the subscription, so each receip
   const second = await receive(receipt(updated, sign(updated), "subscription_updated"));
   assert.notEqual(second.result.eventId, first.result.eventId, "two events about subscription 1 stay two");
   const resent = await receive(receipt(created, sign(created), "subscription_created"));
-  assert.equal(resent.result.duplicate, false, "no identity: a resend is its own event");
-  assert.notEqual(resent.result.eventId, first.result.eventId);
+  assert.equal(resent.result.duplicate, true, "no identity, the same signed bytes again: a replay, deduped by the body's SHA-256");
+  assert.equal(resent.result.eventId, first.result.eventId);
   // A caller that derives its own identity can pass it.
   assert.equal((await endpoint.receive({ ...receipt(created, sign(created)), dedupeKey: "ls:sub-1:created" })).duplicate, false);
   assert.equal((await endpoint.receive({ ...receipt(created, sign(created)), dedupeKey: "ls:sub-1:created" })).duplicate, true);

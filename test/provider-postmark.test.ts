@@ -31,7 +31,7 @@ test("postmark: the URL's basic-auth credentials must equal a secret; the Author
   assert.equal(delivery.headers.authorization, "[redacted]");
 });
 
-test("postmark: no identity — MessageID is shared by every event about one message, so each receipt is its own event", async () => {
+test("postmark: no identity — MessageID is shared by every event about one message, so each distinct body is its own event", async () => {
   const { receive, endpoint } = inbox("postmark", [CREDENTIALS]);
   const first = await receive(receipt(open("2023-11-14T22:13:17Z")));
   assert.equal(first.delivery.eventType, "Open");
@@ -44,7 +44,7 @@ test("postmark: no identity — MessageID is shared by every event about one mes
   const reopened = await receive(receipt(open("2023-11-14T22:20:01Z")));
   assert.equal(reopened.result.duplicate, false, "a second open of the same message is another event");
   const again = await receive(receipt(open("2023-11-14T22:13:17Z")));
-  assert.equal(again.result.duplicate, false, "no identity: even a byte-identical receipt is its own event");
+  assert.equal(again.result.duplicate, true, "no identity, the same signed bytes again: a replay, deduped by the body's SHA-256");
   // A caller with its own identity can still pass a dedupeKey.
   const body = open("2023-11-14T22:30:00Z");
   assert.equal((await endpoint.receive({ ...receipt(body), dedupeKey: "open-883953f4-22:30" })).duplicate, false);

@@ -115,7 +115,8 @@ test("twilio: identity is I-Twilio-Idempotency-Token; status callbacks about one
   assert.equal(bare.delivery.providerEventId, null);
   assert.equal(bare.delivery.dedupeKey, null);
   const bareAgain = await receive(formReceipt(delivered, ours(URL_SMS, delivered)));
-  assert.equal(bareAgain.result.duplicate, false, "no token: each receipt is its own event");
+  assert.equal(bareAgain.result.duplicate, true, "no token, the same signed bytes again: a replay, deduped by the body's SHA-256");
+  assert.equal(bareAgain.result.eventId, bare.result.eventId);
   const voice = { CallSid: "CA1", CallStatus: "completed" };
   assert.equal((await receive(formReceipt(voice, ours(URL_SMS, voice)))).delivery.eventType, "completed");
 });

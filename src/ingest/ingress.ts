@@ -125,7 +125,9 @@ export function buildReceipt(
       providerEventId,
       providerDeliveryId,
       dedupeKey: pick(explicit.dedupeKey, providerEventId ?? providerDeliveryId),
-      bodyIdentity: verdict.valid && !verdict.handshake && !context.trusted && prepared !== null && !prepared.provider.signsIdentity
+      // An explicit dedupeKey is the caller's own identity and wins over this one too.
+      bodyIdentity: verdict.valid && !verdict.handshake && !context.trusted && explicit.dedupeKey === undefined &&
+        prepared !== null && !prepared.provider.signsIdentity
         ? createHash("sha256").update(whole).digest("hex")
         : null,
       signatureValid: verdict.valid,

@@ -8,6 +8,8 @@ import { ProviderResult, type ProviderRequest, type VerifyContext } from "./prov
  */
 export class BasicAuthProvider extends CuratedProvider {
   readonly name = "basic-auth";
+  /** Its identity or event type is not covered by the signature: also deduped by the body's SHA-256. */
+  override readonly signsIdentity = false;
 
   verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
     const meta = jsonTypeAndId(request);

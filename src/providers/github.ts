@@ -11,6 +11,8 @@ const SIGNATURE: BodyHmacScheme = { provider: "github", header: "x-hub-signature
  */
 export class GithubProvider extends CuratedProvider {
   readonly name = "github";
+  /** Its identity or event type is not covered by the signature: also deduped by the body's SHA-256. */
+  override readonly signsIdentity = false;
 
   verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
     const meta = { eventType: request.header("x-github-event"), providerDeliveryId: request.header("x-github-delivery") };

@@ -13,6 +13,8 @@ const SIGNATURE: BodyHmacScheme = { provider: "lemon-squeezy", header: "x-signat
  */
 export class LemonSqueezyProvider extends CuratedProvider {
   readonly name = "lemon-squeezy";
+  /** Its identity or event type is not covered by the signature: also deduped by the body's SHA-256. */
+  override readonly signsIdentity = false;
 
   verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
     const eventType = request.header("x-event-name") ?? scalarString(field(request.jsonOrUndefined(), "meta", "event_name"));

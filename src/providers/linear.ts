@@ -11,6 +11,8 @@ import { ProviderResult, type ProviderRequest, type VerifyContext } from "./prov
  */
 export class LinearProvider extends CuratedProvider {
   readonly name = "linear";
+  /** Its identity or event type is not covered by the signature: also deduped by the body's SHA-256. */
+  override readonly signsIdentity = false;
 
   constructor() {
     super({ toleranceS: seconds(60) });

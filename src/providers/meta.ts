@@ -13,6 +13,8 @@ const SIGNATURE: BodyHmacScheme = { provider: "meta", header: "x-hub-signature-2
  */
 export class MetaProvider extends CuratedProvider {
   readonly name = "meta";
+  /** Its identity or event type is not covered by the signature: also deduped by the body's SHA-256. */
+  override readonly signsIdentity = false;
   override readonly allowsGet = true;
 
   constructor() {

@@ -11,6 +11,8 @@ import { ProviderResult, type ProviderRequest, type VerifyContext } from "./prov
  */
 export class PostmarkProvider extends CuratedProvider {
   readonly name = "postmark";
+  /** Its identity or event type is not covered by the signature: also deduped by the body's SHA-256. */
+  override readonly signsIdentity = false;
 
   verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
     const meta = { eventType: scalarString(field(request.jsonOrUndefined(), "RecordType")) };

@@ -11,6 +11,8 @@ import type { ProviderRequest, ProviderResult, VerifyContext } from "./provider.
  */
 export class ShopifyProvider extends CuratedProvider {
   readonly name = "shopify";
+  /** Its identity or event type is not covered by the signature: also deduped by the body's SHA-256. */
+  override readonly signsIdentity = false;
 
   verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
     const header = (name: string) => request.header(`x-shopify-${name}`) ?? request.header(`shopify-${name}`);

@@ -12,6 +12,8 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  */
 export class TokenHeaderProvider extends CuratedProvider {
   readonly name = "token-header";
+  /** Its identity or event type is not covered by the signature: also deduped by the body's SHA-256. */
+  override readonly signsIdentity = false;
 
   constructor() {
     super({ header: optionalString("x-knocker-token") });

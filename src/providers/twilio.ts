@@ -17,6 +17,8 @@ const FORM = /^application\/x-www-form-urlencoded\b/i;
  */
 export class TwilioProvider extends CuratedProvider {
   readonly name = "twilio";
+  /** Its identity or event type is not covered by the signature: also deduped by the body's SHA-256. */
+  override readonly signsIdentity = false;
 
   constructor() {
     super({ url: requiredUrl() });

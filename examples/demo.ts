@@ -184,6 +184,12 @@ function handMadeCurl(base: string): string {
 // ---- serve, run the worker, stop cleanly ----------------------------------------------------
 
 const server = createServer(webhooks.nodeHandler());
+// A webhook URL is public. Knocker bounds the bodies it reads (maxInFlightBodyBytes,
+// bodyTimeoutMs); these bound the rest of what a client can hold open on node:http.
+server.headersTimeout = 10_000;
+server.requestTimeout = 30_000;
+server.maxConnections = 1000;
+server.keepAliveTimeout = 5_000;
 const stopWorker = new AbortController();
 const worker = webhooks.runWorker({
   signal: stopWorker.signal,

@@ -11,12 +11,17 @@ export class BearerTokenProvider extends CuratedProvider {
   /** Its identity or event type is not covered by the signature: also deduped by the body's SHA-256. */
   override readonly signsIdentity = false;
 
-  verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
-    const meta = jsonTypeAndId(request);
+  /** The token is a header: a missing, malformed or wrong token is refused before the body is read. */
+  override precheck(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult | undefined {
     const header = request.header("authorization");
-    if (header === undefined) return ProviderResult.reject(missingHeader("authorization"), meta);
+    if (header === undefined) return ProviderResult.reject(missingHeader("authorization"));
     const token = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1];
-    if (token === undefined) return ProviderResult.reject("bearer-token authorization header malformed: expected Bearer <token>", meta);
-    return credentialMatches(secrets, token) ? ProviderResult.accept(meta) : ProviderResult.reject("bearer-token token mismatch", meta);
+    if (token === undefined) return ProviderResult.reject("bearer-token authorization header malformed: expected Bearer <token>");
+    return credentialMatches(secrets, token) ? undefined : ProviderResult.reject("bearer-token token mismatch");
+  }
+
+  /** The body is parsed (for `type` / `id`) only once the token matched. */
+  verify(request: ProviderRequest, context: VerifyContext): ProviderResult {
+    return this.precheck(request, context) ?? ProviderResult.accept(jsonTypeAndId(request));
   }
 }

@@ -12,20 +12,35 @@ export interface BodyHmacScheme {
   prefix?: string;
 }
 
-/** Verify a body-HMAC header against every secret; the metadata goes onto the result either way. */
-export function verifyBodyHmac(
-  request: ProviderRequest,
-  secrets: readonly string[],
-  scheme: BodyHmacScheme,
-  meta: ProviderMetadata,
-): ProviderResult {
-  const { provider, header, algorithm, encoding, prefix = "" } = scheme;
+/**
+ * The header half of a body-HMAC check (usable as `precheck`, the body is not touched): the
+ * decoded signature, or a refusal for a missing or malformed header carrying `meta`
+ * (header-derived metadata only).
+ */
+export function checkBodyHmacHeader(request: ProviderRequest, scheme: BodyHmacScheme, meta: ProviderMetadata): ProviderResult | Buffer {
+  const { provider, header, encoding, prefix = "" } = scheme;
   const value = request.header(header)?.trim();
   if (value === undefined) return ProviderResult.reject(missingHeader(header), meta);
   const digest = value.startsWith(prefix) ? value.slice(prefix.length) : null;
   const signature = digest === null ? null : encoding === "hex" ? decodeHex(digest) : decodeBase64(digest);
   if (signature === null) return ProviderResult.reject(`${provider} signature header malformed: expected ${prefix}<${encoding}>`, meta);
+  return signature;
+}
 
-  const valid = matchesAnySecret(secrets, [signature], (secret) => hmac(algorithm, secret, request.body));
-  return valid ? ProviderResult.accept(meta) : ProviderResult.reject(`${provider} signature mismatch`, meta);
+/**
+ * Verify a body-HMAC header against every secret over the raw body. `meta` (from headers) goes
+ * onto the result either way; `bodyMeta` is read from the body only once the signature is valid.
+ */
+export function verifyBodyHmac(
+  request: ProviderRequest,
+  secrets: readonly string[],
+  scheme: BodyHmacScheme,
+  meta: ProviderMetadata,
+  bodyMeta: () => ProviderMetadata = () => ({}),
+): ProviderResult {
+  const signature = checkBodyHmacHeader(request, scheme, meta);
+  if (signature instanceof ProviderResult) return signature;
+  const valid = matchesAnySecret(secrets, [signature], (secret) => hmac(scheme.algorithm, secret, request.body));
+  if (!valid) return ProviderResult.reject(`${scheme.provider} signature mismatch`, meta);
+  return ProviderResult.accept({ ...meta, ...bodyMeta() });
 }

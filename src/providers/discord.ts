@@ -1,6 +1,6 @@
 import { createPublicKey, verify as verifySignature, type KeyObject } from "node:crypto";
 import { CuratedProvider } from "./curated.js";
-import { decodeHex, field, missingHeader, scalarString } from "./helpers.js";
+import { decodeHex, field, missingHeader, refusalOf, scalarString, type HeaderCheck } from "./helpers.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
 const PONG = { contentType: "application/json", body: JSON.stringify({ type: 1 }) };
@@ -22,33 +22,43 @@ export class DiscordProvider extends CuratedProvider {
     }
   }
 
-  verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
+  /** Refuses missing or malformed `X-Signature-Ed25519` / `X-Signature-Timestamp` headers (the signature covers the body). */
+  override precheck(request: ProviderRequest, context: VerifyContext): ProviderResult | undefined {
+    return refusalOf(this.#checkHeaders(request, context));
+  }
+
+  /** The body is parsed (for `type`, `id`, PING) only once its signature is valid; a rejected receipt carries no metadata. */
+  verify(request: ProviderRequest, context: VerifyContext): ProviderResult {
+    const checked = this.#checkHeaders(request, context);
+    if (checked instanceof ProviderResult) return checked;
+    const signed = Buffer.concat([Buffer.from(checked.timestamp, "utf8"), request.body]);
+    let valid = false;
+    for (const key of checked.keys) if (verifySignature(null, signed, key, checked.signature)) valid = true;
+    if (!valid) return ProviderResult.reject("discord signature mismatch");
+
     const body = request.jsonOrUndefined();
     const type = field(body, "type");
     const webhookEvent = type === 0 || isObject(field(body, "event"));
     const meta = webhookEvent
       ? { eventType: scalarString(field(body, "event", "type")) }
       : { eventType: scalarString(type), providerEventId: scalarString(field(body, "id")) };
-
-    const header = request.header("x-signature-ed25519");
-    if (header === undefined) return ProviderResult.reject(missingHeader("x-signature-ed25519"), meta);
-    const timestamp = request.header("x-signature-timestamp");
-    if (timestamp === undefined) return ProviderResult.reject(missingHeader("x-signature-timestamp"), meta);
-    const signature = decodeHex(header);
-    if (signature === null || signature.length !== 64) {
-      return ProviderResult.reject("discord signature header malformed: expected 64 hex-encoded bytes", meta);
-    }
-    const keys = secrets.map((secret) => this.#publicKey(secret)).filter((key): key is KeyObject => key !== null);
-    if (keys.length === 0) return ProviderResult.reject("discord public key malformed: each secret must be 32 hex-encoded bytes", meta);
-
-    const signed = Buffer.concat([Buffer.from(timestamp, "utf8"), request.body]);
-    let valid = false;
-    for (const key of keys) if (verifySignature(null, signed, key, signature)) valid = true;
-    if (!valid) return ProviderResult.reject("discord signature mismatch", meta);
-
     if (type === 0) return ProviderResult.accept({ handshake: true });
     if (!webhookEvent && type === 1) return ProviderResult.accept({ ...meta, reply: PONG });
     return ProviderResult.accept(meta);
+  }
+
+  #checkHeaders(request: ProviderRequest, { secrets }: VerifyContext): HeaderCheck<{ timestamp: string; signature: Buffer; keys: KeyObject[] }> {
+    const header = request.header("x-signature-ed25519");
+    if (header === undefined) return ProviderResult.reject(missingHeader("x-signature-ed25519"));
+    const timestamp = request.header("x-signature-timestamp");
+    if (timestamp === undefined) return ProviderResult.reject(missingHeader("x-signature-timestamp"));
+    const signature = decodeHex(header);
+    if (signature === null || signature.length !== 64) {
+      return ProviderResult.reject("discord signature header malformed: expected 64 hex-encoded bytes");
+    }
+    const keys = secrets.map((secret) => this.#publicKey(secret)).filter((key): key is KeyObject => key !== null);
+    if (keys.length === 0) return ProviderResult.reject("discord public key malformed: each secret must be 32 hex-encoded bytes");
+    return { timestamp, signature, keys };
   }
 
   /** The hex public key as an Ed25519 KeyObject (cached), or null when it is not 32 hex bytes. */

@@ -1,5 +1,6 @@
-import { verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
+import { checkBodyHmacHeader, verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
 import { CuratedProvider } from "./curated.js";
+import { refusalOf } from "./helpers.js";
 import type { ProviderRequest, ProviderResult, VerifyContext } from "./provider.js";
 
 const SIGNATURE: BodyHmacScheme = { provider: "github", header: "x-hub-signature-256", algorithm: "sha256", encoding: "hex", prefix: "sha256=" };
@@ -14,8 +15,17 @@ export class GithubProvider extends CuratedProvider {
   /** Its identity or event type is not covered by the signature: also deduped by the body's SHA-256. */
   override readonly signsIdentity = false;
 
-  verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
-    const meta = { eventType: request.header("x-github-event"), providerDeliveryId: request.header("x-github-delivery") };
-    return verifyBodyHmac(request, secrets, SIGNATURE, meta);
+  /** Refuses a missing or malformed `X-Hub-Signature-256` (the signature itself covers the body). */
+  override precheck(request: ProviderRequest): ProviderResult | undefined {
+    return refusalOf(checkBodyHmacHeader(request, SIGNATURE, githubMeta(request)));
   }
+
+  verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
+    return verifyBodyHmac(request, secrets, SIGNATURE, githubMeta(request));
+  }
+}
+
+/** Everything GitHub's metadata comes from is a header. */
+function githubMeta(request: ProviderRequest) {
+  return { eventType: request.header("x-github-event"), providerDeliveryId: request.header("x-github-delivery") };
 }

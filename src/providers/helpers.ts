@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import type { ProviderRequest } from "./provider.js";
+import { ProviderResult, type ProviderRequest } from "./provider.js";
 
 /** HMAC of `data` (its parts, in order) under `key`, as raw bytes. */
 export function hmac(algorithm: "sha1" | "sha256" | "sha512", key: string | Buffer, ...data: Array<string | Buffer>): Buffer {
@@ -156,4 +156,27 @@ export function credentialMatches(secrets: readonly string[], presented: string)
 export function jsonTypeAndId(request: ProviderRequest): { eventType: string | undefined; providerEventId: string | undefined } {
   const body = request.jsonOrUndefined();
   return { eventType: scalarString(field(body, "type")), providerEventId: scalarString(field(body, "id")) };
+}
+
+/**
+ * A provider's header checks either refuse the receipt or hand verify() what they parsed. The
+ * same function backs precheck() (headers only, empty body) and the start of verify().
+ */
+export type HeaderCheck<T> = ProviderResult | T;
+
+/** The refusal of a header check, or undefined when the headers pass (for `precheck`). */
+export function refusalOf<T>(checked: HeaderCheck<T>): ProviderResult | undefined {
+  return checked instanceof ProviderResult ? checked : undefined;
+}
+
+/**
+ * `Authorization: Basic …` must decode to one of the secrets (`user:pass`, constant time):
+ * a refusal naming `provider` and the failed check, or undefined when the credentials match.
+ * Headers only, so it serves as precheck and verify alike.
+ */
+export function checkBasicAuth(provider: string, request: ProviderRequest, secrets: readonly string[]): ProviderResult | undefined {
+  if (request.header("authorization") === undefined) return ProviderResult.reject(missingHeader("authorization"));
+  const credentials = basicCredentials(request);
+  if (credentials === null) return ProviderResult.reject(`${provider} authorization header malformed: expected Basic <base64 user:pass>`);
+  return credentialMatches(secrets, credentials) ? undefined : ProviderResult.reject(`${provider} credentials mismatch`);
 }

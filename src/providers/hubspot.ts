@@ -1,9 +1,9 @@
 import { CuratedProvider, requiredUrl, seconds } from "./curated.js";
 import {
-  decodeBase64, decodeHex, digest, field, firstJsonElement, hmac, matchesAnySecret, missingHeader, parseDecimal, scalarString,
-  toleranceError,
+  decodeBase64, decodeHex, digest, field, firstJsonElement, hmac, matchesAnySecret, missingHeader, parseDecimal, refusalOf, scalarString,
+  toleranceError, type HeaderCheck,
 } from "./helpers.js";
-import { ProviderResult, type ProviderMetadata, type ProviderRequest, type VerifyContext } from "./provider.js";
+import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
 /**
  * HubSpot v3: `X-HubSpot-Signature-v3` is base64 HMAC-SHA256 of
@@ -20,40 +20,53 @@ export class HubspotProvider extends CuratedProvider {
     super({ url: requiredUrl(), toleranceS: seconds(300) });
   }
 
+  /**
+   * Refuses when no signature header is sent, a malformed one, and (v3) a missing or malformed
+   * timestamp or one outside the tolerance. Every signature version covers the body.
+   */
+  override precheck(request: ProviderRequest, context: VerifyContext): ProviderResult | undefined {
+    return refusalOf(checkHeaders(request, context));
+  }
+
+  /** The body is parsed (for the first event's type / id) only once its signature is valid; a rejected receipt carries no metadata. */
   verify(request: ProviderRequest, context: VerifyContext): ProviderResult {
+    const checked = checkHeaders(request, context);
+    if (checked instanceof ProviderResult) return checked;
+    const { secrets, options } = context;
+    const { version, signature } = checked;
+    let valid: boolean;
+    if (version === "v3") {
+      const signed = Buffer.concat([Buffer.from(`${request.method}${options.url as string}`), request.body, Buffer.from(checked.timestampText)]);
+      valid = matchesAnySecret(secrets, [signature], (secret) => hmac("sha256", secret, signed));
+    } else {
+      const prefix = version === "v1" ? "" : `${request.method}${options.url as string}`;
+      valid = matchesAnySecret(secrets, [signature], (secret) => digest("sha256", Buffer.concat([Buffer.from(secret + prefix), request.body])));
+    }
+    if (!valid) return ProviderResult.reject(version === "v3" ? "hubspot signature mismatch" : `hubspot ${version} signature mismatch`);
     const first = firstJsonElement(request);
-    const meta = { eventType: scalarString(field(first, "subscriptionType")), providerEventId: scalarString(field(first, "eventId")) };
-    if (request.header("x-hubspot-signature-v3") !== undefined) return verifyV3(request, context, meta);
-    const version = request.header("x-hubspot-signature-version");
-    if (version === "v1" || version === "v2") return verifyLegacy(request, context, version, meta);
-    return ProviderResult.reject(missingHeader("x-hubspot-signature-v3"), meta);
+    return ProviderResult.accept({ eventType: scalarString(field(first, "subscriptionType")), providerEventId: scalarString(field(first, "eventId")) });
   }
 }
 
-function verifyV3(request: ProviderRequest, { secrets, options, now }: VerifyContext, meta: ProviderMetadata): ProviderResult {
-  const signature = decodeBase64(request.header("x-hubspot-signature-v3", ""));
-  if (signature === null) return ProviderResult.reject("hubspot signature header malformed: expected base64", meta);
-  const timestampText = request.header("x-hubspot-request-timestamp");
-  if (timestampText === undefined) return ProviderResult.reject(missingHeader("x-hubspot-request-timestamp"), meta);
-  const timestampMs = parseDecimal(timestampText);
-  if (timestampMs === null) return ProviderResult.reject("hubspot signature timestamp is not a number", meta);
+type Checked = { version: "v3"; signature: Buffer; timestampText: string } | { version: "v1" | "v2"; signature: Buffer };
 
-  const signed = Buffer.concat([Buffer.from(`${request.method}${options.url as string}`), request.body, Buffer.from(timestampText)]);
-  if (!matchesAnySecret(secrets, [signature], (secret) => hmac("sha256", secret, signed))) {
-    return ProviderResult.reject("hubspot signature mismatch", meta);
+function checkHeaders(request: ProviderRequest, { options, now }: VerifyContext): HeaderCheck<Checked> {
+  if (request.header("x-hubspot-signature-v3") !== undefined) {
+    const signature = decodeBase64(request.header("x-hubspot-signature-v3", ""));
+    if (signature === null) return ProviderResult.reject("hubspot signature header malformed: expected base64");
+    const timestampText = request.header("x-hubspot-request-timestamp");
+    if (timestampText === undefined) return ProviderResult.reject(missingHeader("x-hubspot-request-timestamp"));
+    const timestampMs = parseDecimal(timestampText);
+    if (timestampMs === null) return ProviderResult.reject("hubspot signature timestamp is not a number");
+    const late = toleranceError("hubspot", now, timestampMs / 1000, options.toleranceS as number);
+    if (late) return ProviderResult.reject(late);
+    return { version: "v3", signature, timestampText };
   }
-  const late = toleranceError("hubspot", now, timestampMs / 1000, options.toleranceS as number);
-  return late ? ProviderResult.reject(late, meta) : ProviderResult.accept(meta);
-}
-
-function verifyLegacy(request: ProviderRequest, { secrets, options }: VerifyContext, version: "v1" | "v2", meta: ProviderMetadata): ProviderResult {
+  const version = request.header("x-hubspot-signature-version");
+  if (version !== "v1" && version !== "v2") return ProviderResult.reject(missingHeader("x-hubspot-signature-v3"));
   const header = request.header("x-hubspot-signature");
-  if (header === undefined) return ProviderResult.reject(missingHeader("x-hubspot-signature"), meta);
+  if (header === undefined) return ProviderResult.reject(missingHeader("x-hubspot-signature"));
   const signature = decodeHex(header);
-  if (signature === null) return ProviderResult.reject(`hubspot ${version} signature header malformed: expected hex`, meta);
-
-  const prefix = version === "v1" ? "" : `${request.method}${options.url as string}`;
-  const expected = (secret: string) => digest("sha256", Buffer.concat([Buffer.from(secret + prefix), request.body]));
-  const valid = matchesAnySecret(secrets, [signature], expected);
-  return valid ? ProviderResult.accept(meta) : ProviderResult.reject(`hubspot ${version} signature mismatch`, meta);
+  if (signature === null) return ProviderResult.reject(`hubspot ${version} signature header malformed: expected hex`);
+  return { version, signature };
 }

@@ -1,6 +1,6 @@
-import { verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
+import { checkBodyHmacHeader, verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
 import { CuratedProvider } from "./curated.js";
-import { field, scalarString } from "./helpers.js";
+import { field, refusalOf, scalarString } from "./helpers.js";
 import type { ProviderRequest, ProviderResult, VerifyContext } from "./provider.js";
 
 const SIGNATURE: BodyHmacScheme = { provider: "intercom", header: "x-hub-signature", algorithm: "sha1", encoding: "hex", prefix: "sha1=" };
@@ -12,9 +12,16 @@ const SIGNATURE: BodyHmacScheme = { provider: "intercom", header: "x-hub-signatu
 export class IntercomProvider extends CuratedProvider {
   readonly name = "intercom";
 
+  /** Refuses a missing or malformed `X-Hub-Signature` (the signature itself covers the body). */
+  override precheck(request: ProviderRequest): ProviderResult | undefined {
+    return refusalOf(checkBodyHmacHeader(request, SIGNATURE, {}));
+  }
+
+  /** The body is parsed only once its signature is valid; a rejected receipt carries no metadata. */
   verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
-    const body = request.jsonOrUndefined();
-    const meta = { eventType: scalarString(field(body, "topic")), providerEventId: scalarString(field(body, "id")) };
-    return verifyBodyHmac(request, secrets, SIGNATURE, meta);
+    return verifyBodyHmac(request, secrets, SIGNATURE, {}, () => {
+      const body = request.jsonOrUndefined();
+      return { eventType: scalarString(field(body, "topic")), providerEventId: scalarString(field(body, "id")) };
+    });
   }
 }

@@ -1,6 +1,6 @@
-import { verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
+import { checkBodyHmacHeader, verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
 import { CuratedProvider } from "./curated.js";
-import { field, scalarString } from "./helpers.js";
+import { field, refusalOf, scalarString } from "./helpers.js";
 import type { ProviderRequest, ProviderResult, VerifyContext } from "./provider.js";
 
 const SIGNATURE: BodyHmacScheme = { provider: "lemon-squeezy", header: "x-signature", algorithm: "sha256", encoding: "hex" };
@@ -16,8 +16,16 @@ export class LemonSqueezyProvider extends CuratedProvider {
   /** Its identity or event type is not covered by the signature: also deduped by the body's SHA-256. */
   override readonly signsIdentity = false;
 
+  /** Refuses a missing or malformed `X-Signature` (the signature itself covers the body). */
+  override precheck(request: ProviderRequest): ProviderResult | undefined {
+    return refusalOf(checkBodyHmacHeader(request, SIGNATURE, { eventType: request.header("x-event-name") }));
+  }
+
+  /** A rejected receipt carries `X-Event-Name` only; the body's `meta.event_name` is read once the signature is valid. */
   verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
-    const eventType = request.header("x-event-name") ?? scalarString(field(request.jsonOrUndefined(), "meta", "event_name"));
-    return verifyBodyHmac(request, secrets, SIGNATURE, { eventType });
+    const eventType = request.header("x-event-name");
+    return verifyBodyHmac(request, secrets, SIGNATURE, { eventType }, () => ({
+      eventType: eventType ?? scalarString(field(request.jsonOrUndefined(), "meta", "event_name")),
+    }));
   }
 }

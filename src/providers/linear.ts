@@ -1,5 +1,5 @@
 import { CuratedProvider, seconds } from "./curated.js";
-import { decodeHex, field, hmac, matchesAnySecret, missingHeader, scalarString, toleranceError } from "./helpers.js";
+import { decodeHex, field, hmac, matchesAnySecret, missingHeader, refusalOf, scalarString, toleranceError, type HeaderCheck } from "./helpers.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
 /**
@@ -18,28 +18,42 @@ export class LinearProvider extends CuratedProvider {
     super({ toleranceS: seconds(60) });
   }
 
+  /** Refuses a missing or malformed `Linear-Signature`; the timestamp is in the (signed) body, so it waits for verify(). */
+  override precheck(request: ProviderRequest): ProviderResult | undefined {
+    return refusalOf(checkHeader(request));
+  }
+
+  /**
+   * The body is parsed (for `webhookTimestamp`, `type`, `action`) only once its signature is
+   * valid; a rejected receipt carries the `Linear-Delivery` header only.
+   */
   verify(request: ProviderRequest, { secrets, options, now }: VerifyContext): ProviderResult {
+    const signature = checkHeader(request);
+    if (signature instanceof ProviderResult) return signature;
+    const headerMeta = { providerDeliveryId: request.header("linear-delivery") };
+    if (!matchesAnySecret(secrets, [signature], (secret) => hmac("sha256", secret, request.body))) {
+      return ProviderResult.reject("linear signature mismatch", headerMeta);
+    }
+
     const body = request.jsonOrUndefined();
     const type = scalarString(field(body, "type"));
     const action = scalarString(field(body, "action"));
-    const meta = {
-      eventType: type !== undefined && action !== undefined ? `${type}.${action}` : type,
-      providerDeliveryId: request.header("linear-delivery"),
-    };
-
-    const header = request.header("linear-signature");
-    if (header === undefined) return ProviderResult.reject(missingHeader("linear-signature"), meta);
-    const signature = decodeHex(header);
-    if (signature === null) return ProviderResult.reject("linear signature header malformed: expected hex", meta);
-    if (!matchesAnySecret(secrets, [signature], (secret) => hmac("sha256", secret, request.body))) {
-      return ProviderResult.reject("linear signature mismatch", meta);
-    }
-
     const timestampMs = field(body, "webhookTimestamp");
+    // Rejections carry header metadata only, like every other rejection.
     if (typeof timestampMs !== "number" || !Number.isFinite(timestampMs)) {
-      return ProviderResult.reject("linear signature timestamp missing: body webhookTimestamp is not a number", meta);
+      return ProviderResult.reject("linear signature timestamp missing: body webhookTimestamp is not a number", headerMeta);
     }
     const late = toleranceError("linear", now, timestampMs / 1000, options.toleranceS as number);
-    return late ? ProviderResult.reject(late, meta) : ProviderResult.accept(meta);
+    if (late) return ProviderResult.reject(late, headerMeta);
+    return ProviderResult.accept({ ...headerMeta, eventType: type !== undefined && action !== undefined ? `${type}.${action}` : type });
   }
+}
+
+function checkHeader(request: ProviderRequest): HeaderCheck<Buffer> {
+  const meta = { providerDeliveryId: request.header("linear-delivery") };
+  const header = request.header("linear-signature");
+  if (header === undefined) return ProviderResult.reject(missingHeader("linear-signature"), meta);
+  const signature = decodeHex(header);
+  if (signature === null) return ProviderResult.reject("linear signature header malformed: expected hex", meta);
+  return signature;
 }

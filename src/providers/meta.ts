@@ -1,6 +1,6 @@
-import { verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
+import { checkBodyHmacHeader, verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
 import { CuratedProvider, optionalString } from "./curated.js";
-import { credentialMatches, field, scalarString } from "./helpers.js";
+import { credentialMatches, field, refusalOf, scalarString } from "./helpers.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
 const SIGNATURE: BodyHmacScheme = { provider: "meta", header: "x-hub-signature-256", algorithm: "sha256", encoding: "hex", prefix: "sha256=" };
@@ -25,13 +25,24 @@ export class MetaProvider extends CuratedProvider {
     return ["hub.verify_token"];
   }
 
-  verify(request: ProviderRequest, { secrets, options }: VerifyContext): ProviderResult {
-    if (request.method === "GET" && request.queryParam("hub.mode") !== undefined) {
-      return subscriptionHandshake(request, options.verifyToken as string | undefined);
-    }
-    const meta = { eventType: scalarString(field(request.jsonOrUndefined(), "object")) };
-    return verifyBodyHmac(request, secrets, SIGNATURE, meta);
+  /**
+   * The GET handshake is decided by its query alone (a refusal is a 403 here already); a POST
+   * missing or with a malformed `X-Hub-Signature-256` is refused before its body is read.
+   */
+  override precheck(request: ProviderRequest, { options }: VerifyContext): ProviderResult | undefined {
+    if (isHandshake(request)) return refusalOf(subscriptionHandshake(request, options.verifyToken as string | undefined));
+    return refusalOf(checkBodyHmacHeader(request, SIGNATURE, {}));
   }
+
+  /** The body is parsed only once its signature is valid; a rejected receipt carries no metadata. */
+  verify(request: ProviderRequest, { secrets, options }: VerifyContext): ProviderResult {
+    if (isHandshake(request)) return subscriptionHandshake(request, options.verifyToken as string | undefined);
+    return verifyBodyHmac(request, secrets, SIGNATURE, {}, () => ({ eventType: scalarString(field(request.jsonOrUndefined(), "object")) }));
+  }
+}
+
+function isHandshake(request: ProviderRequest): boolean {
+  return request.method === "GET" && request.queryParam("hub.mode") !== undefined;
 }
 
 function subscriptionHandshake(request: ProviderRequest, verifyToken: string | undefined): ProviderResult {

@@ -1,5 +1,5 @@
 import { CuratedProvider, seconds } from "./curated.js";
-import { field, hmac, matchesAnySecret, missingHeader, parseDecimal, scalarString, timestampedSignatures, toleranceError } from "./helpers.js";
+import { field, hmac, matchesAnySecret, missingHeader, parseDecimal, refusalOf, scalarString, timestampedSignatures, toleranceError, type HeaderCheck } from "./helpers.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
 /**
@@ -16,28 +16,38 @@ export class PaddleProvider extends CuratedProvider {
     super({ toleranceS: seconds(5) });
   }
 
-  verify(request: ProviderRequest, { secrets, options, now }: VerifyContext): ProviderResult {
+  /** Refuses a missing or malformed `Paddle-Signature` and a `ts=` outside the tolerance. */
+  override precheck(request: ProviderRequest, context: VerifyContext): ProviderResult | undefined {
+    return refusalOf(checkHeader(request, context));
+  }
+
+  /** The body is parsed (for its ids and type) only once its signature is valid; a rejected receipt carries no metadata. */
+  verify(request: ProviderRequest, context: VerifyContext): ProviderResult {
+    const checked = checkHeader(request, context);
+    if (checked instanceof ProviderResult) return checked;
+    const prefix = `${checked.timestampText}:`;
+    if (!matchesAnySecret(context.secrets, checked.signatures, (secret) => hmac("sha256", secret, prefix, request.body))) {
+      return ProviderResult.reject("paddle signature mismatch");
+    }
     const body = request.jsonOrUndefined();
-    const meta = {
+    return ProviderResult.accept({
       eventType: scalarString(field(body, "event_type")),
       providerEventId: scalarString(field(body, "event_id")),
       providerDeliveryId: scalarString(field(body, "notification_id")),
-    };
-
-    const header = request.header("paddle-signature");
-    if (header === undefined) return ProviderResult.reject(missingHeader("paddle-signature"), meta);
-    const { timestamp: timestampText, signed, signatures } = timestampedSignatures(header, ";", "ts", "h1");
-    if (timestampText === undefined || !signed) {
-      return ProviderResult.reject("paddle signature header malformed: expected ts= and h1=", meta);
-    }
-    const timestamp = parseDecimal(timestampText);
-    if (timestamp === null) return ProviderResult.reject("paddle signature timestamp is not a number", meta);
-
-    const prefix = `${timestampText}:`;
-    if (!matchesAnySecret(secrets, signatures, (secret) => hmac("sha256", secret, prefix, request.body))) {
-      return ProviderResult.reject("paddle signature mismatch", meta);
-    }
-    const late = toleranceError("paddle", now, timestamp, options.toleranceS as number);
-    return late ? ProviderResult.reject(late, meta) : ProviderResult.accept(meta);
+    });
   }
+}
+
+function checkHeader(request: ProviderRequest, { options, now }: VerifyContext): HeaderCheck<{ timestampText: string; signatures: Buffer[] }> {
+  const header = request.header("paddle-signature");
+  if (header === undefined) return ProviderResult.reject(missingHeader("paddle-signature"));
+  const { timestamp: timestampText, signed, signatures } = timestampedSignatures(header, ";", "ts", "h1");
+  if (timestampText === undefined || !signed) return ProviderResult.reject("paddle signature header malformed: expected ts= and h1=");
+  const timestamp = parseDecimal(timestampText);
+  if (timestamp === null) return ProviderResult.reject("paddle signature timestamp is not a number");
+  const late = toleranceError("paddle", now, timestamp, options.toleranceS as number);
+  if (late) return ProviderResult.reject(late);
+  // h1 entries that are not hex can match nothing.
+  if (signatures.length === 0) return ProviderResult.reject("paddle signature mismatch");
+  return { timestampText, signatures };
 }

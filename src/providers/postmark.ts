@@ -1,5 +1,5 @@
 import { CuratedProvider } from "./curated.js";
-import { basicCredentials, credentialMatches, field, missingHeader, scalarString } from "./helpers.js";
+import { checkBasicAuth, field, scalarString } from "./helpers.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
 /**
@@ -14,11 +14,13 @@ export class PostmarkProvider extends CuratedProvider {
   /** Its identity or event type is not covered by the signature: also deduped by the body's SHA-256. */
   override readonly signsIdentity = false;
 
-  verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
-    const meta = { eventType: scalarString(field(request.jsonOrUndefined(), "RecordType")) };
-    if (request.header("authorization") === undefined) return ProviderResult.reject(missingHeader("authorization"), meta);
-    const credentials = basicCredentials(request);
-    if (credentials === null) return ProviderResult.reject("postmark authorization header malformed: expected Basic <base64 user:pass>", meta);
-    return credentialMatches(secrets, credentials) ? ProviderResult.accept(meta) : ProviderResult.reject("postmark credentials mismatch", meta);
+  /** The credentials are a header: missing, malformed or wrong ones are refused before the body is read. */
+  override precheck(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult | undefined {
+    return checkBasicAuth("postmark", request, secrets);
+  }
+
+  /** The body is parsed (for `RecordType`) only once the credentials matched. */
+  verify(request: ProviderRequest, context: VerifyContext): ProviderResult {
+    return this.precheck(request, context) ?? ProviderResult.accept({ eventType: scalarString(field(request.jsonOrUndefined(), "RecordType")) });
   }
 }

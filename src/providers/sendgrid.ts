@@ -1,6 +1,6 @@
 import { createPublicKey, verify as verifySignature, type KeyObject } from "node:crypto";
 import { CuratedProvider, seconds } from "./curated.js";
-import { decodeBase64, field, firstJsonElement, missingHeader, parseDecimal, scalarString, toleranceError } from "./helpers.js";
+import { decodeBase64, field, firstJsonElement, missingHeader, parseDecimal, refusalOf, scalarString, toleranceError, type HeaderCheck } from "./helpers.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
 const SIGNATURE = "x-twilio-email-event-webhook-signature";
@@ -29,27 +29,37 @@ export class SendgridProvider extends CuratedProvider {
     });
   }
 
-  verify(request: ProviderRequest, { secrets, options, now }: VerifyContext): ProviderResult {
-    const first = firstJsonElement(request);
-    const meta = { eventType: scalarString(field(first, "event")), providerEventId: scalarString(field(first, "sg_event_id")) };
+  /** Refuses missing or malformed signature / timestamp headers and a timestamp outside the tolerance. */
+  override precheck(request: ProviderRequest, context: VerifyContext): ProviderResult | undefined {
+    return refusalOf(this.#checkHeaders(request, context));
+  }
 
-    const header = request.header(SIGNATURE);
-    if (header === undefined) return ProviderResult.reject(missingHeader(SIGNATURE), meta);
-    const timestampText = request.header(TIMESTAMP);
-    if (timestampText === undefined) return ProviderResult.reject(missingHeader(TIMESTAMP), meta);
-    const signature = decodeBase64(header);
-    if (signature === null) return ProviderResult.reject("sendgrid signature header malformed: expected base64", meta);
-    const timestamp = parseDecimal(timestampText);
-    if (timestamp === null) return ProviderResult.reject("sendgrid signature timestamp is not a number", meta);
-    const keys = secrets.map((secret) => this.#publicKey(secret)).filter((key): key is KeyObject => key !== null);
-    if (keys.length === 0) return ProviderResult.reject("sendgrid verification key malformed: expected a base64 or PEM P-256 public key", meta);
-
-    const signed = Buffer.concat([Buffer.from(timestampText, "utf8"), request.body]);
+  /** The body is parsed (for the first event's `event` / `sg_event_id`) only once its signature is valid. */
+  verify(request: ProviderRequest, context: VerifyContext): ProviderResult {
+    const checked = this.#checkHeaders(request, context);
+    if (checked instanceof ProviderResult) return checked;
+    const signed = Buffer.concat([Buffer.from(checked.timestampText, "utf8"), request.body]);
     let valid = false;
-    for (const key of keys) if (ecdsaVerifies(signed, key, signature)) valid = true;
-    if (!valid) return ProviderResult.reject("sendgrid signature mismatch", meta);
+    for (const key of checked.keys) if (ecdsaVerifies(signed, key, checked.signature)) valid = true;
+    if (!valid) return ProviderResult.reject("sendgrid signature mismatch");
+    const first = firstJsonElement(request);
+    return ProviderResult.accept({ eventType: scalarString(field(first, "event")), providerEventId: scalarString(field(first, "sg_event_id")) });
+  }
+
+  #checkHeaders(request: ProviderRequest, { secrets, options, now }: VerifyContext): HeaderCheck<{ timestampText: string; signature: Buffer; keys: KeyObject[] }> {
+    const header = request.header(SIGNATURE);
+    if (header === undefined) return ProviderResult.reject(missingHeader(SIGNATURE));
+    const timestampText = request.header(TIMESTAMP);
+    if (timestampText === undefined) return ProviderResult.reject(missingHeader(TIMESTAMP));
+    const signature = decodeBase64(header);
+    if (signature === null) return ProviderResult.reject("sendgrid signature header malformed: expected base64");
+    const timestamp = parseDecimal(timestampText);
+    if (timestamp === null) return ProviderResult.reject("sendgrid signature timestamp is not a number");
+    const keys = secrets.map((secret) => this.#publicKey(secret)).filter((key): key is KeyObject => key !== null);
+    if (keys.length === 0) return ProviderResult.reject("sendgrid verification key malformed: expected a base64 or PEM P-256 public key");
     const late = toleranceError("sendgrid", now, timestamp, options.toleranceS as number);
-    return late ? ProviderResult.reject(late, meta) : ProviderResult.accept(meta);
+    if (late) return ProviderResult.reject(late);
+    return { timestampText, signature, keys };
   }
 
   /** The verification key (base64 SPKI or PEM) as a P-256 KeyObject, cached; null when it is not one. */

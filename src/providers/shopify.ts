@@ -1,5 +1,6 @@
-import { verifyBodyHmac } from "./body-hmac-scheme.js";
+import { checkBodyHmacHeader, verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
 import { CuratedProvider } from "./curated.js";
+import { refusalOf } from "./helpers.js";
 import type { ProviderRequest, ProviderResult, VerifyContext } from "./provider.js";
 
 /**
@@ -14,12 +15,25 @@ export class ShopifyProvider extends CuratedProvider {
   /** Its identity or event type is not covered by the signature: also deduped by the body's SHA-256. */
   override readonly signsIdentity = false;
 
-  verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
-    const header = (name: string) => request.header(`x-shopify-${name}`) ?? request.header(`shopify-${name}`);
-    const meta = { eventType: header("topic"), providerEventId: header("event-id"), providerDeliveryId: header("webhook-id") };
-    const signature = request.header("x-shopify-hmac-sha256") === undefined && request.header("shopify-hmac-sha256") !== undefined
-      ? "shopify-hmac-sha256"
-      : "x-shopify-hmac-sha256";
-    return verifyBodyHmac(request, secrets, { provider: "shopify", header: signature, algorithm: "sha256", encoding: "base64" }, meta);
+  /** Refuses a missing or malformed HMAC header (the signature itself covers the body). */
+  override precheck(request: ProviderRequest): ProviderResult | undefined {
+    return refusalOf(checkBodyHmacHeader(request, shopifyScheme(request), shopifyMeta(request)));
   }
+
+  verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {
+    return verifyBodyHmac(request, secrets, shopifyScheme(request), shopifyMeta(request));
+  }
+}
+
+/** Everything Shopify's metadata comes from is a header, under either name. */
+function shopifyMeta(request: ProviderRequest) {
+  const header = (name: string) => request.header(`x-shopify-${name}`) ?? request.header(`shopify-${name}`);
+  return { eventType: header("topic"), providerEventId: header("event-id"), providerDeliveryId: header("webhook-id") };
+}
+
+function shopifyScheme(request: ProviderRequest): BodyHmacScheme {
+  const header = request.header("x-shopify-hmac-sha256") === undefined && request.header("shopify-hmac-sha256") !== undefined
+    ? "shopify-hmac-sha256"
+    : "x-shopify-hmac-sha256";
+  return { provider: "shopify", header, algorithm: "sha256", encoding: "base64" };
 }

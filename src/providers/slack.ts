@@ -1,5 +1,5 @@
 import { CuratedProvider, seconds } from "./curated.js";
-import { decodeHex, field, hmac, matchesAnySecret, missingHeader, parseDecimal, scalarString, toleranceError } from "./helpers.js";
+import { decodeHex, field, hmac, matchesAnySecret, missingHeader, parseDecimal, refusalOf, scalarString, toleranceError, type HeaderCheck } from "./helpers.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
 /**
@@ -17,35 +17,48 @@ export class SlackProvider extends CuratedProvider {
     super({ toleranceS: seconds(300) });
   }
 
-  verify(request: ProviderRequest, { secrets, options, now }: VerifyContext): ProviderResult {
+  /**
+   * Refuses missing or malformed `X-Slack-Signature` / `X-Slack-Request-Timestamp` headers and a
+   * timestamp outside the tolerance. The signature and `url_verification` need the body.
+   */
+  override precheck(request: ProviderRequest, context: VerifyContext): ProviderResult | undefined {
+    return refusalOf(checkHeaders(request, context));
+  }
+
+  /** The body (JSON, or a form's `payload`) is parsed only once its signature is valid; a rejected receipt carries no metadata. */
+  verify(request: ProviderRequest, context: VerifyContext): ProviderResult {
+    const checked = checkHeaders(request, context);
+    if (checked instanceof ProviderResult) return checked;
+    const signed = Buffer.concat([Buffer.from(`v0:${checked.timestampText}:`), request.body]);
+    if (!matchesAnySecret(context.secrets, [checked.signature], (secret) => hmac("sha256", secret, signed))) {
+      return ProviderResult.reject("slack signature mismatch");
+    }
+
     const body = slackBody(request);
     const meta = {
       eventType: scalarString(field(body, "event", "type")) ?? scalarString(field(body, "type")),
       providerEventId: scalarString(field(body, "event_id")),
     };
-
-    const header = request.header("x-slack-signature");
-    if (header === undefined) return ProviderResult.reject(missingHeader("x-slack-signature"), meta);
-    const timestampText = request.header("x-slack-request-timestamp");
-    if (timestampText === undefined) return ProviderResult.reject(missingHeader("x-slack-request-timestamp"), meta);
-    const signature = header.startsWith("v0=") ? decodeHex(header.slice(3)) : null;
-    if (signature === null) return ProviderResult.reject("slack signature header malformed: expected v0=<hex>", meta);
-    const timestamp = parseDecimal(timestampText);
-    if (timestamp === null) return ProviderResult.reject("slack signature timestamp is not a number", meta);
-
-    const signed = Buffer.concat([Buffer.from(`v0:${timestampText}:`), request.body]);
-    if (!matchesAnySecret(secrets, [signature], (secret) => hmac("sha256", secret, signed))) {
-      return ProviderResult.reject("slack signature mismatch", meta);
-    }
-    const late = toleranceError("slack", now, timestamp, options.toleranceS as number);
-    if (late) return ProviderResult.reject(late, meta);
-
     const challenge = field(body, "challenge");
     if (field(body, "type") === "url_verification" && typeof challenge === "string") {
       return ProviderResult.accept({ ...meta, reply: { contentType: "text/plain", body: challenge } });
     }
     return ProviderResult.accept(meta);
   }
+}
+
+function checkHeaders(request: ProviderRequest, { options, now }: VerifyContext): HeaderCheck<{ timestampText: string; signature: Buffer }> {
+  const header = request.header("x-slack-signature");
+  if (header === undefined) return ProviderResult.reject(missingHeader("x-slack-signature"));
+  const timestampText = request.header("x-slack-request-timestamp");
+  if (timestampText === undefined) return ProviderResult.reject(missingHeader("x-slack-request-timestamp"));
+  const signature = header.startsWith("v0=") ? decodeHex(header.slice(3)) : null;
+  if (signature === null) return ProviderResult.reject("slack signature header malformed: expected v0=<hex>");
+  const timestamp = parseDecimal(timestampText);
+  if (timestamp === null) return ProviderResult.reject("slack signature timestamp is not a number");
+  const late = toleranceError("slack", now, timestamp, options.toleranceS as number);
+  if (late) return ProviderResult.reject(late);
+  return { timestampText, signature };
 }
 
 /** The JSON body, or for form posts the JSON in their `payload` field; undefined otherwise. */

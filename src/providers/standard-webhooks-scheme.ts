@@ -1,5 +1,5 @@
 import { createPublicKey, verify as verifySignature, type KeyObject } from "node:crypto";
-import { decodeBase64, decodeBase64Loose, field, hmac, missingHeader, parseDecimal, safeEqual, scalarString, toleranceError } from "./helpers.js";
+import { decodeBase64, decodeBase64Loose, field, hmac, missingHeader, parseDecimal, refusalOf, safeEqual, scalarString, toleranceError } from "./helpers.js";
 import { CuratedProvider, seconds } from "./curated.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
@@ -23,11 +23,22 @@ interface Keys {
   ed25519: KeyObject[];
 }
 
-export function verifyStandardWebhook(request: ProviderRequest, { secrets, options, now }: VerifyContext, scheme: StandardWebhooksScheme): ProviderResult {
+interface CheckedHeaders {
+  messageId: string;
+  timestampText: string;
+  v1: Buffer[];
+  v1a: Buffer[];
+}
+
+/**
+ * The header half of the scheme (usable as `precheck`, the body is not touched): the id, the
+ * timestamp (a number, within the tolerance) and the well-formed signature entries, or a
+ * refusal carrying the `-id` header as the event id.
+ */
+export function checkStandardWebhookHeaders(request: ProviderRequest, { options, now }: VerifyContext, scheme: StandardWebhooksScheme): ProviderResult | CheckedHeaders {
   const { provider, families } = scheme;
   const family = families.find((name) => request.header(`${name}-signature`) !== undefined) ?? families[0]!;
-  const id = request.header(`${family}-id`) ?? families.map((name) => request.header(`${name}-id`)).find((value) => value !== undefined);
-  const meta = { eventType: scalarString(field(request.jsonOrUndefined(), "type")), providerEventId: id };
+  const meta = headerMeta(request, scheme);
 
   const header = request.header(`${family}-signature`);
   if (header === undefined) return ProviderResult.reject(missingHeader(`${family}-signature`), meta);
@@ -50,24 +61,41 @@ export function verifyStandardWebhook(request: ProviderRequest, { secrets, optio
   if (v1.length === 0 && v1a.length === 0) {
     return ProviderResult.reject(`${provider} signature header malformed: expected v1,<base64> or v1a,<base64> entries`, meta);
   }
-  const keys = parseKeys(secrets);
+  const late = toleranceError(provider, now, timestamp, options.toleranceS as number);
+  if (late) return ProviderResult.reject(late, meta);
+  return { messageId, timestampText, v1, v1a };
+}
+
+/** The event id of a receipt, from its headers (the signature family's `-id`, else any family's). */
+function headerMeta(request: ProviderRequest, { families }: StandardWebhooksScheme): { providerEventId: string | undefined } {
+  const family = families.find((name) => request.header(`${name}-signature`) !== undefined) ?? families[0]!;
+  const id = request.header(`${family}-id`) ?? families.map((name) => request.header(`${name}-id`)).find((value) => value !== undefined);
+  return { providerEventId: id };
+}
+
+/** Verify a Standard Webhooks receipt; the body is parsed (for `type`) only once its signature is valid. */
+export function verifyStandardWebhook(request: ProviderRequest, context: VerifyContext, scheme: StandardWebhooksScheme): ProviderResult {
+  const checked = checkStandardWebhookHeaders(request, context, scheme);
+  if (checked instanceof ProviderResult) return checked;
+  const { provider } = scheme;
+  const meta = headerMeta(request, scheme);
+  const keys = parseKeys(context.secrets);
   if (keys.hmac.length === 0 && keys.ed25519.length === 0) {
     return ProviderResult.reject(`${provider} secret malformed: whsec_/whpk_ secrets must be base64`, meta);
   }
 
-  const signed = Buffer.concat([Buffer.from(`${messageId}.${timestampText}.`, "utf8"), request.body]);
+  const signed = Buffer.concat([Buffer.from(`${checked.messageId}.${checked.timestampText}.`, "utf8"), request.body]);
   // Every key is tried against every entry, even after a match (constant time, rotation).
   let valid = false;
   for (const key of keys.hmac) {
     const expected = hmac("sha256", key, signed);
-    for (const signature of v1) if (safeEqual(signature, expected)) valid = true;
+    for (const signature of checked.v1) if (safeEqual(signature, expected)) valid = true;
   }
   for (const key of keys.ed25519) {
-    for (const signature of v1a) if (verifySignature(null, signed, key, signature)) valid = true;
+    for (const signature of checked.v1a) if (verifySignature(null, signed, key, signature)) valid = true;
   }
   if (!valid) return ProviderResult.reject(`${provider} signature mismatch`, meta);
-  const late = toleranceError(provider, now, timestamp, options.toleranceS as number);
-  return late ? ProviderResult.reject(late, meta) : ProviderResult.accept(meta);
+  return ProviderResult.accept({ ...meta, eventType: scalarString(field(request.jsonOrUndefined(), "type")) });
 }
 
 /** For `validateSecrets`: refuse a `whsec_`/`whpk_` secret that does not decode (the message never repeats it). */
@@ -117,6 +145,11 @@ export abstract class StandardWebhooksSigned extends CuratedProvider {
 
   override validateSecrets(secrets: readonly string[]): void {
     checkStandardWebhooksSecrets(this.name, secrets);
+  }
+
+  /** Refuses missing or malformed `-id` / `-timestamp` / `-signature` headers and a timestamp outside the tolerance. */
+  override precheck(request: ProviderRequest, context: VerifyContext): ProviderResult | undefined {
+    return refusalOf(checkStandardWebhookHeaders(request, context, { provider: this.name, families: this.#families }));
   }
 
   verify(request: ProviderRequest, context: VerifyContext): ProviderResult {

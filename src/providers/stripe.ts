@@ -1,5 +1,5 @@
 import { CuratedProvider, seconds } from "./curated.js";
-import { field, hmac, matchesAnySecret, missingHeader, parseDecimal, scalarString, timestampedSignatures, toleranceError } from "./helpers.js";
+import { field, hmac, matchesAnySecret, missingHeader, parseDecimal, refusalOf, scalarString, timestampedSignatures, toleranceError, type HeaderCheck } from "./helpers.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
 /**
@@ -13,24 +13,34 @@ export class StripeProvider extends CuratedProvider {
     super({ toleranceS: seconds(300) });
   }
 
-  verify(request: ProviderRequest, { secrets, options, now }: VerifyContext): ProviderResult {
-    const body = request.jsonOrUndefined();
-    const meta = { eventType: scalarString(field(body, "type")), providerEventId: scalarString(field(body, "id")) };
-
-    const header = request.header("stripe-signature");
-    if (header === undefined) return ProviderResult.reject(missingHeader("stripe-signature"), meta);
-    const { timestamp: timestampText, signed, signatures } = timestampedSignatures(header, ",", "t", "v1");
-    if (timestampText === undefined || !signed) {
-      return ProviderResult.reject("stripe signature header malformed: expected t= and v1=", meta);
-    }
-    const timestamp = parseDecimal(timestampText);
-    if (timestamp === null) return ProviderResult.reject("stripe signature timestamp is not a number", meta);
-
-    const prefix = `${timestampText}.`;
-    if (!matchesAnySecret(secrets, signatures, (secret) => hmac("sha256", secret, prefix, request.body))) {
-      return ProviderResult.reject("stripe signature mismatch", meta);
-    }
-    const late = toleranceError("stripe", now, timestamp, options.toleranceS as number);
-    return late ? ProviderResult.reject(late, meta) : ProviderResult.accept(meta);
+  /** Refuses a missing or malformed `Stripe-Signature` and a `t=` outside the tolerance. */
+  override precheck(request: ProviderRequest, context: VerifyContext): ProviderResult | undefined {
+    return refusalOf(checkHeader(request, context));
   }
+
+  /** The body is parsed (for `id` / `type`) only once its signature is valid; a rejected receipt carries no metadata. */
+  verify(request: ProviderRequest, context: VerifyContext): ProviderResult {
+    const checked = checkHeader(request, context);
+    if (checked instanceof ProviderResult) return checked;
+    const prefix = `${checked.timestampText}.`;
+    if (!matchesAnySecret(context.secrets, checked.signatures, (secret) => hmac("sha256", secret, prefix, request.body))) {
+      return ProviderResult.reject("stripe signature mismatch");
+    }
+    const body = request.jsonOrUndefined();
+    return ProviderResult.accept({ eventType: scalarString(field(body, "type")), providerEventId: scalarString(field(body, "id")) });
+  }
+}
+
+function checkHeader(request: ProviderRequest, { options, now }: VerifyContext): HeaderCheck<{ timestampText: string; signatures: Buffer[] }> {
+  const header = request.header("stripe-signature");
+  if (header === undefined) return ProviderResult.reject(missingHeader("stripe-signature"));
+  const { timestamp: timestampText, signed, signatures } = timestampedSignatures(header, ",", "t", "v1");
+  if (timestampText === undefined || !signed) return ProviderResult.reject("stripe signature header malformed: expected t= and v1=");
+  const timestamp = parseDecimal(timestampText);
+  if (timestamp === null) return ProviderResult.reject("stripe signature timestamp is not a number");
+  const late = toleranceError("stripe", now, timestamp, options.toleranceS as number);
+  if (late) return ProviderResult.reject(late);
+  // v1 entries that are not hex can match nothing.
+  if (signatures.length === 0) return ProviderResult.reject("stripe signature mismatch");
+  return { timestampText, signatures };
 }

@@ -32,11 +32,16 @@ export class TokenHeaderProvider extends CuratedProvider {
     return [options.header as string];
   }
 
-  verify(request: ProviderRequest, { secrets, options }: VerifyContext): ProviderResult {
-    const meta = jsonTypeAndId(request);
+  /** The token is a header: a missing or wrong token is refused before the body is read. */
+  override precheck(request: ProviderRequest, { secrets, options }: VerifyContext): ProviderResult | undefined {
     const header = options.header as string;
     const token = request.header(header);
-    if (token === undefined) return ProviderResult.reject(missingHeader(header), meta);
-    return credentialMatches(secrets, token) ? ProviderResult.accept(meta) : ProviderResult.reject("token-header token mismatch", meta);
+    if (token === undefined) return ProviderResult.reject(missingHeader(header));
+    return credentialMatches(secrets, token) ? undefined : ProviderResult.reject("token-header token mismatch");
+  }
+
+  /** The body is parsed (for `type` / `id`) only once the token matched. */
+  verify(request: ProviderRequest, context: VerifyContext): ProviderResult {
+    return this.precheck(request, context) ?? ProviderResult.accept(jsonTypeAndId(request));
   }
 }

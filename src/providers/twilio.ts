@@ -1,5 +1,5 @@
 import { CuratedProvider, requiredUrl } from "./curated.js";
-import { decodeBase64, decodeHex, digest, field, hmac, missingHeader, safeEqual, scalarString } from "./helpers.js";
+import { decodeBase64, decodeHex, digest, field, hmac, missingHeader, safeEqual, scalarString, type HeaderCheck } from "./helpers.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
 const FORM = /^application\/x-www-form-urlencoded\b/i;
@@ -24,39 +24,81 @@ export class TwilioProvider extends CuratedProvider {
     super({ url: requiredUrl() });
   }
 
-  verify(request: ProviderRequest, { secrets, options }: VerifyContext): ProviderResult {
-    const form = request.method !== "GET" && FORM.test(request.header("content-type", "").trim());
-    const params = form ? formParams(request.body) : null;
-    const source = params ? Object.fromEntries([...params].map(([key, values]) => [key, values[0]])) : request.jsonOrUndefined() ?? request.query;
-    const status = ["MessageStatus", "CallStatus", "SmsStatus", "EventType"].map((key) => scalarString(field(source, key))).find(Boolean);
-    const meta = { eventType: status, providerEventId: request.header("i-twilio-idempotency-token") };
+  /**
+   * Refuses a missing or malformed `X-Twilio-Signature` and an unsupported algorithm. When the
+   * request is not a form post, the signature covers the URL alone, so it is checked here too;
+   * a form post's signature covers its body parameters and waits for verify().
+   */
+  override precheck(request: ProviderRequest, context: VerifyContext): ProviderResult | undefined {
+    const checked = checkHeaders(request);
+    if (checked instanceof ProviderResult) return checked;
+    if (isForm(request)) return undefined;
+    return signatureMatches(request, checked, "", context) ? undefined : ProviderResult.reject("twilio signature mismatch", headerMeta(request));
+  }
 
-    const header = request.header("x-twilio-signature");
-    if (header === undefined) return ProviderResult.reject(missingHeader("x-twilio-signature"), meta);
-    const signature = decodeBase64(header);
-    if (signature === null) return ProviderResult.reject("twilio signature header malformed: expected base64", meta);
-    const settings = request.header("x-twilio-webhooks-signature-settings", "");
-    const algorithm = /(?:^|,)\s*algorithm\s*=\s*([^,\s]+)/i.exec(settings)?.[1]?.toUpperCase() ?? "HMAC_SHA1";
-    if (algorithm !== "HMAC_SHA1" && algorithm !== "HMAC_SHA256") return ProviderResult.reject("twilio signature algorithm unsupported", meta);
-
+  /**
+   * The body is read as form parameters (which the signature covers) to check the signature, and
+   * parsed as JSON only once it is authenticated (signature, then `bodySHA256`); a rejected
+   * receipt carries the idempotency token header only.
+   */
+  verify(request: ProviderRequest, context: VerifyContext): ProviderResult {
+    const checked = checkHeaders(request);
+    if (checked instanceof ProviderResult) return checked;
+    const meta = headerMeta(request);
+    const params = isForm(request) ? formParams(request.body) : null;
     const suffix = params ? [...params.keys()].sort().map((key) => [...new Set(params.get(key))].sort().map((value) => key + value).join("")).join("") : "";
-    let valid = false;
-    for (const url of signedUrls(options.url as string, request.query)) {
-      const data = Buffer.from(url + suffix, "utf8");
-      for (const secret of secrets) if (safeEqual(signature, hmac(algorithm === "HMAC_SHA1" ? "sha1" : "sha256", secret, data))) valid = true;
-    }
-    if (!valid) return ProviderResult.reject("twilio signature mismatch", meta);
+    if (!signatureMatches(request, checked, suffix, context)) return ProviderResult.reject("twilio signature mismatch", meta);
+    const accept = (source: unknown) => ProviderResult.accept({ ...meta, eventType: statusOf(source) });
 
-    if (form) return ProviderResult.accept(meta);
+    if (params) return accept(Object.fromEntries([...params].map(([key, values]) => [key, values[0]])));
     const bodyHash = request.queryParam("bodySHA256");
     if (bodyHash === undefined) {
       // Only form parameters and bodySHA256 tie a body to the signature; any other body is unsigned.
-      return request.body.length === 0 ? ProviderResult.accept(meta) : ProviderResult.reject("twilio body not covered by the signature: expected form parameters or bodySHA256", meta);
+      return request.body.length === 0 ? accept(request.query) : ProviderResult.reject("twilio body not covered by the signature: expected form parameters or bodySHA256", meta);
     }
     const expected = decodeHex(bodyHash);
     const matches = expected !== null && safeEqual(expected, digest("sha256", request.body));
-    return matches ? ProviderResult.accept(meta) : ProviderResult.reject("twilio body hash mismatch (bodySHA256)", meta);
+    return matches ? accept(request.jsonOrUndefined() ?? request.query) : ProviderResult.reject("twilio body hash mismatch (bodySHA256)", meta);
   }
+}
+
+interface CheckedHeaders {
+  signature: Buffer;
+  algorithm: "sha1" | "sha256";
+}
+
+function headerMeta(request: ProviderRequest) {
+  return { providerEventId: request.header("i-twilio-idempotency-token") };
+}
+
+function isForm(request: ProviderRequest): boolean {
+  return request.method !== "GET" && FORM.test(request.header("content-type", "").trim());
+}
+
+function statusOf(source: unknown): string | undefined {
+  return ["MessageStatus", "CallStatus", "SmsStatus", "EventType"].map((key) => scalarString(field(source, key))).find(Boolean);
+}
+
+function checkHeaders(request: ProviderRequest): HeaderCheck<CheckedHeaders> {
+  const meta = headerMeta(request);
+  const header = request.header("x-twilio-signature");
+  if (header === undefined) return ProviderResult.reject(missingHeader("x-twilio-signature"), meta);
+  const signature = decodeBase64(header);
+  if (signature === null) return ProviderResult.reject("twilio signature header malformed: expected base64", meta);
+  const settings = request.header("x-twilio-webhooks-signature-settings", "");
+  const algorithm = /(?:^|,)\s*algorithm\s*=\s*([^,\s]+)/i.exec(settings)?.[1]?.toUpperCase() ?? "HMAC_SHA1";
+  if (algorithm !== "HMAC_SHA1" && algorithm !== "HMAC_SHA256") return ProviderResult.reject("twilio signature algorithm unsupported", meta);
+  return { signature, algorithm: algorithm === "HMAC_SHA1" ? "sha1" : "sha256" };
+}
+
+/** The signature against every URL Twilio may have signed (+ the sorted form parameters), under every secret. */
+function signatureMatches(request: ProviderRequest, { signature, algorithm }: CheckedHeaders, suffix: string, { secrets, options }: VerifyContext): boolean {
+  let valid = false;
+  for (const url of signedUrls(options.url as string, request.query)) {
+    const data = Buffer.from(url + suffix, "utf8");
+    for (const secret of secrets) if (safeEqual(signature, hmac(algorithm, secret, data))) valid = true;
+  }
+  return valid;
 }
 
 /** Form body → name → every value, in order. */

@@ -1,5 +1,5 @@
 import { CuratedProvider, seconds } from "./curated.js";
-import { decodeBase64, field, hmac, matchesAnySecret, missingHeader, scalarString, toleranceError } from "./helpers.js";
+import { decodeBase64, field, hmac, matchesAnySecret, missingHeader, refusalOf, scalarString, toleranceError, type HeaderCheck } from "./helpers.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
@@ -19,29 +19,44 @@ export class ZendeskProvider extends CuratedProvider {
     super({ toleranceS: seconds(300) });
   }
 
-  verify(request: ProviderRequest, { secrets, options, now }: VerifyContext): ProviderResult {
+  /** Refuses missing or malformed signature / timestamp headers and a timestamp outside the tolerance. */
+  override precheck(request: ProviderRequest, context: VerifyContext): ProviderResult | undefined {
+    return refusalOf(checkHeaders(request, context));
+  }
+
+  /**
+   * The body is parsed (for `type` / `id`) only once its signature is valid; a rejected receipt
+   * carries the invocation id header only.
+   */
+  verify(request: ProviderRequest, context: VerifyContext): ProviderResult {
+    const checked = checkHeaders(request, context);
+    if (checked instanceof ProviderResult) return checked;
+    const headerMeta = { providerDeliveryId: request.header("x-zendesk-webhook-invocation-id") };
+    const signed = Buffer.concat([Buffer.from(checked.timestampText, "utf8"), request.body]);
+    if (!matchesAnySecret(context.secrets, [checked.signature], (secret) => hmac("sha256", secret, signed))) {
+      return ProviderResult.reject("zendesk signature mismatch", headerMeta);
+    }
     const body = request.jsonOrUndefined();
     const type = scalarString(field(body, "type"));
-    const meta = {
+    return ProviderResult.accept({
+      ...headerMeta,
       eventType: type,
       providerEventId: type?.startsWith("zen:event-type:") ? scalarString(field(body, "id")) : undefined,
-      providerDeliveryId: request.header("x-zendesk-webhook-invocation-id"),
-    };
-
-    const header = request.header("x-zendesk-webhook-signature");
-    if (header === undefined) return ProviderResult.reject(missingHeader("x-zendesk-webhook-signature"), meta);
-    const timestampText = request.header("x-zendesk-webhook-signature-timestamp");
-    if (timestampText === undefined) return ProviderResult.reject(missingHeader("x-zendesk-webhook-signature-timestamp"), meta);
-    const signature = decodeBase64(header);
-    if (signature === null) return ProviderResult.reject("zendesk signature header malformed: expected base64", meta);
-    const timestamp = ISO_8601.test(timestampText) ? Date.parse(timestampText) / 1000 : Number.NaN;
-    if (!Number.isFinite(timestamp)) return ProviderResult.reject("zendesk signature timestamp malformed: expected ISO-8601", meta);
-
-    const signed = Buffer.concat([Buffer.from(timestampText, "utf8"), request.body]);
-    if (!matchesAnySecret(secrets, [signature], (secret) => hmac("sha256", secret, signed))) {
-      return ProviderResult.reject("zendesk signature mismatch", meta);
-    }
-    const late = toleranceError("zendesk", now, timestamp, options.toleranceS as number);
-    return late ? ProviderResult.reject(late, meta) : ProviderResult.accept(meta);
+    });
   }
+}
+
+function checkHeaders(request: ProviderRequest, { options, now }: VerifyContext): HeaderCheck<{ timestampText: string; signature: Buffer }> {
+  const meta = { providerDeliveryId: request.header("x-zendesk-webhook-invocation-id") };
+  const header = request.header("x-zendesk-webhook-signature");
+  if (header === undefined) return ProviderResult.reject(missingHeader("x-zendesk-webhook-signature"), meta);
+  const timestampText = request.header("x-zendesk-webhook-signature-timestamp");
+  if (timestampText === undefined) return ProviderResult.reject(missingHeader("x-zendesk-webhook-signature-timestamp"), meta);
+  const signature = decodeBase64(header);
+  if (signature === null) return ProviderResult.reject("zendesk signature header malformed: expected base64", meta);
+  const timestamp = ISO_8601.test(timestampText) ? Date.parse(timestampText) / 1000 : Number.NaN;
+  if (!Number.isFinite(timestamp)) return ProviderResult.reject("zendesk signature timestamp malformed: expected ISO-8601", meta);
+  const late = toleranceError("zendesk", now, timestamp, options.toleranceS as number);
+  if (late) return ProviderResult.reject(late, meta);
+  return { timestampText, signature };
 }

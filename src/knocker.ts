@@ -173,19 +173,19 @@ export class Knocker {
   receiveAt(endpoint: RegisteredEndpoint, input: ReceiveInput | IngestInput, trusted = false): Promise<IngestResult> {
     const submit = (receipt: Receipt): Promise<IngestResult> => {
       this.#assertOpen(); // an async verify() may outlast close()
-      // Only what came in unverified is budgeted: ingest() is the app's own, trusted call.
-      if (!receipt.signatureValid && !trusted && !this.#rejections.admit(receipt.endpointId, endpoint.name, receipt.receivedAt)) {
-        return Promise.resolve({ deliveryId: null, eventId: null, duplicate: false, statusCode: receipt.rejectStatus });
-      }
+      if (receipt.dropped) return Promise.resolve({ deliveryId: null, eventId: null, duplicate: false, statusCode: receipt.rejectStatus });
       return this.#committer.submit(receipt);
     };
     try {
       this.#assertOpen();
+      const now = this.#options.now();
       const built = buildReceipt(endpoint, input, {
-        now: this.#options.now(),
+        now,
         maxBodyBytes: this.#options.maxBodyBytes,
         invalidBodyBytes: this.#options.invalidBodyBytes,
         trusted,
+        // Only what came in unverified is budgeted: ingest() is the app's own, trusted call.
+        admitRejection: trusted ? undefined : () => this.#rejections.admit(endpoint.id, endpoint.name, now),
       });
       return built instanceof Promise ? built.then(submit) : submit(built);
     } catch (error) {

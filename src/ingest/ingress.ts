@@ -88,7 +88,14 @@ interface Verdict {
 export function buildReceipt(
   endpoint: IngressEndpoint,
   input: ReceiveInput | IngestInput,
-  context: { now: number; maxBodyBytes: number; invalidBodyBytes: number; trusted: boolean },
+  context: {
+    now: number;
+    maxBodyBytes: number;
+    invalidBodyBytes: number;
+    trusted: boolean;
+    /** Whether a rejected receipt may be stored (the per-minute budget); asked before anything else is done for it. */
+    admitRejection?: () => boolean;
+  },
 ): Receipt | Promise<Receipt> {
   if (input === null || typeof input !== "object") throw new TypeError("receive() takes an object: { body, headers, … }");
   checkKnownKeys(input, context.trusted ? "ingest" : "receive", context.trusted ? INGEST_KEYS : RECEIVE_KEYS);
@@ -107,6 +114,8 @@ export function buildReceipt(
   };
 
   const assemble = (verdict: Verdict, whole: Buffer): Receipt => {
+    // Over the budget, nothing more is spent on it: no digest, no JSON of its headers.
+    if (!verdict.valid && context.admitRejection !== undefined && !context.admitRejection()) return droppedReceipt(endpoint.id, context.now, verdict);
     // A rejected receipt costs bounded disk: the start of its body, its length and digest.
     const bodyDigest = verdict.valid || whole.length === 0 ? null : { length: whole.length, sha256: createHash("sha256").update(whole).digest("hex") };
     const storedBody = bodyDigest !== null && whole.length > context.invalidBodyBytes ? Buffer.from(whole.subarray(0, context.invalidBodyBytes)) : whole;
@@ -152,6 +161,14 @@ export function buildReceipt(
   return outcome instanceof Promise
     ? outcome.then((result) => assemble(fromResult(result), body))
     : assemble(fromResult(outcome), body);
+}
+
+function droppedReceipt(endpointId: number, receivedAt: number, verdict: Verdict): Receipt {
+  return {
+    endpointId, receivedAt, method: "", headersJson: "", queryJson: "", body: EMPTY_BODY, eventType: null, providerEventId: null,
+    providerDeliveryId: null, dedupeKey: null, bodyIdentity: null, signatureValid: false, signatureError: verdict.error, bodyDigest: null,
+    handshake: false, reply: null, rejectStatus: verdict.rejectStatus, dropped: true,
+  };
 }
 
 /** Explicit arguments win; `undefined` means "not given", `null` means "explicitly none". */

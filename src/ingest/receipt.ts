@@ -27,6 +27,8 @@ export interface Receipt {
    * `invalidBodyBytes`): the whole body's length and SHA-256 (hex).
    */
   bodyDigest: { length: number; sha256: string } | null;
+  /** A rejected receipt over the endpoint's per-minute budget: counted, never stored. */
+  dropped?: true;
   /** Status for a rejected receipt (401 unless the provider or the size check said otherwise). */
   rejectStatus: number;
 }

@@ -52,7 +52,7 @@ test("discord: interactions are identified by body id; a redelivered interaction
   assert.equal(again.result.eventId, first.result.eventId);
 });
 
-test("discord: webhook events carry event.type and no identity, so each receipt is its own event", async () => {
+test("discord: webhook events carry event.type and no identity, so each distinct body is its own event", async () => {
   const { receive } = inbox("discord", [APP.publicKeyHex]);
   const body = webhookEvent("APPLICATION_AUTHORIZED");
   const first = await receive(signed(body));
@@ -60,8 +60,10 @@ test("discord: webhook events carry event.type and no identity, so each receipt 
   assert.equal(first.delivery.providerEventId, null);
   assert.equal(first.delivery.dedupeKey, null);
   const again = await receive(signed(body));
-  assert.equal(again.result.duplicate, false);
-  assert.notEqual(again.result.eventId, first.result.eventId);
+  assert.equal(again.result.duplicate, true, "the same signed bytes again: a replay, deduped by the body's SHA-256");
+  assert.equal(again.result.eventId, first.result.eventId);
+  const other = await receive(signed(webhookEvent("ENTITLEMENT_CREATE")));
+  assert.equal(other.result.duplicate, false);
 });
 
 test("discord: interaction PING is answered {\"type\":1}; webhook-event PING gets 204; neither becomes an event", async () => {

@@ -21,7 +21,7 @@ interface Vector {
 }
 
 /** Per provider, the unsigned headers an attacker can change: identity headers, then type headers. */
-const UNSIGNED: Record<string, { identity: string[]; type: string[] }> = {
+const UNSIGNED: Record<string, { identity: string[]; type: string[]; vector?: string }> = {
   github: { identity: ["x-github-delivery"], type: ["x-github-event"] },
   shopify: { identity: ["x-shopify-event-id", "x-shopify-webhook-id"], type: ["x-shopify-topic"] },
   linear: { identity: ["linear-delivery"], type: ["linear-event"] },
@@ -32,10 +32,11 @@ const UNSIGNED: Record<string, { identity: string[]; type: string[] }> = {
   "token-header": { identity: [], type: [] },
   "bearer-token": { identity: [], type: [] },
   "basic-auth": { identity: [], type: [] },
+  discord: { identity: [], type: [], vector: "webhook-event" },
 };
 
-const vector = (provider: string) =>
-  JSON.parse(readFileSync(new URL(`../providers/${provider}/valid.json`, import.meta.url), "utf8")) as Vector;
+const vector = (provider: string, name = "valid") =>
+  JSON.parse(readFileSync(new URL(`../providers/${provider}/${name}.json`, import.meta.url), "utf8")) as Vector;
 
 /** Header names as the vector spells them, for a lower-case name (or the name itself). */
 function headerName(headers: Record<string, string>, lower: string): string {
@@ -44,7 +45,7 @@ function headerName(headers: Record<string, string>, lower: string): string {
 
 for (const [provider, unsigned] of Object.entries(UNSIGNED)) {
   test(`${provider}: a captured request replayed with fresh, missing or other unsigned headers is a duplicate and runs no handler`, async () => {
-    const { request } = vector(provider);
+    const { request } = vector(provider, unsigned.vector);
     const webhooks = open(tempDbPath(), { now: () => request.now });
     const endpoint = webhooks.endpoint(provider, { path: `/${provider}`, provider, secrets: request.secrets, providerOptions: request.options });
     let runs = 0;

@@ -14,6 +14,8 @@ const PONG = { contentType: "application/json", body: JSON.stringify({ type: 1 }
  */
 export class DiscordProvider extends CuratedProvider {
   readonly name = "discord";
+  /** Webhook events carry no identity: replays are also deduped by the body's SHA-256. */
+  override readonly signsIdentity = false;
   readonly #keys = new Map<string, KeyObject | null>();
 
   override validateSecrets(secrets: readonly string[]): void {

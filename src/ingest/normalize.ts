@@ -10,9 +10,27 @@ export function toBuffer(body: Body): Buffer {
   throw new TypeError("body must be a Buffer, Uint8Array or string");
 }
 
-/** Headers → plain object with lower-case names; repeated headers keep every value. */
+/**
+ * A map object without a prototype: any name (`constructor`, `__proto__`, `toString`) is an
+ * ordinary own key, an absent name reads as undefined, and JSON.stringify writes every key.
+ */
+function emptyMap(): Record<string, string | string[]> {
+  return Object.create(null) as Record<string, string | string[]>;
+}
+
+/** An own, enumerable, writable data property, whatever the name (never the `__proto__` setter). */
+function setEntry(map: Record<string, string | string[]>, name: string, value: string | string[]): void {
+  Object.defineProperty(map, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** The map's own value for `name` (never an inherited member). */
+function ownEntry<T>(map: Readonly<Record<string, T>>, name: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(map, name) ? map[name] : undefined;
+}
+
+/** Headers → prototype-free object with lower-case names; repeated headers keep every value. */
 export function normalizeHeaders(headers: HeadersInput | undefined): HeaderMap {
-  const out: HeaderMap = {};
+  const out: HeaderMap = emptyMap();
   if (headers === undefined || headers === null) return out;
   if (typeof Headers !== "undefined" && headers instanceof Headers) {
     headers.forEach((value, name) => addValue(out, name, value));
@@ -22,7 +40,7 @@ export function normalizeHeaders(headers: HeadersInput | undefined): HeaderMap {
     throw new TypeError("headers must be a plain object or a Headers instance");
   }
   for (const name of Object.keys(headers)) {
-    const value = (headers as Record<string, unknown>)[name];
+    const value = ownEntry(headers as Record<string, unknown>, name);
     if (value === undefined) continue;
     const key = name.toLowerCase();
     if (Array.isArray(value)) {
@@ -35,10 +53,10 @@ export function normalizeHeaders(headers: HeadersInput | undefined): HeaderMap {
 }
 
 function addValue(map: Record<string, string | string[]>, name: string, value: string): void {
-  const existing = map[name];
-  if (existing === undefined) map[name] = value;
+  const existing = ownEntry(map, name);
+  if (existing === undefined) setEntry(map, name, value);
   else if (Array.isArray(existing)) existing.push(value);
-  else map[name] = [existing, value];
+  else setEntry(map, name, [existing, value]);
 }
 
 function checkString(value: unknown, name: string): string {
@@ -47,9 +65,9 @@ function checkString(value: unknown, name: string): string {
   throw new TypeError(`header "${name}" must be a string or an array of strings`);
 }
 
-/** Query → plain object; repeated parameters keep every value. */
+/** Query → prototype-free object; repeated parameters keep every value. */
 export function normalizeQuery(query: QueryInput | undefined): QueryMap {
-  const out: QueryMap = {};
+  const out: QueryMap = emptyMap();
   if (query === undefined || query === null) return out;
   if (query instanceof URLSearchParams) {
     query.forEach((value, name) => addValue(out, name, value));
@@ -58,7 +76,8 @@ export function normalizeQuery(query: QueryInput | undefined): QueryMap {
   if (typeof query !== "object" || Array.isArray(query)) {
     throw new TypeError("query must be a plain object or a URLSearchParams instance");
   }
-  for (const [name, value] of Object.entries(query)) {
+  for (const name of Object.keys(query)) {
+    const value = ownEntry(query as Record<string, unknown>, name);
     if (value === undefined) continue;
     if (Array.isArray(value)) for (const item of value) addValue(out, name, checkString(item, name));
     else addValue(out, name, checkString(value, name));
@@ -72,8 +91,10 @@ export const REDACTED = "[redacted]";
 
 /** `extra`: the provider's secret-carrying header names, lower-case. */
 export function redactHeaders(headers: HeaderMap, extra: readonly string[]): HeaderMap {
-  const out: HeaderMap = {};
-  for (const name in headers) out[name] = ALWAYS_REDACTED.has(name) || extra.includes(name) ? REDACTED : headers[name]!;
+  const out: HeaderMap = emptyMap();
+  for (const name of Object.keys(headers)) {
+    setEntry(out, name, ALWAYS_REDACTED.has(name) || extra.includes(name) ? REDACTED : ownEntry(headers, name)!);
+  }
   return out;
 }
 
@@ -86,7 +107,7 @@ export function optionalString(value: unknown, name: string): string | null | un
 
 export function redactQuery(query: QueryMap, names: readonly string[]): QueryMap {
   if (names.length === 0) return query;
-  const out: QueryMap = {};
-  for (const [name, value] of Object.entries(query)) out[name] = names.includes(name) ? REDACTED : value;
+  const out: QueryMap = emptyMap();
+  for (const name of Object.keys(query)) setEntry(out, name, names.includes(name) ? REDACTED : ownEntry(query, name)!);
   return out;
 }

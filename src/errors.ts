@@ -45,10 +45,82 @@ export function storageError(action: string, error: unknown): KnockerError {
   return new KnockerError(code, `${action} failed: ${detail}`, { cause: error });
 }
 
+/** Derived forms of a secret shorter than this are not redacted (they would match ordinary text). */
+const MIN_FORM_LENGTH = 4;
+
+interface SecretForm {
+  text: string;
+  /** Match regardless of letter case (the literal, its JSON escape, hex); base64 is case-sensitive. */
+  anyCase: boolean;
+}
+
+/**
+ * The ways a secret can show up in a message: as is (any letter case), JSON-escaped, as hex of
+ * its UTF-8 bytes (lower or upper case), and as base64 (padded or not) or base64url of those
+ * bytes. The literal itself is always redacted exactly; the derived forms only from
+ * MIN_FORM_LENGTH characters.
+ */
+function secretForms(secret: string): SecretForm[] {
+  const bytes = Buffer.from(secret, "utf8");
+  const forms: SecretForm[] = [{ text: secret, anyCase: false }];
+  const derived: SecretForm[] = [];
+  // toUpperCase/toLowerCase can change more than case folding matches (ß → SS), so each is a form.
+  for (const variant of new Set([secret, secret.toLowerCase(), secret.toUpperCase()])) {
+    const json = JSON.stringify(variant).slice(1, -1);
+    derived.push(
+      { text: variant, anyCase: true },
+      { text: json, anyCase: true },
+      // JSON written ASCII-only (non-ASCII as \uXXXX), as some encoders do.
+      { text: json.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`), anyCase: true },
+    );
+  }
+  derived.push(
+    { text: bytes.toString("hex"), anyCase: true },
+    { text: bytes.toString("base64"), anyCase: false },
+    { text: bytes.toString("base64").replace(/=+$/, ""), anyCase: false },
+    { text: bytes.toString("base64url"), anyCase: false },
+  );
+  const seen = new Set<string>();
+  for (const form of derived) {
+    const key = `${form.anyCase}:${form.text}`;
+    if (form.text.length >= MIN_FORM_LENGTH && !seen.has(key)) {
+      seen.add(key);
+      forms.push(form);
+    }
+  }
+  return forms;
+}
+
+const REDACTED_TEXT = "[redacted]";
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+function redactForm(text: string, form: SecretForm): string {
+  if (!form.anyCase) return text.split(form.text).join(REDACTED_TEXT);
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(escapeRegExp(form.text), "giu"); // Unicode case folding
+  } catch {
+    pattern = new RegExp(escapeRegExp(form.text), "gi");
+  }
+  return text.replace(pattern, REDACTED_TEXT);
+}
+
+/** `text` with every form of every secret replaced by `[redacted]`, longest form first. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  const forms = secrets.filter((secret) => typeof secret === "string" && secret.length > 0).flatMap(secretForms);
+  // Longest first: with rotation secrets "k1" and "k1-next", "k1" first would leave "-next" behind;
+  // and a form must go before any shorter form that occurs inside it.
+  forms.sort((a, b) => b.text.length - a.text.length || Number(a.anyCase) - Number(b.anyCase));
+  let out = text;
+  for (const form of forms) out = redactForm(out, form);
+  return out;
+}
+
 /**
  * A line describing what some code threw, for a stored reason or an error message. Whatever was
  * thrown (an object whose toString throws, a message quoting a key), this never throws and never
- * lets one of `secrets` through.
+ * lets one of `secrets` through, in any of the forms `redactSecrets` knows.
  */
 export function describeThrown(thrown: unknown, secrets: readonly string[], maxLength = 200): string {
   let text: string;
@@ -57,9 +129,6 @@ export function describeThrown(thrown: unknown, secrets: readonly string[], maxL
   } catch {
     text = "a value that cannot be turned into text";
   }
-  // Longest first: with rotation secrets "k1" and "k1-next", "k1" first would leave "-next" behind.
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    if (secret.length > 0) text = text.split(secret).join("[redacted]");
-  }
+  text = redactSecrets(text, secrets);
   return text.length > maxLength ? `${text.slice(0, maxLength)}…` : text;
 }

@@ -21,7 +21,10 @@ const CLIENT = `
 const http = require("node:http");
 const [url, total, mode] = process.argv.slice(1);
 const chunk = Buffer.alloc(64 * 1024, 120);
-const headers = mode === "declared" ? { "content-length": total } : {};
+// A signature header of the right shape and a fresh timestamp: it passes the header checks made
+// before the body is read, so the body limit is what refuses the request.
+const signature = "t=" + Math.floor(Date.now() / 1000) + ",v1=" + "0".repeat(64);
+const headers = mode === "declared" ? { "content-length": total, "stripe-signature": signature } : { "stripe-signature": signature };
 const req = http.request(url, { method: "POST", headers }, (res) => {
   res.resume();
   res.on("end", () => { console.log(res.statusCode); process.exit(0); });

@@ -8,6 +8,7 @@ import { auditsCommand, deliveriesCommand, deliveryCommand, eventCommand, events
 import { signCommand } from "./commands/sign.js";
 import { statsCommand } from "./commands/stats.js";
 import { inboxSettings, openInbox } from "./database.js";
+import { escapeJson, escapeText } from "./escape.js";
 
 export const COMMANDS: readonly Command[] = [
   eventsCommand, eventCommand, deliveriesCommand, deliveryCommand, auditsCommand, statsCommand,
@@ -29,7 +30,12 @@ function commandIndex(argv: readonly string[]): number {
   return -1;
 }
 
-const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
+/**
+ * A writer for human text: whatever reaches the terminal has its control characters escaped
+ * (escape.ts), line breaks and tabs aside. The formatters escape each value already; this is the
+ * net under every message, refusal and remote answer that quotes a value.
+ */
+const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(escapeText(text, "lines"));
 
 /** Run the CLI; resolves to the exit code. Every failure becomes one line on stderr. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -81,7 +87,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       now: () => Math.floor(Date.now() / 1000),
       out,
       err,
-      printJson: (value) => out(`${JSON.stringify(value, null, 2)}\n`),
+      // Exact values: JSON.stringify escapes C0; DEL, C1 and bidi controls become \uXXXX too.
+      printJson: (value) => out(`${escapeJson(JSON.stringify(value, null, 2))}\n`),
     };
     code = await command.run(context);
   } catch (error) {

@@ -1,7 +1,15 @@
 import type { Attempt, Delivery, Event, HeaderMap, PruneAudit, QueryMap } from "../interfaces.js";
+import { escapeAndTruncate, escapeJson, escapeText } from "./escape.js";
 
-/** Columns are left-aligned unless named in `right` (numbers). */
-export function table(headers: readonly string[], rows: readonly (readonly string[])[], right: readonly string[] = []): string {
+/** Text from a webhook or the database for one line of human output: control characters escaped. */
+export const safe = (text: string): string => escapeText(text, "cell");
+
+/**
+ * Columns are left-aligned unless named in `right` (numbers). Every cell is escaped (see
+ * escape.ts), so no row can carry a control sequence or a line break.
+ */
+export function table(headers: readonly string[], unsafeRows: readonly (readonly string[])[], right: readonly string[] = []): string {
+  const rows = unsafeRows.map((row) => row.map(safe));
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)));
   const line = (cells: readonly string[]) =>
     cells
@@ -11,11 +19,15 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
   return [line(headers), ...rows.map(line)].join("\n") + "\n";
 }
 
-/** `label   value` lines with the labels padded to one width. */
+/**
+ * `label   value` lines with the labels padded to one width. Values are escaped (see escape.ts)
+ * except for their line breaks and tabs: a multi-line value continues under the first line.
+ */
 export function fields(pairs: ReadonlyArray<readonly [string, string]>, indent = "  "): string {
   const width = Math.max(...pairs.map(([label]) => label.length));
   const continuation = `\n${indent}${" ".repeat(width)}  `;
-  return pairs.map(([label, value]) => `${indent}${label.padEnd(width)}  ${value.split(/\r?\n/).join(continuation)}`).join("\n") + "\n";
+  const line = (label: string, value: string) => `${indent}${label.padEnd(width)}  ${escapeText(value, "lines").split(/\r?\n/).join(continuation)}`;
+  return pairs.map(([label, value]) => line(label, value)).join("\n") + "\n";
 }
 
 /** Unix seconds → `2025-01-31 12:00:00` (UTC). */
@@ -33,11 +45,13 @@ export function age(seconds: number): string {
   return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
 }
 
-/** One table cell: no line breaks, at most `max` characters. */
+/**
+ * One table cell: control characters (line breaks and tabs included) escaped, at most `max`
+ * characters, cut on whole escapes.
+ */
 export function cell(value: string | number | null | undefined, max = 60): string {
   if (value === null || value === undefined || value === "") return "-";
-  const text = String(value).replace(/\s+/g, " ");
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return escapeAndTruncate(String(value), max);
 }
 
 export function plural(count: number, noun: string, nouns = `${noun}s`): string {
@@ -59,20 +73,29 @@ export function bodyText(body: Buffer): { body: string; bodyEncoding: "utf8" | "
   }
 }
 
-/** A body for people: JSON pretty-printed, other text as is, binary as base64. */
+/**
+ * A body for people: JSON pretty-printed, other text as is, binary as base64. Control characters
+ * are escaped (see escape.ts); a text body keeps its line breaks and tabs.
+ */
 export function renderBody(body: Buffer): string {
   if (body.length === 0) return "Body: (empty)\n";
   const { body: text, bodyEncoding } = bodyText(body);
   if (bodyEncoding === "base64") return `Body (${plural(body.length, "byte")}, binary, base64)\n${text}\n`;
+  let json: string | undefined;
   try {
-    return `Body (JSON)\n${JSON.stringify(JSON.parse(text), null, 2)}\n`;
+    json = JSON.stringify(JSON.parse(text), null, 2);
   } catch {
-    return `Body (${plural(body.length, "byte")})\n${text}${text.endsWith("\n") ? "" : "\n"}`;
+    json = undefined;
   }
+  // Still JSON: DEL, C1 and bidi controls inside strings become \uXXXX escapes.
+  if (json !== undefined) return `Body (JSON)\n${escapeText(escapeJson(json), "lines")}\n`;
+  const shown = escapeText(text, "lines");
+  return `Body (${plural(body.length, "byte")})\n${shown}${shown.endsWith("\n") ? "" : "\n"}`;
 }
 
+/** `name: value` lines; names and values escaped, line breaks included (one line per value). */
 export function renderHeaders(title: string, map: HeaderMap | QueryMap): string {
-  const entries = Object.entries(map).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => `  ${name}: ${v}`));
+  const entries = Object.entries(map).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => `  ${safe(name)}: ${safe(v)}`));
   return entries.length === 0 ? "" : `${title}\n${entries.join("\n")}\n`;
 }
 

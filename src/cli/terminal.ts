@@ -1,11 +1,12 @@
 import { createInterface } from "node:readline";
+import { escapeText } from "./escape.js";
 
 /**
  * Ask on stderr and read one answer line from stdin (a terminal, or a pipe: `echo y | knocker …`).
  * Only `y` / `yes` is a yes; end of input is a no.
  */
 export async function confirm(question: string): Promise<boolean> {
-  process.stderr.write(question);
+  process.stderr.write(escapeText(question, "lines"));
   const lines = createInterface({ input: process.stdin, terminal: false });
   try {
     const answer = await new Promise<string | null>((resolve) => {

@@ -6,7 +6,7 @@ import {
 } from "../args.js";
 import { selectEventIds, type EventSelection } from "../cli-sql.js";
 import type { Command, Context } from "../command.js";
-import { plural, time } from "../format.js";
+import { plural, safe, time } from "../format.js";
 import { confirm, ProgressBar } from "../terminal.js";
 
 type EventAction = "replay" | "requeue" | "ignore";
@@ -66,7 +66,7 @@ function runOne(context: Context, action: EventAction): number {
   } else if (!changed) {
     context.out(`event ${id} is already ${after.status}; nothing changed\n`);
   } else {
-    context.out(`${DONE[action]} event ${id} (${after.endpoint}): ${before.status} → ${after.status}; ${AFTER[action].one}\n`);
+    context.out(`${DONE[action]} event ${id} (${safe(after.endpoint)}): ${before.status} → ${after.status}; ${AFTER[action].one}\n`);
   }
   return 0;
 }
@@ -159,7 +159,7 @@ export const replayDeliveryCommand: Command = {
       context.printJson({ action: "replay-delivery", deliveryId: id, eventId: after.id, from: before?.status ?? null, to: after.status });
     } else {
       context.out(
-        `replayed delivery ${id} of event ${after.id} (${after.endpoint}): ${before?.status ?? "?"} → ${after.status}; ` +
+        `replayed delivery ${id} of event ${after.id} (${safe(after.endpoint)}): ${before?.status ?? "?"} → ${after.status}; ` +
           `the app's worker runs it with this delivery's payload\n`,
       );
     }

@@ -3,7 +3,7 @@ import { parseId, parseInteger, parseSince, parseStatus, Refusal, stringOption, 
 import type { Command, Context } from "../command.js";
 import {
   ATTEMPT_HEADERS, attemptRows, auditJson, cell, deliveryJson, eventJson, fields, renderBody, renderHeaders,
-  signatureLabel, table, time,
+  safe, signatureLabel, table, time,
 } from "../format.js";
 
 const LIMIT = { type: "string", value: "N", description: "at most N rows, 1 to 1000 (default 50)" } as const;
@@ -75,7 +75,7 @@ export const eventCommand: Command = {
       return 0;
     }
     const parts = [
-      `Event ${event.id} (${event.endpoint}): ${event.status}\n` +
+      `Event ${event.id} (${safe(event.endpoint)}): ${safe(event.status)}\n` +
         fields([
           ["type", event.eventType ?? "-"],
           ["provider event id", event.providerEventId ?? "-"],
@@ -155,7 +155,7 @@ export const deliveryCommand: Command = {
     }
     const signature = delivery.signatureValid === false ? `invalid: ${delivery.signatureError ?? "?"}` : signatureLabel(delivery.signatureValid);
     const parts = [
-      `Delivery ${delivery.id} (${delivery.endpoint}): ${delivery.eventId === null ? "no event" : `event ${delivery.eventId}`}\n` +
+      `Delivery ${delivery.id} (${safe(delivery.endpoint)}): ${delivery.eventId === null ? "no event" : `event ${delivery.eventId}`}\n` +
         fields([
           ["signature", signature],
           ["type", delivery.eventType ?? "-"],

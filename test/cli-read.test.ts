@@ -184,13 +184,24 @@ test("stats: counts per status and endpoint, queue depth, oldest pending, dead l
     name: "knocker.events", depth: 1, pending: 1, processing: 0, oldestPendingAgeS: "number",
   });
   assert.deepEqual(json.dead, { events: 1, jobs: 1 });
-  assert.deepEqual(json.deliveries, { total: 7, invalid: 2, orphaned: 2 });
+  assert.deepEqual(json.deliveries, { total: 7, invalid: 2, orphaned: 2, dropped: 0 });
 
   // Another queue name sees none of this queue's jobs.
   const other = await okJson<{ queue: { depth: number; oldestPendingAgeS: number | null }; dead: { jobs: number } }>([
     "stats", "--db", db, "--queue", "other.queue",
   ]);
   assert.deepEqual([other.queue.depth, other.queue.oldestPendingAgeS, other.dead.jobs], [0, null, 0]);
+});
+
+test("stats: rejected receipts counted but not stored (over invalidDeliveriesPerMinute) are shown", async () => {
+  const path = tempDbPath();
+  const webhooks = open(path, { invalidDeliveriesPerMinute: 1 });
+  const stripe = webhooks.endpoint("stripe", { path: "/stripe", provider: "stripe", secrets: ["whsec_stats"] });
+  for (let i = 0; i < 4; i++) await stripe.receive({ body: "{}", headers: {} });
+  webhooks.close(); // writes the counts
+  assert.match(await ok(["stats", "--db", path]), /^Deliveries: 1 \(1 invalid, 1 without an event\); 3 more rejected and not stored \(over invalidDeliveriesPerMinute\)$/m);
+  const json = await okJson<{ deliveries: Record<string, number> }>(["stats", "--db", path]);
+  assert.deepEqual(json.deliveries, { total: 1, invalid: 1, orphaned: 1, dropped: 3 });
 });
 
 test("--db defaults to $KNOCKER_DB, then ./knocker.db", async () => {

@@ -22,6 +22,8 @@ export interface DeliveryCountRow {
   total: number;
   invalid: number;
   orphaned: number;
+  /** Rejected receipts counted but not stored (over invalidDeliveriesPerMinute). */
+  dropped: number;
 }
 
 export interface StatsRows {
@@ -52,7 +54,8 @@ export function selectStats(db: Database, queueName: string): StatsRows {
     deadJobs: db.prepare(`SELECT COUNT(*) FROM _honker_dead WHERE queue = ?`).pluck().get(queueName) as number,
     deliveries: db
       .prepare(
-        `SELECT COUNT(*) AS total, COALESCE(SUM(signature_valid = 0), 0) AS invalid, COALESCE(SUM(event_id IS NULL), 0) AS orphaned
+        `SELECT COUNT(*) AS total, COALESCE(SUM(signature_valid = 0), 0) AS invalid, COALESCE(SUM(event_id IS NULL), 0) AS orphaned,
+           (SELECT COALESCE(SUM(dropped), 0) FROM knocker_dropped_rejections) AS dropped
          FROM knocker_deliveries`,
       )
       .get() as DeliveryCountRow,

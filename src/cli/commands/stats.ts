@@ -59,7 +59,8 @@ export const statsCommand: Command = {
         "",
         `Queue ${knocker.queueName}: ${plural(queue.depth, "job")} (${queue.pending} pending, ${queue.processing} processing), ${oldest}`,
         `Dead: ${plural(all.dead, "event")}, ${plural(deadJobs, "job")} in _honker_dead`,
-        `Deliveries: ${deliveries.total} (${deliveries.invalid} invalid, ${deliveries.orphaned} without an event)`,
+        `Deliveries: ${deliveries.total} (${deliveries.invalid} invalid, ${deliveries.orphaned} without an event)` +
+          (deliveries.dropped > 0 ? `; ${deliveries.dropped} more rejected and not stored (over invalidDeliveriesPerMinute)` : ""),
         "",
       ].join("\n"),
     );

@@ -5,7 +5,7 @@ import { handleFetch } from "./http/fetch-handler.js";
 import { FrontDoor } from "./http/front-door.js";
 import { createNodeHandler } from "./http/node-adapter.js";
 import { GroupCommitter } from "./ingest/group-commit.js";
-import { buildReceipt, precheckReceipt } from "./ingest/ingress.js";
+import { beforeBody, buildReceipt, type BeforeBody } from "./ingest/ingress.js";
 import { RejectionBudget } from "./ingest/rejection-budget.js";
 import type { Receipt } from "./ingest/receipt.js";
 import type { ProviderResult } from "./providers/provider.js";
@@ -232,8 +232,8 @@ export class Knocker {
   }
 
   /** @internal The HTTP layer's look at headers before it reads a body. */
-  precheckAt(endpoint: RegisteredEndpoint, request: { method: string; headers: HeaderMap; query: URLSearchParams | undefined }): ProviderResult | undefined {
-    return precheckReceipt(endpoint, request, this.#options.now());
+  beforeBodyAt(endpoint: RegisteredEndpoint, request: { method: string; headers: HeaderMap; query: URLSearchParams | undefined }): BeforeBody {
+    return beforeBody(endpoint, request, this.#options.now());
   }
 
   // ---- operator ---------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 import type { RegisteredEndpoint } from "../endpoints.js";
 import { KnockerError } from "../errors.js";
-import { BODY_OVER_LIMIT, BODY_OWNED, PRECHECKED } from "../ingest/ingress.js";
+import { BODY_OVER_LIMIT, BODY_OWNED, PRECHECKED, RAW_BODY, type BeforeBody } from "../ingest/ingress.js";
 import { normalizeHeaders } from "../ingest/normalize.js";
 import type { HeaderMap, HeadersInput, IngestResult, ReceiveInput } from "../interfaces.js";
 import type { Observer } from "../observer.js";
-import type { ProviderResult } from "../providers/provider.js";
+import { BodyMacStream } from "../providers/body-mac.js";
+import type { RawBody } from "../ingest/raw-body.js";
+import type { StreamedMacs } from "../providers/body-mac.js";
 import type { BodyLimits, BodyRead } from "./read-body.js";
 
 /** Seconds a provider is asked to wait before retrying a receipt that could not be committed. */
@@ -40,8 +42,8 @@ export interface HttpAnswer {
 export interface FrontDoorKnocker {
   endpointForPath(path: string): RegisteredEndpoint | undefined;
   receiveAt(endpoint: RegisteredEndpoint, input: ReceiveInput): Promise<IngestResult>;
-  /** The provider's refusal on headers alone, if any (`Provider.precheck`). */
-  precheckAt(endpoint: RegisteredEndpoint, request: { method: string; headers: HeaderMap; query: URLSearchParams | undefined }): ProviderResult | undefined;
+  /** The provider's refusal on headers alone (`Provider.precheck`), or the HMACs to run as the body arrives (`Provider.bodyMacs`). */
+  beforeBodyAt(endpoint: RegisteredEndpoint, request: { method: string; headers: HeaderMap; query: URLSearchParams | undefined }): BeforeBody;
   readonly maxBodyBytes: number;
   readonly maxInFlightBodyBytes: number;
   readonly bodyTimeoutMs: number;
@@ -99,7 +101,7 @@ export class FrontDoor {
     const query = request.search === "" ? undefined : new URLSearchParams(request.search);
     // Verify before reading: a request its provider refuses on headers alone costs no body read.
     const headerMap = request.headerMap ?? normalizeHeaders(request.headers);
-    const refusal = knocker.precheckAt(endpoint, { method: request.method, headers: headerMap, query });
+    const { refusal, macs } = knocker.beforeBodyAt(endpoint, { method: request.method, headers: headerMap, query });
     if (refusal !== undefined) {
       const input = { body: NO_BODY, headers: headerMap, query, method: request.method, [PRECHECKED]: refusal, [BODY_OWNED]: true as const };
       return this.#receive(endpoint, input, done);
@@ -117,7 +119,11 @@ export class FrontDoor {
       this.#inFlightBytes += declared;
       charged = declared;
     }
+    // The body's HMACs run chunk by chunk as it arrives: a large body is never hashed in one long
+    // step that holds up every other request.
+    const stream = macs === undefined ? undefined : new BodyMacStream(macs);
     const limits: BodyLimits = {
+      onChunk: stream === undefined ? undefined : (chunk) => stream.update(chunk),
       maxBytes: knocker.maxBodyBytes,
       timeoutMs: knocker.bodyTimeoutMs,
       charge: (bytes) => {
@@ -145,12 +151,13 @@ export class FrontDoor {
       }
       if (read.refused === "busy") return done(status(503, { "retry-after": String(RETRY_AFTER_S), connection: "close" }));
       if (read.refused === "timeout") return done(status(408, { connection: "close" }));
-      const input: ReceiveInput & { [BODY_OVER_LIMIT]?: true; [BODY_OWNED]: true } = {
-        body: read.body,
+      const input: ReceiveInput & { [BODY_OVER_LIMIT]?: true; [RAW_BODY]: { body: RawBody; macs: StreamedMacs | undefined } } = {
+        body: NO_BODY,
         headers: request.headers,
         query,
         method: request.method,
-        [BODY_OWNED]: true, // read-body assembled it (Buffer.concat): a copy of its own
+        // read-body holds the chunks and nobody else does: stored without a defensive copy
+        [RAW_BODY]: { body: read.body, macs: read.overLimit ? undefined : stream?.finish() },
       };
       if (read.overLimit) input[BODY_OVER_LIMIT] = true;
       return await this.#receive(endpoint, input, done);

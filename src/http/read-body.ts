@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { KnockerError } from "../errors.js";
+import { RawBody } from "../ingest/raw-body.js";
 
 /**
  * The raw body, or why reading stopped (then `body` is empty): `overLimit`, longer than the
@@ -7,7 +8,7 @@ import { KnockerError } from "../errors.js";
  * arrive within the deadline ("timeout").
  */
 export interface BodyRead {
-  body: Buffer;
+  body: RawBody;
   overLimit: boolean;
   refused?: "busy" | "timeout";
 }
@@ -20,9 +21,11 @@ export interface BodyLimits {
   timeoutMs: number;
   /** Take `bytes` from the budget shared by every request in flight; false when it is spent. */
   charge(bytes: number): boolean;
+  /** Sees every chunk kept, in order, as it arrives (the provider's body HMACs). */
+  onChunk?: (chunk: Uint8Array) => void;
 }
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY = RawBody.EMPTY;
 const OVER_LIMIT: BodyRead = { body: EMPTY, overLimit: true };
 const BUSY: BodyRead = { body: EMPTY, overLimit: false, refused: "busy" };
 const TIMED_OUT: BodyRead = { body: EMPTY, overLimit: false, refused: "timeout" };
@@ -57,6 +60,7 @@ export async function readRequestBody(request: Request, limits: BodyLimits): Pro
         return BUSY;
       }
       if (!chunks.add(value)) return OVER_LIMIT;
+      limits.onChunk?.(value);
     }
   } finally {
     clearTimeout(timer);
@@ -104,6 +108,8 @@ export function readIncomingBody(req: IncomingMessage, limits: BodyLimits): Prom
         } else if (!chunks.add(chunk)) {
           req.pause();
           settle(() => resolve(OVER_LIMIT));
+        } else {
+          limits.onChunk?.(chunk);
         }
       })
       .on("end", () => settle(() => resolve({ body: chunks.body(), overLimit: false })))
@@ -180,9 +186,7 @@ class Chunks {
     this.#list = [];
   }
 
-  body(): Buffer {
-    const only = this.#list.length === 1 ? this.#list[0]! : null;
-    if (only !== null) return Buffer.from(only.buffer, only.byteOffset, only.byteLength);
-    return Buffer.concat(this.#list, this.#size);
+  body(): RawBody {
+    return new RawBody(this.#list, this.#size);
   }
 }

@@ -1,11 +1,12 @@
-import { createHash } from "node:crypto";
 import { describeThrown } from "../errors.js";
 import { checkKnownKeys } from "../operator/validate.js";
 import type { IngestInput, ReceiveInput } from "../interfaces.js";
 import type { HeaderMap } from "../interfaces.js";
 import { Provider, ProviderRequest, ProviderResult } from "../providers/provider.js";
+import type { BodyMac, StreamedMacs } from "../providers/body-mac.js";
 import type { PreparedProvider } from "../providers/registry.js";
 import { normalizeHeaders, normalizeQuery, optionalString, redactHeaders, redactQuery, toBuffer } from "./normalize.js";
+import { RawBody } from "./raw-body.js";
 import type { Receipt } from "./receipt.js";
 
 const RECEIVE_KEYS = ["endpoint", "body", "headers", "query", "method", "eventType", "providerEventId", "providerDeliveryId", "dedupeKey"];
@@ -40,28 +41,55 @@ export const BODY_OWNED = Symbol("knocker.bodyOwned");
  */
 export const PRECHECKED = Symbol("knocker.prechecked");
 
-type InternalInput = { [BODY_OVER_LIMIT]?: boolean; [BODY_OWNED]?: boolean; [PRECHECKED]?: ProviderResult };
+/**
+ * @internal Set by the HTTP layer: the body as the chunks it was read in (`body` is then
+ * empty), and the provider's `bodyMacs()` computed over them while they arrived.
+ */
+export const RAW_BODY = Symbol("knocker.rawBody");
+
+type InternalInput = {
+  [BODY_OVER_LIMIT]?: boolean;
+  [BODY_OWNED]?: boolean;
+  [PRECHECKED]?: ProviderResult;
+  [RAW_BODY]?: { body: RawBody; macs: StreamedMacs | undefined };
+};
+
+/** What the provider makes of a request from its headers, before the body is read. */
+export interface BeforeBody {
+  /** `Provider.precheck`'s rejection: the body is not read at all. */
+  refusal?: ProviderResult;
+  /** `Provider.bodyMacs`: HMACs to run over the body as it arrives. */
+  macs?: readonly BodyMac[];
+}
+
+const NOTHING_BEFORE_BODY: BeforeBody = {};
 
 /**
- * The endpoint's provider's verdict on headers alone (`Provider.precheck`): a rejection, or
- * undefined when the body is needed (or the provider has no precheck). Never throws: a
- * precheck that fails is left to verify(). `headers` must already be a lower-cased map.
+ * Ask the endpoint's provider about a request on headers alone: `precheck()` (a refusal), then
+ * `bodyMacs()`. Never throws: a provider that fails here is left to verify(). `headers` must
+ * already be a lower-cased map.
  */
-export function precheckReceipt(
+export function beforeBody(
   endpoint: IngressEndpoint,
   request: { method: string; headers: HeaderMap; query: URLSearchParams | undefined },
   now: number,
-): ProviderResult | undefined {
+): BeforeBody {
   const prepared = endpoint.provider;
-  if (prepared === null || !endpoint.enabled || prepared.provider.precheck === Provider.prototype.precheck) return undefined;
+  if (prepared === null || !endpoint.enabled) return NOTHING_BEFORE_BODY;
   const { provider, secrets, options } = prepared;
+  const prechecks = provider.precheck !== Provider.prototype.precheck;
+  const streams = provider.bodyMacs !== Provider.prototype.bodyMacs;
+  if (!prechecks && !streams) return NOTHING_BEFORE_BODY;
+  const { method, headers } = request;
+  const providerRequest = new ProviderRequest({ method: method.toUpperCase(), headers, query: normalizeQuery(request.query), body: EMPTY_BODY });
+  const context = { secrets, options, now };
   try {
-    const { method, headers } = request;
-    const providerRequest = new ProviderRequest({ method: method.toUpperCase(), headers, query: normalizeQuery(request.query), body: EMPTY_BODY });
-    const result = provider.precheck(providerRequest, { secrets, options, now });
-    return result instanceof ProviderResult && !result.valid ? result : undefined;
+    const result = prechecks ? provider.precheck(providerRequest, context) : undefined;
+    if (result instanceof ProviderResult && !result.valid) return { refusal: result };
+    const macs = streams ? provider.bodyMacs(providerRequest, context) : undefined;
+    return Array.isArray(macs) && macs.length > 0 ? { macs } : NOTHING_BEFORE_BODY;
   } catch {
-    return undefined;
+    return NOTHING_BEFORE_BODY;
   }
 }
 
@@ -100,7 +128,8 @@ export function buildReceipt(
   if (input === null || typeof input !== "object") throw new TypeError("receive() takes an object: { body, headers, … }");
   checkKnownKeys(input, context.trusted ? "ingest" : "receive", context.trusted ? INGEST_KEYS : RECEIVE_KEYS);
   const internal = input as InternalInput;
-  const body = internal[BODY_OWNED] === true && Buffer.isBuffer(input.body) ? input.body : toBuffer(input.body);
+  const raw = internal[RAW_BODY];
+  const body = raw?.body ?? RawBody.of(internal[BODY_OWNED] === true && Buffer.isBuffer(input.body) ? input.body : toBuffer(input.body));
   const headers = normalizeHeaders(input.headers);
   const query = normalizeQuery(input.query);
   const given = input.method ?? "POST";
@@ -113,12 +142,12 @@ export function buildReceipt(
     dedupeKey: optionalString(input.dedupeKey, "dedupeKey"),
   };
 
-  const assemble = (verdict: Verdict, whole: Buffer): Receipt => {
+  const assemble = (verdict: Verdict, whole: RawBody): Receipt => {
     // Over the budget, nothing more is spent on it: no digest, no JSON of its headers.
     if (!verdict.valid && context.admitRejection !== undefined && !context.admitRejection()) return droppedReceipt(endpoint.id, context.now, verdict);
     // A rejected receipt costs bounded disk: the start of its body, its length and digest.
-    const bodyDigest = verdict.valid || whole.length === 0 ? null : { length: whole.length, sha256: createHash("sha256").update(whole).digest("hex") };
-    const storedBody = bodyDigest !== null && whole.length > context.invalidBodyBytes ? Buffer.from(whole.subarray(0, context.invalidBodyBytes)) : whole;
+    const bodyDigest = verdict.valid || whole.length === 0 ? null : { length: whole.length, sha256: whole.sha256() };
+    const storedBody = bodyDigest !== null && whole.length > context.invalidBodyBytes ? whole.head(context.invalidBodyBytes) : whole.whole();
     const eventType = pick(explicit.eventType, verdict.eventType);
     const providerEventId = pick(explicit.providerEventId, verdict.providerEventId);
     const providerDeliveryId = pick(explicit.providerDeliveryId, verdict.providerDeliveryId);
@@ -137,7 +166,7 @@ export function buildReceipt(
       // An explicit dedupeKey is the caller's own identity and wins over this one too.
       bodyIdentity: verdict.valid && !verdict.handshake && !context.trusted && explicit.dedupeKey === undefined &&
         prepared !== null && !prepared.provider.signsIdentity
-        ? createHash("sha256").update(whole).digest("hex")
+        ? whole.sha256()
         : null,
       signatureValid: verdict.valid,
       signatureError: verdict.error,
@@ -149,14 +178,14 @@ export function buildReceipt(
   };
 
   if (body.length > context.maxBodyBytes || internal[BODY_OVER_LIMIT] === true) {
-    return assemble(rejected(`body too large: exceeds maxBodyBytes (${context.maxBodyBytes} bytes)`, 413), Buffer.alloc(0));
+    return assemble(rejected(`body too large: exceeds maxBodyBytes (${context.maxBodyBytes} bytes)`, 413), RawBody.EMPTY);
   }
   if (!endpoint.enabled) return assemble(rejected(`endpoint "${endpoint.name}" is disabled`, 404), body);
   const prechecked = internal[PRECHECKED];
   if (prechecked !== undefined && !context.trusted) return assemble(fromResult(prechecked), body);
   if (context.trusted) return assemble(trustedVerdict(input as IngestInput), body);
   if (endpoint.provider === null) return assemble(trustedVerdict({}), body);
-  const request = new ProviderRequest({ method, headers, query, body });
+  const request = new ProviderRequest({ method, headers, query, body: () => body.whole(), macs: raw?.macs });
   const outcome = runProvider(endpoint.provider, request, context.now);
   return outcome instanceof Promise
     ? outcome.then((result) => assemble(fromResult(result), body))

@@ -1,4 +1,5 @@
-import { decodeBase64, decodeHex, hmac, matchesAnySecret, missingHeader } from "./helpers.js";
+import type { BodyMac } from "./body-mac.js";
+import { decodeBase64, decodeHex, macsOver, matchesAnySecret, missingHeader } from "./helpers.js";
 import { ProviderResult, type ProviderMetadata, type ProviderRequest } from "./provider.js";
 
 /** One header carrying `<prefix><hex|base64>` of an HMAC of the raw body (GitHub, Meta, Intercom…). */
@@ -27,6 +28,11 @@ export function checkBodyHmacHeader(request: ProviderRequest, scheme: BodyHmacSc
   return signature;
 }
 
+/** The scheme's HMACs (one per secret) for `Provider.bodyMacs`, once the header is well-formed. */
+export function bodyHmacMacs(request: ProviderRequest, secrets: readonly string[], scheme: BodyHmacScheme): BodyMac[] | undefined {
+  return checkBodyHmacHeader(request, scheme, {}) instanceof ProviderResult ? undefined : macsOver(secrets, "", scheme.algorithm);
+}
+
 /**
  * Verify a body-HMAC header against every secret over the raw body. `meta` (from headers) goes
  * onto the result either way; `bodyMeta` is read from the body only once the signature is valid.
@@ -40,7 +46,7 @@ export function verifyBodyHmac(
 ): ProviderResult {
   const signature = checkBodyHmacHeader(request, scheme, meta);
   if (signature instanceof ProviderResult) return signature;
-  const valid = matchesAnySecret(secrets, [signature], (secret) => hmac(scheme.algorithm, secret, request.body));
+  const valid = matchesAnySecret(secrets, [signature], (secret) => request.bodyHmac(scheme.algorithm, secret));
   if (!valid) return ProviderResult.reject(`${scheme.provider} signature mismatch`, meta);
   return ProviderResult.accept({ ...meta, ...bodyMeta() });
 }

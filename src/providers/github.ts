@@ -1,4 +1,5 @@
-import { checkBodyHmacHeader, verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
+import { bodyHmacMacs, checkBodyHmacHeader, verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
+import type { BodyMac } from "./body-mac.js";
 import { CuratedProvider } from "./curated.js";
 import { refusalOf } from "./helpers.js";
 import type { ProviderRequest, ProviderResult, VerifyContext } from "./provider.js";
@@ -18,6 +19,11 @@ export class GithubProvider extends CuratedProvider {
   /** Refuses a missing or malformed `X-Hub-Signature-256` (the signature itself covers the body). */
   override precheck(request: ProviderRequest): ProviderResult | undefined {
     return refusalOf(checkBodyHmacHeader(request, SIGNATURE, githubMeta(request)));
+  }
+
+  /** Its HMAC (one per secret) can be computed as the body arrives. */
+  override bodyMacs(request: ProviderRequest, { secrets }: VerifyContext): BodyMac[] | undefined {
+    return bodyHmacMacs(request, secrets, SIGNATURE);
   }
 
   verify(request: ProviderRequest, { secrets }: VerifyContext): ProviderResult {

@@ -1,11 +1,13 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { ProviderResult, type ProviderRequest } from "./provider.js";
 
-/** HMAC of `data` (its parts, in order) under `key`, as raw bytes. */
-export function hmac(algorithm: "sha1" | "sha256" | "sha512", key: string | Buffer, ...data: Array<string | Buffer>): Buffer {
-  const mac = createHmac(algorithm, key);
-  for (const part of data) mac.update(part);
-  return mac.digest();
+import type { BodyMac, MacAlgorithm } from "./body-mac.js";
+
+export { hmac } from "./body-mac.js";
+
+/** One BodyMac per secret (used literally as the key) over `prefix || body`. */
+export function macsOver(secrets: readonly string[], prefix: string, algorithm: MacAlgorithm = "sha256"): BodyMac[] {
+  return secrets.map((key) => ({ algorithm, key, prefix }));
 }
 
 /** Constant-time equality; values of different length are simply unequal. */

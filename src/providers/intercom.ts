@@ -1,4 +1,5 @@
-import { checkBodyHmacHeader, verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
+import { bodyHmacMacs, checkBodyHmacHeader, verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
+import type { BodyMac } from "./body-mac.js";
 import { CuratedProvider } from "./curated.js";
 import { field, refusalOf, scalarString } from "./helpers.js";
 import type { ProviderRequest, ProviderResult, VerifyContext } from "./provider.js";
@@ -15,6 +16,11 @@ export class IntercomProvider extends CuratedProvider {
   /** Refuses a missing or malformed `X-Hub-Signature` (the signature itself covers the body). */
   override precheck(request: ProviderRequest): ProviderResult | undefined {
     return refusalOf(checkBodyHmacHeader(request, SIGNATURE, {}));
+  }
+
+  /** Its HMAC (one per secret) can be computed as the body arrives. */
+  override bodyMacs(request: ProviderRequest, { secrets }: VerifyContext): BodyMac[] | undefined {
+    return bodyHmacMacs(request, secrets, SIGNATURE);
   }
 
   /** The body is parsed only once its signature is valid; a rejected receipt carries no metadata. */

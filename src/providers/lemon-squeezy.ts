@@ -1,4 +1,5 @@
-import { checkBodyHmacHeader, verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
+import { bodyHmacMacs, checkBodyHmacHeader, verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
+import type { BodyMac } from "./body-mac.js";
 import { CuratedProvider } from "./curated.js";
 import { field, refusalOf, scalarString } from "./helpers.js";
 import type { ProviderRequest, ProviderResult, VerifyContext } from "./provider.js";
@@ -19,6 +20,11 @@ export class LemonSqueezyProvider extends CuratedProvider {
   /** Refuses a missing or malformed `X-Signature` (the signature itself covers the body). */
   override precheck(request: ProviderRequest): ProviderResult | undefined {
     return refusalOf(checkBodyHmacHeader(request, SIGNATURE, { eventType: request.header("x-event-name") }));
+  }
+
+  /** Its HMAC (one per secret) can be computed as the body arrives. */
+  override bodyMacs(request: ProviderRequest, { secrets }: VerifyContext): BodyMac[] | undefined {
+    return bodyHmacMacs(request, secrets, SIGNATURE);
   }
 
   /** A rejected receipt carries `X-Event-Name` only; the body's `meta.event_name` is read once the signature is valid. */

@@ -1,5 +1,6 @@
 import { CuratedProvider, seconds } from "./curated.js";
-import { decodeHex, field, hmac, matchesAnySecret, missingHeader, refusalOf, scalarString, toleranceError, type HeaderCheck } from "./helpers.js";
+import type { BodyMac } from "./body-mac.js";
+import { decodeHex, field, macsOver, matchesAnySecret, missingHeader, refusalOf, scalarString, toleranceError, type HeaderCheck } from "./helpers.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
 /**
@@ -23,6 +24,11 @@ export class LinearProvider extends CuratedProvider {
     return refusalOf(checkHeader(request));
   }
 
+  /** Its HMAC (one per secret) can be computed as the body arrives. */
+  override bodyMacs(request: ProviderRequest, { secrets }: VerifyContext): BodyMac[] | undefined {
+    return checkHeader(request) instanceof ProviderResult ? undefined : macsOver(secrets, "");
+  }
+
   /**
    * The body is parsed (for `webhookTimestamp`, `type`, `action`) only once its signature is
    * valid; a rejected receipt carries the `Linear-Delivery` header only.
@@ -31,7 +37,7 @@ export class LinearProvider extends CuratedProvider {
     const signature = checkHeader(request);
     if (signature instanceof ProviderResult) return signature;
     const headerMeta = { providerDeliveryId: request.header("linear-delivery") };
-    if (!matchesAnySecret(secrets, [signature], (secret) => hmac("sha256", secret, request.body))) {
+    if (!matchesAnySecret(secrets, [signature], (secret) => request.bodyHmac("sha256", secret))) {
       return ProviderResult.reject("linear signature mismatch", headerMeta);
     }
 

@@ -1,4 +1,5 @@
-import { checkBodyHmacHeader, verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
+import { bodyHmacMacs, checkBodyHmacHeader, verifyBodyHmac, type BodyHmacScheme } from "./body-hmac-scheme.js";
+import type { BodyMac } from "./body-mac.js";
 import { CuratedProvider, optionalString } from "./curated.js";
 import { credentialMatches, field, refusalOf, scalarString } from "./helpers.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
@@ -32,6 +33,12 @@ export class MetaProvider extends CuratedProvider {
   override precheck(request: ProviderRequest, { options }: VerifyContext): ProviderResult | undefined {
     if (isHandshake(request)) return refusalOf(subscriptionHandshake(request, options.verifyToken as string | undefined));
     return refusalOf(checkBodyHmacHeader(request, SIGNATURE, {}));
+  }
+
+  /** Its HMAC (one per secret) can be computed as the body arrives. */
+  override bodyMacs(request: ProviderRequest, { secrets }: VerifyContext): BodyMac[] | undefined {
+    if (isHandshake(request)) return undefined;
+    return bodyHmacMacs(request, secrets, SIGNATURE);
   }
 
   /** The body is parsed only once its signature is valid; a rejected receipt carries no metadata. */

@@ -1,19 +1,39 @@
 import { KnockerError } from "../errors.js";
 import type { HeaderMap, QueryMap } from "../interfaces.js";
+import { bodyMacId, hmac, type BodyMac, type MacAlgorithm, type StreamedMacs } from "./body-mac.js";
 
 /** What a provider sees of one receipt. Header names are stored lower-case. */
 export class ProviderRequest {
   readonly method: string;
   readonly headers: Readonly<HeaderMap>;
   readonly query: Readonly<QueryMap>;
-  readonly body: Buffer;
+  #body: Buffer | (() => Buffer);
+  readonly #macs: StreamedMacs | undefined;
   #json: { value: unknown } | undefined;
 
-  constructor(init: { method: string; headers: HeaderMap; query: QueryMap; body: Buffer }) {
+  /** `body` may be a function: the body is then assembled only if something reads it. */
+  constructor(init: { method: string; headers: HeaderMap; query: QueryMap; body: Buffer | (() => Buffer); macs?: StreamedMacs }) {
     this.method = init.method;
     this.headers = init.headers;
     this.query = init.query;
-    this.body = init.body;
+    this.#body = init.body;
+    this.#macs = init.macs;
+  }
+
+  /** The raw body, exactly as received. */
+  get body(): Buffer {
+    if (typeof this.#body === "function") this.#body = this.#body();
+    return this.#body;
+  }
+
+  /**
+   * HMAC of `prefix || body` under `key`, as raw bytes. When the HTTP layer computed it while
+   * the body streamed in (the provider listed it in `bodyMacs()`), that digest is returned and
+   * the body is not hashed again.
+   */
+  bodyHmac(algorithm: MacAlgorithm, key: string | Buffer, prefix = ""): Buffer {
+    const spec: BodyMac = { algorithm, key, prefix };
+    return this.#macs?.get(bodyMacId(spec)) ?? hmac(algorithm, key, prefix, this.body);
   }
 
   /**
@@ -188,6 +208,16 @@ export abstract class Provider {
    * Synchronous and cheap: the HTTP layer calls it for every request.
    */
   precheck(_request: ProviderRequest, _context: VerifyContext): ProviderResult | undefined {
+    return undefined;
+  }
+
+  /**
+   * The HMACs verify() will compute with `request.bodyHmac()`, known from the headers alone
+   * (after precheck() let the request through; `request.body` is empty). The HTTP layer runs
+   * them over the body as it arrives, so a large body costs no long hashing step at the end.
+   * Optional: verify() gives the same verdict without it. Synchronous and cheap.
+   */
+  bodyMacs(_request: ProviderRequest, _context: VerifyContext): readonly BodyMac[] | undefined {
     return undefined;
   }
 

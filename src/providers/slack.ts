@@ -1,5 +1,6 @@
 import { CuratedProvider, seconds } from "./curated.js";
-import { decodeHex, field, hmac, matchesAnySecret, missingHeader, parseDecimal, refusalOf, scalarString, toleranceError, type HeaderCheck } from "./helpers.js";
+import type { BodyMac } from "./body-mac.js";
+import { decodeHex, field, macsOver, matchesAnySecret, missingHeader, parseDecimal, refusalOf, scalarString, toleranceError, type HeaderCheck } from "./helpers.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
 /**
@@ -25,12 +26,18 @@ export class SlackProvider extends CuratedProvider {
     return refusalOf(checkHeaders(request, context));
   }
 
+  /** Its HMAC (one per secret) can be computed as the body arrives. */
+  override bodyMacs(request: ProviderRequest, context: VerifyContext): BodyMac[] | undefined {
+    const checked = checkHeaders(request, context);
+    return checked instanceof ProviderResult ? undefined : macsOver(context.secrets, `v0:${checked.timestampText}:`);
+  }
+
   /** The body (JSON, or a form's `payload`) is parsed only once its signature is valid; a rejected receipt carries no metadata. */
   verify(request: ProviderRequest, context: VerifyContext): ProviderResult {
     const checked = checkHeaders(request, context);
     if (checked instanceof ProviderResult) return checked;
-    const signed = Buffer.concat([Buffer.from(`v0:${checked.timestampText}:`), request.body]);
-    if (!matchesAnySecret(context.secrets, [checked.signature], (secret) => hmac("sha256", secret, signed))) {
+    const prefix = `v0:${checked.timestampText}:`;
+    if (!matchesAnySecret(context.secrets, [checked.signature], (secret) => request.bodyHmac("sha256", secret, prefix))) {
       return ProviderResult.reject("slack signature mismatch");
     }
 

@@ -1,5 +1,6 @@
 import { createPublicKey, verify as verifySignature, type KeyObject } from "node:crypto";
-import { decodeBase64, decodeBase64Loose, field, hmac, missingHeader, parseDecimal, refusalOf, safeEqual, scalarString, toleranceError } from "./helpers.js";
+import type { BodyMac } from "./body-mac.js";
+import { decodeBase64, decodeBase64Loose, field, missingHeader, parseDecimal, refusalOf, safeEqual, scalarString, toleranceError } from "./helpers.js";
 import { CuratedProvider, seconds } from "./curated.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
@@ -84,18 +85,33 @@ export function verifyStandardWebhook(request: ProviderRequest, context: VerifyC
     return ProviderResult.reject(`${provider} secret malformed: whsec_/whpk_ secrets must be base64`, meta);
   }
 
-  const signed = Buffer.concat([Buffer.from(`${checked.messageId}.${checked.timestampText}.`, "utf8"), request.body]);
+  const prefix = signedPrefix(checked);
   // Every key is tried against every entry, even after a match (constant time, rotation).
   let valid = false;
   for (const key of keys.hmac) {
-    const expected = hmac("sha256", key, signed);
+    const expected = request.bodyHmac("sha256", key, prefix);
     for (const signature of checked.v1) if (safeEqual(signature, expected)) valid = true;
   }
-  for (const key of keys.ed25519) {
-    for (const signature of checked.v1a) if (verifySignature(null, signed, key, signature)) valid = true;
+  if (keys.ed25519.length > 0) {
+    const signed = Buffer.concat([Buffer.from(prefix, "utf8"), request.body]);
+    for (const key of keys.ed25519) {
+      for (const signature of checked.v1a) if (verifySignature(null, signed, key, signature)) valid = true;
+    }
   }
   if (!valid) return ProviderResult.reject(`${provider} signature mismatch`, meta);
   return ProviderResult.accept({ ...meta, eventType: scalarString(field(request.jsonOrUndefined(), "type")) });
+}
+
+/** The HMACs (one per HMAC secret) for `Provider.bodyMacs`, once the headers pass; Ed25519 cannot be streamed. */
+export function standardWebhookMacs(request: ProviderRequest, context: VerifyContext, scheme: StandardWebhooksScheme): BodyMac[] | undefined {
+  const checked = checkStandardWebhookHeaders(request, context, scheme);
+  if (checked instanceof ProviderResult) return undefined;
+  const prefix = signedPrefix(checked);
+  return parseKeys(context.secrets).hmac.map((key) => ({ algorithm: "sha256", key, prefix }));
+}
+
+function signedPrefix({ messageId, timestampText }: CheckedHeaders): string {
+  return `${messageId}.${timestampText}.`;
 }
 
 /** For `validateSecrets`: refuse a `whsec_`/`whpk_` secret that does not decode (the message never repeats it). */
@@ -150,6 +166,11 @@ export abstract class StandardWebhooksSigned extends CuratedProvider {
   /** Refuses missing or malformed `-id` / `-timestamp` / `-signature` headers and a timestamp outside the tolerance. */
   override precheck(request: ProviderRequest, context: VerifyContext): ProviderResult | undefined {
     return refusalOf(checkStandardWebhookHeaders(request, context, { provider: this.name, families: this.#families }));
+  }
+
+  /** Its HMACs (one per HMAC secret) can be computed as the body arrives. */
+  override bodyMacs(request: ProviderRequest, context: VerifyContext): BodyMac[] | undefined {
+    return standardWebhookMacs(request, context, { provider: this.name, families: this.#families });
   }
 
   verify(request: ProviderRequest, context: VerifyContext): ProviderResult {

@@ -1,5 +1,6 @@
 import { CuratedProvider, seconds } from "./curated.js";
-import { field, hmac, matchesAnySecret, missingHeader, parseDecimal, refusalOf, scalarString, timestampedSignatures, toleranceError, type HeaderCheck } from "./helpers.js";
+import type { BodyMac } from "./body-mac.js";
+import { field, macsOver, matchesAnySecret, missingHeader, parseDecimal, refusalOf, scalarString, timestampedSignatures, toleranceError, type HeaderCheck } from "./helpers.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
 /**
@@ -18,12 +19,18 @@ export class StripeProvider extends CuratedProvider {
     return refusalOf(checkHeader(request, context));
   }
 
+  /** Its HMAC (one per secret) can be computed as the body arrives. */
+  override bodyMacs(request: ProviderRequest, context: VerifyContext): BodyMac[] | undefined {
+    const checked = checkHeader(request, context);
+    return checked instanceof ProviderResult ? undefined : macsOver(context.secrets, `${checked.timestampText}.`);
+  }
+
   /** The body is parsed (for `id` / `type`) only once its signature is valid; a rejected receipt carries no metadata. */
   verify(request: ProviderRequest, context: VerifyContext): ProviderResult {
     const checked = checkHeader(request, context);
     if (checked instanceof ProviderResult) return checked;
     const prefix = `${checked.timestampText}.`;
-    if (!matchesAnySecret(context.secrets, checked.signatures, (secret) => hmac("sha256", secret, prefix, request.body))) {
+    if (!matchesAnySecret(context.secrets, checked.signatures, (secret) => request.bodyHmac("sha256", secret, prefix))) {
       return ProviderResult.reject("stripe signature mismatch");
     }
     const body = request.jsonOrUndefined();

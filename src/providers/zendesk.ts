@@ -1,5 +1,6 @@
 import { CuratedProvider, seconds } from "./curated.js";
-import { decodeBase64, field, hmac, matchesAnySecret, missingHeader, refusalOf, scalarString, toleranceError, type HeaderCheck } from "./helpers.js";
+import type { BodyMac } from "./body-mac.js";
+import { decodeBase64, field, macsOver, matchesAnySecret, missingHeader, refusalOf, scalarString, toleranceError, type HeaderCheck } from "./helpers.js";
 import { ProviderResult, type ProviderRequest, type VerifyContext } from "./provider.js";
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
@@ -24,6 +25,12 @@ export class ZendeskProvider extends CuratedProvider {
     return refusalOf(checkHeaders(request, context));
   }
 
+  /** Its HMAC (one per secret) can be computed as the body arrives. */
+  override bodyMacs(request: ProviderRequest, context: VerifyContext): BodyMac[] | undefined {
+    const checked = checkHeaders(request, context);
+    return checked instanceof ProviderResult ? undefined : macsOver(context.secrets, checked.timestampText);
+  }
+
   /**
    * The body is parsed (for `type` / `id`) only once its signature is valid; a rejected receipt
    * carries the invocation id header only.
@@ -32,8 +39,7 @@ export class ZendeskProvider extends CuratedProvider {
     const checked = checkHeaders(request, context);
     if (checked instanceof ProviderResult) return checked;
     const headerMeta = { providerDeliveryId: request.header("x-zendesk-webhook-invocation-id") };
-    const signed = Buffer.concat([Buffer.from(checked.timestampText, "utf8"), request.body]);
-    if (!matchesAnySecret(context.secrets, [checked.signature], (secret) => hmac("sha256", secret, signed))) {
+    if (!matchesAnySecret(context.secrets, [checked.signature], (secret) => request.bodyHmac("sha256", secret, checked.timestampText))) {
       return ProviderResult.reject("zendesk signature mismatch", headerMeta);
     }
     const body = request.jsonOrUndefined();

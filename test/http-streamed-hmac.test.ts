@@ -116,8 +116,11 @@ for (const provider of STREAMED) {
           assert.equal(status, expected.statusCode ?? (expected.valid ? (expected.reply ? 200 : 204) : 401));
           assert.deepEqual(delivery.body, unread ? Buffer.alloc(0) : body);
           // The provider never read the whole body of a refused request: its MACs were computed
-          // from the pieces as they came.
-          if (!expected.valid) assert.equal(bodyReads - readsBefore, 0, "the provider never read the refused body whole");
+          // from the pieces as they came. Two refusals need the body itself: Linear's replay
+          // window is a timestamp inside the (already authenticated) JSON, and an Ed25519
+          // signature is checked over the whole message.
+          const needsBody = (provider === "linear" && file.includes("timestamp")) || file.startsWith("ed25519");
+          if (!expected.valid && !needsBody) assert.equal(bodyReads - readsBefore, 0, "the provider never read the refused body whole");
         } finally {
           await server.close();
         }

@@ -36,6 +36,12 @@ export interface OpenOptions {
   maxInFlightBodyBytes?: number;
   /** Longest wait for a request's whole body in the HTTP layer (default 10 000 ms); then 408 and the connection is closed. */
   bodyTimeoutMs?: number;
+  /**
+   * Read rate, across all requests, of body bytes beyond each body's first 64 KiB (default
+   * 64 MiB/s). Webhooks are small; a flood of large bodies is paced (TCP backpressure) so it
+   * cannot take the CPU valid webhooks need. Small bodies are never paced.
+   */
+  largeBodyBytesPerSecond?: number;
   /** Jobs claimed per worker pass (default 10). */
   batchSize?: number;
   /**

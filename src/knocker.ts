@@ -231,6 +231,11 @@ export class Knocker {
     return this.#options.bodyTimeoutMs;
   }
 
+  /** @internal the HTTP layer's pace for large bodies */
+  get largeBodyBytesPerSecond(): number {
+    return this.#options.largeBodyBytesPerSecond;
+  }
+
   /** @internal The HTTP layer's look at headers before it reads a body. */
   beforeBodyAt(endpoint: RegisteredEndpoint, request: { method: string; headers: HeaderMap; query: URLSearchParams | undefined }): BeforeBody {
     return beforeBody(endpoint, request, this.#options.now());

@@ -17,6 +17,8 @@ export interface ResolvedOptions {
   maxInFlightBodyBytes: number;
   /** How long the HTTP layer waits for a whole body before answering 408. */
   bodyTimeoutMs: number;
+  /** Read rate of body bytes beyond the first 64 KiB, across all requests (large bodies are paced). */
+  largeBodyBytesPerSecond: number;
   batchSize: number;
   busyTimeoutMs: number;
   now: () => number;
@@ -34,6 +36,7 @@ export const DEFAULTS = {
   invalidDeliveriesPerMinute: 60,
   maxInFlightBodyBytes: 64 * 1024 * 1024,
   bodyTimeoutMs: 10_000,
+  largeBodyBytesPerSecond: 64 * 1024 * 1024,
   batchSize: 10,
   busyTimeoutMs: 5000,
 } as const;
@@ -48,6 +51,7 @@ const LIMITS = {
   invalidDeliveriesPerMinute: [0, 1_000_000],
   maxInFlightBodyBytes: [1, 16 * 1024 * 1024 * 1024],
   bodyTimeoutMs: [1, 3_600_000],
+  largeBodyBytesPerSecond: [1024, 1024 * 1024 * 1024 * 1024],
   batchSize: [1, 1000],
   busyTimeoutMs: [0, 600_000],
   backoffS: [0, 86_400 * 7],
@@ -86,6 +90,7 @@ export function resolveOptions(options: OpenOptions | undefined): ResolvedOption
     invalidDeliveriesPerMinute: integer("invalidDeliveriesPerMinute", o.invalidDeliveriesPerMinute ?? DEFAULTS.invalidDeliveriesPerMinute, LIMITS.invalidDeliveriesPerMinute),
     maxInFlightBodyBytes: integer("maxInFlightBodyBytes", o.maxInFlightBodyBytes ?? DEFAULTS.maxInFlightBodyBytes, LIMITS.maxInFlightBodyBytes),
     bodyTimeoutMs: integer("bodyTimeoutMs", o.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutMs, LIMITS.bodyTimeoutMs),
+    largeBodyBytesPerSecond: integer("largeBodyBytesPerSecond", o.largeBodyBytesPerSecond ?? DEFAULTS.largeBodyBytesPerSecond, LIMITS.largeBodyBytesPerSecond),
     batchSize: integer("batchSize", o.batchSize ?? DEFAULTS.batchSize, LIMITS.batchSize),
     busyTimeoutMs: integer("busyTimeoutMs", o.busyTimeoutMs ?? DEFAULTS.busyTimeoutMs, LIMITS.busyTimeoutMs),
     now: (o.now as (() => number) | undefined) ?? systemClock,

@@ -161,8 +161,11 @@ test("1,000 connections holding 4 MiB bodies: RSS grows less than 2x maxInFlight
     const statusOf = (text: string) => /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? "none";
     const counts = new Map<string, number>();
     for (const text of answers) counts.set(statusOf(text), (counts.get(statusOf(text)) ?? 0) + 1);
-    assert.deepEqual([...counts.keys()].filter((s) => s !== "503" && s !== "408"), [], JSON.stringify([...counts]));
-    assert.ok((counts.get("408") ?? 0) > 0 && (counts.get("503") ?? 0) > 0, JSON.stringify([...counts]));
+    // Refused at once: 503; admitted and never finished: 408. Past 64 refused connections
+    // closing at once, a connection is closed as soon as its 503 is flushed, and may be reset
+    // before the client reads it ("none").
+    assert.deepEqual([...counts.keys()].filter((s) => s !== "503" && s !== "408" && s !== "none"), [], JSON.stringify([...counts]));
+    assert.ok((counts.get("408") ?? 0) > 0 && (counts.get("503") ?? 0) >= 64, JSON.stringify([...counts]));
     // The held bytes are given back: valid webhooks are stored again.
     assert.equal((await validWebhook(port)).status, 204);
   } finally {

@@ -7,6 +7,7 @@ import type { Observer } from "../observer.js";
 import { BodyMacStream } from "../providers/body-mac.js";
 import type { RawBody } from "../ingest/raw-body.js";
 import type { StreamedMacs } from "../providers/body-mac.js";
+import { LargeBodyPace } from "./large-body-pace.js";
 import type { BodyLimits, BodyRead } from "./read-body.js";
 
 /** Seconds a provider is asked to wait before retrying a receipt that could not be committed. */
@@ -47,6 +48,7 @@ export interface FrontDoorKnocker {
   readonly maxBodyBytes: number;
   readonly maxInFlightBodyBytes: number;
   readonly bodyTimeoutMs: number;
+  readonly largeBodyBytesPerSecond: number;
 }
 
 const NO_BODY = Buffer.alloc(0);
@@ -61,6 +63,8 @@ export class FrontDoor {
   readonly #observer: Observer;
   /** Body bytes held by requests in flight, against `maxInFlightBodyBytes`. */
   #inFlightBytes = 0;
+  /** Made on first use: the knocker's options are not resolved yet when it builds its front door. */
+  #largeBodyPace: LargeBodyPace | undefined;
 
   constructor(knocker: FrontDoorKnocker, observer: Observer) {
     this.#knocker = knocker;
@@ -124,6 +128,7 @@ export class FrontDoor {
     const stream = macs === undefined ? undefined : new BodyMacStream(macs);
     const limits: BodyLimits = {
       onChunk: stream === undefined ? undefined : (chunk) => stream.update(chunk),
+      pace: (bytes) => (this.#largeBodyPace ??= new LargeBodyPace(knocker.largeBodyBytesPerSecond)).wait(received, bytes),
       maxBytes: knocker.maxBodyBytes,
       timeoutMs: knocker.bodyTimeoutMs,
       charge: (bytes) => {

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import { KnockerError } from "../errors.js";
 import { RawBody } from "../ingest/raw-body.js";
 
@@ -23,6 +24,8 @@ export interface BodyLimits {
   charge(bytes: number): boolean;
   /** Sees every chunk kept, in order, as it arrives (the provider's body HMACs). */
   onChunk?: (chunk: Uint8Array) => void;
+  /** After a chunk of `bytes` was kept: milliseconds to wait before reading on (large bodies are paced). */
+  pace?: (bytes: number) => number;
 }
 
 const EMPTY = RawBody.EMPTY;
@@ -61,6 +64,11 @@ export async function readRequestBody(request: Request, limits: BodyLimits): Pro
       }
       if (!chunks.add(value)) return OVER_LIMIT;
       limits.onChunk?.(value);
+      const wait = limits.pace?.(value.byteLength) ?? 0;
+      if (wait > 0 && (await Promise.race([sleep(wait), deadline])) === "timeout") {
+        void reader.cancel().catch(() => {});
+        return TIMED_OUT;
+      }
     }
   } finally {
     clearTimeout(timer);
@@ -110,6 +118,11 @@ export function readIncomingBody(req: IncomingMessage, limits: BodyLimits): Prom
           settle(() => resolve(OVER_LIMIT));
         } else {
           limits.onChunk?.(chunk);
+          const wait = limits.pace?.(chunk.byteLength) ?? 0;
+          if (wait > 0) {
+            req.pause();
+            setTimeout(() => settled || req.resume(), wait);
+          }
         }
       })
       .on("end", () => settle(() => resolve({ body: chunks.body(), overLimit: false })))

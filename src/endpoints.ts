@@ -1,16 +1,24 @@
 import type { Database } from "better-sqlite3";
 import { KnockerError } from "./errors.js";
 import { checkKnownKeys } from "./operator/validate.js";
-import type { AddEndpointOptions, Handler } from "./interfaces.js";
+import type { AddEndpointOptions, AsyncHandler, Handler, HandleOptions } from "./interfaces.js";
 import type { IngressEndpoint } from "./ingest/ingress.js";
 import { prepareProvider } from "./providers/registry.js";
 import { immediateTransaction } from "./storage/database.js";
 
+/** A handler as registered: transactional (inside the write transaction) or async (outside it). */
+export type RegisteredHandler =
+  | { transaction: true; fn: Handler }
+  | { transaction: false; fn: AsyncHandler; timeoutS: number | null };
+
 export interface RegisteredEndpoint extends IngressEndpoint {
   path: string;
-  handlers: Map<string, Handler>;
-  fallback: Handler | null;
+  handlers: Map<string, RegisteredHandler>;
+  fallback: RegisteredHandler | null;
 }
+
+/** Longest `timeoutS` of an async handler (a week, as for visibilityTimeoutS). */
+const MAX_TIMEOUT_S = 86_400 * 7;
 
 /**
  * The endpoints this process registered, with their providers and handlers. Each is also
@@ -21,6 +29,8 @@ export class EndpointRegistry {
   readonly #db: Database;
   readonly #byName = new Map<string, RegisteredEndpoint>();
   readonly #byPath = new Map<string, RegisteredEndpoint>();
+  /** Whether any async handler was registered: only then does a worker's concurrency limit its claims. */
+  hasAsyncHandlers = false;
 
   constructor(db: Database) {
     this.#db = db;
@@ -88,14 +98,16 @@ export class EndpointRegistry {
     return [...this.#byName.values()];
   }
 
-  addHandler(endpointName: string, eventType: string | undefined, handler: Handler): void {
+  addHandler(endpointName: string, eventType: string | undefined, handler: Handler | AsyncHandler, options?: HandleOptions): void {
     const endpoint = this.get(endpointName);
-    if (typeof handler !== "function") throw new TypeError("handler must be a function (event, tx) => void");
+    if (typeof handler !== "function") throw new TypeError("handler must be a function: (event, tx) => void, or with { transaction: false } (event, ctx) => Promise<void>");
+    const registered = registeredHandler(handler, options);
+    if (!registered.transaction) this.hasAsyncHandlers = true;
     if (eventType === undefined) {
       if (endpoint.fallback) {
         throw new KnockerError("ERR_INVALID_ARGUMENT", `endpoint "${endpointName}" already has a fallback handler`);
       }
-      endpoint.fallback = handler;
+      endpoint.fallback = registered;
       return;
     }
     if (typeof eventType !== "string" || eventType.length === 0) {
@@ -104,13 +116,31 @@ export class EndpointRegistry {
     if (endpoint.handlers.has(eventType)) {
       throw new KnockerError("ERR_INVALID_ARGUMENT", `endpoint "${endpointName}" already has a handler for "${eventType}"`);
     }
-    endpoint.handlers.set(eventType, handler);
+    endpoint.handlers.set(eventType, registered);
   }
 
   /** The exact-type handler first, then the endpoint's fallback; null when neither exists. */
-  handlerFor(endpointName: string, eventType: string | null): Handler | null {
+  handlerFor(endpointName: string, eventType: string | null): RegisteredHandler | null {
     const endpoint = this.#byName.get(endpointName);
     if (!endpoint) return null;
     return (eventType !== null ? endpoint.handlers.get(eventType) : undefined) ?? endpoint.fallback;
   }
+}
+
+function registeredHandler(fn: Handler | AsyncHandler, options: HandleOptions | undefined): RegisteredHandler {
+  if (options === undefined) return { transaction: true, fn: fn as Handler };
+  if (options === null || typeof options !== "object") throw new TypeError("handle() options must be an object: { transaction: false, timeoutS }");
+  checkKnownKeys(options, "handle", ["transaction", "timeoutS"]);
+  const { transaction, timeoutS } = options as { transaction?: unknown; timeoutS?: unknown };
+  if (transaction !== undefined && typeof transaction !== "boolean") {
+    throw new KnockerError("ERR_INVALID_OPTION", `handle() option "transaction" must be a boolean, got ${JSON.stringify(transaction) ?? String(transaction)}`);
+  }
+  if (transaction !== false) {
+    if (timeoutS !== undefined) throw new KnockerError("ERR_INVALID_OPTION", 'handle() option "timeoutS" is for async handlers: pass { transaction: false, timeoutS }');
+    return { transaction: true, fn: fn as Handler };
+  }
+  if (timeoutS !== undefined && (typeof timeoutS !== "number" || !Number.isFinite(timeoutS) || timeoutS <= 0 || timeoutS > MAX_TIMEOUT_S)) {
+    throw new KnockerError("ERR_INVALID_OPTION", `handle() option "timeoutS" must be a number of seconds above 0 and at most ${MAX_TIMEOUT_S}, got ${JSON.stringify(timeoutS) ?? String(timeoutS)}`);
+  }
+  return { transaction: false, fn: fn as AsyncHandler, timeoutS: (timeoutS as number | undefined) ?? null };
 }

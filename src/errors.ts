@@ -19,6 +19,9 @@ export type KnockerErrorCode =
   | "ERR_CLOSED"
   | "ERR_CLAIM_LOST"
   | "ERR_ASYNC_HANDLER"
+  | "ERR_HANDLER_TIMEOUT"
+  | "ERR_INVALID_HANDLER_RESULT"
+  | "ERR_SHUTDOWN"
   | "ERR_NO_HANDLER"
   | "ERR_BODY_PARSED";
 

@@ -179,7 +179,46 @@ export interface HandlerTx {
   readonly db: Database;
 }
 
+/**
+ * A transactional handler: synchronous, inside the write transaction that records its outcome
+ * and acks the job, so its writes through `tx` commit exactly once with them.
+ */
 export type Handler = (event: Event, tx: HandlerTx) => void;
+
+/** What an async handler (`{ transaction: false }`) is given besides the event. */
+export interface HandlerContext {
+  /** Aborted when the handler passes its `timeoutS`, its claim is lost, or the worker shuts down past `shutdownTimeoutS`. */
+  readonly signal: AbortSignal;
+  /** This run's attempt number, from 1. */
+  readonly attempt: number;
+  /** The same for every attempt of this event: hand it to external APIs as their idempotency key. */
+  readonly idempotencyKey: string;
+  readonly workerId: string;
+}
+
+/** Returned by an async handler: runs inside the transaction that records the outcome and acks. */
+export type Finalizer = (tx: HandlerTx) => void;
+
+/**
+ * An async handler: runs outside every transaction (no lock is held while it awaits). It may
+ * resolve to a finalizer whose writes commit exactly once, with the ack. External effects are
+ * at-least-once: a crash after them and before the ack runs the handler again.
+ */
+export type AsyncHandler = (event: Event, ctx: HandlerContext) => void | Finalizer | Promise<void | Finalizer>;
+
+export interface TransactionalHandleOptions {
+  /** The default: the handler runs inside the write transaction (synchronous). */
+  transaction?: true;
+}
+
+export interface AsyncHandleOptions {
+  /** Run the handler outside the write transaction; it may be async. */
+  transaction: false;
+  /** Abort `ctx.signal` and fail the attempt after this many seconds (default: `visibilityTimeoutS`). */
+  timeoutS?: number;
+}
+
+export type HandleOptions = TransactionalHandleOptions | AsyncHandleOptions;
 
 export interface HandleTarget {
   endpoint: string;
@@ -199,6 +238,10 @@ export interface RunWorkerOptions {
   onError?: (error: unknown, context: WorkerErrorContext) => void;
   /** Defaults to host:pid:random. */
   workerId?: string;
+  /** Async handlers (`{ transaction: false }`) in flight at once in this worker (default 8); at the cap it claims nothing new. */
+  concurrency?: number;
+  /** After `signal` aborts: how long to wait for async handlers in flight (default 30 s) before aborting them and handing their claims back. */
+  shutdownTimeoutS?: number;
 }
 
 export interface WorkerState {

@@ -11,7 +11,8 @@ import type { Receipt } from "./ingest/receipt.js";
 import type { ProviderResult } from "./providers/provider.js";
 import type {
   HeaderMap,
-  AddEndpointOptions, Attempt, Delivery, EndpointOptions, Event, HandleTarget, Handler, IngestInput, IngestResult, IterateEventsOptions,
+  AddEndpointOptions, AsyncHandleOptions, AsyncHandler, Attempt, Delivery, EndpointOptions, Event, HandleOptions, HandleTarget, Handler, IngestInput,
+  TransactionalHandleOptions, IngestResult, IterateEventsOptions,
   ListDeliveriesOptions, ListEventsOptions, NodeHandler, NodeHandlerOptions, OpenOptions, ReceiveByNameInput, ReceiveInput,
   RunWorkerOptions, WorkerState,
   ListPruneAuditsOptions, PruneAudit, PruneDeliveriesResult, PruneEventsOptions, PruneEventsResult, PruneOrphanDeliveriesOptions,
@@ -97,7 +98,13 @@ export class Knocker {
     this.#committer = new GroupCommitter(this.#db, this.#queue, this.#observer, this.#walSync, notify);
     this.#operator = new Operator(this.#db, this.#readers, this.#queue, events, now, notify);
     const dispatcher = new Dispatcher(this.#db, this.#queue, events, this.#endpoints, now);
-    this.#workers = new WorkerPool(dispatcher, this.#wake, this.#options.batchSize, this.#observer);
+    const endpoints = this.#endpoints;
+    this.#workers = new WorkerPool(dispatcher, this.#wake, {
+      batchSize: this.#options.batchSize,
+      queueName: this.#options.queueName,
+      visibilityTimeoutS: this.#options.visibilityTimeoutS,
+      hasAsyncHandlers: () => endpoints.hasAsyncHandlers,
+    }, this.#observer);
     this.#pruner = new Pruner(this.#db, this.#readers, queueName, now);
     this.#retention = new RetentionRunner(this.#db, this.#pruner, this.#queue.config, now, this.#observer);
     this.#rejections = new RejectionBudget(this.#db, this.#options.invalidDeliveriesPerMinute, (endpoint, droppedThisMinute) => {
@@ -143,10 +150,15 @@ export class Knocker {
     return new Endpoint(this, registered.name, registered.path);
   }
 
-  /** Register a handler for one event type of an endpoint, or for all its other types. */
-  handle(target: HandleTarget, handler: Handler): this {
-    if (target === null || typeof target !== "object") throw new TypeError("handle() takes ({ endpoint, eventType? }, handler)");
-    this.#endpoints.addHandler(target.endpoint, target.eventType, handler);
+  /**
+   * Register a handler for one event type of an endpoint, or for all its other types:
+   * transactional by default, async with `{ transaction: false }`.
+   */
+  handle(target: HandleTarget, handler: Handler, options?: TransactionalHandleOptions): this;
+  handle(target: HandleTarget, handler: AsyncHandler, options: AsyncHandleOptions): this;
+  handle(target: HandleTarget, handler: Handler | AsyncHandler, options?: HandleOptions): this {
+    if (target === null || typeof target !== "object") throw new TypeError("handle() takes ({ endpoint, eventType? }, handler, options?)");
+    this.#endpoints.addHandler(target.endpoint, target.eventType, handler, options);
     return this;
   }
 
@@ -363,14 +375,20 @@ export class Endpoint {
     this.path = path;
   }
 
-  /** `handle(type, fn)` for one event type; `handle(fn)` for every type without its own handler. */
-  handle(handler: Handler): this;
-  handle(eventType: string, handler: Handler): this;
-  handle(typeOrHandler: string | Handler, maybeHandler?: Handler): this {
+  /**
+   * `handle(type, fn)` for one event type; `handle(fn)` for every type without its own handler.
+   * Transactional by default; `{ transaction: false }` registers an async handler `(event, ctx)`.
+   */
+  handle(handler: Handler, options?: TransactionalHandleOptions): this;
+  handle(handler: AsyncHandler, options: AsyncHandleOptions): this;
+  handle(eventType: string, handler: Handler, options?: TransactionalHandleOptions): this;
+  handle(eventType: string, handler: AsyncHandler, options: AsyncHandleOptions): this;
+  handle(typeOrHandler: string | Handler | AsyncHandler, handlerOrOptions?: Handler | AsyncHandler | HandleOptions, maybeOptions?: HandleOptions): this {
+    const register = this.#knocker.handle.bind(this.#knocker) as (target: HandleTarget, handler: unknown, options?: HandleOptions) => Knocker;
     if (typeof typeOrHandler === "function") {
-      this.#knocker.handle({ endpoint: this.name }, typeOrHandler);
+      register({ endpoint: this.name }, typeOrHandler, handlerOrOptions as HandleOptions | undefined);
     } else {
-      this.#knocker.handle({ endpoint: this.name, eventType: typeOrHandler }, maybeHandler as Handler);
+      register({ endpoint: this.name, eventType: typeOrHandler }, handlerOrOptions, maybeOptions);
     }
     return this;
   }

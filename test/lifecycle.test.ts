@@ -432,7 +432,7 @@ test("a duplicate receipt in every status reached through the API: linked delive
   }
 });
 
-test("a handler that returns a Promise fails the attempt with an error saying handlers must be synchronous", async () => {
+test("a transactional handler that returns a Promise fails the attempt with an error pointing to { transaction: false }", async () => {
   const { webhooks, ep, ingest, q } = setup({ maxAttempts: 1 });
   ep.handle(((event: Event, tx: HandlerTx) => {
     tx.run("INSERT INTO business VALUES (?, 'async')", [event.id]);
@@ -441,7 +441,7 @@ test("a handler that returns a Promise fails the attempt with an error saying ha
   const id = await ingest("x");
   await drain(webhooks, settled(webhooks, id));
   assert.equal(webhooks.getEvent(id)!.status, "dead");
-  assert.match(webhooks.getEvent(id)!.lastError!, /handlers must be synchronous/);
+  assert.match(webhooks.getEvent(id)!.lastError!, /must be synchronous; register an async handler with handle\(type, fn, \{ transaction: false \}\)/);
   assert.deepEqual(q("SELECT * FROM business"), []);
   webhooks.close();
 });

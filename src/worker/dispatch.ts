@@ -1,14 +1,22 @@
 import type { Database } from "better-sqlite3";
-import type { EndpointRegistry } from "../endpoints.js";
+import type { EndpointRegistry, RegisteredHandler } from "../endpoints.js";
 import { KnockerError } from "../errors.js";
-import type { Event, Handler, HandlerTx } from "../interfaces.js";
+import type { Event, Finalizer, Handler, HandlerTx } from "../interfaces.js";
 import type { ClaimedJob, Queue } from "../queue/queue.js";
 import { immediateTransaction } from "../storage/database.js";
 import type { EventStatements } from "../storage/event-sql.js";
 import { toEvent, type DeliveryRow, type EventRow } from "../storage/rows.js";
 import { createHandlerTx, requireTransaction } from "./handler-tx.js";
 
+/** A claimed job whose handler is async: it runs after the claim commits, outside any transaction. */
+export interface StartedJob {
+  job: ClaimedJob;
+  event: Event;
+  handler: Extract<RegisteredHandler, { transaction: false }>;
+}
+
 export type JobOutcome =
+  | { kind: "started"; eventId: number; started: StartedJob }
   | { kind: "handled"; eventId: number }
   | { kind: "failed" | "dead"; eventId: number; error: unknown }
   | { kind: "skipped"; eventId: number | null }
@@ -35,6 +43,7 @@ export class Dispatcher {
   readonly #now: () => number;
   readonly #tx: HandlerTx;
   readonly #runHandled: (job: ClaimedJob, handler: Handler, event: Event) => void;
+  readonly #runFinalizer: (finalizer: Finalizer) => void;
 
   constructor(db: Database, queue: Queue, events: EventStatements, endpoints: EndpointRegistry, now: () => number) {
     this.#db = db;
@@ -45,6 +54,14 @@ export class Dispatcher {
     this.#tx = createHandlerTx(db);
     // Nested inside the batch transaction, better-sqlite3 runs this as a SAVEPOINT.
     this.#runHandled = db.transaction((job: ClaimedJob, handler: Handler, event: Event) => this.#handle(job, handler, event));
+    this.#runFinalizer = db.transaction((finalizer: Finalizer) => {
+      const returned: unknown = finalizer(this.#tx);
+      if (isThenable(returned)) {
+        returned.then(undefined, () => {});
+        throw new KnockerError("ERR_ASYNC_HANDLER", "the finalizer returned a Promise: a finalizer runs inside the write transaction and must be synchronous (await in the handler, before returning it)");
+      }
+      requireTransaction(this.#db);
+    });
   }
 
   /** False once the connection is closed (Knocker.close()): the loop must end. */
@@ -96,7 +113,7 @@ export class Dispatcher {
   runBatch(
     jobs: readonly ClaimedJob[],
     onJob: (eventId: number | null) => void,
-    claimNext?: { workerId: string; limit: number },
+    claimNext?: { workerId: string; limit: number; asyncRoom: number },
   ): { outcomes: JobOutcome[]; next: ClaimedJob[] } {
     const outcomes: JobOutcome[] = [];
     let next: ClaimedJob[] = [];
@@ -104,7 +121,9 @@ export class Dispatcher {
       immediateTransaction(this.#db, "recording handler outcomes", () => {
         outcomes.length = 0;
         for (const job of jobs) outcomes.push(this.#dispatch(job, onJob));
-        next = claimNext ? this.#claimInTransaction(claimNext.workerId, claimNext.limit) : [];
+        // Async handlers started by this batch take room the next batch may not claim.
+        const room = claimNext ? Math.min(claimNext.limit, claimNext.asyncRoom - outcomes.filter((o) => o.kind === "started").length) : 0;
+        next = room > 0 ? this.#claimInTransaction(claimNext!.workerId, room) : [];
       });
     } finally {
       onJob(null);
@@ -153,38 +172,87 @@ export class Dispatcher {
       return { kind: "dead", eventId, error: new KnockerError("ERR_NO_HANDLER", error) };
     }
 
+    // An async handler runs once this claim has committed; its claim was just renewed.
+    if (!handler.transaction) return { kind: "started", eventId, started: { job, event, handler } };
+
     const started = performance.now();
     try {
-      this.#runHandled(job, handler, event);
+      this.#runHandled(job, handler.fn, event);
       return { kind: "handled", eventId };
     } catch (error) {
       // SQLite abandons the whole transaction on some errors (SQLITE_FULL, I/O errors): nothing of
       // this batch can commit any more, so stop here; every claim of the batch will expire and retry.
       if (!this.#db.inTransaction) throw error;
       if (error instanceof ClaimLost) return lost(job, eventId);
-      const failedAt = this.#now();
-      if (!this.#queue.stillClaimed(job, failedAt)) return lost(job, eventId);
-      const message = errorMessage(error);
-      const duration = Math.round(performance.now() - started);
-      if (job.attempts >= job.maxAttempts) {
-        this.#recordUnhandled(eventId, "dead", message, duration, failedAt);
-        this.#queue.deadLetter(job.id, message, failedAt);
-        return { kind: "dead", eventId, error };
-      }
-      this.#recordUnhandled(eventId, "failed", message, duration, failedAt);
-      this.#queue.retry(job, failedAt);
-      return { kind: "failed", eventId, error };
+      return this.#recordFailure(job, eventId, error, Math.round(performance.now() - started));
     }
+  }
+
+  /** Inside a transaction: the attempt failed; retry after the backoff, or dead-letter the last one. */
+  #recordFailure(job: ClaimedJob, eventId: number, error: unknown, durationMs: number | null): JobOutcome {
+    const failedAt = this.#now();
+    if (!this.#queue.stillClaimed(job, failedAt)) return lost(job, eventId);
+    const message = errorMessage(error);
+    if (job.attempts >= job.maxAttempts) {
+      this.#recordUnhandled(eventId, "dead", message, durationMs, failedAt);
+      this.#queue.deadLetter(job.id, message, failedAt);
+      return { kind: "dead", eventId, error };
+    }
+    this.#recordUnhandled(eventId, "failed", message, durationMs, failedAt);
+    this.#queue.retry(job, failedAt);
+    return { kind: "failed", eventId, error };
+  }
+
+  /**
+   * An async handler resolved: in one transaction, run its finalizer (in a SAVEPOINT), mark the
+   * event handled and ack, provided the claim is still this worker's. A throwing finalizer rolls
+   * back its own writes and fails the attempt instead.
+   */
+  finishAsync({ job, event }: StartedJob, finalizer: Finalizer | undefined, durationMs: number): JobOutcome {
+    return immediateTransaction(this.#db, "recording handler outcomes", () => {
+      const now = this.#now();
+      const row = this.#events.getEvent.get(event.id) as EventRow | undefined;
+      if (!row || (row.status !== "received" && row.status !== "failed")) {
+        // Ignored or pruned while the handler ran (that removed its job): nothing to record.
+        if (this.#queue.stillClaimed(job, now)) this.#queue.ack(job.id);
+        return { kind: "skipped", eventId: event.id };
+      }
+      if (!this.#queue.stillClaimed(job, now)) return lost(job, event.id);
+      if (finalizer !== undefined) {
+        try {
+          this.#runFinalizer(finalizer);
+        } catch (error) {
+          if (!this.#db.inTransaction) throw error;
+          return this.#recordFailure(job, event.id, error, durationMs);
+        }
+      }
+      this.#events.markHandled.run(now, event.id);
+      this.#events.insertAttempt.run(event.id, now, "handled", null, durationMs);
+      this.#queue.ack(job.id);
+      return { kind: "handled", eventId: event.id };
+    });
+  }
+
+  /** An async handler threw, rejected or timed out: record the failed attempt. */
+  failAsync({ job, event }: StartedJob, error: unknown, durationMs: number): JobOutcome {
+    return immediateTransaction(this.#db, "recording handler outcomes", () => this.#recordFailure(job, event.id, error, durationMs));
+  }
+
+  /** Heartbeat of a running async handler: a fresh visibility window; false when the claim is gone. */
+  extendClaim(job: ClaimedJob): boolean {
+    if (!this.#db.open) return false;
+    return immediateTransaction(this.#db, "renewing a claim", () => this.#queue.extendClaim(job, this.#now()));
   }
 
   #handle(job: ClaimedJob, handler: Handler, event: Event): void {
     const started = performance.now();
     const returned: unknown = handler(event, this.#tx);
-    if (returned !== null && typeof returned === "object" && typeof (returned as { then?: unknown }).then === "function") {
-      (returned as Promise<unknown>).then(undefined, () => {}); // its outcome can no longer matter
+    if (isThenable(returned)) {
+      returned.then(undefined, () => {}); // its outcome can no longer matter
       throw new KnockerError(
         "ERR_ASYNC_HANDLER",
-        "handler returned a Promise: handlers must be synchronous (their writes commit with the event's transition)",
+        "handler returned a Promise: a transactional handler runs inside the write transaction and must be synchronous; " +
+          "register an async handler with handle(type, fn, { transaction: false })",
       );
     }
     requireTransaction(this.#db); // a handler that swallowed a storage failure must not commit alone
@@ -252,6 +320,10 @@ function parsePayload(text: string): JobPayload | null {
   } catch {
     return null;
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as { then?: unknown }).then === "function";
 }
 
 export function errorMessage(error: unknown): string {

@@ -6,17 +6,32 @@ import { checkKnownKeys } from "../operator/validate.js";
 import type { RunWorkerOptions, WorkerErrorContext, WorkerState } from "../interfaces.js";
 import type { Observer } from "../observer.js";
 import type { ClaimedJob } from "../queue/queue.js";
+import { AsyncRun } from "./async-run.js";
 import { errorMessage, type Dispatcher, type JobOutcome } from "./dispatch.js";
 import type { Wake } from "./wake.js";
 
 /** Pause after a failed claim or commit (lock timeout, disk full) before trying again. */
 const ERROR_PAUSE_MS = 250;
+const DEFAULT_CONCURRENCY = 8;
+const MAX_CONCURRENCY = 10_000;
+const DEFAULT_SHUTDOWN_TIMEOUT_S = 30;
+
+/** What the worker needs besides the dispatcher. */
+export interface WorkerConfig {
+  batchSize: number;
+  queueName: string;
+  visibilityTimeoutS: number;
+  /** Whether any async handler is registered (read at each claim: handlers may be added later). */
+  hasAsyncHandlers(): boolean;
+}
 
 /** The loop behind `runWorker()`: claim a batch, run it, repeat; sleep on the Wake when idle. */
 export class WorkerPool {
   readonly #dispatcher: Dispatcher;
   readonly #wake: Wake;
-  readonly #batchSize: number;
+  readonly #config: WorkerConfig;
+  /** Async handler runs in flight, of every loop, so close() can hand their claims back. */
+  readonly #runs = new Set<AsyncRun>();
   readonly #states = new Map<string, WorkerState>();
   readonly #stopAll = new AbortController();
   /** Set by close(): unlike a stop signal, claimed jobs are not drained (the connection is going away). */
@@ -25,11 +40,11 @@ export class WorkerPool {
   readonly #held = new Map<string, readonly ClaimedJob[]>();
   readonly #observer: Observer;
 
-  constructor(dispatcher: Dispatcher, wake: Wake, batchSize: number, observer: Observer) {
+  constructor(dispatcher: Dispatcher, wake: Wake, config: WorkerConfig, observer: Observer) {
     this.#observer = observer;
     this.#dispatcher = dispatcher;
     this.#wake = wake;
-    this.#batchSize = batchSize;
+    this.#config = config;
   }
 
   states(): WorkerState[] {
@@ -42,10 +57,12 @@ export class WorkerPool {
     this.#stopAll.abort();
     for (const jobs of this.#held.values()) this.#dispatcher.release(jobs);
     this.#held.clear();
+    for (const run of this.#runs) run.abandon();
+    this.#runs.clear();
   }
 
   async run(options: RunWorkerOptions = {}): Promise<void> {
-    const { signal, onError } = checkOptions(options);
+    const { signal, onError, concurrency, shutdownTimeoutS } = checkOptions(options);
     const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
     const running = this.#states.get(workerId);
     if (running?.running) throw new KnockerError("ERR_INVALID_ARGUMENT", `worker "${workerId}" is already running`);
@@ -60,6 +77,42 @@ export class WorkerPool {
         // a failing error reporter must not stop the worker
       }
     };
+    const reportOutcome = (outcome: JobOutcome | null) => {
+      if (outcome?.kind === "lost" || outcome?.kind === "failed" || outcome?.kind === "dead") report(outcome.error, outcome.eventId);
+    };
+    /** This loop's async handler runs in flight; at `concurrency` it claims nothing new. */
+    const inFlight = new Set<AsyncRun>();
+    const batchSize = this.#config.batchSize;
+    const asyncRoom = () => (this.#config.hasAsyncHandlers() ? concurrency - inFlight.size : Number.POSITIVE_INFINITY);
+    const start = (outcomes: readonly JobOutcome[]) => {
+      for (const outcome of outcomes) {
+        if (outcome.kind !== "started") continue;
+        const run = new AsyncRun(this.#dispatcher, outcome.started, { queueName: this.#config.queueName, workerId, visibilityTimeoutS: this.#config.visibilityTimeoutS }, (error) => report(error, outcome.eventId));
+        inFlight.add(run);
+        this.#runs.add(run);
+        void run.done.then((result) => {
+          inFlight.delete(run);
+          this.#runs.delete(run);
+          reportOutcome(result);
+          if (result !== null) {
+            this.#observer.emit("worker:batch", {
+              workerId, jobs: 1, handled: result.kind === "handled" ? 1 : 0, failed: result.kind === "failed" ? 1 : 0, dead: result.kind === "dead" ? 1 : 0,
+              durationMs: 0,
+            });
+          }
+          freed?.();
+        });
+      }
+    };
+    /** Resolves the wait of a loop at its concurrency cap when one of its runs ends. */
+    let freed: (() => void) | undefined;
+    const untilFreed = () => new Promise<void>((resolve) => {
+      freed = () => {
+        freed = undefined;
+        resolve();
+      };
+      stop.addEventListener("abort", () => resolve(), { once: true });
+    });
 
     try {
       let jobs: ClaimedJob[] = [];
@@ -68,6 +121,11 @@ export class WorkerPool {
         let outcomes: JobOutcome[];
         try {
           if (jobs.length === 0) {
+            const room = Math.min(batchSize, asyncRoom());
+            if (room <= 0) {
+              await untilFreed();
+              continue;
+            }
             // Read the data version before looking, so a commit from another process that lands
             // between the look and the wait still wakes us at the next poll.
             const seen = this.#wake.version();
@@ -75,15 +133,16 @@ export class WorkerPool {
               await this.#wake.wait(this.#dispatcher.msUntilDue(), stop, seen);
               continue;
             }
-            jobs = this.#dispatcher.claim(workerId, this.#batchSize);
+            jobs = this.#dispatcher.claim(workerId, room);
             this.#held.set(workerId, jobs);
             if (jobs.length === 0) continue;
           }
           // Claimed jobs are drained even when `stop` fires meanwhile; only then does the loop end.
           const started = performance.now();
-          const claimNext = stop.aborted ? undefined : { workerId, limit: this.#batchSize };
+          const claimNext = stop.aborted ? undefined : { workerId, limit: batchSize, asyncRoom: asyncRoom() };
           const batch = this.#dispatcher.runBatch(jobs, (eventId) => (state.currentEventId = eventId), claimNext);
           this.#held.set(workerId, batch.next); // before any listener runs: it may call close()
+          start(batch.outcomes);
           const count = (kind: JobOutcome["kind"]) => batch.outcomes.filter((outcome) => outcome.kind === kind).length;
           this.#observer.emit("worker:batch", {
             workerId, jobs: jobs.length, handled: count("handled"), failed: count("failed"), dead: count("dead"),
@@ -100,10 +159,20 @@ export class WorkerPool {
           await sleep(ERROR_PAUSE_MS, stop);
           continue;
         }
-        for (const outcome of outcomes) {
-          if (outcome.kind === "lost" || outcome.kind === "failed" || outcome.kind === "dead") report(outcome.error, outcome.eventId);
-        }
+        for (const outcome of outcomes) reportOutcome(outcome);
         await yieldToEventLoop(); // let ingress and timers run between batches
+      }
+      // Stopping: async handlers in flight get up to shutdownTimeoutS to finish, then are aborted
+      // and their claims handed back (attempt refunded). close() already abandoned them.
+      if (inFlight.size > 0) {
+        const all = Promise.all([...inFlight].map((run) => run.done));
+        let timer: NodeJS.Timeout | undefined;
+        const expired = await Promise.race([all.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), shutdownTimeoutS * 1000)))]);
+        clearTimeout(timer);
+        if (expired) {
+          for (const run of inFlight) run.shutdown();
+          await all;
+        }
       }
     } finally {
       this.#held.delete(workerId);
@@ -115,14 +184,20 @@ export class WorkerPool {
 
 function checkOptions(options: RunWorkerOptions) {
   if (options === null || typeof options !== "object") throw new TypeError("runWorker() takes an options object");
-  checkKnownKeys(options, "runWorker", ["signal", "onError", "workerId"]);
-  const { signal, onError, workerId } = options;
+  checkKnownKeys(options, "runWorker", ["signal", "onError", "workerId", "concurrency", "shutdownTimeoutS"]);
+  const { signal, onError, workerId, concurrency = DEFAULT_CONCURRENCY, shutdownTimeoutS = DEFAULT_SHUTDOWN_TIMEOUT_S } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("signal must be an AbortSignal");
   if (onError !== undefined && typeof onError !== "function") throw new TypeError("onError must be a function");
   if (workerId !== undefined && (typeof workerId !== "string" || workerId.length === 0)) {
     throw new TypeError("workerId must be a non-empty string");
   }
-  return { signal, onError: onError as ((error: unknown, context: WorkerErrorContext) => void) | undefined };
+  if (typeof concurrency !== "number" || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    throw new KnockerError("ERR_INVALID_OPTION", `runWorker() option "concurrency" must be an integer from 1 to ${MAX_CONCURRENCY}, got ${JSON.stringify(concurrency) ?? String(concurrency)}`);
+  }
+  if (typeof shutdownTimeoutS !== "number" || !Number.isFinite(shutdownTimeoutS) || shutdownTimeoutS < 0 || shutdownTimeoutS > 86_400) {
+    throw new KnockerError("ERR_INVALID_OPTION", `runWorker() option "shutdownTimeoutS" must be a number of seconds from 0 to 86400, got ${JSON.stringify(shutdownTimeoutS) ?? String(shutdownTimeoutS)}`);
+  }
+  return { signal, onError: onError as ((error: unknown, context: WorkerErrorContext) => void) | undefined, concurrency, shutdownTimeoutS };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

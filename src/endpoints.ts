@@ -4,7 +4,7 @@ import { checkKnownKeys } from "./operator/validate.js";
 import type { AddEndpointOptions, AsyncHandler, Handler, HandleOptions } from "./interfaces.js";
 import type { IngressEndpoint } from "./ingest/ingress.js";
 import { prepareProvider } from "./providers/registry.js";
-import { immediateTransaction } from "./storage/database.js";
+import { immediateTransaction } from "./store/sqlite/connection.js";
 
 /** A handler as registered: transactional (inside the write transaction) or async (outside it). */
 export type RegisteredHandler =

@@ -4,9 +4,9 @@ import { KnockerError } from "./errors.js";
 import { handleFetch } from "./http/fetch-handler.js";
 import { FrontDoor } from "./http/front-door.js";
 import { createNodeHandler } from "./http/node-adapter.js";
-import { GroupCommitter } from "./ingest/group-commit.js";
+import { GroupCommitter } from "./store/sqlite/group-commit.js";
 import { beforeBody, buildReceipt, type BeforeBody } from "./ingest/ingress.js";
-import { RejectionBudget } from "./ingest/rejection-budget.js";
+import { RejectionBudget } from "./store/sqlite/rejection-budget.js";
 import type { Receipt } from "./ingest/receipt.js";
 import type { ProviderResult } from "./providers/provider.js";
 import type {
@@ -22,18 +22,18 @@ import { Observer, type KnockerEventName, type KnockerListener } from "./observe
 import { Operator } from "./operator/operator.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
 import { curatedProviderVersions } from "./providers/registry.js";
-import { Queue } from "./queue/queue.js";
+import { Queue } from "./store/sqlite/queue.js";
 import type { RetentionPolicy } from "./retention/policy.js";
-import { Pruner } from "./retention/prune.js";
+import { Pruner } from "./store/sqlite/pruner.js";
 import { RetentionRunner } from "./retention/run-retention.js";
-import { configureWriter, isBetterSqlite3Database, mainDatabaseFile, openWriter } from "./storage/database.js";
-import { prepareEventStatements } from "./storage/event-sql.js";
-import { ReaderPool } from "./storage/reader-pool.js";
-import { bootstrapSchema } from "./storage/schema.js";
-import { warnIfSeveralSqliteCopies } from "./storage/sqlite-copies.js";
-import { WalSync } from "./storage/wal-sync.js";
-import { Dispatcher } from "./worker/dispatch.js";
-import { Wake } from "./worker/wake.js";
+import { configureWriter, isBetterSqlite3Database, mainDatabaseFile, openWriter } from "./store/sqlite/connection.js";
+import { prepareEventStatements } from "./store/sqlite/plans/events.js";
+import { ReaderPool } from "./store/sqlite/reader-pool.js";
+import { bootstrapSchema } from "./store/sqlite/schema.js";
+import { warnIfSeveralSqliteCopies } from "./store/sqlite/sqlite-copies.js";
+import { WalSync } from "./store/sqlite/wal-sync.js";
+import { Dispatcher } from "./store/sqlite/dispatcher.js";
+import { Wake } from "./store/sqlite/wake.js";
 import { WorkerPool } from "./worker/worker.js";
 
 /**

@@ -1,14 +1,14 @@
 import type { Database } from "better-sqlite3";
 import { KnockerError } from "../errors.js";
 import type { Attempt, Delivery, Event, EventStatus, IterateEventsOptions, ListDeliveriesOptions, ListEventsOptions } from "../interfaces.js";
-import type { Queue } from "../queue/queue.js";
-import { immediateTransaction } from "../storage/database.js";
-import type { EventStatements } from "../storage/event-sql.js";
-import type { ReaderPool } from "../storage/reader-pool.js";
-import { toAttempt, toDelivery, toEvent, type DeliveryRow, type EventRow } from "../storage/rows.js";
+import type { Queue } from "../store/sqlite/queue.js";
+import { immediateTransaction } from "../store/sqlite/connection.js";
+import type { EventStatements } from "../store/sqlite/plans/events.js";
+import type { ReaderPool } from "../store/sqlite/reader-pool.js";
+import { toAttempt, toDelivery, toEvent, type DeliveryRow, type EventRow } from "../store/rows.js";
 import {
   iterateEventRows, selectAttempts, selectDeliveries, selectDelivery, selectEvent, selectEvents, type EventCursor, type EventFilter,
-} from "./operator-sql.js";
+} from "../store/sqlite/plans/operator.js";
 import {
   checkId, checkLimit, checkOneOf, checkOptionalBoolean, checkOptionalString, checkOptionalTimestamp, checkOptionsObject,
 } from "./validate.js";

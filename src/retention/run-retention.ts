@@ -6,11 +6,11 @@ import { KnockerError } from "../errors.js";
 import { checkKnownKeys } from "../operator/validate.js";
 import type { PruneEventsResult, RetentionPolicyOptions, RunRetentionOptions } from "../interfaces.js";
 import type { Observer } from "../observer.js";
-import { Queue, type ClaimedJob, type QueueConfig } from "../queue/queue.js";
-import { immediateTransaction } from "../storage/database.js";
-import { errorMessage } from "../worker/dispatch.js";
+import { Queue, type ClaimedJob, type QueueConfig } from "../store/sqlite/queue.js";
+import { immediateTransaction } from "../store/sqlite/connection.js";
+import { errorMessage } from "../store/sqlite/dispatcher.js";
 import { RetentionPolicy } from "./policy.js";
-import type { EventPruneRequest, OrphanPruneRequest, Pruner } from "./prune.js";
+import type { EventPruneRequest, OrphanPruneRequest, Pruner } from "../store/sqlite/pruner.js";
 import { Scheduler } from "./scheduler.js";
 
 /** Longest sleep between looks at the schedule (also how fast a pinned test clock is noticed). */

@@ -1,7 +1,7 @@
 import type { Database } from "better-sqlite3";
 import { KnockerError } from "../errors.js";
-import { immediateTransaction } from "../storage/database.js";
-import { prepareSchedulerStatements, type SchedulerStatements } from "./scheduler-sql.js";
+import { immediateTransaction } from "../store/sqlite/connection.js";
+import { prepareSchedulerStatements, type SchedulerStatements } from "../store/sqlite/plans/scheduler.js";
 
 /** A recurring task in `_honker_scheduler_tasks`, fired every `intervalS` seconds. */
 export interface TaskDefinition {

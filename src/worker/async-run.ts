@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { KnockerError } from "../errors.js";
 import type { Event, Finalizer, HandlerContext } from "../interfaces.js";
-import type { Dispatcher, JobOutcome, StartedJob } from "./dispatch.js";
+import type { Dispatcher, JobOutcome, StartedJob } from "../store/sqlite/dispatcher.js";
 
 /** Heartbeats per visibility window: a claim is renewed well before it could expire. */
 const HEARTBEATS_PER_WINDOW = 3;

@@ -5,10 +5,10 @@ import { KnockerError } from "../errors.js";
 import { checkKnownKeys } from "../operator/validate.js";
 import type { RunWorkerOptions, WorkerErrorContext, WorkerState } from "../interfaces.js";
 import type { Observer } from "../observer.js";
-import type { ClaimedJob } from "../queue/queue.js";
+import type { ClaimedJob } from "../store/sqlite/queue.js";
 import { AsyncRun } from "./async-run.js";
-import { errorMessage, type Dispatcher, type JobOutcome } from "./dispatch.js";
-import type { Wake } from "./wake.js";
+import { errorMessage, type Dispatcher, type JobOutcome } from "../store/sqlite/dispatcher.js";
+import type { Wake } from "../store/sqlite/wake.js";
 
 /** Pause after a failed claim or commit (lock timeout, disk full) before trying again. */
 const ERROR_PAUSE_MS = 250;

@@ -4,7 +4,7 @@ import { ACCEPTS } from "../../operator/operator.js";
 import {
   parseDuration, parseId, parseInteger, parseSince, parseStatus, Refusal, stringOption, UsageError, type OptionSpecs,
 } from "../args.js";
-import { selectEventIds, type EventSelection } from "../cli-sql.js";
+import { selectEventIds, type EventSelection } from "../../store/sqlite/plans/cli.js";
 import type { Command, Context } from "../command.js";
 import { plural, safe, time } from "../format.js";
 import { confirm, ProgressBar } from "../terminal.js";

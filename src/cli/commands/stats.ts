@@ -1,6 +1,6 @@
 import type { EventStatus } from "../../interfaces.js";
 import { STATUSES } from "../../operator/operator.js";
-import { selectStats } from "../cli-sql.js";
+import { selectStats } from "../../store/sqlite/plans/cli.js";
 import type { Command } from "../command.js";
 import { age, plural, table } from "../format.js";
 

@@ -1,5 +1,5 @@
 import type { Database } from "better-sqlite3";
-import { prepareAll } from "./database.js";
+import { prepareAll } from "../connection.js";
 
 /** Columns of an event row plus its endpoint's name, as `toEvent` expects. */
 export const EVENT_COLUMNS = `e.id, e.endpoint_id, k.name AS endpoint, e.received_at, e.provider_event_id,

@@ -1,6 +1,6 @@
 import type { Database, Statement } from "better-sqlite3";
-import { prepareAll } from "../storage/database.js";
-import type { Receipt } from "./receipt.js";
+import { prepareAll } from "../connection.js";
+import type { Receipt } from "../../../ingest/receipt.js";
 
 const EVENT_COLUMNS = `endpoint_id, received_at, provider_event_id, provider_delivery_id, event_type,
   method, headers_json, body_blob, query_json, dedupe_key, body_identity, status, attempt_count`;

@@ -1,5 +1,5 @@
 import type { Database } from "better-sqlite3";
-import { openReader } from "./database.js";
+import { openReader } from "./connection.js";
 
 /**
  * Up to `maxReaders` read-only connections, opened lazily. A read borrows an idle one and gives

@@ -1,11 +1,11 @@
 import type { Database } from "better-sqlite3";
-import type { EndpointRegistry, RegisteredHandler } from "../endpoints.js";
-import { KnockerError } from "../errors.js";
-import type { Event, Finalizer, Handler, HandlerTx } from "../interfaces.js";
-import type { ClaimedJob, Queue } from "../queue/queue.js";
-import { immediateTransaction } from "../storage/database.js";
-import type { EventStatements } from "../storage/event-sql.js";
-import { toEvent, type DeliveryRow, type EventRow } from "../storage/rows.js";
+import type { EndpointRegistry, RegisteredHandler } from "../../endpoints.js";
+import { KnockerError } from "../../errors.js";
+import type { Event, Finalizer, Handler, HandlerTx } from "../../interfaces.js";
+import type { ClaimedJob, Queue } from "./queue.js";
+import { immediateTransaction } from "./connection.js";
+import type { EventStatements } from "./plans/events.js";
+import { toEvent, type DeliveryRow, type EventRow } from "../rows.js";
 import { createHandlerTx, requireTransaction } from "./handler-tx.js";
 
 /** A claimed job whose handler is async: it runs after the claim commits, outside any transaction. */

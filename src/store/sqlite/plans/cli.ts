@@ -1,5 +1,5 @@
 import type { Database } from "better-sqlite3";
-import type { EventStatus } from "../interfaces.js";
+import type { EventStatus } from "../../../interfaces.js";
 
 // The CLI's own reads: the counts of `knocker stats` and the id snapshot of a bulk action. Each
 // runs on the Knocker's writer connection inside a read transaction (BEGIN DEFERRED, no write lock).

@@ -1,5 +1,5 @@
 import type { Database } from "better-sqlite3";
-import { prepareAll } from "../storage/database.js";
+import { prepareAll } from "../connection.js";
 
 /** Every statement on the Honker queue tables, prepared once per connection. */
 export function prepareQueueStatements(db: Database) {

@@ -1,5 +1,5 @@
 import type { Database, Statement } from "better-sqlite3";
-import { immediateTransaction } from "../storage/database.js";
+import { immediateTransaction } from "./connection.js";
 
 /** How long drop counts wait in memory before they are written (one small write per flush). */
 const FLUSH_DELAY_MS = 1000;

@@ -1,12 +1,12 @@
 import type { Database } from "better-sqlite3";
-import { KnockerError, storageError } from "../errors.js";
-import type { IngestResult } from "../interfaces.js";
-import type { Observer } from "../observer.js";
-import type { Queue } from "../queue/queue.js";
-import { immediateTransaction } from "../storage/database.js";
-import type { WalSync } from "../storage/wal-sync.js";
-import type { Receipt } from "./receipt.js";
-import { deliveryValues, eventValues, prepareReceiptStatements, type ReceiptStatements } from "./receipt-sql.js";
+import { KnockerError, storageError } from "../../errors.js";
+import type { IngestResult } from "../../interfaces.js";
+import type { Observer } from "../../observer.js";
+import type { Queue } from "./queue.js";
+import { immediateTransaction } from "./connection.js";
+import type { WalSync } from "./wal-sync.js";
+import type { Receipt } from "../../ingest/receipt.js";
+import { deliveryValues, eventValues, prepareReceiptStatements, type ReceiptStatements } from "./plans/receipts.js";
 
 /** Upper bound on receipts per commit, so one transaction never holds the lock for long. */
 const MAX_BATCH = 512;

@@ -1,7 +1,7 @@
 import type { Database } from "better-sqlite3";
-import type { ListDeliveriesOptions, ListEventsOptions } from "../interfaces.js";
-import { DELIVERY_COLUMNS, EVENT_COLUMNS } from "../storage/event-sql.js";
-import type { AttemptRow, DeliveryRow, EventRow } from "../storage/rows.js";
+import type { ListDeliveriesOptions, ListEventsOptions } from "../../../interfaces.js";
+import { DELIVERY_COLUMNS, EVENT_COLUMNS } from "./events.js";
+import type { AttemptRow, DeliveryRow, EventRow } from "../../rows.js";
 
 type Filters = { clauses: string[]; params: unknown[] };
 

@@ -1,6 +1,6 @@
 import type { Database } from "better-sqlite3";
-import { KnockerError } from "../errors.js";
-import { immediateTransaction } from "./database.js";
+import { KnockerError } from "../../errors.js";
+import { immediateTransaction } from "./connection.js";
 
 /** Bumped whenever the layout changes; stored in `PRAGMA user_version`. */
 export const SCHEMA_VERSION = 4;

@@ -1,5 +1,5 @@
 import type { Database } from "better-sqlite3";
-import { prepareAll } from "../storage/database.js";
+import { prepareAll } from "../connection.js";
 
 // Every statement of the retention scheduler on the Honker scheduler tables
 // (`_honker_scheduler_tasks`, `_honker_locks`) and the one that turns a due fire into a job.

@@ -1,14 +1,14 @@
 import type { Database } from "better-sqlite3";
-import { KnockerError } from "../errors.js";
+import { KnockerError } from "../../errors.js";
 import type {
   ListPruneAuditsOptions, PruneAudit, PruneDeliveriesResult, PruneEventsOptions, PruneEventsResult, PruneKind,
   PruneOrphanDeliveriesOptions,
-} from "../interfaces.js";
-import { checkLimit, checkOneOf, checkOptionalTimestamp, checkOptionsObject, checkTimestamp, describe } from "../operator/validate.js";
-import { immediateTransaction } from "../storage/database.js";
-import type { ReaderPool } from "../storage/reader-pool.js";
-import { toPruneAudit } from "../storage/rows.js";
-import { preparePruneStatements, selectAudits, type PruneStatements } from "./prune-sql.js";
+} from "../../interfaces.js";
+import { checkLimit, checkOneOf, checkOptionalTimestamp, checkOptionsObject, checkTimestamp, describe } from "../../operator/validate.js";
+import { immediateTransaction } from "./connection.js";
+import type { ReaderPool } from "./reader-pool.js";
+import { toPruneAudit } from "../rows.js";
+import { preparePruneStatements, selectAudits, type PruneStatements } from "./plans/prune.js";
 
 /** The only statuses retention may remove: every other one is still, or may again be, work. */
 export const PRUNABLE_STATUSES = ["handled", "ignored"] as const;

@@ -1,6 +1,6 @@
 import type { Database, Statement } from "better-sqlite3";
-import { KnockerError } from "../errors.js";
-import type { HandlerTx } from "../interfaces.js";
+import { KnockerError } from "../../errors.js";
+import type { HandlerTx } from "../../interfaces.js";
 
 const MAX_CACHED_STATEMENTS = 256;
 

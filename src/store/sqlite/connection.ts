@@ -1,6 +1,6 @@
 import BetterSqlite3, { type Database, type Statement } from "better-sqlite3";
-import { KnockerError, isBusyError, storageError } from "../errors.js";
-import type { Durability } from "../interfaces.js";
+import { KnockerError, isBusyError, storageError } from "../../errors.js";
+import type { Durability } from "../../interfaces.js";
 
 export type { Database };
 

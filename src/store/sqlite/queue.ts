@@ -1,7 +1,7 @@
 import type { Database } from "better-sqlite3";
-import type { RetryBackoff } from "../interfaces.js";
-import { retryDelayS } from "./backoff.js";
-import { prepareQueueStatements, type QueueStatements } from "./queue-sql.js";
+import type { RetryBackoff } from "../../interfaces.js";
+import { retryDelayS } from "../../worker/backoff.js";
+import { prepareQueueStatements, type QueueStatements } from "./plans/queue.js";
 
 export interface ClaimedJob {
   id: number;

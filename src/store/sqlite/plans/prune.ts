@@ -1,7 +1,7 @@
 import type { Database } from "better-sqlite3";
-import type { PruneKind } from "../interfaces.js";
-import { prepareAll } from "../storage/database.js";
-import type { PruneAuditRow } from "../storage/rows.js";
+import type { PruneKind } from "../../../interfaces.js";
+import { prepareAll } from "../connection.js";
+import type { PruneAuditRow } from "../../rows.js";
 
 // Every statement retention runs on the Knocker tables. Sets of ids travel as one JSON array
 // bound to `json_each(?)`, so a batch of up to 1,000 events costs a handful of statements, each

@@ -1,10 +1,8 @@
-import type { Database } from "better-sqlite3";
 import { KnockerError } from "./errors.js";
 import { checkKnownKeys } from "./operator/validate.js";
 import type { AddEndpointOptions, AsyncHandler, Handler, HandleOptions } from "./interfaces.js";
 import type { IngressEndpoint } from "./ingest/ingress.js";
 import { prepareProvider } from "./providers/registry.js";
-import { immediateTransaction } from "./store/sqlite/connection.js";
 
 /** A handler as registered: transactional (inside the write transaction) or async (outside it). */
 export type RegisteredHandler =
@@ -17,6 +15,8 @@ export interface RegisteredEndpoint extends IngressEndpoint {
   fallback: RegisteredHandler | null;
 }
 
+export type SaveEndpoint = (endpoint: { name: string; path: string; provider: string | null; enabled: boolean }, now: number) => number;
+
 /** Longest `timeoutS` of an async handler (a week, as for visibilityTimeoutS). */
 const MAX_TIMEOUT_S = 86_400 * 7;
 
@@ -26,14 +26,15 @@ const MAX_TIMEOUT_S = 86_400 * 7;
  * reference a stable endpoint id across processes.
  */
 export class EndpointRegistry {
-  readonly #db: Database;
+  readonly #save: SaveEndpoint;
   readonly #byName = new Map<string, RegisteredEndpoint>();
   readonly #byPath = new Map<string, RegisteredEndpoint>();
   /** Whether any async handler was registered: only then does a worker's concurrency limit its claims. */
   hasAsyncHandlers = false;
 
-  constructor(db: Database) {
-    this.#db = db;
+  /** `save` records an endpoint in the database and returns its id (the engine's). */
+  constructor(save: SaveEndpoint) {
+    this.#save = save;
   }
 
   add(options: AddEndpointOptions, now: number): RegisteredEndpoint {
@@ -57,31 +58,11 @@ export class EndpointRegistry {
     }
     const provider = prepareProvider(name, options.provider, options.secrets, options.providerOptions);
     const enabled = options.enabled ?? true;
-    const id = this.#persist(name, path, provider?.provider.name ?? null, enabled, now);
+    const id = this.#save({ name, path, provider: provider?.provider.name ?? null, enabled }, now);
     const endpoint: RegisteredEndpoint = { id, name, path, enabled, provider, handlers: new Map(), fallback: null };
     this.#byName.set(name, endpoint);
     this.#byPath.set(path, endpoint);
     return endpoint;
-  }
-
-  #persist(name: string, path: string, provider: string | null, enabled: boolean, now: number): number {
-    return immediateTransaction(this.#db, `registering endpoint "${name}"`, () => {
-      const owner = this.#db.prepare(`SELECT name FROM knocker_endpoints WHERE path = ?`).pluck().get(path) as string | undefined;
-      if (owner !== undefined && owner !== name) {
-        throw new KnockerError(
-          "ERR_ENDPOINT_CONFLICT",
-          `endpoint "${name}": path "${path}" is recorded in the database for endpoint "${owner}"`,
-        );
-      }
-      return this.#db
-        .prepare(
-          `INSERT INTO knocker_endpoints (name, path, provider, enabled, created_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT(name) DO UPDATE SET path = excluded.path, provider = excluded.provider, enabled = excluded.enabled
-           RETURNING id`,
-        )
-        .pluck()
-        .get(name, path, provider, enabled ? 1 : 0, now) as number;
-    });
   }
 
   get(name: string): RegisteredEndpoint {

@@ -4,9 +4,7 @@ import { KnockerError } from "./errors.js";
 import { handleFetch } from "./http/fetch-handler.js";
 import { FrontDoor } from "./http/front-door.js";
 import { createNodeHandler } from "./http/node-adapter.js";
-import { GroupCommitter } from "./store/sqlite/group-commit.js";
 import { beforeBody, buildReceipt, type BeforeBody } from "./ingest/ingress.js";
-import { RejectionBudget } from "./store/sqlite/rejection-budget.js";
 import type { Receipt } from "./ingest/receipt.js";
 import type { ProviderResult } from "./providers/provider.js";
 import type {
@@ -19,21 +17,10 @@ import type {
   RetentionPolicyOptions, RunRetentionOptions,
 } from "./interfaces.js";
 import { Observer, type KnockerEventName, type KnockerListener } from "./observer.js";
-import { Operator } from "./operator/operator.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
 import { curatedProviderVersions } from "./providers/registry.js";
-import { Queue } from "./store/sqlite/queue.js";
 import type { RetentionPolicy } from "./retention/policy.js";
-import { Pruner } from "./store/sqlite/pruner.js";
-import { RetentionRunner } from "./retention/run-retention.js";
-import { configureWriter, isBetterSqlite3Database, mainDatabaseFile, openWriter } from "./store/sqlite/connection.js";
-import { prepareEventStatements } from "./store/sqlite/plans/events.js";
-import { ReaderPool } from "./store/sqlite/reader-pool.js";
-import { bootstrapSchema } from "./store/sqlite/schema.js";
-import { warnIfSeveralSqliteCopies } from "./store/sqlite/sqlite-copies.js";
-import { WalSync } from "./store/sqlite/wal-sync.js";
-import { Dispatcher } from "./store/sqlite/dispatcher.js";
-import { Wake } from "./store/sqlite/wake.js";
+import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import { WorkerPool } from "./worker/worker.js";
 
 /**
@@ -46,70 +33,26 @@ export function open(pathOrDatabase: string | Database, options?: OpenOptions): 
 
 export class Knocker {
   readonly #options: ResolvedOptions;
-  readonly #db: Database;
-  readonly #ownsDb: boolean;
-  readonly #readers: ReaderPool;
+  readonly #store: SqliteStore;
   readonly #endpoints: EndpointRegistry;
-  readonly #queue: Queue;
-  readonly #committer: GroupCommitter;
-  readonly #walSync: WalSync | null;
-  readonly #operator: Operator;
-  readonly #wake: Wake;
   readonly #workers: WorkerPool;
-  readonly #pruner: Pruner;
-  readonly #retention: RetentionRunner;
-  readonly #rejections: RejectionBudget;
   readonly #observer = new Observer();
   readonly #frontDoor = new FrontDoor(this, this.#observer);
   #closed = false;
 
   constructor(pathOrDatabase: string | Database, options?: OpenOptions) {
     this.#options = resolveOptions(options);
-    const { durability, busyTimeoutMs } = this.#options;
-    if (typeof pathOrDatabase === "string") {
-      if (pathOrDatabase.length === 0) throw new KnockerError("ERR_INVALID_ARGUMENT", "database path must be a non-empty string");
-      this.#db = openWriter(pathOrDatabase, { durability, busyTimeoutMs });
-      this.#ownsDb = true;
-    } else if (isBetterSqlite3Database(pathOrDatabase)) {
-      if (!pathOrDatabase.open) throw new KnockerError("ERR_INVALID_ARGUMENT", "the better-sqlite3 Database passed to open() is closed");
-      this.#db = pathOrDatabase;
-      this.#ownsDb = false;
-      configureWriter(this.#db, { durability, busyTimeoutMs });
-    } else {
-      throw new TypeError("open() takes a file path or a better-sqlite3 Database");
-    }
-    // Now that this connection's SQLite is loaded: is there another copy in the process?
-    warnIfSeveralSqliteCopies();
-    try {
-      bootstrapSchema(this.#db);
-    } catch (error) {
-      if (this.#ownsDb) this.#db.close();
-      throw error;
-    }
-    const { queueName, visibilityTimeoutS, maxAttempts, retryBackoff, now } = this.#options;
-    const path = mainDatabaseFile(this.#db);
-    this.#readers = new ReaderPool(path, this.#options.maxReaders, this.#db, busyTimeoutMs);
-    this.#endpoints = new EndpointRegistry(this.#db);
-    this.#queue = new Queue(this.#db, { name: queueName, visibilityTimeoutS, maxAttempts, retryBackoff });
-    this.#wake = new Wake(this.#db);
-    const events = prepareEventStatements(this.#db);
-    const notify = () => this.#wake.notify();
-    this.#walSync = durability === "full" && path !== null ? new WalSync(this.#db, path) : null;
-    this.#committer = new GroupCommitter(this.#db, this.#queue, this.#observer, this.#walSync, notify);
-    this.#operator = new Operator(this.#db, this.#readers, this.#queue, events, now, notify);
-    const dispatcher = new Dispatcher(this.#db, this.#queue, events, this.#endpoints, now);
+    // The registry records endpoints through the store, which dispatches to the registry's handlers.
+    let store: SqliteStore | undefined;
+    this.#endpoints = new EndpointRegistry((endpoint, now) => store!.saveEndpoint(endpoint, now));
+    store = this.#store = new SqliteStore(pathOrDatabase, this.#options, this.#endpoints, this.#observer);
     const endpoints = this.#endpoints;
-    this.#workers = new WorkerPool(dispatcher, this.#wake, {
+    this.#workers = new WorkerPool(store.jobs, store.changes, {
       batchSize: this.#options.batchSize,
       queueName: this.#options.queueName,
       visibilityTimeoutS: this.#options.visibilityTimeoutS,
       hasAsyncHandlers: () => endpoints.hasAsyncHandlers,
     }, this.#observer);
-    this.#pruner = new Pruner(this.#db, this.#readers, queueName, now);
-    this.#retention = new RetentionRunner(this.#db, this.#pruner, this.#queue.config, now, this.#observer);
-    this.#rejections = new RejectionBudget(this.#db, this.#options.invalidDeliveriesPerMinute, (endpoint, droppedThisMinute) => {
-      if (this.#observer.has("ingest:rejection-dropped")) this.#observer.emit("ingest:rejection-dropped", { endpoint, droppedThisMinute });
-    });
   }
 
   /** The Honker queue that carries this inbox's event jobs. */
@@ -119,12 +62,12 @@ export class Knocker {
 
   /** The writer connection (for tests and advanced use; Knocker owns its transactions). */
   get db(): Database {
-    return this.#db;
+    return this.#store.db;
   }
 
   /** Reader connections currently open (bounded by `maxReaders`). */
   get openReaders(): number {
-    return this.#readers.openCount;
+    return this.#store.readers.openCount;
   }
 
   /** Subscribe to commit and batch events (metrics, logging); returns an unsubscribe function. */
@@ -186,7 +129,7 @@ export class Knocker {
     const submit = (receipt: Receipt): Promise<IngestResult> => {
       this.#assertOpen(); // an async verify() may outlast close()
       if (receipt.dropped) return Promise.resolve({ deliveryId: null, eventId: null, duplicate: false, statusCode: receipt.rejectStatus });
-      return this.#committer.submit(receipt);
+      return this.#store.receipts.submit(receipt);
     };
     try {
       this.#assertOpen();
@@ -197,7 +140,7 @@ export class Knocker {
         invalidBodyBytes: this.#options.invalidBodyBytes,
         trusted,
         // Only what came in unverified is budgeted: ingest() is the app's own, trusted call.
-        admitRejection: trusted ? undefined : () => this.#rejections.admit(endpoint.id, endpoint.name, now),
+        admitRejection: trusted ? undefined : () => this.#store.rejections.admit(endpoint.id, endpoint.name, now),
       });
       return built instanceof Promise ? built.then(submit) : submit(built);
     } catch (error) {
@@ -257,11 +200,11 @@ export class Knocker {
 
   getEvent(id: number): Event | null {
     this.#assertOpen();
-    return this.#operator.getEvent(id);
+    return this.#store.operator.getEvent(id);
   }
   listEvents(options?: ListEventsOptions): Event[] {
     this.#assertOpen();
-    return this.#operator.listEvents(options);
+    return this.#store.operator.listEvents(options);
   }
   /**
    * Every matching event, newest first, for bulk work (`for (const e of webhooks.iterateEvents({ status: "dead" })) webhooks.replay(e.id)`).
@@ -270,35 +213,35 @@ export class Knocker {
    */
   iterateEvents(options?: IterateEventsOptions): IterableIterator<Event> {
     this.#assertOpen();
-    return this.#operator.iterateEvents(options, () => this.#assertOpen());
+    return this.#store.operator.iterateEvents(options, () => this.#assertOpen());
   }
   getDelivery(id: number): Delivery | null {
     this.#assertOpen();
-    return this.#operator.getDelivery(id);
+    return this.#store.operator.getDelivery(id);
   }
   listDeliveries(options?: ListDeliveriesOptions): Delivery[] {
     this.#assertOpen();
-    return this.#operator.listDeliveries(options);
+    return this.#store.operator.listDeliveries(options);
   }
   listAttempts(eventId: number): Attempt[] {
     this.#assertOpen();
-    return this.#operator.listAttempts(eventId);
+    return this.#store.operator.listAttempts(eventId);
   }
   ignore(id: number): Event {
     this.#assertOpen();
-    return this.#operator.ignore(id);
+    return this.#store.operator.ignore(id);
   }
   replay(id: number): Event {
     this.#assertOpen();
-    return this.#operator.replay(id);
+    return this.#store.operator.replay(id);
   }
   requeue(id: number): Event {
     this.#assertOpen();
-    return this.#operator.requeue(id);
+    return this.#store.operator.requeue(id);
   }
   replayDelivery(deliveryId: number): Event {
     this.#assertOpen();
-    return this.#operator.replayDelivery(deliveryId);
+    return this.#store.operator.replayDelivery(deliveryId);
   }
 
   // ---- worker -----------------------------------------------------------------------------
@@ -318,22 +261,22 @@ export class Knocker {
   /** Remove up to `limit` handled/ignored events received before `olderThan`, oldest first, with their rows. */
   pruneEvents(options: PruneEventsOptions): PruneEventsResult {
     this.#assertOpen();
-    return this.#pruner.pruneEvents(options);
+    return this.#store.pruner.pruneEvents(options);
   }
   /** Remove up to `limit` deliveries without an event received before `olderThan`, oldest first. */
   pruneOrphanDeliveries(options: PruneOrphanDeliveriesOptions): PruneDeliveriesResult {
     this.#assertOpen();
-    return this.#pruner.pruneOrphanDeliveries(options);
+    return this.#store.pruner.pruneOrphanDeliveries(options);
   }
   /** Prune audit rows, newest first. */
   listPruneAudits(options?: ListPruneAuditsOptions): PruneAudit[] {
     this.#assertOpen();
-    return this.#pruner.listAudits(options);
+    return this.#store.pruner.listAudits(options);
   }
   /** Prune on a schedule shared by every process on this file, until `signal` aborts (or close()). */
   async runRetention(policy: RetentionPolicy | RetentionPolicyOptions, options?: RunRetentionOptions): Promise<void> {
     this.#assertOpen();
-    return this.#retention.run(policy, options);
+    return this.#store.retention.run(policy, options);
   }
 
   // ---- lifecycle --------------------------------------------------------------------------
@@ -344,14 +287,11 @@ export class Knocker {
    */
   close(): void {
     if (this.#closed) return;
-    this.#committer.flushNow();
-    this.#rejections.close();
-    this.#walSync?.close();
+    this.#store.close();
     this.#closed = true;
     this.#workers.stopAll();
-    this.#retention.stopAll();
-    this.#readers.close();
-    if (this.#ownsDb) this.#db.close();
+    this.#store.retention.stopAll();
+    this.#store.closeConnections();
   }
 
   get closed(): boolean {

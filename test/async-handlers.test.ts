@@ -226,16 +226,17 @@ test("without the heartbeat's renewal the claim would expire: a handler that blo
   const runs: string[] = [];
   acme.handle(async (_event, ctx) => {
     runs.push(ctx.workerId);
-    if (ctx.workerId === "a") Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2600);
+    if (runs.length === 1) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2600);
   }, { transaction: false, timeoutS: 30 });
   const id = await ingest();
   const a = worker(webhooks, { workerId: "a" });
-  await waitFor(() => runs.length === 1, 5000, "worker a runs it");
   const b = worker(webhooks, { workerId: "b" });
   await waitFor(async () => (await status(id)) === "handled", 10_000, "handled");
   await Promise.all([a.stop(), b.stop()]);
-  assert.deepEqual(runs, ["a", "b"]);
-  assert.ok(a.errors.some((e) => e instanceof KnockerError && e.code === "ERR_CLAIM_LOST"), "worker a reports its lost claim");
+  // The first run outlived its claim; whichever worker claimed the expired job ran it again.
+  assert.equal(runs.length, 2, JSON.stringify(runs));
+  assert.ok([...a.errors, ...b.errors].some((e) => e instanceof KnockerError && e.code === "ERR_CLAIM_LOST"), "the first run's worker reports its lost claim");
+  assert.equal((await webhooks.getEvent(id))!.attemptCount, 2);
   close();
 });
 

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { KnockerError } from "../errors.js";
 import type { Event, Finalizer, HandlerContext } from "../interfaces.js";
-import type { Dispatcher, JobOutcome, StartedJob } from "../store/sqlite/dispatcher.js";
+import type { JobStore } from "../store/store.js";
+import type { JobOutcome, StartedJob } from "./outcomes.js";
 
 /** Heartbeats per visibility window: a claim is renewed well before it could expire. */
 const HEARTBEATS_PER_WINDOW = 3;
@@ -19,14 +20,14 @@ export class AsyncRun {
   readonly eventId: number;
   /** Settles with the recorded outcome; null when the claim was handed back. Never rejects. */
   readonly done: Promise<JobOutcome | null>;
-  readonly #dispatcher: Dispatcher;
+  readonly #jobs: JobStore;
   readonly #started: StartedJob;
   readonly #controller = new AbortController();
   #abort: Abort | null = null;
   #released = false;
 
-  constructor(dispatcher: Dispatcher, started: StartedJob, context: { queueName: string; workerId: string; visibilityTimeoutS: number }, onStorageError: (error: unknown) => void) {
-    this.#dispatcher = dispatcher;
+  constructor(jobs: JobStore, started: StartedJob, context: { queueName: string; workerId: string; visibilityTimeoutS: number }, onStorageError: (error: unknown) => void) {
+    this.#jobs = jobs;
     this.#started = started;
     this.eventId = started.event.id;
     this.done = this.#run(context).catch((error: unknown) => {
@@ -54,9 +55,9 @@ export class AsyncRun {
       () => this.#stop("timeout", new KnockerError("ERR_HANDLER_TIMEOUT", `async handler timed out after timeoutS (${timeoutS} s) on attempt ${job.attempts}`)),
       timeoutS * 1000,
     );
-    const heartbeat = setInterval(() => {
+    const heartbeat = setInterval(async () => {
       try {
-        if (this.#dispatcher.extendClaim(job)) return;
+        if (await this.#jobs.extendClaim(job)) return;
       } catch {
         return; // a failed renewal (lock timeout) is tried again at the next beat; expiry decides
       }
@@ -81,14 +82,14 @@ export class AsyncRun {
       return null;
     }
     if (this.#abort === "lost") return { kind: "lost", eventId: event.id, error: this.#controller.signal.reason as KnockerError };
-    if (this.#abort === "timeout") return this.#dispatcher.failAsync(this.#started, this.#controller.signal.reason, durationMs);
-    if (!result.ok) return this.#dispatcher.failAsync(this.#started, result.error, durationMs);
+    if (this.#abort === "timeout") return this.#jobs.failAsync(this.#started, this.#controller.signal.reason, durationMs);
+    if (!result.ok) return this.#jobs.failAsync(this.#started, result.error, durationMs);
     const finalizer = result.value;
     if (finalizer !== undefined && typeof finalizer !== "function") {
       const error = new KnockerError("ERR_INVALID_HANDLER_RESULT", `async handler resolved to ${typeof finalizer === "object" ? (finalizer === null ? "null" : "an object") : typeof finalizer}: expected nothing, or a finalizer function (tx) => void`);
-      return this.#dispatcher.failAsync(this.#started, error, durationMs);
+      return this.#jobs.failAsync(this.#started, error, durationMs);
     }
-    return this.#dispatcher.finishAsync(this.#started, finalizer as Finalizer | undefined, durationMs);
+    return this.#jobs.finishAsync(this.#started, finalizer as Finalizer | undefined, durationMs);
   }
 
   #stop(why: Abort, reason: KnockerError): void {
@@ -100,7 +101,7 @@ export class AsyncRun {
   #release(): void {
     if (this.#released) return;
     this.#released = true;
-    this.#dispatcher.release([this.#started.job]);
+    void Promise.resolve(this.#jobs.release([this.#started.job])).catch(() => {}); // best effort: expiry takes over
   }
 }
 

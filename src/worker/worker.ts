@@ -5,10 +5,9 @@ import { KnockerError } from "../errors.js";
 import { checkKnownKeys } from "../operator/validate.js";
 import type { RunWorkerOptions, WorkerErrorContext, WorkerState } from "../interfaces.js";
 import type { Observer } from "../observer.js";
-import type { ClaimedJob } from "../store/sqlite/queue.js";
+import type { ChangeFeed, ClaimedJob, JobStore } from "../store/store.js";
 import { AsyncRun } from "./async-run.js";
-import { errorMessage, type Dispatcher, type JobOutcome } from "../store/sqlite/dispatcher.js";
-import type { Wake } from "../store/sqlite/wake.js";
+import { errorMessage, type JobOutcome } from "./outcomes.js";
 
 /** Pause after a failed claim or commit (lock timeout, disk full) before trying again. */
 const ERROR_PAUSE_MS = 250;
@@ -27,8 +26,8 @@ export interface WorkerConfig {
 
 /** The loop behind `runWorker()`: claim a batch, run it, repeat; sleep on the Wake when idle. */
 export class WorkerPool {
-  readonly #dispatcher: Dispatcher;
-  readonly #wake: Wake;
+  readonly #jobs: JobStore;
+  readonly #wake: ChangeFeed;
   readonly #config: WorkerConfig;
   /** Async handler runs in flight, of every loop, so close() can hand their claims back. */
   readonly #runs = new Set<AsyncRun>();
@@ -40,9 +39,9 @@ export class WorkerPool {
   readonly #held = new Map<string, readonly ClaimedJob[]>();
   readonly #observer: Observer;
 
-  constructor(dispatcher: Dispatcher, wake: Wake, config: WorkerConfig, observer: Observer) {
+  constructor(jobs: JobStore, wake: ChangeFeed, config: WorkerConfig, observer: Observer) {
     this.#observer = observer;
-    this.#dispatcher = dispatcher;
+    this.#jobs = jobs;
     this.#wake = wake;
     this.#config = config;
   }
@@ -55,7 +54,7 @@ export class WorkerPool {
   stopAll(): void {
     this.#closed = true;
     this.#stopAll.abort();
-    for (const jobs of this.#held.values()) this.#dispatcher.release(jobs);
+    for (const jobs of this.#held.values()) void Promise.resolve(this.#jobs.release(jobs)).catch(() => {});
     this.#held.clear();
     for (const run of this.#runs) run.abandon();
     this.#runs.clear();
@@ -87,7 +86,7 @@ export class WorkerPool {
     const start = (outcomes: readonly JobOutcome[]) => {
       for (const outcome of outcomes) {
         if (outcome.kind !== "started") continue;
-        const run = new AsyncRun(this.#dispatcher, outcome.started, { queueName: this.#config.queueName, workerId, visibilityTimeoutS: this.#config.visibilityTimeoutS }, (error) => report(error, outcome.eventId));
+        const run = new AsyncRun(this.#jobs, outcome.started, { queueName: this.#config.queueName, workerId, visibilityTimeoutS: this.#config.visibilityTimeoutS }, (error) => report(error, outcome.eventId));
         inFlight.add(run);
         this.#runs.add(run);
         void run.done.then((result) => {
@@ -117,7 +116,7 @@ export class WorkerPool {
     try {
       let jobs: ClaimedJob[] = [];
       // close() hands claimed jobs back (stopAll); a connection closed under us leaves them to expire.
-      while ((!stop.aborted || jobs.length > 0) && !this.#closed && this.#dispatcher.isOpen) {
+      while ((!stop.aborted || jobs.length > 0) && !this.#closed && this.#jobs.isOpen) {
         let outcomes: JobOutcome[];
         try {
           if (jobs.length === 0) {
@@ -129,18 +128,18 @@ export class WorkerPool {
             // Read the data version before looking, so a commit from another process that lands
             // between the look and the wait still wakes us at the next poll.
             const seen = this.#wake.version();
-            if (!this.#dispatcher.hasDueWork()) {
-              await this.#wake.wait(this.#dispatcher.msUntilDue(), stop, seen);
+            if (!(await this.#jobs.hasDueWork())) {
+              await this.#wake.wait(await this.#jobs.msUntilDue(), stop, seen);
               continue;
             }
-            jobs = this.#dispatcher.claim(workerId, room);
+            jobs = await this.#jobs.claim(workerId, room);
             this.#held.set(workerId, jobs);
             if (jobs.length === 0) continue;
           }
           // Claimed jobs are drained even when `stop` fires meanwhile; only then does the loop end.
           const started = performance.now();
           const claimNext = stop.aborted ? undefined : { workerId, limit: batchSize, asyncRoom: asyncRoom() };
-          const batch = this.#dispatcher.runBatch(jobs, (eventId) => (state.currentEventId = eventId), claimNext);
+          const batch = await this.#jobs.runBatch(jobs, (eventId) => (state.currentEventId = eventId), claimNext);
           this.#held.set(workerId, batch.next); // before any listener runs: it may call close()
           start(batch.outcomes);
           const count = (kind: JobOutcome["kind"]) => batch.outcomes.filter((outcome) => outcome.kind === kind).length;
@@ -152,7 +151,7 @@ export class WorkerPool {
           jobs = batch.next;
         } catch (error) {
           // The batch rolled back, handlers and all: its claims go back to the queue unused.
-          this.#dispatcher.release(jobs);
+          await Promise.resolve(this.#jobs.release(jobs)).catch(() => {});
           jobs = [];
           this.#held.delete(workerId);
           report(error, null);

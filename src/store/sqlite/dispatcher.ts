@@ -1,26 +1,14 @@
 import type { Database } from "better-sqlite3";
-import type { EndpointRegistry, RegisteredHandler } from "../../endpoints.js";
+import type { EndpointRegistry } from "../../endpoints.js";
 import { KnockerError } from "../../errors.js";
 import type { Event, Finalizer, Handler, HandlerTx } from "../../interfaces.js";
-import type { ClaimedJob, Queue } from "./queue.js";
+import type { Queue } from "./queue.js";
+import type { ClaimedJob, JobStore } from "../store.js";
+import { errorMessage, lost, type JobOutcome, type StartedJob } from "../../worker/outcomes.js";
 import { immediateTransaction } from "./connection.js";
 import type { EventStatements } from "./plans/events.js";
 import { toEvent, type DeliveryRow, type EventRow } from "../rows.js";
 import { createHandlerTx, requireTransaction } from "./handler-tx.js";
-
-/** A claimed job whose handler is async: it runs after the claim commits, outside any transaction. */
-export interface StartedJob {
-  job: ClaimedJob;
-  event: Event;
-  handler: Extract<RegisteredHandler, { transaction: false }>;
-}
-
-export type JobOutcome =
-  | { kind: "started"; eventId: number; started: StartedJob }
-  | { kind: "handled"; eventId: number }
-  | { kind: "failed" | "dead"; eventId: number; error: unknown }
-  | { kind: "skipped"; eventId: number | null }
-  | { kind: "lost"; eventId: number | null; error: KnockerError };
 
 interface JobPayload {
   eventId: number;
@@ -35,7 +23,7 @@ class ClaimLost extends Error {}
  * the queue ack commit together — or, when the handler throws, roll back together before the
  * failure itself is recorded.
  */
-export class Dispatcher {
+export class Dispatcher implements JobStore {
   readonly #db: Database;
   readonly #queue: Queue;
   readonly #events: EventStatements;
@@ -300,17 +288,6 @@ export class Dispatcher {
   }
 }
 
-function lost(job: ClaimedJob, eventId: number | null): JobOutcome {
-  return {
-    kind: "lost",
-    eventId,
-    error: new KnockerError(
-      "ERR_CLAIM_LOST",
-      `claim on job ${job.id}${eventId === null ? "" : ` (event ${eventId})`} expired or was taken by another worker; its work was rolled back`,
-    ),
-  };
-}
-
 function parsePayload(text: string): JobPayload | null {
   try {
     const value = JSON.parse(text) as { event_id?: unknown; delivery_id?: unknown };
@@ -326,7 +303,3 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as { then?: unknown }).then === "function";
 }
 
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
-}

@@ -1,16 +1,8 @@
 import type { Database } from "better-sqlite3";
 import type { RetryBackoff } from "../../interfaces.js";
 import { retryDelayS } from "../../worker/backoff.js";
+import type { ClaimedJob } from "../store.js";
 import { prepareQueueStatements, type QueueStatements } from "./plans/queue.js";
-
-export interface ClaimedJob {
-  id: number;
-  payload: string;
-  /** This claim's attempt number (incremented at claim). */
-  attempts: number;
-  maxAttempts: number;
-  workerId: string;
-}
 
 export interface QueueConfig {
   name: string;

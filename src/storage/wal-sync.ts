@@ -26,6 +26,8 @@ export class WalSync {
   #inFlight: Array<(error: Error | null) => void> | undefined;
   #waiting: Array<(error: Error | null) => void> = [];
   #closed = false;
+  /** Resolves close()'s promise once the descriptor is released. */
+  #released: (() => void) | undefined;
 
   /** `databasePath`: absolute, as SQLite resolved it (`mainDatabaseFile`). */
   constructor(db: Database, databasePath: string) {
@@ -75,10 +77,17 @@ export class WalSync {
     for (const done of callbacks) done(failure);
   }
 
-  /** Release the descriptor (after syncNow); an fsync still running closes it when it ends. */
-  close(): void {
+  /**
+   * Release the descriptor (after syncNow); an fsync still running closes it when it ends. The
+   * promise resolves once the descriptor is closed.
+   */
+  close(): Promise<void> {
     this.#closed = true;
-    if (this.#inFlight === undefined) this.#release();
+    if (this.#inFlight === undefined) {
+      this.#release();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => (this.#released = resolve));
   }
 
   #ready(): boolean {
@@ -111,8 +120,14 @@ export class WalSync {
   }
 
   #release(): void {
-    if (this.#fd === undefined) return;
-    closeSync(this.#fd);
+    const fd = this.#fd;
+    const released = this.#released;
     this.#fd = undefined;
+    this.#released = undefined;
+    try {
+      if (fd !== undefined) closeSync(fd);
+    } finally {
+      released?.();
+    }
   }
 }

@@ -334,27 +334,30 @@ export class Knocker {
    * "full"`), stop workers and retention, and close connections; a connection passed to open()
    * is left open for its owner. All of that happens before close() returns: from then on every
    * call refuses with ERR_CLOSED. The promise resolves once the loops of `runWorker()` and
-   * `runRetention()` have ended and the WAL file's descriptor is released. Calling it again
-   * returns the same promise.
+   * `runRetention()` running on this Knocker have ended. Calling it again returns the same promise.
    */
   close(): Promise<void> {
-    if (this.#closing !== null) return this.#closing;
-    let walReleased: Promise<void>;
-    try {
-      this.#committer.flushNow();
-      this.#rejections.close();
-      walReleased = this.#walSync?.close() ?? Promise.resolve();
-      this.#closed = true;
-      this.#workers.stopAll();
-      this.#retention.stopAll();
-      this.#readers.close();
-      if (this.#ownsDb) this.#db.close();
-    } catch (error) {
-      return Promise.reject(error); // not closed (yet): a later close() tries again
+    if (this.#closing === null) {
+      try {
+        this.#closeNow();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      this.#closing = Promise.allSettled([...this.#loops]).then(() => undefined);
     }
-    const loops = [...this.#loops];
-    this.#closing = Promise.allSettled([walReleased, ...loops]).then(() => undefined);
     return this.#closing;
+  }
+
+  #closeNow(): void {
+    if (this.#closed) return;
+    this.#committer.flushNow();
+    this.#rejections.close();
+    this.#walSync?.close();
+    this.#closed = true;
+    this.#workers.stopAll();
+    this.#retention.stopAll();
+    this.#readers.close();
+    if (this.#ownsDb) this.#db.close();
   }
 
   /** Keep a running loop's promise, so close() can wait for it to end. */

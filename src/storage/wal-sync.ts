@@ -26,8 +26,6 @@ export class WalSync {
   #inFlight: Array<(error: Error | null) => void> | undefined;
   #waiting: Array<(error: Error | null) => void> = [];
   #closed = false;
-  /** Resolves close()'s promise once the descriptor is released. */
-  #released: (() => void) | undefined;
 
   /** `databasePath`: absolute, as SQLite resolved it (`mainDatabaseFile`). */
   constructor(db: Database, databasePath: string) {
@@ -77,17 +75,10 @@ export class WalSync {
     for (const done of callbacks) done(failure);
   }
 
-  /**
-   * Release the descriptor (after syncNow); an fsync still running closes it when it ends. The
-   * promise resolves once the descriptor is closed.
-   */
-  close(): Promise<void> {
+  /** Release the descriptor (after syncNow); an fsync still running closes it when it ends. */
+  close(): void {
     this.#closed = true;
-    if (this.#inFlight === undefined) {
-      this.#release();
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => (this.#released = resolve));
+    if (this.#inFlight === undefined) this.#release();
   }
 
   #ready(): boolean {
@@ -120,14 +111,8 @@ export class WalSync {
   }
 
   #release(): void {
-    const fd = this.#fd;
-    const released = this.#released;
+    if (this.#fd === undefined) return;
+    closeSync(this.#fd);
     this.#fd = undefined;
-    this.#released = undefined;
-    try {
-      if (fd !== undefined) closeSync(fd);
-    } finally {
-      released?.();
-    }
   }
 }

@@ -523,6 +523,28 @@ test("close() stops running workers quietly: runWorker resolves and reports noth
   await assert.rejects(webhooks.replay(id), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED");
 });
 
+test("close() returns a promise: closed at the call, resolved once the inbox's worker loops have ended; a second call resolves too", async () => {
+  const { webhooks, ep, ingest } = setup();
+  ep.handle(() => {});
+  const id = await ingest("x");
+  const ended: string[] = [];
+  const loops = [webhooks.runWorker({ workerId: "w1" }), webhooks.runWorker({ workerId: "w2" })];
+  loops.forEach((loop, index) => void loop.then(() => ended.push(`w${index + 1}`)));
+  while ((await webhooks.getEvent(id))!.status !== "handled") await new Promise((r) => setTimeout(r, 2));
+  const closing = webhooks.close();
+  assert.ok(closing instanceof Promise);
+  assert.equal(webhooks.closed, true, "closed before the promise settles");
+  assert.equal(webhooks.db.open, false, "its own connection is closed at the call");
+  assert.deepEqual(ended, [], "the loops end after the call returns");
+  const again = webhooks.close();
+  assert.equal(again, closing, "a second call returns the same promise");
+  await closing;
+  assert.deepEqual(ended.sort(), ["w1", "w2"], "both worker loops had ended when close() resolved");
+  await again;
+  await Promise.all(loops);
+  await webhooks.close(); // and later calls still resolve
+});
+
 test("each job of a batch gets its own visibility window: slow neighbours do not cost a later job its claim", async () => {
   const { webhooks, ep, ingest, clock } = setup({ maxAttempts: 1, visibilityTimeoutS: 30 });
   ep.handle(() => {

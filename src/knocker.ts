@@ -242,8 +242,8 @@ export class Knocker {
 
   // ---- operator ----------------------------------------------------------------------------
   // Every operator call returns a Promise (CONTRACT §2, §9). On SQLite the work itself is one
-  // synchronous better-sqlite3 call made before the method returns, so a call from inside a
-  // handler still sees (and acts in) the moment it was made; a bad argument rejects the promise.
+  // synchronous better-sqlite3 call made before the method returns (a call from inside a
+  // handler does its work right there); a bad argument or a closed inbox rejects the promise.
 
   async getEvent(id: number): Promise<Event | null> {
     this.#assertOpen();

@@ -156,7 +156,7 @@ export interface ListEventsOptions {
   limit?: number;
 }
 
-/** The filters of listEvents(), without a limit: iterateEvents() yields every match. */
+/** The filters of listEvents(), without a limit: iterateEvents() yields every match (an async iterable: `for await`). */
 export type IterateEventsOptions = Omit<ListEventsOptions, "limit">;
 
 export interface ListDeliveriesOptions {

@@ -61,6 +61,10 @@ export class Knocker {
   readonly #observer = new Observer();
   readonly #frontDoor = new FrontDoor(this, this.#observer);
   #closed = false;
+  /** close()'s promise, once it has closed everything it closes at once. */
+  #closing: Promise<void> | null = null;
+  /** The promises of running runWorker() and runRetention() loops. */
+  readonly #loops = new Set<Promise<void>>();
 
   constructor(pathOrDatabase: string | Database, options?: OpenOptions) {
     this.#options = resolveOptions(options);
@@ -241,50 +245,54 @@ export class Knocker {
     return beforeBody(endpoint, request, this.#options.now());
   }
 
-  // ---- operator ---------------------------------------------------------------------------
+  // ---- operator ----------------------------------------------------------------------------
+  // Every operator call returns a Promise (CONTRACT §2, §9). On SQLite the work itself is one
+  // synchronous better-sqlite3 call made before the method returns (a call from inside a
+  // handler does its work right there); a bad argument or a closed inbox rejects the promise.
 
-  getEvent(id: number): Event | null {
+  async getEvent(id: number): Promise<Event | null> {
     this.#assertOpen();
     return this.#operator.getEvent(id);
   }
-  listEvents(options?: ListEventsOptions): Event[] {
+  async listEvents(options?: ListEventsOptions): Promise<Event[]> {
     this.#assertOpen();
     return this.#operator.listEvents(options);
   }
   /**
-   * Every matching event, newest first, for bulk work (`for (const e of webhooks.iterateEvents({ status: "dead" })) webhooks.replay(e.id)`).
-   * Each iterator in progress holds one of the `maxReaders` reader connections and streams a consistent snapshot;
-   * beyond that (or with `maxReaders: 0`) it pages through the writer. Finish or `break` the loop to give the connection back.
+   * Every matching event, newest first, for bulk work:
+   * `for await (const e of webhooks.iterateEvents({ status: "dead" })) await webhooks.replay(e.id)`.
+   * It pages through the events 100 at a time, each page one query that sees what committed
+   * before it; between pages no connection or read transaction is held, so the loop may `await`
+   * anything. A bad option or a closed Knocker rejects the first `next()`.
    */
-  iterateEvents(options?: IterateEventsOptions): IterableIterator<Event> {
-    this.#assertOpen();
+  iterateEvents(options?: IterateEventsOptions): AsyncIterableIterator<Event> {
     return this.#operator.iterateEvents(options, () => this.#assertOpen());
   }
-  getDelivery(id: number): Delivery | null {
+  async getDelivery(id: number): Promise<Delivery | null> {
     this.#assertOpen();
     return this.#operator.getDelivery(id);
   }
-  listDeliveries(options?: ListDeliveriesOptions): Delivery[] {
+  async listDeliveries(options?: ListDeliveriesOptions): Promise<Delivery[]> {
     this.#assertOpen();
     return this.#operator.listDeliveries(options);
   }
-  listAttempts(eventId: number): Attempt[] {
+  async listAttempts(eventId: number): Promise<Attempt[]> {
     this.#assertOpen();
     return this.#operator.listAttempts(eventId);
   }
-  ignore(id: number): Event {
+  async ignore(id: number): Promise<Event> {
     this.#assertOpen();
     return this.#operator.ignore(id);
   }
-  replay(id: number): Event {
+  async replay(id: number): Promise<Event> {
     this.#assertOpen();
     return this.#operator.replay(id);
   }
-  requeue(id: number): Event {
+  async requeue(id: number): Promise<Event> {
     this.#assertOpen();
     return this.#operator.requeue(id);
   }
-  replayDelivery(deliveryId: number): Event {
+  async replayDelivery(deliveryId: number): Promise<Event> {
     this.#assertOpen();
     return this.#operator.replayDelivery(deliveryId);
   }
@@ -294,7 +302,7 @@ export class Knocker {
   /** Run handlers until `signal` aborts (or close()); resolves once the claimed batch drained. */
   async runWorker(options?: RunWorkerOptions): Promise<void> {
     this.#assertOpen();
-    return this.#workers.run(options);
+    return this.#track(this.#workers.run(options));
   }
 
   workerStates(): WorkerState[] {
@@ -304,33 +312,48 @@ export class Knocker {
   // ---- retention (CONTRACT §7) ------------------------------------------------------------
 
   /** Remove up to `limit` handled/ignored events received before `olderThan`, oldest first, with their rows. */
-  pruneEvents(options: PruneEventsOptions): PruneEventsResult {
+  async pruneEvents(options: PruneEventsOptions): Promise<PruneEventsResult> {
     this.#assertOpen();
     return this.#pruner.pruneEvents(options);
   }
   /** Remove up to `limit` deliveries without an event received before `olderThan`, oldest first. */
-  pruneOrphanDeliveries(options: PruneOrphanDeliveriesOptions): PruneDeliveriesResult {
+  async pruneOrphanDeliveries(options: PruneOrphanDeliveriesOptions): Promise<PruneDeliveriesResult> {
     this.#assertOpen();
     return this.#pruner.pruneOrphanDeliveries(options);
   }
   /** Prune audit rows, newest first. */
-  listPruneAudits(options?: ListPruneAuditsOptions): PruneAudit[] {
+  async listPruneAudits(options?: ListPruneAuditsOptions): Promise<PruneAudit[]> {
     this.#assertOpen();
     return this.#pruner.listAudits(options);
   }
   /** Prune on a schedule shared by every process on this file, until `signal` aborts (or close()). */
   async runRetention(policy: RetentionPolicy | RetentionPolicyOptions, options?: RunRetentionOptions): Promise<void> {
     this.#assertOpen();
-    return this.#retention.run(policy, options);
+    return this.#track(this.#retention.run(policy, options));
   }
 
   // ---- lifecycle --------------------------------------------------------------------------
 
   /**
-   * Commit receipts still waiting for their group commit, stop workers and close connections.
-   * A connection passed to open() is left open for its owner.
+   * Commit receipts still waiting for their group commit (and sync them with `durability:
+   * "full"`), stop workers and retention, and close connections; a connection passed to open()
+   * is left open for its owner. All of that happens before close() returns: from then on every
+   * call refuses with ERR_CLOSED. The promise resolves once the loops of `runWorker()` and
+   * `runRetention()` running on this Knocker have ended. Calling it again returns the same promise.
    */
-  close(): void {
+  close(): Promise<void> {
+    if (this.#closing === null) {
+      try {
+        this.#closeNow();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      this.#closing = Promise.allSettled([...this.#loops]).then(() => undefined);
+    }
+    return this.#closing;
+  }
+
+  #closeNow(): void {
     if (this.#closed) return;
     this.#committer.flushNow();
     this.#rejections.close();
@@ -340,6 +363,14 @@ export class Knocker {
     this.#retention.stopAll();
     this.#readers.close();
     if (this.#ownsDb) this.#db.close();
+  }
+
+  /** Keep a running loop's promise, so close() can wait for it to end. */
+  #track(loop: Promise<void>): Promise<void> {
+    this.#loops.add(loop);
+    const forget = () => this.#loops.delete(loop);
+    loop.then(forget, forget);
+    return loop;
   }
 
   get closed(): boolean {

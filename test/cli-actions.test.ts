@@ -54,11 +54,11 @@ test("replay / requeue / ignore one event: the transition, its job, and the app'
   try {
     app.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: ["whsec_cli_tests"] }).handle(() => {});
     app.endpoint("orders", { path: "/orders" }).handle(() => {});
-    await drain(app, () => app.getEvent(events.handled)!.status === "handled" && app.getEvent(events.dead)!.status === "handled");
-    assert.deepEqual(app.listAttempts(events.handled).map((a) => a.outcome), ["handled", "handled"]);
-    assert.deepEqual(app.listAttempts(events.dead).map((a) => a.outcome), ["handled", "dead"]);
+    await drain(app, async () => (await app.getEvent(events.handled))!.status === "handled" && (await app.getEvent(events.dead))!.status === "handled");
+    assert.deepEqual((await app.listAttempts(events.handled)).map((a) => a.outcome), ["handled", "handled"]);
+    assert.deepEqual((await app.listAttempts(events.dead)).map((a) => a.outcome), ["handled", "dead"]);
   } finally {
-    app.close();
+    await app.close();
   }
 });
 
@@ -101,9 +101,9 @@ test("replay-delivery: the event runs again with that delivery's payload; orphan
   try {
     app.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: ["whsec_cli_tests"] }).handle((event) => (seen = event.deliveryId));
     app.endpoint("orders", { path: "/orders" });
-    await drain(app, () => app.getEvent(events.handled)!.status === "handled");
+    await drain(app, async () => (await app.getEvent(events.handled))!.status === "handled");
   } finally {
-    app.close();
+    await app.close();
   }
   assert.equal(seen, deliveries.duplicate);
 
@@ -124,10 +124,10 @@ async function deadInbox(count: number): Promise<{ db: string; dead: number[]; o
     const dead: number[] = [];
     for (let i = 0; i < count; i++) dead.push((await webhooks.ingest({ endpoint: "deadletters", body: `{"n":${i}}`, eventType: "t" })).eventId!);
     const other = (await webhooks.ingest({ endpoint: "other", body: "{}", eventType: "t" })).eventId!;
-    await drain(webhooks, () => webhooks.listEvents({ status: "dead", limit: 1000 }).length === count + 1);
+    await drain(webhooks, async () => (await webhooks.listEvents({ status: "dead", limit: 1000 })).length === count + 1);
     return { db, dead, other };
   } finally {
-    webhooks.close();
+    await webhooks.close();
   }
 }
 
@@ -224,8 +224,8 @@ test("bulk: events that cannot take the action are refused one by one (exit 1), 
   const app = open(db);
   app.endpoint("deadletters", { path: "/dl" });
   app.endpoint("other", { path: "/other" });
-  app.ignore(dead[1]!);
-  app.close();
+  await app.ignore(dead[1]!);
+  await app.close();
   // --endpoint without --status selects events in any state: the dead and the ignored ones can be requeued…
   assert.equal(await ok(["requeue", "--endpoint", "deadletters", "--yes", "--db", db]), "requeued 3 events; the app's worker runs them again\n");
   // … and once they are all received, each one is refused with its reason.
@@ -301,7 +301,7 @@ test("an app holding the file open with a running worker handles what the CLI re
   } finally {
     stop.abort();
     await worker;
-    app.close();
+    await app.close();
   }
 });
 

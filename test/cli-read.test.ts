@@ -19,8 +19,8 @@ before(async () => {
   seeded = await seedInbox(db);
   // One manual prune, so `audits` has a row: nothing is older than 30 days.
   const webhooks = open(db);
-  webhooks.pruneOrphanDeliveries({ olderThan: seeded.now - 30 * DAY, limit: 10 });
-  webhooks.close();
+  await webhooks.pruneOrphanDeliveries({ olderThan: seeded.now - 30 * DAY, limit: 10 });
+  await webhooks.close();
 });
 
 type JsonEvent = { id: number; status: string; endpoint: string; eventType: string | null; body: string; bodyEncoding: string; attemptCount: number };
@@ -198,7 +198,7 @@ test("stats: rejected receipts counted but not stored (over invalidDeliveriesPer
   const webhooks = open(path, { invalidDeliveriesPerMinute: 1 });
   const stripe = webhooks.endpoint("stripe", { path: "/stripe", provider: "stripe", secrets: ["whsec_stats"] });
   for (let i = 0; i < 4; i++) await stripe.receive({ body: "{}", headers: {} });
-  webhooks.close(); // writes the counts
+  await webhooks.close(); // writes the counts
   assert.match(await ok(["stats", "--db", path]), /^Deliveries: 1 \(1 invalid, 1 without an event\); 3 more rejected and not stored \(over invalidDeliveriesPerMinute\)$/m);
   const json = await okJson<{ deliveries: Record<string, number> }>(["stats", "--db", path]);
   assert.deepEqual(json.deliveries, { total: 1, invalid: 1, orphaned: 1, dropped: 3 });
@@ -212,7 +212,7 @@ test("--db defaults to $KNOCKER_DB, then ./knocker.db", async () => {
   const local = open(join(dir, "knocker.db"));
   local.endpoint("local", { path: "/local" });
   await local.ingest({ endpoint: "local", body: "{}", eventType: "local.thing" });
-  local.close();
+  await local.close();
   const inCwd = JSON.parse(await ok(["events", "--json"], { cwd: dir })) as JsonEvent[];
   assert.deepEqual(inCwd.map((e) => e.eventType), ["local.thing"]);
   // --db wins over the environment.

@@ -117,7 +117,7 @@ for (const version of [1, 2] as const) {
     for (const table of [...TABLES, "knocker_dropped_rejections"]) assert.deepEqual(columns(db, table), columns(fresh.db, table), table);
     const indexes = (d: Database.Database) => d.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE '\\_honker%' ESCAPE '\\' AND sql IS NOT NULL ORDER BY name").all();
     assert.deepEqual(indexes(db), indexes(fresh.db));
-    fresh.close();
+    await fresh.close();
     const defaults = Object.fromEntries((columns(db, "_honker_live") as Array<{ name: string; dflt_value: string | null }>).map((c) => [c.name, c.dflt_value]));
     assert.equal(defaults.run_at, "unixepoch()");
     assert.equal(defaults.created_at, "unixepoch()");
@@ -138,8 +138,8 @@ for (const version of [1, 2] as const) {
     webhooks.endpoint("orders", { path: "/orders" }).handle((event) => void handled.push(event.id));
     await drain(webhooks, () => handled.length === 1);
     assert.deepEqual(handled, [5]);
-    assert.equal(webhooks.getEvent(5)!.status, "handled");
-    webhooks.close();
+    assert.equal((await webhooks.getEvent(5))!.status, "handled");
+    await webhooks.close();
   });
 }
 
@@ -155,7 +155,7 @@ test("several processes opening the same old file at the same moment migrate it 
     while (Date.now() < start) {}
     const w = open(${JSON.stringify(path)});
     console.log(JSON.stringify({ version: w.db.pragma("user_version", { simple: true }), jobs: w.db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get() }));
-    w.close();`;
+    await w.close();`;
   const results = await raceScripts(script, 5);
   for (const r of results) {
     assert.equal(r.code, 0, r.err);

@@ -121,11 +121,11 @@ export async function seedInbox(path: string): Promise<SeededInbox> {
     const first = await stripe.receive(signed("evt_paid", "invoice.paid"));
     const duplicate = (await stripe.receive(signed("evt_paid", "invoice.paid"))).deliveryId!;
     const dead = (await stripe.receive(signed("evt_declined", "invoice.payment_failed"))).eventId!;
-    await drain(webhooks, () => ["handled", "dead"].includes(webhooks.getEvent(dead)!.status) && webhooks.getEvent(first.eventId!)!.status === "handled");
+    await drain(webhooks, async () => ["handled", "dead"].includes((await webhooks.getEvent(dead))!.status) && (await webhooks.getEvent(first.eventId!))!.status === "handled");
     const received = (await orders.receive({ body: "order 7 shipped", eventType: "order.shipped", dedupeKey: "o7" })).eventId!;
     const invalid = (await stripe.receive({ body: "{}", headers: {} })).deliveryId!;
     return { events: { oldHandled, handled: first.eventId!, dead, received }, deliveries: { oldOrphan: oldOrphan!, duplicate, invalid, handled: first.deliveryId! }, now };
   } finally {
-    webhooks.close();
+    await webhooks.close();
   }
 }

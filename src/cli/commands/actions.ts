@@ -53,13 +53,13 @@ function apply(context: Context, action: EventAction, id: number) {
   return context.knocker()[action](id);
 }
 
-function runOne(context: Context, action: EventAction): number {
+async function runOne(context: Context, action: EventAction): Promise<number> {
   const selection = ["status", "endpoint", "type", "since", "limit"].filter((name) => context.values[name] !== undefined);
   if (selection.length > 0) throw new UsageError(`give an event id or --${selection[0]}, not both`);
   const id = parseId(context.positionals[0]!, "event id");
-  const before = context.knocker().getEvent(id);
+  const before = await context.knocker().getEvent(id);
   if (before === null) throw new Refusal(`no event with id ${id}`);
-  const after = apply(context, action, id);
+  const after = await apply(context, action, id);
   const changed = before.status !== after.status;
   if (context.json) {
     context.printJson({ action, id, from: before.status, to: after.status, changed });
@@ -111,7 +111,7 @@ async function runBulk(context: Context, action: EventAction, accepts: readonly 
   const progress = new ProgressBar(action, ids.length);
   for (const id of ids) {
     try {
-      apply(context, action, id);
+      await apply(context, action, id);
       changed.push(id);
     } catch (error) {
       // A state that changed since the snapshot (a worker handled it, someone pruned it) refuses
@@ -148,13 +148,13 @@ export const replayDeliveryCommand: Command = {
   usage: "<id> [options]",
   options: {},
   positionals: ["id"],
-  run(context) {
+  async run(context) {
     const id = parseId(context.positionals[0]!, "delivery id");
     const knocker = context.knocker();
-    const delivery = knocker.getDelivery(id);
+    const delivery = await knocker.getDelivery(id);
     if (delivery === null) throw new Refusal(`no delivery with id ${id}`);
-    const before = delivery.eventId === null ? null : knocker.getEvent(delivery.eventId);
-    const after = knocker.replayDelivery(id);
+    const before = delivery.eventId === null ? null : await knocker.getEvent(delivery.eventId);
+    const after = await knocker.replayDelivery(id);
     if (context.json) {
       context.printJson({ action: "replay-delivery", deliveryId: id, eventId: after.id, from: before?.status ?? null, to: after.status });
     } else {
@@ -183,7 +183,7 @@ export const pruneCommand: Command = {
     status: { type: "string", value: "STATUS", description: "events only: handled, ignored or handled,ignored (default both)" },
   },
   positionals: ["events|orphans"],
-  run(context) {
+  async run(context) {
     const what = context.positionals[0]!;
     if (what !== "events" && what !== "orphans") throw new UsageError(`prune takes events or orphans, got ${JSON.stringify(what)}`);
     const olderThanText = stringOption(context.values, "older-than");
@@ -197,13 +197,13 @@ export const pruneCommand: Command = {
 
     if (what === "orphans") {
       if (statusText !== undefined) throw new UsageError("--status applies to prune events only");
-      const result = knocker.pruneOrphanDeliveries({ olderThan, limit });
+      const result = await knocker.pruneOrphanDeliveries({ olderThan, limit });
       if (context.json) context.printJson({ kind: "orphans", olderThan, limit, ...result });
       else context.out(`pruned ${plural(result.deliveriesPruned, "orphan delivery", "orphan deliveries")} ${before}${more(result.deliveriesPruned, limit)}\n`);
       return 0;
     }
     const statuses = statusText === undefined ? (["handled", "ignored"] as const) : parsePrunableStatuses(statusText);
-    const result: PruneEventsResult = knocker.pruneEvents({ statuses, olderThan, limit });
+    const result: PruneEventsResult = await knocker.pruneEvents({ statuses, olderThan, limit });
     if (context.json) {
       context.printJson({ kind: "events", olderThan, limit, statuses, ...result });
     } else {

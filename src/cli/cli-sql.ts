@@ -1,5 +1,4 @@
-import type { Database } from "better-sqlite3";
-import type { EventStatus } from "../interfaces.js";
+import type { EventStatus, SqliteDatabase } from "../interfaces.js";
 
 // The CLI's own reads: the counts of `knocker stats` and the id snapshot of a bulk action. Each
 // runs on the Knocker's writer connection inside a read transaction (BEGIN DEFERRED, no write lock).
@@ -34,7 +33,7 @@ export interface StatsRows {
 }
 
 /** Every count of `knocker stats`, from one snapshot of the file. */
-export function selectStats(db: Database, queueName: string): StatsRows {
+export function selectStats(db: SqliteDatabase, queueName: string): StatsRows {
   return db.transaction(() => ({
     // Every registered endpoint appears, also with no events (a NULL status row).
     statusCounts: db
@@ -71,7 +70,7 @@ export interface EventSelection {
 }
 
 /** Ids of the events a bulk action will visit, oldest first, taken once before any change. */
-export function selectEventIds(db: Database, selection: EventSelection): number[] {
+export function selectEventIds(db: SqliteDatabase, selection: EventSelection): number[] {
   const clauses: string[] = [];
   const params: unknown[] = [];
   if (selection.status !== undefined) (clauses.push("e.status = ?"), params.push(selection.status));

@@ -250,20 +250,15 @@ export type Handler = (event: Event, tx: HandlerTx) => void;
 
 /**
  * What `handle()` checks a handler against besides `Handler`: nothing for a synchronous function;
- * for one whose return type can be a Promise (an `async` function, `() => fetch(…)`), a property
- * no function has, so the call does not compile and the error names the rule.
+ * for one whose return type can be a Promise (an `async` function, `() => fetch(…)`), a string
+ * type no function matches, so the call does not compile and tsc's error quotes the rule.
  */
 export type SynchronousHandler<H extends Handler> = [PromiseIn<ReturnType<H>>] extends [never]
   ? unknown
-  : TransactionalHandlersAreSynchronous;
+  : "a transactional handler runs inside the SQLite write transaction and must not return a Promise";
 
 /** The Promise-like members of a return type (none for `any`: nothing is known about it). */
 type PromiseIn<R> = 0 extends 1 & R ? never : Extract<R, PromiseLike<unknown>>;
-
-/** The type an async handler fails to match; its one key is the explanation tsc prints. */
-export interface TransactionalHandlersAreSynchronous {
-  "a transactional handler runs inside the SQLite write transaction and must not return a Promise": never;
-}
 
 export interface HandleTarget {
   endpoint: string;

@@ -15,7 +15,7 @@ import type {
   ListDeliveriesOptions, ListEventsOptions, NodeHandler, NodeHandlerOptions, OpenOptions, ReceiveByNameInput, ReceiveInput,
   RunWorkerOptions, WorkerState,
   ListPruneAuditsOptions, PruneAudit, PruneDeliveriesResult, PruneEventsOptions, PruneEventsResult, PruneOrphanDeliveriesOptions,
-  RetentionPolicyOptions, RunRetentionOptions,
+  RetentionPolicyOptions, RunRetentionOptions, SqliteDatabase, SynchronousHandler,
 } from "./interfaces.js";
 import { Observer, type KnockerEventName, type KnockerListener } from "./observer.js";
 import { Operator } from "./operator/operator.js";
@@ -39,7 +39,7 @@ import { WorkerPool } from "./worker/worker.js";
  * Open (or create) a Knocker inbox on a SQLite file, or on a better-sqlite3 connection the app
  * already has. One `open()` per process, shared by ingress and workers, is the fast path.
  */
-export function open(pathOrDatabase: string | Database, options?: OpenOptions): Knocker {
+export function open(pathOrDatabase: string | SqliteDatabase, options?: OpenOptions): Knocker {
   return new Knocker(pathOrDatabase, options);
 }
 
@@ -66,7 +66,7 @@ export class Knocker {
   /** The promises of running runWorker() and runRetention() loops. */
   readonly #loops = new Set<Promise<void>>();
 
-  constructor(pathOrDatabase: string | Database, options?: OpenOptions) {
+  constructor(pathOrDatabase: string | SqliteDatabase, options?: OpenOptions) {
     this.#options = resolveOptions(options);
     const { durability, busyTimeoutMs } = this.#options;
     if (typeof pathOrDatabase === "string") {
@@ -115,7 +115,7 @@ export class Knocker {
   }
 
   /** The writer connection (for tests and advanced use; Knocker owns its transactions). */
-  get db(): Database {
+  get db(): SqliteDatabase {
     return this.#db;
   }
 
@@ -147,8 +147,11 @@ export class Knocker {
     return new Endpoint(this, registered.name, registered.path);
   }
 
-  /** Register a handler for one event type of an endpoint, or for all its other types. */
-  handle(target: HandleTarget, handler: Handler): this {
+  /**
+   * Register a handler for one event type of an endpoint, or for all its other types. The handler
+   * is transactional and synchronous: one that returns a Promise does not compile.
+   */
+  handle<H extends Handler>(target: HandleTarget, handler: H & SynchronousHandler<H>): this {
     if (target === null || typeof target !== "object") throw new TypeError("handle() takes ({ endpoint, eventType? }, handler)");
     this.#endpoints.addHandler(target.endpoint, target.eventType, handler);
     return this;
@@ -395,8 +398,8 @@ export class Endpoint {
   }
 
   /** `handle(type, fn)` for one event type; `handle(fn)` for every type without its own handler. */
-  handle(handler: Handler): this;
-  handle(eventType: string, handler: Handler): this;
+  handle<H extends Handler>(handler: H & SynchronousHandler<H>): this;
+  handle<H extends Handler>(eventType: string, handler: H & SynchronousHandler<H>): this;
   handle(typeOrHandler: string | Handler, maybeHandler?: Handler): this {
     if (typeof typeOrHandler === "function") {
       this.#knocker.handle({ endpoint: this.name }, typeOrHandler);

@@ -26,12 +26,16 @@ export interface RunOptions {
   stdin?: string | Buffer;
   env?: Record<string, string>;
   cwd?: string;
+  /** Run as this user and group (only root may). */
+  uid?: number;
+  gid?: number;
 }
 
 /** Run the built bin; resolves when it exited. KNOCKER_* variables of this process are not passed on. */
 export function knocker(args: readonly string[], options: RunOptions = {}): Promise<Run> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("KNOCKER_")));
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: { ...env, ...options.env } });
+  const user = options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid };
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: { ...env, ...options.env }, ...user });
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));

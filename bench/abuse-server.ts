@@ -12,9 +12,9 @@ webhooks.endpoint("stripe", { path: "/stripe", provider: "stripe", secrets: [pro
 const handler = webhooks.nodeHandler();
 const server = createServer((req, res) => void handler(req, res));
 server.listen(0, "127.0.0.1", () => console.log((server.address() as AddressInfo).port));
-process.stdin.on("close", () => {
+process.stdin.on("close", async () => {
   server.close();
-  webhooks.close();
+  await webhooks.close();
   process.exit(0);
 });
 process.stdin.resume();

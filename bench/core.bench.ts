@@ -71,7 +71,7 @@ async function knockerIngest(n: number, concurrency: number): Promise<number> {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  webhooks.close();
+  await webhooks.close();
   return n / seconds;
 }
 
@@ -84,7 +84,7 @@ async function seededInbox(n: number): Promise<string> {
   for (let i = 0; i < n; i += 256) {
     await Promise.all(bodies.slice(i, i + 256).map((body, j) => ep.receive({ body, eventType: "checkout.session.completed", dedupeKey: `k${i + j}` })));
   }
-  webhooks.close();
+  await webhooks.close();
   return path;
 }
 
@@ -120,7 +120,7 @@ async function knockerDrain(path: string, n: number): Promise<number> {
   const started = performance.now();
   await webhooks.runWorker({ signal: controller.signal });
   const seconds = (performance.now() - started) / 1000;
-  webhooks.close();
+  await webhooks.close();
   return n / seconds;
 }
 

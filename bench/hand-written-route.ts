@@ -20,10 +20,13 @@ interface Pending {
 }
 
 /** The route, how many events it has stored, and a function that closes its database. */
-export function handWrittenStripeRoute(path: string, secret: string): { route: RequestListener; storedEvents: () => number; close: () => void } {
+export async function handWrittenStripeRoute(
+  path: string,
+  secret: string,
+): Promise<{ route: RequestListener; storedEvents: () => number; close: () => void }> {
   const setup = open(path); // creates Knocker's tables and the endpoint row the rows point to
   setup.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: [secret] });
-  setup.close();
+  await setup.close();
 
   const db = new Database(path);
   db.pragma("journal_mode = WAL");

@@ -98,7 +98,7 @@ const minimal = await serve((req, res) => {
 
 // Reference: the same work as Knocker's contract — Stripe check, dedupe lookup, event + delivery +
 // job rows in Knocker's tables, group commit with synchronous=FULL — written by hand.
-const handWritten = handWrittenStripeRoute(join(dir, "bench-hand-written.db"), SECRET);
+const handWritten = await handWrittenStripeRoute(join(dir, "bench-hand-written.db"), SECRET);
 const handWrittenServer = await serve(handWritten.route);
 
 // Knocker: verify, store (delivery + event + job), fsync, then 204.
@@ -119,14 +119,14 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const name of Object.keys(servers) as Name[]) runs[name].push(await load(servers[name].url, `${name}${round}`));
 }
 for (const { server } of Object.values(servers)) await stop(server);
-const stored = webhooks.listEvents({ limit: 1 })[0]?.id ?? 0;
+const stored = (await webhooks.listEvents({ limit: 1 }))[0]?.id ?? 0;
 const completed = runs.knocker.reduce((sum, r) => sum + r.total, 0);
 const knockerFailed = runs.knocker.some((r) => r.non2xx > 0 || r.errors > 0);
 // The reference must really have done the work it stands for.
 const handWrittenShort = handWritten.storedEvents() < runs.handWritten.reduce((sum, r) => sum + r.total, 0) ||
   runs.handWritten.some((r) => r.non2xx > 0 || r.errors > 0);
-webhooks.close();
-trustedInbox.close();
+await webhooks.close();
+await trustedInbox.close();
 handWritten.close();
 raw.close();
 rmSync(dir, { recursive: true, force: true });

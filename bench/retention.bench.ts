@@ -30,11 +30,11 @@ function body(i: number): string {
 }
 
 /** A file with `n` handled events 30 days old, each with one delivery and one attempt — direct SQL, one transaction. */
-function seededFile(n: number): string {
+async function seededFile(n: number): Promise<string> {
   const path = join(dir, `retention-${fileNo++}.db`);
   const setup = open(path);
   setup.endpoint("shop", { path: "/webhooks/shop" });
-  setup.close();
+  await setup.close();
   const db = new Database(path);
   const endpointId = db.prepare("SELECT id FROM knocker_endpoints WHERE name = 'shop'").pluck().get() as number;
   const old = Math.floor(Date.now() / 1000) - 30 * DAY;
@@ -137,7 +137,7 @@ interface Row {
  * then the prune, then BASELINE_S without again. The two quiet windows are the baseline.
  */
 async function pruneUnderLoad(limit: number): Promise<Row> {
-  const webhooks = openInbox(seededFile(EVENTS));
+  const webhooks = openInbox(await seededFile(EVENTS));
   const stop = new AbortController();
   const runs: Array<{ eventsPruned: number; batches: number }> = [];
   webhooks.on("retention:run", (run) => {
@@ -170,7 +170,7 @@ async function pruneUnderLoad(limit: number): Promise<Row> {
   if (pruned !== EVENTS || audited !== EVENTS || left !== 0) {
     throw new Error(`expected ${EVENTS} events pruned, got ${pruned} (audited ${audited}, ${left} old events left)`);
   }
-  webhooks.close();
+  await webhooks.close();
   return { limit, batches: runs[0]!.batches, pruneS, without: [...before, ...after], during };
 }
 

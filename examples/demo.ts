@@ -71,7 +71,7 @@ webhooks.on("http:response", (response) => {
 async function journey(label: string, r: KnockerEventMap["http:response"]): Promise<string> {
   const parts = [`${label.padEnd(40)} ${r.method} ${r.path} → ${r.status}`];
   if (r.deliveryId === null) return [...parts, "(nothing stored)"].join(" → ");
-  const delivery = webhooks.getDelivery(r.deliveryId)!;
+  const delivery = (await webhooks.getDelivery(r.deliveryId))!;
   parts.push(`delivery #${delivery.id}`);
   if (r.eventId === null) {
     const why = delivery.signatureValid ? "handshake, answered" : `rejected: ${delivery.signatureError}`;
@@ -90,7 +90,7 @@ async function journey(label: string, r: KnockerEventMap["http:response"]): Prom
 async function settled(eventId: number): Promise<Event> {
   const deadline = Date.now() + 5000;
   for (;;) {
-    const event = webhooks.getEvent(eventId)!;
+    const event = (await webhooks.getEvent(eventId))!;
     if (["handled", "dead", "ignored"].includes(event.status) || Date.now() > deadline) return event;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -204,7 +204,7 @@ async function shutdown(reason: string): Promise<void> {
   await new Promise((done) => server.close(done));
   stopWorker.abort();
   await worker;
-  webhooks.close();
+  await webhooks.close();
   console.log(`\nStopped (${reason}). The inbox is in ${DB_PATH}: sqlite3 it and SELECT * FROM demo_log;`);
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

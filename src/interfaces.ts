@@ -1,4 +1,3 @@
-import type { Database } from "better-sqlite3";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Provider, ProviderReply } from "./providers/provider.js";
 
@@ -12,6 +11,8 @@ export type Durability = "full" | "normal";
 export type EventStatus = "received" | "processing" | "handled" | "failed" | "dead" | "ignored";
 export type AttemptOutcome = "handled" | "failed" | "dead" | "ignored";
 export type PruneKind = "prune_events" | "prune_orphan_deliveries";
+/** The only statuses pruning removes: every other one is still, or may again be, work. */
+export type PrunableStatus = "handled" | "ignored";
 
 export interface RetryBackoff {
   /** Delay before the first retry, in seconds. */
@@ -156,7 +157,7 @@ export interface ListEventsOptions {
   limit?: number;
 }
 
-/** The filters of listEvents(), without a limit: iterateEvents() yields every match. */
+/** The filters of listEvents(), without a limit: iterateEvents() yields every match (an async iterable: `for await`). */
 export type IterateEventsOptions = Omit<ListEventsOptions, "limit">;
 
 export interface ListDeliveriesOptions {
@@ -169,21 +170,102 @@ export interface ListDeliveriesOptions {
   limit?: number;
 }
 
+// ---- the SQLite connection, structurally --------------------------------------------------------
+//
+// The public types describe the better-sqlite3 connection by the members Knocker and its users
+// need, not by importing better-sqlite3's own types: those live in @types/better-sqlite3, a
+// package an app that installs only knocker does not have. A better-sqlite3 `Database` (any
+// install of the package) satisfies `SqliteDatabase`; where a library wants the full type
+// (Drizzle's `drizzle(db)`), `tx.db as Database` is a valid assertion.
+
+/** What a write statement reports (better-sqlite3's `RunResult`). */
+export interface SqliteRunResult {
+  changes: number;
+  lastInsertRowid: number | bigint;
+}
+
+/** A prepared statement of a `SqliteDatabase` (the members of better-sqlite3's `Statement`). */
+export interface SqliteStatement {
+  readonly source: string;
+  /** The statement returns rows (a SELECT, or a write with RETURNING). */
+  readonly reader: boolean;
+  readonly readonly: boolean;
+  run(...params: unknown[]): SqliteRunResult;
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+  iterate(...params: unknown[]): IterableIterator<unknown>;
+  /** Only the first column of each row. */
+  pluck(toggleState?: boolean): this;
+  expand(toggleState?: boolean): this;
+  raw(toggleState?: boolean): this;
+  bind(...params: unknown[]): this;
+  safeIntegers(toggleState?: boolean): this;
+}
+
+/** A function wrapped by `SqliteDatabase.transaction()`: calling it runs `fn` in a transaction. */
+// `any[]` and the conditional parameter type as in better-sqlite3's declaration, so that its
+// `Transaction` is assignable to this one (tsc compares the two conditional types term by term).
+// eslint-style escape hatches are not used in this code base; the `any` is deliberate.
+export interface SqliteTransaction<F extends (...args: any[]) => unknown> {
+  (...params: SqliteTransactionArgs<F>): ReturnType<F>;
+  deferred(...params: SqliteTransactionArgs<F>): ReturnType<F>;
+  immediate(...params: SqliteTransactionArgs<F>): ReturnType<F>;
+  exclusive(...params: SqliteTransactionArgs<F>): ReturnType<F>;
+}
+
+/** The parameters of a function wrapped by `SqliteDatabase.transaction()`. */
+export type SqliteTransactionArgs<F extends (...args: any[]) => unknown> = F extends (...args: infer A) => unknown ? A : never;
+
+/**
+ * A better-sqlite3 connection, described by the members Knocker's API hands out (`tx.db`,
+ * `webhooks.db`) and takes (`open(db)`). Kysely's `SqliteDialect({ database })` accepts it as is.
+ */
+export interface SqliteDatabase {
+  /** The file name the connection was opened with (`:memory:` for an in-memory database). */
+  readonly name: string;
+  readonly open: boolean;
+  readonly inTransaction: boolean;
+  readonly readonly: boolean;
+  readonly memory: boolean;
+  prepare(source: string): SqliteStatement;
+  exec(source: string): this;
+  transaction<F extends (...args: any[]) => unknown>(fn: F): SqliteTransaction<F>;
+  /** `PRAGMA source`; with `{ simple: true }` the first column of the first row. */
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  close(): this;
+}
+
+// ---- handlers -------------------------------------------------------------------------------------
+
 /** The handler's window onto the dispatch transaction. */
 export interface HandlerTx {
-  run(sql: string, params?: readonly unknown[]): { changes: number; lastInsertRowid: number | bigint };
+  run(sql: string, params?: readonly unknown[]): SqliteRunResult;
   get<T = unknown>(sql: string, params?: readonly unknown[]): T | undefined;
   all<T = unknown>(sql: string, params?: readonly unknown[]): T[];
   exec(sql: string): void;
   /** The connection, inside the transaction (for Drizzle, Kysely…). */
-  readonly db: Database;
+  readonly db: SqliteDatabase;
 }
 
 /**
- * A transactional handler: synchronous, inside the write transaction that records its outcome
- * and acks the job, so its writes through `tx` commit exactly once with them.
+ * A transactional handler: it runs synchronously inside the write transaction that records the
+ * event's outcome, so its writes through `tx` commit or roll back with it. It must not return a
+ * Promise (`handle()` refuses one at compile time, and the attempt fails at run time).
  */
 export type Handler = (event: Event, tx: HandlerTx) => void;
+
+
+/**
+ * What `handle()` checks a handler against besides `Handler`: nothing for a synchronous function;
+ * for one whose return type can be a Promise (an `async` function, `() => fetch(…)`), a string
+ * type no function matches, so the call does not compile and tsc's error quotes the rule.
+ */
+export type SynchronousHandler<H extends Handler> = [PromiseIn<ReturnType<H>>] extends [never]
+  ? unknown
+  : "a transactional handler runs inside the SQLite write transaction and must not return a Promise: register an async handler with { transaction: false }";
+
+/** The Promise-like members of a return type (none for `any`: nothing is known about it). */
+type PromiseIn<R> = 0 extends 1 & R ? never : Extract<R, PromiseLike<unknown>>;
 
 /** What an async handler (`{ transaction: false }`) is given besides the event. */
 export interface HandlerContext {
@@ -252,7 +334,7 @@ export interface WorkerState {
 }
 
 export interface PruneEventsOptions {
-  statuses?: readonly ("handled" | "ignored")[];
+  statuses?: readonly PrunableStatus[];
   olderThan: number;
   limit?: number;
 }
@@ -296,7 +378,7 @@ export interface RetentionPolicyOptions {
   /** How often retention runs (seconds, at least 1). */
   intervalS: number;
   /** Which settled events to prune (default both: handled and ignored). */
-  eventStatuses?: readonly ("handled" | "ignored")[];
+  eventStatuses?: readonly PrunableStatus[];
   /** Prune events received more than this many seconds before the run; unset/null = keep events. */
   eventOlderThanS?: number | null;
   /** Events removed per transaction (1..1000, default 100); a run repeats batches until done. */

@@ -14,7 +14,7 @@ import type {
   ListDeliveriesOptions, ListEventsOptions, NodeHandler, NodeHandlerOptions, OpenOptions, ReceiveByNameInput, ReceiveInput,
   RunWorkerOptions, WorkerState,
   ListPruneAuditsOptions, PruneAudit, PruneDeliveriesResult, PruneEventsOptions, PruneEventsResult, PruneOrphanDeliveriesOptions,
-  RetentionPolicyOptions, RunRetentionOptions,
+  RetentionPolicyOptions, RunRetentionOptions, SqliteDatabase, SynchronousHandler,
 } from "./interfaces.js";
 import { Observer, type KnockerEventName, type KnockerListener } from "./observer.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
@@ -27,7 +27,7 @@ import { WorkerPool } from "./worker/worker.js";
  * Open (or create) a Knocker inbox on a SQLite file, or on a better-sqlite3 connection the app
  * already has. One `open()` per process, shared by ingress and workers, is the fast path.
  */
-export function open(pathOrDatabase: string | Database, options?: OpenOptions): Knocker {
+export function open(pathOrDatabase: string | SqliteDatabase, options?: OpenOptions): Knocker {
   return new Knocker(pathOrDatabase, options);
 }
 
@@ -39,8 +39,12 @@ export class Knocker {
   readonly #observer = new Observer();
   readonly #frontDoor = new FrontDoor(this, this.#observer);
   #closed = false;
+  /** close()'s promise, once it has closed everything it closes at once. */
+  #closing: Promise<void> | null = null;
+  /** The promises of running runWorker() and runRetention() loops. */
+  readonly #loops = new Set<Promise<void>>();
 
-  constructor(pathOrDatabase: string | Database, options?: OpenOptions) {
+  constructor(pathOrDatabase: string | SqliteDatabase, options?: OpenOptions) {
     this.#options = resolveOptions(options);
     // The registry records endpoints through the store, which dispatches to the registry's handlers.
     let store: SqliteStore | undefined;
@@ -61,7 +65,7 @@ export class Knocker {
   }
 
   /** The writer connection (for tests and advanced use; Knocker owns its transactions). */
-  get db(): Database {
+  get db(): SqliteDatabase {
     return this.#store.db;
   }
 
@@ -95,9 +99,10 @@ export class Knocker {
 
   /**
    * Register a handler for one event type of an endpoint, or for all its other types:
-   * transactional by default, async with `{ transaction: false }`.
+   * transactional by default (synchronous: one that returns a Promise does not compile), async
+   * with `{ transaction: false }`.
    */
-  handle(target: HandleTarget, handler: Handler, options?: TransactionalHandleOptions): this;
+  handle<H extends Handler>(target: HandleTarget, handler: H & SynchronousHandler<H>, options?: TransactionalHandleOptions): this;
   handle(target: HandleTarget, handler: AsyncHandler, options: AsyncHandleOptions): this;
   handle(target: HandleTarget, handler: Handler | AsyncHandler, options?: HandleOptions): this {
     if (target === null || typeof target !== "object") throw new TypeError("handle() takes ({ endpoint, eventType? }, handler, options?)");
@@ -196,50 +201,54 @@ export class Knocker {
     return beforeBody(endpoint, request, this.#options.now());
   }
 
-  // ---- operator ---------------------------------------------------------------------------
+  // ---- operator ----------------------------------------------------------------------------
+  // Every operator call returns a Promise (CONTRACT §2, §9). On SQLite the work itself is one
+  // synchronous better-sqlite3 call made before the method returns (a call from inside a
+  // handler does its work right there); a bad argument or a closed inbox rejects the promise.
 
-  getEvent(id: number): Event | null {
+  async getEvent(id: number): Promise<Event | null> {
     this.#assertOpen();
     return this.#store.operator.getEvent(id);
   }
-  listEvents(options?: ListEventsOptions): Event[] {
+  async listEvents(options?: ListEventsOptions): Promise<Event[]> {
     this.#assertOpen();
     return this.#store.operator.listEvents(options);
   }
   /**
-   * Every matching event, newest first, for bulk work (`for (const e of webhooks.iterateEvents({ status: "dead" })) webhooks.replay(e.id)`).
-   * Each iterator in progress holds one of the `maxReaders` reader connections and streams a consistent snapshot;
-   * beyond that (or with `maxReaders: 0`) it pages through the writer. Finish or `break` the loop to give the connection back.
+   * Every matching event, newest first, for bulk work:
+   * `for await (const e of webhooks.iterateEvents({ status: "dead" })) await webhooks.replay(e.id)`.
+   * It pages through the events 100 at a time, each page one query that sees what committed
+   * before it; between pages no connection or read transaction is held, so the loop may `await`
+   * anything. A bad option or a closed Knocker rejects the first `next()`.
    */
-  iterateEvents(options?: IterateEventsOptions): IterableIterator<Event> {
-    this.#assertOpen();
+  iterateEvents(options?: IterateEventsOptions): AsyncIterableIterator<Event> {
     return this.#store.operator.iterateEvents(options, () => this.#assertOpen());
   }
-  getDelivery(id: number): Delivery | null {
+  async getDelivery(id: number): Promise<Delivery | null> {
     this.#assertOpen();
     return this.#store.operator.getDelivery(id);
   }
-  listDeliveries(options?: ListDeliveriesOptions): Delivery[] {
+  async listDeliveries(options?: ListDeliveriesOptions): Promise<Delivery[]> {
     this.#assertOpen();
     return this.#store.operator.listDeliveries(options);
   }
-  listAttempts(eventId: number): Attempt[] {
+  async listAttempts(eventId: number): Promise<Attempt[]> {
     this.#assertOpen();
     return this.#store.operator.listAttempts(eventId);
   }
-  ignore(id: number): Event {
+  async ignore(id: number): Promise<Event> {
     this.#assertOpen();
     return this.#store.operator.ignore(id);
   }
-  replay(id: number): Event {
+  async replay(id: number): Promise<Event> {
     this.#assertOpen();
     return this.#store.operator.replay(id);
   }
-  requeue(id: number): Event {
+  async requeue(id: number): Promise<Event> {
     this.#assertOpen();
     return this.#store.operator.requeue(id);
   }
-  replayDelivery(deliveryId: number): Event {
+  async replayDelivery(deliveryId: number): Promise<Event> {
     this.#assertOpen();
     return this.#store.operator.replayDelivery(deliveryId);
   }
@@ -249,7 +258,7 @@ export class Knocker {
   /** Run handlers until `signal` aborts (or close()); resolves once the claimed batch drained. */
   async runWorker(options?: RunWorkerOptions): Promise<void> {
     this.#assertOpen();
-    return this.#workers.run(options);
+    return this.#track(this.#workers.run(options));
   }
 
   workerStates(): WorkerState[] {
@@ -259,39 +268,62 @@ export class Knocker {
   // ---- retention (CONTRACT §7) ------------------------------------------------------------
 
   /** Remove up to `limit` handled/ignored events received before `olderThan`, oldest first, with their rows. */
-  pruneEvents(options: PruneEventsOptions): PruneEventsResult {
+  async pruneEvents(options: PruneEventsOptions): Promise<PruneEventsResult> {
     this.#assertOpen();
     return this.#store.pruner.pruneEvents(options);
   }
   /** Remove up to `limit` deliveries without an event received before `olderThan`, oldest first. */
-  pruneOrphanDeliveries(options: PruneOrphanDeliveriesOptions): PruneDeliveriesResult {
+  async pruneOrphanDeliveries(options: PruneOrphanDeliveriesOptions): Promise<PruneDeliveriesResult> {
     this.#assertOpen();
     return this.#store.pruner.pruneOrphanDeliveries(options);
   }
   /** Prune audit rows, newest first. */
-  listPruneAudits(options?: ListPruneAuditsOptions): PruneAudit[] {
+  async listPruneAudits(options?: ListPruneAuditsOptions): Promise<PruneAudit[]> {
     this.#assertOpen();
     return this.#store.pruner.listAudits(options);
   }
   /** Prune on a schedule shared by every process on this file, until `signal` aborts (or close()). */
   async runRetention(policy: RetentionPolicy | RetentionPolicyOptions, options?: RunRetentionOptions): Promise<void> {
     this.#assertOpen();
-    return this.#store.retention.run(policy, options);
+    return this.#track(this.#store.retention.run(policy, options));
   }
 
   // ---- lifecycle --------------------------------------------------------------------------
 
   /**
-   * Commit receipts still waiting for their group commit, stop workers and close connections.
-   * A connection passed to open() is left open for its owner.
+   * Commit receipts still waiting for their group commit (and sync them with `durability:
+   * "full"`), stop workers and retention, and close connections; a connection passed to open()
+   * is left open for its owner. All of that happens before close() returns: from then on every
+   * call refuses with ERR_CLOSED. The promise resolves once the loops of `runWorker()` and
+   * `runRetention()` running on this Knocker have ended. Calling it again returns the same promise.
    */
-  close(): void {
+  close(): Promise<void> {
+    if (this.#closing === null) {
+      try {
+        this.#closeNow();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      this.#closing = Promise.allSettled([...this.#loops]).then(() => undefined);
+    }
+    return this.#closing;
+  }
+
+  #closeNow(): void {
     if (this.#closed) return;
     this.#store.close();
     this.#closed = true;
     this.#workers.stopAll();
     this.#store.retention.stopAll();
     this.#store.closeConnections();
+  }
+
+  /** Keep a running loop's promise, so close() can wait for it to end. */
+  #track(loop: Promise<void>): Promise<void> {
+    this.#loops.add(loop);
+    const forget = () => this.#loops.delete(loop);
+    loop.then(forget, forget);
+    return loop;
   }
 
   get closed(): boolean {
@@ -319,9 +351,9 @@ export class Endpoint {
    * `handle(type, fn)` for one event type; `handle(fn)` for every type without its own handler.
    * Transactional by default; `{ transaction: false }` registers an async handler `(event, ctx)`.
    */
-  handle(handler: Handler, options?: TransactionalHandleOptions): this;
+  handle<H extends Handler>(handler: H & SynchronousHandler<H>, options?: TransactionalHandleOptions): this;
   handle(handler: AsyncHandler, options: AsyncHandleOptions): this;
-  handle(eventType: string, handler: Handler, options?: TransactionalHandleOptions): this;
+  handle<H extends Handler>(eventType: string, handler: H & SynchronousHandler<H>, options?: TransactionalHandleOptions): this;
   handle(eventType: string, handler: AsyncHandler, options: AsyncHandleOptions): this;
   handle(typeOrHandler: string | Handler | AsyncHandler, handlerOrOptions?: Handler | AsyncHandler | HandleOptions, maybeOptions?: HandleOptions): this {
     const register = this.#knocker.handle.bind(this.#knocker) as (target: HandleTarget, handler: unknown, options?: HandleOptions) => Knocker;

@@ -54,11 +54,11 @@ test("replay / requeue / ignore one event: the transition, its job, and the app'
   try {
     app.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: ["whsec_cli_tests"] }).handle(() => {});
     app.endpoint("orders", { path: "/orders" }).handle(() => {});
-    await drain(app, () => app.getEvent(events.handled)!.status === "handled" && app.getEvent(events.dead)!.status === "handled");
-    assert.deepEqual(app.listAttempts(events.handled).map((a) => a.outcome), ["handled", "handled"]);
-    assert.deepEqual(app.listAttempts(events.dead).map((a) => a.outcome), ["handled", "dead"]);
+    await drain(app, async () => (await app.getEvent(events.handled))!.status === "handled" && (await app.getEvent(events.dead))!.status === "handled");
+    assert.deepEqual((await app.listAttempts(events.handled)).map((a) => a.outcome), ["handled", "handled"]);
+    assert.deepEqual((await app.listAttempts(events.dead)).map((a) => a.outcome), ["handled", "dead"]);
   } finally {
-    app.close();
+    await app.close();
   }
 });
 
@@ -101,9 +101,9 @@ test("replay-delivery: the event runs again with that delivery's payload; orphan
   try {
     app.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: ["whsec_cli_tests"] }).handle((event) => (seen = event.deliveryId));
     app.endpoint("orders", { path: "/orders" });
-    await drain(app, () => app.getEvent(events.handled)!.status === "handled");
+    await drain(app, async () => (await app.getEvent(events.handled))!.status === "handled");
   } finally {
-    app.close();
+    await app.close();
   }
   assert.equal(seen, deliveries.duplicate);
 
@@ -124,10 +124,10 @@ async function deadInbox(count: number): Promise<{ db: string; dead: number[]; o
     const dead: number[] = [];
     for (let i = 0; i < count; i++) dead.push((await webhooks.ingest({ endpoint: "deadletters", body: `{"n":${i}}`, eventType: "t" })).eventId!);
     const other = (await webhooks.ingest({ endpoint: "other", body: "{}", eventType: "t" })).eventId!;
-    await drain(webhooks, () => webhooks.listEvents({ status: "dead", limit: 1000 }).length === count + 1);
+    await drain(webhooks, async () => (await webhooks.listEvents({ status: "dead", limit: 1000 })).length === count + 1);
     return { db, dead, other };
   } finally {
-    webhooks.close();
+    await webhooks.close();
   }
 }
 
@@ -224,8 +224,8 @@ test("bulk: events that cannot take the action are refused one by one (exit 1), 
   const app = open(db);
   app.endpoint("deadletters", { path: "/dl" });
   app.endpoint("other", { path: "/other" });
-  app.ignore(dead[1]!);
-  app.close();
+  await app.ignore(dead[1]!);
+  await app.close();
   // --endpoint without --status selects events in any state: the dead and the ignored ones can be requeued…
   assert.equal(await ok(["requeue", "--endpoint", "deadletters", "--yes", "--db", db]), "requeued 3 events; the app's worker runs them again\n");
   // … and once they are all received, each one is refused with its reason.
@@ -301,25 +301,25 @@ test("an app holding the file open with a running worker handles what the CLI re
   } finally {
     stop.abort();
     await worker;
-    app.close();
+    await app.close();
   }
 });
 
-test("prune events / orphans: old rows only, the counts, an audit row; usage errors", async () => {
+test("prune events / orphans --yes: old rows only, the counts, an audit row; usage errors", async () => {
   const db = tempDbPath();
   const { events, deliveries, now } = await seedInbox(db);
-  const pruned = await ok(["prune", "events", "--older-than", "7d", "--db", db]);
+  const pruned = await ok(["prune", "events", "--older-than", "7d", "--yes", "--db", db]);
   assert.match(pruned, /^pruned 1 event \(handled\/ignored\) received before \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, with 1 delivery, 1 attempt and 0 live jobs\n$/);
   assert.equal(statusOf(db, events.oldHandled), undefined);
   assert.equal(statusOf(db, events.handled), "handled");
 
-  const again = await okJson<Record<string, unknown>>(["prune", "events", "--older-than", "36h", "--status", "ignored", "--limit", "5", "--db", db]);
+  const again = await okJson<Record<string, unknown>>(["prune", "events", "--older-than", "36h", "--status", "ignored", "--limit", "5", "--yes", "--db", db]);
   assert.deepEqual({ ...again, olderThan: typeof again.olderThan }, {
     kind: "events", olderThan: "number", limit: 5, statuses: ["ignored"], eventsPruned: 0, deliveriesPruned: 0, attemptsPruned: 0, liveJobsPruned: 0,
   });
   assert.ok(Math.abs((again.olderThan as number) - (now - 36 * 3600)) < 60);
 
-  assert.equal(await ok(["prune", "orphans", "--older-than", "1d12h", "--limit", "1", "--db", db]).then((t) => t.replace(/before .* UTC/, "before T")),
+  assert.equal(await ok(["prune", "orphans", "--older-than", "1d12h", "--limit", "1", "-y", "--db", db]).then((t) => t.replace(/before .* UTC/, "before T")),
     "pruned 1 orphan delivery received before T (the --limit; run it again for more)\n");
   assert.deepEqual(peek<{ id: number }>(db, "SELECT id FROM knocker_deliveries WHERE event_id IS NULL").map((r) => r.id), [deliveries.invalid]);
   assert.deepEqual((await okJson<Array<{ kind: string }>>(["audits", "--db", db])).map((a) => a.kind), ["prune_orphan_deliveries", "prune_events", "prune_events"]);
@@ -332,4 +332,60 @@ test("prune events / orphans: old rows only, the counts, an audit row; usage err
   assert.equal(await fails(2, ["prune", "events", "--older-than", "7d", "--status", "dead", "--db", db]),
     'knocker: --status must be handled, ignored or handled,ignored (other events are never pruned), got "dead"');
   assert.equal(await fails(2, ["prune", "orphans", "--older-than", "7d", "--status", "handled", "--db", db]), "knocker: --status applies to prune events only");
+  assert.equal(await fails(2, ["prune", "events", "--older-than", "-5d", "--db", db]),
+    'knocker: option --older-than was given "-5d", which starts with "-" and reads as an option; to pass a value that starts with "-", write --older-than=-5d (see knocker prune --help)');
+  assert.equal(await fails(2, ["prune", "events", "--older-than=-5d", "--db", db]),
+    'knocker: --older-than must be a duration like 90s, 30m, 36h, 7d or 2w, got "-5d" (a duration is not negative)');
+  assert.equal(await fails(2, ["prune", "events", "--limit", "-1", "--older-than", "7d", "--db", db]),
+    'knocker: option --limit was given "-1", which starts with "-" and reads as an option; to pass a value that starts with "-", write --limit=-1 (see knocker prune --help)');
+  assert.match(await fails(2, ["prune", "events", "--older-than", "999999999w", "--yes", "--db", db]),
+    /^knocker: --older-than 999999999w is out of range: it reaches back before 1970-01-01, and nothing is that old \(the longest is \d+d\)$/);
+  const longest = Number(/the longest is (\d+)d/.exec(await fails(2, ["prune", "orphans", "--older-than", "99999w", "--db", db]))![1]);
+  assert.equal(longest, Math.floor(Date.now() / 1000 / DAY));
+  assert.match(await ok(["prune", "orphans", "--older-than", `${longest - 1}d`, "--yes", "--db", db]), /^pruned 0 orphan deliveries received before 1970-01-0[12] /);
+  assert.equal(peek(db, "SELECT id FROM knocker_events").length, 3, "no usage error pruned anything");
+});
+
+test("prune asks first: the count it would remove, no = exit 1 and nothing pruned, yes prunes no more than it named", async () => {
+  const db = tempDbPath();
+  const { events, deliveries } = await seedInbox(db);
+  const audits = () => peek(db, "SELECT id FROM knocker_prune_audits").length;
+  const args = ["prune", "events", "--older-than", "7d", "--db", db];
+  const question = /^Prune 1 event \(handled\/ignored\) received before \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, with their deliveries, attempts and live jobs\? \[y\/N\] \n/;
+
+  const declined = await knocker(args, { stdin: "n\n" });
+  assert.equal(declined.code, 1);
+  assert.equal(declined.stdout, "");
+  assert.match(declined.stderr, new RegExp(`${question.source}knocker: cancelled: nothing pruned\n$`));
+  const noAnswer = await knocker(args);
+  assert.equal(noAnswer.code, 1, "end of input is a no");
+  assert.equal(statusOf(db, events.oldHandled), "handled");
+  assert.equal(audits(), 0, "nothing pruned, no audit row");
+
+  const accepted = await knocker(args, { stdin: "y\n" });
+  assert.equal(accepted.code, 0, accepted.stderr);
+  assert.match(accepted.stderr, new RegExp(`${question.source}$`));
+  assert.match(accepted.stdout, /^pruned 1 event \(handled\/ignored\) received before .* UTC, with 1 delivery, 1 attempt and 0 live jobs\n$/);
+  assert.equal(statusOf(db, events.oldHandled), undefined);
+  assert.equal(audits(), 1);
+
+  // Nothing left to prune: said so, no question, no audit row.
+  assert.match(await ok(args), /^No events \(handled\/ignored\) received before .* UTC; nothing pruned\.\n$/);
+  const none = await okJson<Record<string, unknown>>(["prune", "orphans", "--older-than", "30d", "--db", db]);
+  assert.deepEqual({ ...none, olderThan: typeof none.olderThan }, { kind: "orphans", olderThan: "number", limit: 100, deliveriesPruned: 0 });
+  assert.equal(audits(), 1);
+
+  // Orphans: the count is capped at --limit, and the prune removes at most what was confirmed.
+  // (Both orphans match --older-than 0s once the second they were received in is over.)
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const orphans = await knocker(["prune", "orphans", "--older-than", "0s", "--limit", "1", "--db", db], { stdin: "yes\n" });
+  assert.equal(orphans.code, 0, orphans.stderr);
+  assert.match(orphans.stderr, /^Prune 1 orphan delivery received before .* UTC \(the --limit of 1; more may match\)\? \[y\/N\] \n$/);
+  assert.match(orphans.stdout, /^pruned 1 orphan delivery received before .* UTC \(the --limit; run it again for more\)\n$/);
+  assert.deepEqual(peek<{ id: number }>(db, "SELECT id FROM knocker_deliveries WHERE event_id IS NULL").map((r) => r.id), [deliveries.invalid]);
+  const json = await knocker(["prune", "orphans", "--older-than", "0s", "--json", "--db", db], { stdin: "y\n" });
+  assert.equal(json.code, 0, json.stderr);
+  assert.match(json.stderr, /^Prune 1 orphan delivery received before .* UTC\? \[y\/N\] \n$/);
+  assert.equal((JSON.parse(json.stdout) as { deliveriesPruned: number }).deliveriesPruned, 1);
+  assert.equal(audits(), 3);
 });

@@ -101,7 +101,7 @@ test("docs/cli.md: every other knocker example names a real command and real opt
   const global = Object.keys(GLOBAL_OPTIONS);
   for (const line of examples) {
     const words = line.replace(/\s+#.*$/, "").split(/\s+/);
-    const at = words.findIndex((word) => word === "knocker" || word.endsWith("dist/cli/main.js"));
+    const at = words.findIndex((word) => word === "knocker" || word.endsWith("/.bin/knocker") || word.endsWith("dist/cli/main.js"));
     const name = words[at + 1]!;
     const options = words.filter((word) => word.startsWith("--")).map((word) => word.slice(2).split("=")[0]!);
     if (name === "--help") continue;

@@ -60,7 +60,7 @@ before(async () => {
     const rejected = await webhooks.ingest({
       endpoint: ENDPOINT, body: TEXT_BODY, headers: HEADERS, eventType: EVENT_TYPE, signatureValid: false, signatureError: `bad signature ${NASTY}`,
     });
-    await drain(webhooks, () => webhooks.getEvent(text.eventId!)!.status === "dead" && webhooks.getEvent(json.eventId!)!.status !== "received");
+    await drain(webhooks, async () => (await webhooks.getEvent(text.eventId!))!.status === "dead" && (await webhooks.getEvent(json.eventId!))!.status !== "received");
     ids = {
       text: { event: text.eventId!, delivery: text.deliveryId! },
       json: { event: json.eventId!, delivery: json.deliveryId! },

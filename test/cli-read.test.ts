@@ -1,7 +1,7 @@
 // The `knocker` bin's reads (events, event, deliveries, delivery, audits, stats), its help and its
 // usage errors: the built bin as a child process against a real SQLite file.
 import assert from "node:assert/strict";
-import { statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import Database from "better-sqlite3";
@@ -19,8 +19,8 @@ before(async () => {
   seeded = await seedInbox(db);
   // One manual prune, so `audits` has a row: nothing is older than 30 days.
   const webhooks = open(db);
-  webhooks.pruneOrphanDeliveries({ olderThan: seeded.now - 30 * DAY, limit: 10 });
-  webhooks.close();
+  await webhooks.pruneOrphanDeliveries({ olderThan: seeded.now - 30 * DAY, limit: 10 });
+  await webhooks.close();
 });
 
 type JsonEvent = { id: number; status: string; endpoint: string; eventType: string | null; body: string; bodyEncoding: string; attemptCount: number };
@@ -198,7 +198,7 @@ test("stats: rejected receipts counted but not stored (over invalidDeliveriesPer
   const webhooks = open(path, { invalidDeliveriesPerMinute: 1 });
   const stripe = webhooks.endpoint("stripe", { path: "/stripe", provider: "stripe", secrets: ["whsec_stats"] });
   for (let i = 0; i < 4; i++) await stripe.receive({ body: "{}", headers: {} });
-  webhooks.close(); // writes the counts
+  await webhooks.close(); // writes the counts
   assert.match(await ok(["stats", "--db", path]), /^Deliveries: 1 \(1 invalid, 1 without an event\); 3 more rejected and not stored \(over invalidDeliveriesPerMinute\)$/m);
   const json = await okJson<{ deliveries: Record<string, number> }>(["stats", "--db", path]);
   assert.deepEqual(json.deliveries, { total: 1, invalid: 1, orphaned: 1, dropped: 3 });
@@ -212,7 +212,7 @@ test("--db defaults to $KNOCKER_DB, then ./knocker.db", async () => {
   const local = open(join(dir, "knocker.db"));
   local.endpoint("local", { path: "/local" });
   await local.ingest({ endpoint: "local", body: "{}", eventType: "local.thing" });
-  local.close();
+  await local.close();
   const inCwd = JSON.parse(await ok(["events", "--json"], { cwd: dir })) as JsonEvent[];
   assert.deepEqual(inCwd.map((e) => e.eventType), ["local.thing"]);
   // --db wins over the environment.
@@ -240,11 +240,57 @@ test("a missing file or a file that is not a Knocker database is a usage error, 
   assert.match(await fails(2, ["events", "--db", dir]), /is not a file/);
 });
 
+test("a database in a folder this user cannot write: the message names the -shm (or -wal) file SQLite must create", async () => {
+  const dir = tempDir();
+  const folder = join(dir, "read-only");
+  mkdirSync(folder);
+  const file = join(folder, "inbox.db");
+  const { events } = await seedInbox(file);
+  assert.ok(!existsSync(`${file}-shm`) && !existsSync(`${file}-wal`), "closed: SQLite removed its -wal and -shm");
+  // The file itself stays writable, so only the folder is in the way. Root writes anywhere: as
+  // root, the bin runs as nobody.
+  const asRoot = process.getuid?.() === 0;
+  const user = asRoot ? { uid: 65534, gid: 65534 } : {};
+  if (asRoot) chmodSync(dir, 0o755);
+  chmodSync(file, 0o666);
+  chmodSync(folder, 0o555);
+  const cannotCreate = (missing: string, what: string) =>
+    `knocker: cannot create ${missing} (SQLite's ${what}, kept next to the database while it is open): the folder ${folder} ` +
+    "is not writable by this user; make it writable, or work on a copy of the database in a writable folder";
+  try {
+    assert.equal(await fails(1, ["events", "--db", file], user), cannotCreate(`${file}-shm`, "shared-memory index"));
+    assert.equal(await fails(1, ["ignore", String(events.received), "--db", file], user), cannotCreate(`${file}-shm`, "shared-memory index"));
+    assert.equal(await fails(1, ["events", "--db", "inbox.db"], { ...user, cwd: folder }),
+      "knocker: cannot create inbox.db-shm (SQLite's shared-memory index, kept next to the database while it is open): the current folder " +
+        "is not writable by this user; make it writable, or work on a copy of the database in a writable folder");
+    // With a -shm already there (another process has the file open, or left it), the -wal is the one.
+    chmodSync(folder, 0o755);
+    writeFileSync(`${file}-shm`, "");
+    chmodSync(`${file}-shm`, 0o666);
+    chmodSync(folder, 0o555);
+    assert.equal(await fails(1, ["stats", "--db", file], user), cannotCreate(`${file}-wal`, "write-ahead log"));
+  } finally {
+    chmodSync(folder, 0o755);
+  }
+});
+
 test("usage errors: one line on stderr, exit 2", async () => {
   assert.equal(await fails(2, ["nope"]), 'knocker: unknown command "nope" (see knocker --help)');
   assert.equal(await fails(2, ["events", "--db", db, "--bogus"]), "knocker: unknown option --bogus (see knocker events --help)");
   assert.equal(await fails(2, ["events", "--db", db, "--limit"]), "knocker: option --limit needs a value (see knocker events --help)");
   assert.equal(await fails(2, ["events", "--db", db, "--json=yes"]), "knocker: option --json does not take a value (see knocker events --help)");
+  // A value that starts with "-" is not taken as a value (it might be the next option): say so,
+  // and how to pass one; an option really followed by the next option needs a value.
+  assert.equal(await fails(2, ["events", "--db", db, "--limit", "-1"]),
+    'knocker: option --limit was given "-1", which starts with "-" and reads as an option; to pass a value that starts with "-", write --limit=-1 (see knocker events --help)');
+  assert.equal(await fails(2, ["events", "--db", db, "--limit=-1"]), 'knocker: --limit must be an integer from 1 to 1000, got "-1"');
+  assert.equal(await fails(2, ["events", "--endpoint", "-x", "--db", db]),
+    'knocker: option --endpoint was given "-x", which starts with "-" and reads as an option; to pass a value that starts with "-", write --endpoint=-x (see knocker events --help)');
+  assert.equal(await ok(["events", "--endpoint=-x", "--db", db]), "No events match.\n");
+  assert.equal(await fails(2, ["events", "--limit", "--json", "--db", db]), "knocker: option --limit needs a value (it is followed by option --json) (see knocker events --help)");
+  assert.equal(await fails(2, ["events", "--since", "-h", "--db", db]), "knocker: option --since needs a value (it is followed by option -h) (see knocker events --help)");
+  assert.equal(await fails(2, ["events", "--db", db, "--since", "-36h"]),
+    'knocker: option --since was given "-36h", which starts with "-" and reads as an option; to pass a value that starts with "-", write --since=-36h (see knocker events --help)');
   assert.equal(await fails(2, ["events", "--db", db, "--status", "lost"]), 'knocker: --status must be one of received, processing, handled, failed, dead, ignored, got "lost"');
   assert.equal(await fails(2, ["events", "--db", db, "--limit", "1001"]), 'knocker: --limit must be an integer from 1 to 1000, got "1001"');
   assert.match(await fails(2, ["events", "--db", db, "--since", "yesterday"]), /^knocker: --since must be a duration back from now/);

@@ -137,7 +137,7 @@ const CASES: Case[] = [
 test("every curated provider has a signer, and a case here", async () => {
   const webhooks = open(tempDbPath());
   const curated = Object.keys(webhooks.providerVersions()).sort();
-  webhooks.close();
+  await webhooks.close();
   assert.equal(curated.length, 21);
   assert.deepEqual([...new Set(CASES.map((c) => c.provider))].sort(), curated);
   const help = await ok(["sign", "--help"]);
@@ -167,21 +167,21 @@ for (const [index, c] of CASES.entries()) {
       webhooks.endpoint("right", { path: "/right", provider: c.provider, secrets: [secret], ...options });
       webhooks.endpoint("wrong", { path: "/wrong", provider: c.provider, secrets: [otherSecret], ...options });
       const result = await webhooks.receive({ endpoint: "right", body: c.body, headers: signed.headers, query });
-      const delivery = webhooks.getDelivery(result.deliveryId!)!;
+      const delivery = (await webhooks.getDelivery(result.deliveryId!))!;
       assert.equal(delivery.signatureError, null);
       assert.equal(result.statusCode, 204);
       assert.equal(delivery.signatureValid, true);
       assert.notEqual(result.eventId, null);
-      const event = webhooks.getEvent(result.eventId!)!;
+      const event = (await webhooks.getEvent(result.eventId!))!;
       assert.equal(event.eventType, c.expect.eventType);
       if (c.expect.providerEventId !== undefined) assert.equal(event.providerEventId, c.expect.providerEventId);
       if (c.expect.providerDeliveryId !== undefined) assert.equal(event.providerDeliveryId, c.expect.providerDeliveryId);
 
       const refused = await webhooks.receive({ endpoint: "wrong", body: c.body, headers: signed.headers, query });
       assert.equal(refused.statusCode, 401);
-      assert.match(webhooks.getDelivery(refused.deliveryId!)!.signatureError!, new RegExp(`${c.provider} (signature|credentials|token) mismatch`));
+      assert.match((await webhooks.getDelivery(refused.deliveryId!))!.signatureError!, new RegExp(`${c.provider} (signature|credentials|token) mismatch`));
     } finally {
-      webhooks.close();
+      await webhooks.close();
     }
   });
 }
@@ -234,9 +234,9 @@ test("--body - reads stdin byte for byte; --secret-file reads the secret without
     webhooks.endpoint("stripe", { path: "/s", provider: "stripe", secrets: ["whsec_from_file"] });
     const result = await webhooks.receive({ endpoint: "stripe", body, headers: signed.headers });
     assert.equal(result.statusCode, 204);
-    assert.deepEqual(webhooks.getEvent(result.eventId!)!.body, body);
+    assert.deepEqual((await webhooks.getEvent(result.eventId!))!.body, body);
   } finally {
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -302,12 +302,12 @@ test("sign … --send to webhooks.nodeHandler(): a stored, valid, handled event 
       const stdout = await ok(["sign", send.endpoint, ...send.args, "--body", bodyFile(`send-${send.endpoint}`, send.body), "--send", url]);
       assert.match(stdout, new RegExp(`^POST ${url}\nContent-Type: application/json\n[\\s\\S]*\n\nHTTP 204 No Content\n$`));
 
-      const delivery = webhooks.listDeliveries({ endpoint: send.endpoint, limit: 1 })[0]!;
+      const delivery = (await webhooks.listDeliveries({ endpoint: send.endpoint, limit: 1 }))[0]!;
       assert.equal(delivery.signatureValid, true);
       assert.equal(delivery.body.toString(), send.body);
       const deadline = Date.now() + 10_000;
-      while (webhooks.getEvent(delivery.eventId!)!.status !== "handled" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      const event = webhooks.getEvent(delivery.eventId!)!;
+      while ((await webhooks.getEvent(delivery.eventId!))!.status !== "handled" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      const event = (await webhooks.getEvent(delivery.eventId!))!;
       assert.deepEqual([event.status, event.eventType], ["handled", send.type]);
       assert.deepEqual(webhooks.db.prepare("SELECT endpoint, event_type FROM seen WHERE event_id = ?").get(event.id), { endpoint: send.endpoint, event_type: send.type });
     }
@@ -320,12 +320,12 @@ test("sign … --send to webhooks.nodeHandler(): a stored, valid, handled event 
     assert.equal(refused.code, 1);
     assert.match(refused.stdout, /\n\nHTTP 401 Unauthorized\n$/);
     assert.equal(refused.stderr, `knocker: ${base}/webhooks/github answered 401 Unauthorized\n`);
-    assert.equal(webhooks.listDeliveries({ endpoint: "github", limit: 1 })[0]!.signatureError, "github signature mismatch");
+    assert.equal((await webhooks.listDeliveries({ endpoint: "github", limit: 1 }))[0]!.signatureError, "github signature mismatch");
   } finally {
     stop.abort();
     await worker;
     server.close();
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -340,11 +340,11 @@ test("sign twilio --send adds the bodySHA256 query it signed to the URL it calls
     const stdout = await ok(["sign", "twilio", "--secret", "tw-token", "--body", bodyFile("twilio-send", body), "--send", url]);
     assert.match(stdout, new RegExp(`^POST ${url}\\?bodySHA256=[0-9a-f]{64}\n`));
     assert.match(stdout, /\nHTTP 204 No Content\n$/);
-    const delivery = webhooks.listDeliveries({ limit: 1 })[0]!;
+    const delivery = (await webhooks.listDeliveries({ limit: 1 }))[0]!;
     assert.deepEqual([delivery.signatureValid, delivery.eventType, Object.keys(delivery.query)], [true, "com.twilio.voice.status", ["bodySHA256"]]);
   } finally {
     server.close();
-    webhooks.close();
+    await webhooks.close();
   }
 });
 

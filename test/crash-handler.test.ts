@@ -35,9 +35,9 @@ async function setup(options: OpenOptions) {
 }
 
 /** Poll (from this process) until `predicate` holds. */
-async function waitUntil(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+async function waitUntil(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
     await sleep(20);
   }
@@ -74,7 +74,7 @@ async function killInsideHandler(env: Awaited<ReturnType<typeof setup>>, eventId
   // Killed mid-transaction: the write is gone, the claim is still there, waiting to expire.
   assert.deepEqual(env.businessRows(), []);
   assert.deepEqual(env.jobsFor(eventId), [claim]);
-  assert.equal(env.webhooks.getEvent(eventId)!.status, "received");
+  assert.equal((await env.webhooks.getEvent(eventId))!.status, "received");
   assertNoEventWithoutJob(env.webhooks);
   return { claim: claim as LiveJob & { claim_expires_at: number }, killedAt: Date.now() };
 }
@@ -95,7 +95,7 @@ test("a worker killed inside a handler: another process handles the event after 
     Math.floor((handled.t as number) / 1000) >= claim.claim_expires_at,
     `re-run at ${String(handled.t)} ms, claim expires at ${claim.claim_expires_at} s`,
   );
-  await waitUntil(() => env.webhooks.getEvent(eventId)!.status === "handled", 15_000, "the event is handled");
+  await waitUntil(async () => (await env.webhooks.getEvent(eventId))!.status === "handled", 15_000, "the event is handled");
 
   rescuer.send({ type: "stop" });
   const stopped = await rescuer.next("stopped", 15_000);
@@ -105,14 +105,14 @@ test("a worker killed inside a handler: another process handles the event after 
 
   // The business row exists exactly once, written by the rescuer; the victim's write was rolled back.
   assert.deepEqual(env.businessRows(), [{ event_key: "order-1", event_id: eventId, worker: `worker-${rescuer.pid}` }]);
-  const event = env.webhooks.getEvent(eventId)!;
+  const event = (await env.webhooks.getEvent(eventId))!;
   assert.equal(event.status, "handled");
   assert.equal(event.lastError, null);
   assert.ok(event.handledAt !== null);
   // Attempt history: the killed run's transaction never committed; the rescuer records it as the
   // failed attempt it was (its claim expired), then its own run as handled.
   assert.equal(event.attemptCount, 2);
-  const history = env.webhooks.listAttempts(eventId);
+  const history = await env.webhooks.listAttempts(eventId);
   assert.deepEqual(history.map((a) => a.outcome), ["handled", "failed"]);
   assert.equal(history[0]!.error, null);
   assert.match(history[1]!.error ?? "", /^claim expired on attempt 1 of 3 before an outcome was recorded/);
@@ -132,12 +132,12 @@ test("a worker killed inside a handler on the last allowed attempt: the event is
   const rescuer = env.spawnWorker("worker");
   t.after(() => rescuer.kill());
   await rescuer.next("ready", 30_000);
-  await waitUntil(() => env.webhooks.getEvent(eventId)!.status !== "received", 15_000, "the expired claim is settled");
+  await waitUntil(async () => (await env.webhooks.getEvent(eventId))!.status !== "received", 15_000, "the expired claim is settled");
 
-  const event = env.webhooks.getEvent(eventId)!;
+  const event = (await env.webhooks.getEvent(eventId))!;
   assert.equal(event.status, "dead");
   assert.match(event.lastError ?? "", /claim expired on the final attempt \(1 of 1\)/);
-  const attempts = env.webhooks.listAttempts(eventId);
+  const attempts = await env.webhooks.listAttempts(eventId);
   assert.deepEqual(attempts.map((a) => a.outcome), ["dead"]);
   assert.match(attempts[0]!.error ?? "", /claim expired/);
   assert.deepEqual(env.jobsFor(eventId), [], "no live job is left");
@@ -154,13 +154,13 @@ test("a worker killed inside a handler on the last allowed attempt: the event is
   const nextId = await env.receive("order-2");
   const handled = await rescuer.next("handler", 15_000);
   assert.equal(handled.eventId, nextId);
-  await waitUntil(() => env.webhooks.getEvent(nextId)!.status === "handled", 15_000, "the next event is handled");
+  await waitUntil(async () => (await env.webhooks.getEvent(nextId))!.status === "handled", 15_000, "the next event is handled");
   rescuer.send({ type: "stop" });
   const stopped = await rescuer.next("stopped", 15_000);
   assert.equal((await rescuer.closed).code, 0, rescuer.stderr);
   assert.equal(stopped.handlerCalls, 1);
   assert.equal(stopped.errors, 0, JSON.stringify(rescuer.of("error")));
   assert.deepEqual(env.businessRows(), [{ event_key: "order-2", event_id: nextId, worker: `worker-${rescuer.pid}` }]);
-  assert.equal(env.webhooks.getEvent(eventId)!.status, "dead", "the dead event stays dead");
+  assert.equal((await env.webhooks.getEvent(eventId))!.status, "dead", "the dead event stays dead");
   assert.equal(env.db.pragma("integrity_check", { simple: true }), "ok");
 });

@@ -47,7 +47,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     assert.deepEqual(db.pragma("foreign_key_check"), []);
 
     const eventIdByKey = new Map<string, number>();
-    for (const r of results) checkReported(webhooks, r, eventIdByKey);
+    for (const r of results) await checkReported(webhooks, r, eventIdByKey);
 
     // Nothing half-written: every event committed with its job (no worker ran), and no
     // valid delivery lost its event.
@@ -70,9 +70,9 @@ for (let round = 1; round <= ROUNDS; round++) {
   });
 }
 
-function checkReported(webhooks: ReturnType<typeof open>, r: Message, eventIdByKey: Map<string, number>): void {
+async function checkReported(webhooks: ReturnType<typeof open>, r: Message, eventIdByKey: Map<string, number>): Promise<void> {
   const what = `reported ${r.kind} receipt ${String(r.id)} (delivery ${String(r.deliveryId)})`;
-  const delivery = webhooks.getDelivery(r.deliveryId as number);
+  const delivery = await webhooks.getDelivery(r.deliveryId as number);
   assert.ok(delivery, `${what}: delivery missing after the crash`);
   assert.equal(delivery.providerEventId, r.kind === "bad" ? null : r.id, what); // a refused body is never parsed
   assert.equal(delivery.endpoint, "stripe", what);
@@ -89,7 +89,7 @@ function checkReported(webhooks: ReturnType<typeof open>, r: Message, eventIdByK
   assert.equal(r.duplicate, r.kind === "repeat", what);
   assert.equal(delivery.signatureValid, true, what);
   assert.equal(delivery.eventId, r.eventId, what);
-  const event = webhooks.getEvent(r.eventId as number);
+  const event = await webhooks.getEvent(r.eventId as number);
   assert.ok(event, `${what}: event ${String(r.eventId)} missing after the crash`);
   assert.equal(event.providerEventId, r.id, what);
   assert.equal(event.eventType, "checkout.session.completed", what);

@@ -61,7 +61,7 @@ test('durability "full": the answer waits for the fsync, which runs off the even
   release();
   const result = await pending;
   assert.equal(result.statusCode, 204);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test('durability "normal" does not wait for an fsync: the same held pool does not delay the answer', async () => {
@@ -73,7 +73,7 @@ test('durability "normal" does not wait for an fsync: the same held pool does no
   } finally {
     release();
   }
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("close() makes receipts whose fsync is still waiting durable and settles them", async () => {
@@ -84,7 +84,7 @@ test("close() makes receipts whose fsync is still waiting durable and settles th
     const held = stripe.receive(signed("evt_at_close"));
     assert.equal(await settledWithin(held, 100), false);
     const unflushed = stripe.receive(signed("evt_unflushed")); // submitted, not yet committed
-    webhooks.close();
+    await webhooks.close();
     const results = await Promise.all([held, unflushed]);
     assert.deepEqual(results.map((r) => r.statusCode), [204, 204]);
   } finally {
@@ -105,7 +105,7 @@ test("SQLite holds no POSIX lock on the -wal file, so Knocker's descriptor on it
     .map((fields) => fields[5]!.split(":")[2]);
   assert.ok(ours.includes(inode(`${path}-shm`)), "the check sees SQLite's lock on the -shm file");
   assert.ok(!ours.includes(inode(`${path}-wal`)), "no lock on the -wal file");
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("a Database opened by a relative path before a chdir: reads and the WAL sync still find the right file", async () => {
@@ -133,8 +133,8 @@ test("a Database opened by a relative path before a chdir: reads and the WAL syn
       release();
       throw error;
     }
-    assert.deepEqual(webhooks.listEvents({ limit: 10 }).map((event) => event.providerEventId).sort(), ["evt_rel_held", "evt_rel_warm"]);
-    webhooks.close();
+    assert.deepEqual((await webhooks.listEvents({ limit: 10 })).map((event) => event.providerEventId).sort(), ["evt_rel_held", "evt_rel_warm"]);
+    await webhooks.close();
   } finally {
     db.close();
     process.chdir(home);

@@ -24,7 +24,7 @@ class Acme extends Provider {
   }
 }
 
-test("endpoint() and addEndpoint() register and persist name, path, provider name and enabled — never secrets", () => {
+test("endpoint() and addEndpoint() register and persist name, path, provider name and enabled — never secrets", async () => {
   const path = tempDbPath();
   const webhooks = open(path);
   const stripe = webhooks.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: ["whsec_topsecret"], providerOptions: { toleranceS: 60 } });
@@ -40,25 +40,25 @@ test("endpoint() and addEndpoint() register and persist name, path, provider nam
   const dump = JSON.stringify(db.prepare("SELECT * FROM knocker_endpoints").all());
   assert.ok(!dump.includes("topsecret") && !dump.includes("acme-secret"));
   db.close();
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("re-registering an endpoint in a later process keeps its id; a path owned by another endpoint is refused", async () => {
   const path = tempDbPath();
   const first = open(path);
   const r = await first.endpoint("a", { path: "/a" }).receive({ body: "{}" });
-  first.close();
+  await first.close();
   const second = open(path);
   second.endpoint("a", { path: "/a2" });
-  assert.equal(second.getEvent(r.eventId!)!.endpoint, "a");
+  assert.equal((await second.getEvent(r.eventId!))!.endpoint, "a");
   assert.throws(() => second.endpoint("b", { path: "/a2" }), code("ERR_DUPLICATE_ENDPOINT", /path "\/a2"/));
-  second.close();
+  await second.close();
   const third = open(path);
   assert.throws(() => third.endpoint("c", { path: "/a2" }), code("ERR_ENDPOINT_CONFLICT", /recorded in the database for endpoint "a"/));
-  third.close();
+  await third.close();
 });
 
-test("registration errors surface at registration time, naming the endpoint, provider and key", () => {
+test("registration errors surface at registration time, naming the endpoint, provider and key", async () => {
   const webhooks = open(tempDbPath());
   assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: "stripe-ish", secrets: ["s"] }), code("ERR_UNKNOWN_PROVIDER", /unknown provider "stripe-ish"/));
   assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: "stripe" }), code("ERR_MISSING_SECRETS", /"stripe" requires at least one non-empty secret/));
@@ -74,14 +74,14 @@ test("registration errors surface at registration time, naming the endpoint, pro
   assert.throws(() => webhooks.endpoint("", { path: "/x" }), code("ERR_INVALID_ARGUMENT"));
   assert.throws(() => webhooks.endpoint("x", { path: "x" }), code("ERR_INVALID_ARGUMENT", /path must be a string starting with "\/"/));
   assert.throws(() => webhooks.endpoint("x", { path: "/x", provider: {} as never }), TypeError);
-  assert.equal(webhooks.listEvents().length, 0);
+  assert.equal((await webhooks.listEvents()).length, 0);
   // Nothing half-registered: the name is still free.
   webhooks.endpoint("x", { path: "/x", provider: "stripe", secrets: ["s"] });
   assert.throws(() => webhooks.endpoint("x", { path: "/y" }), code("ERR_DUPLICATE_ENDPOINT"));
-  webhooks.close();
+  await webhooks.close();
 });
 
-test("no error message contains a secret, even when a provider's own check quotes it", () => {
+test("no error message contains a secret, even when a provider's own check quotes it", async () => {
   const webhooks = open(tempDbPath());
   const secret = "whsec_do_not_leak";
   const quoting = new (class extends Acme {
@@ -100,10 +100,10 @@ test("no error message contains a secret, even when a provider's own check quote
     assert.throws(attempt, (error: unknown) => error instanceof KnockerError && !error.message.includes(secret) && !String(error.stack).includes(secret));
   }
   assert.throws(attempts[4]!, /provider "quoting" rejected a secret: key \[redacted\] is not a PEM block/);
-  webhooks.close();
+  await webhooks.close();
 });
 
-test("providerVersions() returns a fresh copy of the 21 curated versions; custom providers are not listed", () => {
+test("providerVersions() returns a fresh copy of the 21 curated versions; custom providers are not listed", async () => {
   const webhooks = open(tempDbPath());
   webhooks.endpoint("acme", { path: "/acme", provider: new Acme(), secrets: ["s"] });
   const versions = webhooks.providerVersions();
@@ -114,7 +114,7 @@ test("providerVersions() returns a fresh copy of the 21 curated versions; custom
   assert.ok(Object.values(versions).every((v) => v === "1.0.0"));
   versions.stripe = "9.9.9";
   assert.equal(webhooks.providerVersions().stripe, "1.0.0");
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("custom providers receive their validated options with defaults and every secret", async () => {
@@ -128,10 +128,10 @@ test("custom providers receive their validated options with defaults and every s
   })();
   await webhooks.endpoint("acme", { path: "/acme", provider, secrets: ["a", "b"] }).receive({ body: "{}" });
   assert.deepEqual(seen, { secrets: ["a", "b"], options: { region: "eu" } });
-  webhooks.close();
+  await webhooks.close();
 });
 
-test("redaction replaces the longest secret first and covers a custom provider's option and name-list errors", () => {
+test("redaction replaces the longest secret first and covers a custom provider's option and name-list errors", async () => {
   const webhooks = open(tempDbPath());
   const secrets = ["user:pass", "user:pass2024"]; // one rotation secret is a prefix of the other
   const echo = (text: string) => new (class extends Acme {
@@ -143,7 +143,7 @@ test("redaction replaces the longest secret first and covers a custom provider's
     (e: unknown) => e instanceof KnockerError && e.message === 'endpoint "a": bad [redacted] and [redacted]' && e.cause === undefined);
   const names = Object.assign(new Acme("names"), { secretHeaders: () => { throw new Error("no header for user:pass2024"); } });
   assert.throws(() => webhooks.endpoint("b", { path: "/b", provider: names, secrets }), /secretHeaders\(\) failed: no header for \[redacted\]$/);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("addEndpoint(), runWorker() and runRetention() refuse option keys they do not know", async () => {
@@ -153,5 +153,5 @@ test("addEndpoint(), runWorker() and runRetention() refuse option keys they do n
     refused(/addEndpoint\(\) has no option "providerOption"/));
   await assert.rejects(webhooks.runWorker({ signl: AbortSignal.abort() } as never), refused(/runWorker\(\) has no option "signl"/));
   await assert.rejects(webhooks.runRetention({ intervalS: 60, eventOlderThanS: 60 }, { sigal: AbortSignal.abort() } as never), refused(/runRetention\(\) has no option "sigal"/));
-  webhooks.close();
+  await webhooks.close();
 });

@@ -59,7 +59,7 @@ test("a Knocker file's queue tables are column for column, defaults included, th
   const honkerPath = tempDbPath("honker.db");
   const [honkerLayout] = (await honker(honkerPath, [{ schema: true }])) as Array<{ tables: Record<string, unknown[]>; indexes: string[] }>;
   const knockerPath = tempDbPath();
-  open(knockerPath).close();
+  await open(knockerPath).close();
   const knocker = knockerLayout(knockerPath);
   for (const table of QUEUE_TABLES) assert.deepEqual(knocker.tables[table], honkerLayout!.tables[table], table);
   // Every index Honker keeps on the live table exists in a Knocker file under the same name, so
@@ -103,10 +103,10 @@ test("Honker claims and acks a job Knocker enqueued, and Honker's enqueues run a
   // Knocker's worker (in this process, woken by another process's commit) runs Honker's jobs.
   await drain(webhooks, () => handled.length === 2);
   assert.deepEqual(handled, [{ id: first.eventId, body: '{"order":1}' }, { id: second.eventId, body: '{"order":2}' }]);
-  assert.equal(webhooks.getEvent(first.eventId!)!.status, "handled");
-  assert.equal(webhooks.getEvent(second.eventId!)!.status, "handled");
+  assert.equal((await webhooks.getEvent(first.eventId!))!.status, "handled");
+  assert.equal((await webhooks.getEvent(second.eventId!))!.status, "handled");
   assert.equal(webhooks.db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get(), 0);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("Knocker opens a file Honker created and ingests into it, leaving Honker's own jobs to Honker", withHonker, async () => {
@@ -132,5 +132,5 @@ test("Knocker opens a file Honker created and ingests into it, leaving Honker's 
   assert.deepEqual((JSON.parse(claimed![0]!.jobs as string) as Array<{ id: number; payload: string }>).map((j) => [j.id, j.payload]), [[1, '{"to":"alice"}']]);
   assert.equal(acked![0]!.acked, 1);
   assert.equal(webhooks.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = '_honker_live'").pluck().get(), 2);
-  webhooks.close();
+  await webhooks.close();
 });

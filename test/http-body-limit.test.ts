@@ -85,16 +85,16 @@ async function refuseBigBodies(name: string, serveIt: Serve): Promise<number[]> 
       });
       assert.equal(status, "413", `${name} ${mode}`);
       growths.push(growth);
-      const [delivery] = webhooks.listDeliveries({ limit: 1 });
+      const [delivery] = await webhooks.listDeliveries({ limit: 1 });
       assert.equal(delivery?.body.length, 0, "the orphan delivery has an empty body");
       assert.equal(delivery?.eventId, null);
       assert.equal(delivery?.signatureError, `body too large: exceeds maxBodyBytes (${LIMIT} bytes)`);
     }
-    assert.equal(webhooks.listDeliveries({ orphaned: true }).length, 4);
-    assert.equal(webhooks.listEvents().length, 0);
+    assert.equal((await webhooks.listDeliveries({ orphaned: true })).length, 4);
+    assert.equal((await webhooks.listEvents()).length, 0);
   } finally {
     await stop();
-    webhooks.close();
+    await webhooks.close();
   }
   return growths;
 }

@@ -29,11 +29,11 @@ test("examples/express-app.ts: a signed Stripe checkout is stored, handled into 
     const headers = { "content-type": "application/json", "stripe-signature": stripe.webhooks.generateTestHeaderString({ payload: body, secret: "whsec_express_example" }) };
     assert.equal((await fetch(`${url}/webhooks/stripe`, { method: "POST", body, headers })).status, 204);
     assert.deepEqual(await (await fetch(`${url}/health`)).json(), { ok: true });
-    await drain(webhooks, () => webhooks.listEvents({ status: "handled" }).length === 1);
+    await drain(webhooks, async () => (await webhooks.listEvents({ status: "handled" })).length === 1);
     assert.deepEqual(webhooks.db.prepare("SELECT session_id FROM paid_orders").pluck().all(), ["cs_evt_express_example"]);
   } finally {
     await closeServer(server);
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -46,13 +46,13 @@ test("examples/fastify-app.ts: a signed Stripe checkout is stored raw and handle
     assert.equal((await fetch(`${url}/webhooks/stripe`, { method: "POST", body, headers })).status, 204);
     assert.equal((await fetch(`${url}/webhooks/stripe`, { method: "POST", body: `${body} `, headers })).status, 401);
     assert.deepEqual(await (await fetch(`${url}/health`)).json(), { ok: true });
-    await drain(webhooks, () => webhooks.listEvents({ status: "handled" }).length === 1);
+    await drain(webhooks, async () => (await webhooks.listEvents({ status: "handled" })).length === 1);
     assert.deepEqual(webhooks.db.prepare("SELECT session_id FROM paid_orders").pluck().all(), ["cs_evt_fastify_example"]);
-    assert.equal(webhooks.listEvents()[0]?.body.toString(), body, "the bytes Stripe signed, not a re-serialization");
+    assert.equal((await webhooks.listEvents())[0]?.body.toString(), body, "the bytes Stripe signed, not a re-serialization");
   } finally {
     app.server.closeAllConnections();
     await app.close();
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -70,11 +70,11 @@ test("examples/hono-app.ts: a GitHub push signed by @octokit/webhooks-methods is
     assert.equal((await fetch(`${url}/webhooks/github`, { method: "POST", body, headers })).status, 204);
     assert.equal((await fetch(`${url}/webhooks/github`, { method: "POST", body, headers: { ...headers, "x-hub-signature-256": "sha256=00" } })).status, 401);
     assert.deepEqual(await (await fetch(`${url}/health`)).json(), { ok: true });
-    await drain(webhooks, () => webhooks.listEvents({ status: "handled" }).length === 1);
+    await drain(webhooks, async () => (await webhooks.listEvents({ status: "handled" })).length === 1);
     assert.deepEqual(webhooks.db.prepare("SELECT ref, sha FROM pushes").all(), [{ ref: "refs/heads/main", sha: "6dcb09b5" }]);
   } finally {
     await closeServer(server as never);
-    webhooks.close();
+    await webhooks.close();
   }
 });
 

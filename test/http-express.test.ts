@@ -30,10 +30,10 @@ test("express: paths that are not endpoints go on to the app's own routes and pa
     assert.deepEqual(await echoed.json(), { got: { a: 1 } });
     const body = stripeEvent("evt_express_mixed");
     assert.equal((await fetch(`${url}/webhooks/stripe`, { method: "POST", body, headers: stripeHeaders(body) })).status, 204);
-    assert.equal(webhooks.listDeliveries().length, 1);
+    assert.equal((await webhooks.listDeliveries()).length, 1);
   } finally {
     await closeServer(server);
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -48,7 +48,7 @@ test("express: mounted under a path, endpoints still match the full path (req.or
     assert.equal((await fetch(`${url}/webhooks/stripe`, { method: "POST", body, headers: stripeHeaders(body) })).status, 204);
   } finally {
     await closeServer(server);
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -78,7 +78,7 @@ test("express: express.json() mounted first gives ERR_BODY_PARSED, telling to mo
     assert.match(error.message, /a body parser already consumed the request body \(req\.body is set\)/);
     assert.match(error.message, /mount webhooks\.nodeHandler\(\) before express\.json\(\)/);
     assert.match(error.message, /never verifies a re-serialized body/);
-    assert.equal(webhooks.listDeliveries().length, 0, "the re-serialized body was not verified nor stored");
+    assert.equal((await webhooks.listDeliveries()).length, 0, "the re-serialized body was not verified nor stored");
     assert.equal(reports.length, 1, "http:response reports the failure too");
     assert.equal(reports[0]?.status, 500);
     assert.equal(reports[0]?.path, "/webhooks/stripe");
@@ -89,10 +89,10 @@ test("express: express.json() mounted first gives ERR_BODY_PARSED, telling to mo
     const forged = { "content-type": "text/plain", "x-hub-signature-256": `sha256=${"0".repeat(64)}` }; // read, then refused
     const plain = await fetch(`${url}/webhooks/github`, { method: "POST", body: text, headers: forged });
     assert.equal(plain.status, 401);
-    assert.equal(webhooks.getDelivery(1)?.body.toString(), text);
+    assert.equal((await webhooks.getDelivery(1))?.body.toString(), text);
   } finally {
     await closeServer(server);
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -127,7 +127,7 @@ test("express: with no error handler of yours, Express's default one sends the s
     } finally {
       console.error = consoleError;
       await closeServer(server);
-      webhooks.close();
+      await webhooks.close();
     }
   }
 });

@@ -46,10 +46,10 @@ test("fastify: the app's other routes keep Fastify's own JSON parser", async () 
     assert.deepEqual(await echoed.json(), { got: { a: 1 } });
     const body = stripeEvent("evt_fastify_mixed");
     assert.equal((await fetch(`${url}/webhooks/stripe`, { method: "POST", body, headers: stripeHeaders(body) })).status, 204);
-    assert.equal(webhooks.listEvents({ endpoint: "stripe" })[0]?.body.toString(), body, "the raw bytes were stored");
+    assert.equal((await webhooks.listEvents({ endpoint: "stripe" }))[0]?.body.toString(), body, "the raw bytes were stored");
   } finally {
     await stop();
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -60,10 +60,10 @@ test("fastify: under a Fastify prefix, nodeHandler({ prefix }) with the same pre
     const body = stripeEvent("evt_fastify_prefix");
     assert.equal((await fetch(`${url}/hooks/webhooks/stripe`, { method: "POST", body, headers: stripeHeaders(body) })).status, 204);
     assert.equal((await fetch(`${url}/webhooks/stripe`, { method: "POST", body, headers: stripeHeaders(body) })).status, 404, "Fastify's own 404");
-    assert.equal(webhooks.listDeliveries().length, 1);
+    assert.equal((await webhooks.listDeliveries()).length, 1);
   } finally {
     await stop();
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -78,13 +78,13 @@ test("fastify: any Content-Type reaches Knocker untouched; a malformed one is Fa
     const noType = new Headers(stripeHeaders(body));
     noType.delete("content-type");
     assert.equal((await fetch(`${url}/webhooks/stripe`, { method: "POST", body: Buffer.from(body), headers: noType })).status, 204, "no Content-Type");
-    const before = webhooks.listDeliveries().length;
+    const before = (await webhooks.listDeliveries()).length;
     const malformed = await fetch(`${url}/webhooks/stripe`, { method: "POST", body, headers: { ...stripeHeaders(body), "content-type": "json" } });
     assert.equal(malformed.status, 415);
-    assert.equal(webhooks.listDeliveries().length, before, "Knocker never saw it");
+    assert.equal((await webhooks.listDeliveries()).length, before, "Knocker never saw it");
   } finally {
     await stop();
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -98,13 +98,13 @@ test("fastify: Knocker's maxBodyBytes applies, not Fastify's bodyLimit (1 MiB): 
     const big = await fetch(`${url}/webhooks/orders`, { method: "POST", body: Buffer.alloc(5 * 1024 * 1024), headers: { "content-type": "application/json" } });
     assert.equal(big.status, 413);
     assert.equal(big.headers.get("connection"), "close", "the unread rest is not drained");
-    const [orphan, event] = webhooks.listDeliveries({ endpoint: "orders" });
+    const [orphan, event] = await webhooks.listDeliveries({ endpoint: "orders" });
     assert.equal(orphan?.body.length, 0);
     assert.match(orphan?.signatureError ?? "", /exceeds maxBodyBytes \(4194304 bytes\)/);
     assert.equal(event?.body.length, 2 * 1024 * 1024);
   } finally {
     await stop();
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -125,7 +125,7 @@ test("fastify: a route left with Fastify's JSON parser gives ERR_BODY_PARSED: a 
     const sent = await fetch(`${url}/webhooks/stripe`, { method: "POST", body, headers: stripeHeaders(body) });
     assert.equal(sent.status, 500);
     assert.equal(await sent.text(), "", "no internal detail in the answer");
-    assert.equal(webhooks.listDeliveries().length, 0, "a body Fastify parsed is never verified");
+    assert.equal((await webhooks.listDeliveries()).length, 0, "a body Fastify parsed is never verified");
 
     assert.equal(reports.length, 1);
     assert.equal(reports[0]?.status, 500);
@@ -138,6 +138,6 @@ test("fastify: a route left with Fastify's JSON parser gives ERR_BODY_PARSED: a 
     assert.equal(logged[0]?.err?.code, "ERR_BODY_PARSED", "Fastify logs the rejected handler");
   } finally {
     await stop();
-    webhooks.close();
+    await webhooks.close();
   }
 });

@@ -34,7 +34,7 @@ test("hono: webhooks.fetch is bound, so it can be the whole server's fetch", asy
     assert.equal((await fetch(`${url}/elsewhere`, { method: "POST", body })).status, 404);
   } finally {
     await closeServer(server);
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -59,10 +59,10 @@ test("hono: a Request whose body was already read gives ERR_BODY_PARSED", async 
     assert.equal(sent.status, 500);
     assert.equal((errors[0] as KnockerError).code, "ERR_BODY_PARSED");
     assert.match((errors[0] as KnockerError).message, /pass webhooks\.fetch\(\) the untouched Request/);
-    assert.equal(webhooks.listDeliveries().length, 0);
+    assert.equal((await webhooks.listDeliveries()).length, 0);
     assert.deepEqual(reports.map((r) => [r.status, r.error]), [[500, errors[0]]], "http:response reports the rejection with its error");
   } finally {
     await stop();
-    webhooks.close();
+    await webhooks.close();
   }
 });

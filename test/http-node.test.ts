@@ -26,11 +26,11 @@ test("node:http: prefix mounts the endpoints under a path; other paths answer 40
     assert.equal((await fetch(`${url}/hooks/webhooks/stripe`, { method: "POST", body, headers: stripeHeaders(body) })).status, 204);
     assert.equal((await fetch(`${url}/webhooks/stripe`, { method: "POST", body, headers: stripeHeaders(body) })).status, 404);
     assert.equal((await fetch(`${url}/hooksx/webhooks/stripe`, { method: "POST", body, headers: stripeHeaders(body) })).status, 404);
-    assert.equal(webhooks.listDeliveries().length, 1);
+    assert.equal((await webhooks.listDeliveries()).length, 1);
     assert.throws(() => webhooks.nodeHandler({ prefix: "hooks" }), (e) => e instanceof KnockerError && e.code === "ERR_INVALID_ARGUMENT");
   } finally {
     await closeServer(server);
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -47,14 +47,14 @@ test("node:http: http:response reports each answer; a closed Knocker answers 503
     assert.deepEqual(reports, [{
       method: "POST", path: "/webhooks/stripe", endpoint: "stripe", status: 204, deliveryId: 1, eventId: 1, duplicate: false, durationMs: "number",
     }]);
-    webhooks.close();
+    await webhooks.close();
     const late = await fetch(`${url}/webhooks/stripe`, { method: "POST", body, headers: stripeHeaders(body) });
     assert.equal(late.status, 503);
     assert.equal(late.headers.get("retry-after"), "5");
     assert.equal(await late.text(), "");
   } finally {
     await closeServer(server);
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -70,10 +70,10 @@ test("node:http: a client that hangs up mid-body gets nothing stored", async () 
     await new Promise((resolve) => setTimeout(resolve, 50));
     req.destroy();
     assert.equal(await answered, 400);
-    assert.equal(webhooks.listDeliveries().length, 0);
+    assert.equal((await webhooks.listDeliveries()).length, 0);
   } finally {
     await closeServer(server);
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -97,7 +97,7 @@ test("node:http: a listener that read the body first gets ERR_BODY_PARSED (the r
     const error = failures[0] as KnockerError;
     assert.equal(error.code, "ERR_BODY_PARSED");
     assert.match(error.message, /before express\.json\(\)/);
-    assert.equal(webhooks.listDeliveries().length, 0, "a body Knocker did not read itself is never verified");
+    assert.equal((await webhooks.listDeliveries()).length, 0, "a body Knocker did not read itself is never verified");
     assert.equal(reports.length, 1);
     assert.equal(reports[0]?.status, 500);
     assert.equal(reports[0]?.endpoint, "stripe");
@@ -105,7 +105,7 @@ test("node:http: a listener that read the body first gets ERR_BODY_PARSED (the r
     assert.equal(reports[0]?.error, error, "the report carries the very error the handler rejected with");
   } finally {
     await closeServer(server);
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -138,7 +138,7 @@ test("node:http: after a refusal the connection is reused when the unread rest i
   } finally {
     agent.destroy();
     await closeServer(server);
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -164,9 +164,9 @@ test("node:http: request targets route and carry their query exactly as the WHAT
     for (const target of targets) {
       const parsed = new URL(target, "http://localhost");
       const served = parsed.pathname === "/hooks/plain";
-      const before = webhooks.listDeliveries().length;
+      const before = (await webhooks.listDeliveries()).length;
       assert.equal(await send(target), served ? 204 : 404, target);
-      const deliveries = webhooks.listDeliveries();
+      const deliveries = await webhooks.listDeliveries();
       assert.equal(deliveries.length, before + (served ? 1 : 0), target);
       if (!served) continue;
       const expected: Record<string, string | string[]> = {};
@@ -178,6 +178,6 @@ test("node:http: request targets route and carry their query exactly as the WHAT
     }
   } finally {
     await closeServer(server);
-    webhooks.close();
+    await webhooks.close();
   }
 });

@@ -56,7 +56,7 @@ async function serve(now: number): Promise<{ webhooks: Knocker; port: number; cl
     port: (server.address() as AddressInfo).port,
     close: async () => {
       await new Promise((resolve) => server.close(resolve));
-      webhooks.close();
+      await webhooks.close();
     },
   };
 }
@@ -109,7 +109,7 @@ for (const provider of STREAMED) {
             { secrets: prepared.secrets, options: prepared.options, now: request.now }) !== undefined;
           const readsBefore = bodyReads;
           const status = await send(server.port, path, request.method ?? "POST", headers, body, unread ? 1 : 8);
-          const [delivery] = server.webhooks.listDeliveries({ endpoint: `${provider}-${index}` });
+          const [delivery] = await server.webhooks.listDeliveries({ endpoint: `${provider}-${index}` });
           assert.ok(delivery, "the receipt was stored");
           assert.equal(delivery.signatureValid, expected.valid, `valid (error: ${delivery.signatureError})`);
           if (expected.errorContains !== undefined) assert.ok(delivery.signatureError?.includes(expected.errorContains), `error "${delivery.signatureError}" contains "${expected.errorContains}"`);
@@ -146,7 +146,7 @@ describe("large bodies", () => {
     const body = big("evt_large_valid");
     const signature = stripe.webhooks.generateTestHeaderString({ payload: body.toString(), secret: SECRET, timestamp: now });
     assert.equal(await send(server.port, "/stripe", "POST", { "content-type": "application/json", "stripe-signature": signature }, body, 64), 204);
-    const [delivery] = server.webhooks.listDeliveries({ endpoint: "stripe", limit: 1 });
+    const [delivery] = await server.webhooks.listDeliveries({ endpoint: "stripe", limit: 1 });
     assert.equal(delivery!.signatureValid, true);
     assert.equal(delivery!.providerEventId, "evt_large_valid");
     assert.ok(delivery!.body.equals(body));
@@ -160,7 +160,7 @@ describe("large bodies", () => {
     assert.equal(await send(server.port, "/stripe", "POST", { "content-type": "application/json", "stripe-signature": signature }, body, 64), 401);
     assert.equal(joins - joinsBefore, 0, "never joined into one buffer");
     assert.equal(bodyReads - readsBefore, 0, "never read whole by the provider");
-    const [delivery] = server.webhooks.listDeliveries({ endpoint: "stripe", limit: 1 });
+    const [delivery] = await server.webhooks.listDeliveries({ endpoint: "stripe", limit: 1 });
     assert.equal(delivery!.signatureValid, false);
     assert.equal(delivery!.signatureError, "stripe signature mismatch");
     assert.equal(delivery!.bodyLength, body.length);

@@ -39,7 +39,7 @@ test("a valid receipt with a new key stores event, linked delivery and job, comm
   assert.deepEqual(job, { queue: "knocker.events", payload: JSON.stringify({ event_id: result.eventId }), state: "pending" });
   other.close();
   assert.equal(count("knocker_deliveries"), 1);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("a duplicate key adds only a linked delivery, in any event status including dead", async () => {
@@ -55,18 +55,18 @@ test("a duplicate key adds only a linked delivery, in any event status including
     assert.equal(again.statusCode, 204);
     assert.deepEqual(webhooks.db.prepare("SELECT * FROM knocker_events WHERE id = ?").get(first.eventId), before, "event row untouched");
     assert.equal(count("_honker_live"), jobsBefore, "no new job");
-    assert.equal(webhooks.getDelivery(again.deliveryId!)!.eventId, first.eventId);
+    assert.equal((await webhooks.getDelivery(again.deliveryId!))!.eventId, first.eventId);
   }
   assert.equal(count("knocker_events"), 1);
   assert.equal(count("knocker_deliveries"), 6);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("an invalid signature stores an orphan delivery with header metadata only (the body is not parsed), no event, no job, 401", async () => {
   const { webhooks, stripe, count } = setup();
   const result = await stripe.receive(signed({ id: "evt_forged", type: "charge.refunded" }, "wrong-secret"));
   assert.deepEqual(result, { deliveryId: result.deliveryId, eventId: null, duplicate: false, statusCode: 401 });
-  const delivery = webhooks.getDelivery(result.deliveryId!)!;
+  const delivery = (await webhooks.getDelivery(result.deliveryId!))!;
   assert.equal(delivery.signatureValid, false);
   assert.equal(delivery.signatureError, "stripe signature mismatch");
   assert.equal(delivery.eventId, null);
@@ -75,7 +75,7 @@ test("an invalid signature stores an orphan delivery with header metadata only (
   assert.equal(delivery.eventType, null);
   assert.equal(count("knocker_events"), 0);
   assert.equal(count("_honker_live"), 0);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("dedupe key precedence: explicit key, then provider event id, then delivery id, then none", async () => {
@@ -88,13 +88,13 @@ test("dedupe key precedence: explicit key, then provider event id, then delivery
   const d = await plain.receive({ body: "{}" });
   const e = await plain.receive({ body: "{}" });
   assert.deepEqual(
-    [a, b, c, d].map((r) => webhooks.getEvent(r.eventId!)!.dedupeKey),
+    (await Promise.all([a, b, c, d].map((r) => webhooks.getEvent(r.eventId!)))).map((event) => event!.dedupeKey),
     ["k1", "e2", "d3", null],
   );
   assert.notEqual(d.eventId, e.eventId, "receipts without any key are separate events");
   assert.equal((await plain.receive({ body: "{}", dedupeKey: "e2" })).duplicate, true);
   assert.equal((await plain.receive({ body: "{}", providerEventId: "x", dedupeKey: "k1" })).duplicate, true);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("dedupe scope is the endpoint: the same key on two endpoints makes two events", async () => {
@@ -105,17 +105,17 @@ test("dedupe scope is the endpoint: the same key on two endpoints makes two even
   const b = await two.receive({ body: "{}", dedupeKey: "same" });
   assert.equal(b.duplicate, false);
   assert.notEqual(a.eventId, b.eventId);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("explicit receive() arguments win over what the provider extracted", async () => {
   const { webhooks, stripe } = setup();
   const result = await stripe.receive({ ...signed({ id: "evt_meta", type: "from.provider" }), eventType: "from.caller", providerDeliveryId: "dlv_9" });
-  const event = webhooks.getEvent(result.eventId!)!;
+  const event = (await webhooks.getEvent(result.eventId!))!;
   assert.equal(event.eventType, "from.caller");
   assert.equal(event.providerEventId, "evt_meta");
   assert.equal(event.providerDeliveryId, "dlv_9");
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("a body over maxBodyBytes answers 413 and stores an orphan delivery with an empty body", async () => {
@@ -124,26 +124,26 @@ test("a body over maxBodyBytes answers 413 and stores an orphan delivery with an
   const result = await stripe.receive(big);
   assert.equal(result.statusCode, 413);
   assert.equal(result.eventId, null);
-  const delivery = webhooks.getDelivery(result.deliveryId!)!;
+  const delivery = (await webhooks.getDelivery(result.deliveryId!))!;
   assert.equal(delivery.body.length, 0);
   assert.match(delivery.signatureError!, /maxBodyBytes \(1024 bytes\)/);
   assert.equal(count("knocker_events"), 0);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("unknown endpoint: receive rejects with ERR_UNKNOWN_ENDPOINT and stores nothing", async () => {
   const { webhooks, count } = setup();
   await assert.rejects(webhooks.receive({ endpoint: "nope", body: "{}" }), (e: unknown) => e instanceof KnockerError && e.code === "ERR_UNKNOWN_ENDPOINT");
   assert.equal(count("knocker_deliveries"), 0);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("receive by endpoint name and Endpoint.receive are the same path", async () => {
   const { webhooks } = setup();
   const byName = await webhooks.receive({ endpoint: "stripe", ...signed({ id: "evt_n", type: "t" }) });
   assert.equal(byName.statusCode, 204);
-  assert.equal(webhooks.getEvent(byName.eventId!)!.endpoint, "stripe");
-  webhooks.close();
+  assert.equal((await webhooks.getEvent(byName.eventId!))!.endpoint, "stripe");
+  await webhooks.close();
 });
 
 test("an endpoint without a provider is trusted ingress: every receipt is valid", async () => {
@@ -151,8 +151,8 @@ test("an endpoint without a provider is trusted ingress: every receipt is valid"
   const trusted = webhooks.endpoint("internal", { path: "/internal" });
   const result = await trusted.receive({ body: "not even json", headers: {} });
   assert.equal(result.statusCode, 204);
-  assert.equal(webhooks.getDelivery(result.deliveryId!)!.signatureValid, true);
-  webhooks.close();
+  assert.equal((await webhooks.getDelivery(result.deliveryId!))!.signatureValid, true);
+  await webhooks.close();
 });
 
 test("ingest() is trusted: the caller states validity and metadata, the provider is not run", async () => {
@@ -162,16 +162,16 @@ test("ingest() is trusted: the caller states validity and metadata, the provider
     eventType: "checkout.session.completed", providerEventId: "evt_i", providerDeliveryId: "dlv_i", dedupeKey: "evt_i",
     signatureValid: true, signatureError: null,
   });
-  const event = webhooks.getEvent(ok.eventId!)!;
+  const event = (await webhooks.getEvent(ok.eventId!))!;
   assert.deepEqual(
     [event.eventType, event.providerEventId, event.providerDeliveryId, event.dedupeKey, event.method, event.query],
     ["checkout.session.completed", "evt_i", "dlv_i", "evt_i", "PUT", { a: "1" }],
   );
   const bad = await webhooks.ingest({ endpoint: "stripe", body: "{}", signatureValid: false, signatureError: "checked upstream" });
   assert.equal(bad.statusCode, 401);
-  assert.equal(webhooks.getDelivery(bad.deliveryId!)!.signatureError, "checked upstream");
+  assert.equal((await webhooks.getDelivery(bad.deliveryId!))!.signatureError, "checked upstream");
   assert.equal(count("knocker_events"), 1);
-  webhooks.close();
+  await webhooks.close();
 });
 
 class HandshakeProvider extends Provider {
@@ -195,12 +195,12 @@ test("handshakes are answered through reply and stored as valid deliveries witho
   assert.equal(ping.statusCode, 204);
   assert.equal(ping.eventId, null);
   for (const id of [challenge.deliveryId!, ping.deliveryId!]) {
-    const delivery = webhooks.getDelivery(id)!;
+    const delivery = (await webhooks.getDelivery(id))!;
     assert.equal(delivery.signatureValid, true);
     assert.equal(delivery.eventId, null);
   }
-  assert.equal(webhooks.listEvents().length, 0);
-  webhooks.close();
+  assert.equal((await webhooks.listEvents()).length, 0);
+  await webhooks.close();
 });
 
 function customProvider(name: string, verify: (req: ProviderRequest) => unknown, extra: Partial<Provider> = {}): Provider {
@@ -236,12 +236,12 @@ test("a provider that throws, returns junk or rejects yields an invalid receipt 
     const result = await ep.receive({ body: "not json" });
     assert.equal(result.statusCode, 401, name);
     assert.equal(result.eventId, null, name);
-    const delivery = webhooks.getDelivery(result.deliveryId!)!;
+    const delivery = (await webhooks.getDelivery(result.deliveryId!))!;
     assert.equal(delivery.signatureValid, false, name);
     assert.match(delivery.signatureError!, expected, name);
   }
-  assert.equal(webhooks.listEvents().length, 0);
-  webhooks.close();
+  assert.equal((await webhooks.listEvents()).length, 0);
+  await webhooks.close();
 });
 
 test("a provider's error message never stores a configured secret", async () => {
@@ -249,9 +249,9 @@ test("a provider's error message never stores a configured secret", async () => 
   const provider = Object.assign(customProvider("leaky", () => { throw new Error("expected sk_live_rotating_1 or sk_live_rotating_2"); }), { requiresSecrets: true });
   const ep = webhooks.endpoint("leaky", { path: "/leaky", provider, secrets: ["sk_live_rotating_1", "sk_live_rotating_2"] });
   const result = await ep.receive({ body: "{}" });
-  const error = webhooks.getDelivery(result.deliveryId!)!.signatureError!;
+  const error = (await webhooks.getDelivery(result.deliveryId!))!.signatureError!;
   assert.equal(error, "provider error: leaky verify() failed: expected [redacted] or [redacted]");
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("a provider whose verify() never settles is cut off after 10 s: an invalid receipt, not a hung receive()", async (t) => {
@@ -267,11 +267,11 @@ test("a provider whose verify() never settles is cut off after 10 s: an invalid 
   t.mock.timers.tick(1);
   const result = await pending;
   assert.equal(result.statusCode, 401);
-  assert.match(webhooks.getDelivery(result.deliveryId!)!.signatureError!, /^provider error: p-hang verify\(\) failed: verify\(\) did not settle within 10000 ms$/);
-  webhooks.close();
+  assert.match((await webhooks.getDelivery(result.deliveryId!))!.signatureError!, /^provider error: p-hang verify\(\) failed: verify\(\) did not settle within 10000 ms$/);
+  await webhooks.close();
 });
 
-test("secretHeaders()/secretQueryParams() are asked once, at registration: a throwing or ill-typed one refuses the endpoint", () => {
+test("secretHeaders()/secretQueryParams() are asked once, at registration: a throwing or ill-typed one refuses the endpoint", async () => {
   const webhooks = open(tempDbPath());
   const throwing = customProvider("p-secret-headers", () => ProviderResult.accept(), {
     secretHeaders: () => { throw new Error("boom"); },
@@ -282,7 +282,7 @@ test("secretHeaders()/secretQueryParams() are asked once, at registration: a thr
     secretQueryParams: () => [42] as unknown as string[],
   });
   assert.throws(() => webhooks.endpoint("b", { path: "/b", provider: illTyped }), /secretQueryParams\(\) must return an array of strings/);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("custom providers may return a Promise of a ProviderResult", async () => {
@@ -304,9 +304,9 @@ test("custom providers may return a Promise of a ProviderResult", async () => {
   const good = await ep.receive({ body: "{}", headers: { "x-token": "s", "X-Id": "42" } });
   const bad = await ep.receive({ body: "{}", headers: { "x-token": "t" } });
   assert.equal(good.statusCode, 204);
-  assert.equal(webhooks.getEvent(good.eventId!)!.dedupeKey, "42");
+  assert.equal((await webhooks.getEvent(good.eventId!))!.dedupeKey, "42");
   assert.equal(bad.statusCode, 401);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("concurrent receive() calls share one commit, and one failing receipt does not fail its neighbours", async () => {
@@ -326,7 +326,7 @@ test("concurrent receive() calls share one commit, and one failing receipt does 
   assert.equal(count("knocker_events"), 63);
   assert.equal(count("knocker_deliveries"), 63, "the failed receipt left no half-written rows");
   assert.equal(count("_honker_live"), 63);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("a group commit stores exactly what one commit per receipt stores: same rows, same ids, arrival order", async () => {
@@ -380,8 +380,8 @@ test("a group commit stores exactly what one commit per receipt stores: same row
     assert.deepEqual(rows(grouped), rows(single), table);
   }
   assert.equal(grouped.db.prepare("SELECT COUNT(*) FROM knocker_events").pluck().get(), 1 + 40 + 5 + 2 + 1 + 33);
-  grouped.close();
-  single.close();
+  await grouped.close();
+  await single.close();
 });
 
 test("an app trigger that adds rows to knocker_events between ours does not mix up which event is whose", async () => {
@@ -400,7 +400,7 @@ test("an app trigger that adds rows to knocker_events between ours does not mix 
     assert.equal(jobs, 1);
   });
   assert.equal(webhooks.db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get(), 10, "no job for the app's own rows");
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("a storage failure (disk full) rejects every receipt of the batch: never a 2xx for an uncommitted receipt", async () => {
@@ -416,7 +416,7 @@ test("a storage failure (disk full) rejects every receipt of the batch: never a 
     assert.ok(reason instanceof KnockerError && reason.code === "ERR_STORAGE", String(reason));
   }
   assert.equal(count("knocker_events"), 1);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("header lookup is case-insensitive; Headers objects, Uint8Array and string bodies are accepted", async () => {
@@ -424,22 +424,22 @@ test("header lookup is case-insensitive; Headers objects, Uint8Array and string 
   const { body, headers } = signed({ id: "evt_h", type: "t" });
   const viaHeaders = await stripe.receive({ body: new TextEncoder().encode(body), headers: new Headers({ "STRIPE-SIGNATURE": headers["Stripe-Signature"] }) });
   assert.equal(viaHeaders.statusCode, 204);
-  const stored = webhooks.getEvent(viaHeaders.eventId!)!;
+  const stored = (await webhooks.getEvent(viaHeaders.eventId!))!;
   assert.equal(stored.body.toString(), body);
   assert.ok("stripe-signature" in stored.headers);
   assert.deepEqual(stored.json(), JSON.parse(body));
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("credential headers are never written to the database", async () => {
   const webhooks = open(tempDbPath());
   const ep = webhooks.endpoint("trusted", { path: "/t" });
   const result = await ep.receive({ body: "{}", headers: { Authorization: "Bearer sekrit-token", Cookie: "sid=sekrit", "X-Other": "visible" } });
-  const delivery = webhooks.getDelivery(result.deliveryId!)!;
+  const delivery = (await webhooks.getDelivery(result.deliveryId!))!;
   assert.deepEqual(delivery.headers, { authorization: "[redacted]", cookie: "[redacted]", "x-other": "visible" });
   const raw = webhooks.db.prepare("SELECT headers_json FROM knocker_deliveries").pluck().all().join();
   assert.ok(!raw.includes("sekrit"));
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("a disabled endpoint stores an orphan delivery and answers 404", async () => {
@@ -447,8 +447,8 @@ test("a disabled endpoint stores an orphan delivery and answers 404", async () =
   const ep = webhooks.endpoint("off", { path: "/off", enabled: false });
   const result = await ep.receive({ body: "{}" });
   assert.equal(result.statusCode, 404);
-  assert.match(webhooks.getDelivery(result.deliveryId!)!.signatureError!, /disabled/);
-  webhooks.close();
+  assert.match((await webhooks.getDelivery(result.deliveryId!))!.signatureError!, /disabled/);
+  await webhooks.close();
 });
 
 test("bad arguments are typed errors, not crashes", async () => {
@@ -457,7 +457,7 @@ test("bad arguments are typed errors, not crashes", async () => {
   await assert.rejects(stripe.receive({ body: "{}", headers: "x" as unknown as Record<string, string> }), TypeError);
   await assert.rejects(stripe.receive({ body: "{}", dedupeKey: 5 as unknown as string }), TypeError);
   await assert.rejects(webhooks.receive(null as never), TypeError);
-  webhooks.close();
+  await webhooks.close();
   await assert.rejects(stripe.receive({ body: "{}" }), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED");
 });
 
@@ -469,8 +469,8 @@ test("an empty id is no identity: receipts whose provider sends an empty id or d
   const second = await token.receive({ body: '{"id":"","type":"b"}', headers: auth });
   assert.equal(second.duplicate, false);
   assert.notEqual(first.eventId, second.eventId);
-  assert.equal(webhooks.getEvent(first.eventId!)!.dedupeKey, null);
-  assert.equal(webhooks.getEvent(first.eventId!)!.providerEventId, null);
+  assert.equal((await webhooks.getEvent(first.eventId!))!.dedupeKey, null);
+  assert.equal((await webhooks.getEvent(first.eventId!))!.providerEventId, null);
 
   const github = webhooks.endpoint("github", { path: "/github", provider: "github", secrets: ["gh"] });
   const push = (n: number) => {
@@ -487,7 +487,7 @@ test("an empty id is no identity: receipts whose provider sends an empty id or d
   for (const key of ["dedupeKey", "providerEventId", "providerDeliveryId", "eventType"] as const) {
     await assert.rejects(token.ingest({ body: "{}", [key]: "" }), (e: unknown) => e instanceof TypeError && e.message === `${key} must be a non-empty string or null`);
   }
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("the stored body is the verified one: changing the caller's buffer after receive() changes nothing", async () => {
@@ -497,9 +497,9 @@ test("the stored body is the verified one: changing the caller's buffer after re
   const pending = stripe.receive({ body: bytes, headers });
   bytes.fill(0x41); // before the group commit runs
   const result = await pending;
-  assert.equal(webhooks.getEvent(result.eventId!)!.body.toString(), body);
-  assert.equal(webhooks.getDelivery(result.deliveryId!)!.body.toString(), body);
-  webhooks.close();
+  assert.equal((await webhooks.getEvent(result.eventId!))!.body.toString(), body);
+  assert.equal((await webhooks.getDelivery(result.deliveryId!))!.body.toString(), body);
+  await webhooks.close();
 });
 
 test("ill-typed receive() arguments are TypeErrors, and nothing is stored", async () => {
@@ -508,7 +508,7 @@ test("ill-typed receive() arguments are TypeErrors, and nothing is stored", asyn
   await assert.rejects(stripe.receive({ body: 42 as never }), TypeError);
   await assert.rejects(stripe.receive({ body: "{}", headers: "x" as never }), TypeError);
   assert.equal(count("knocker_deliveries"), 0);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("a write lock held past the busy timeout: receive() rejects with ERR_STORAGE_BUSY, HTTP answers 503 + Retry-After, nothing is stored", async () => {
@@ -528,11 +528,11 @@ test("a write lock held past the busy timeout: receive() rejects with ERR_STORAG
     other.exec("ROLLBACK");
     other.close();
   }
-  assert.equal(webhooks.listDeliveries().length, 0, "no 2xx and no row for a receipt that did not commit");
+  assert.equal((await webhooks.listDeliveries()).length, 0, "no 2xx and no row for a receipt that did not commit");
   const retried = await ep.receive({ body: "{}", dedupeKey: "k" });
   assert.equal(retried.statusCode, 204);
   assert.equal(retried.duplicate, false);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("disk full part-way through a group commit refuses the whole batch: receipts that fit are not committed on their own", async () => {
@@ -550,7 +550,7 @@ test("disk full part-way through a group commit refuses the whole batch: receipt
   assert.equal(count("knocker_events"), 1, "only the warm-up event");
   assert.equal(count("knocker_deliveries"), 1);
   assert.equal(count("_honker_live"), 1);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("a misspelt input key is refused, not ignored: receive({ dedupe_key }) would otherwise mean no dedupe", async () => {
@@ -563,5 +563,5 @@ test("a misspelt input key is refused, not ignored: receive({ dedupe_key }) woul
   const ok = await webhooks.ingest({ endpoint: "trusted", body: "{}", signatureValid: false, signatureError: "checked upstream" });
   assert.equal(ok.statusCode, 401);
   assert.equal(count("knocker_deliveries"), 1, "refused calls store nothing");
-  webhooks.close();
+  await webhooks.close();
 });

@@ -19,7 +19,9 @@ function setup(options: Parameters<typeof open>[1] = {}) {
 }
 
 const isCode = (code: string) => (e: unknown) => e instanceof KnockerError && e.code === code;
-const settled = (w: ReturnType<typeof setup>["webhooks"], id: number) => () => !["received", "failed"].includes(w.getEvent(id)!.status);
+const statusesOf = async (w: ReturnType<typeof setup>["webhooks"], ids: readonly number[]) =>
+  (await Promise.all(ids.map((id) => w.getEvent(id)))).map((event) => event!.status);
+const settled = (w: ReturnType<typeof setup>["webhooks"], id: number) => async () => !["received", "failed"].includes((await w.getEvent(id))!.status);
 
 test("handler returns: handled, attempt row, job acked, handler writes committed — one transaction", async () => {
   const { webhooks, ep, ingest, q, one } = setup();
@@ -30,15 +32,15 @@ test("handler returns: handled, attempt row, job acked, handler writes committed
   });
   const id = await ingest("order.paid");
   await drain(webhooks, settled(webhooks, id));
-  const event = webhooks.getEvent(id)!;
+  const event = (await webhooks.getEvent(id))!;
   assert.equal(event.status, "handled");
   assert.equal(event.attemptCount, 1);
   assert.equal(event.handledAt, T0);
   assert.equal(inTransaction, true, "tx.db is inside the dispatch transaction");
-  assert.deepEqual(webhooks.listAttempts(id).map((a) => [a.outcome, a.error]), [["handled", null]]);
+  assert.deepEqual((await webhooks.listAttempts(id)).map((a) => [a.outcome, a.error]), [["handled", null]]);
   assert.equal(one("SELECT COUNT(*) FROM _honker_live"), 0);
   assert.deepEqual(q("SELECT * FROM business"), [{ event_id: id, note: "order.paid" }]);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("handler throws with attempts left: failed, writes rolled back, attempt row, job pending after the backoff", async () => {
@@ -48,18 +50,18 @@ test("handler throws with attempts left: failed, writes rolled back, attempt row
     throw new Error("downstream unavailable");
   });
   const id = await ingest("x");
-  await drain(webhooks, () => webhooks.getEvent(id)!.status === "failed");
-  const event = webhooks.getEvent(id)!;
+  await drain(webhooks, async () => (await webhooks.getEvent(id))!.status === "failed");
+  const event = (await webhooks.getEvent(id))!;
   assert.equal(event.status, "failed");
   assert.equal(event.lastError, "downstream unavailable");
   assert.equal(event.attemptCount, 1);
   assert.deepEqual(q("SELECT * FROM business"), [], "handler writes rolled back");
-  assert.deepEqual(webhooks.listAttempts(id).map((a) => [a.outcome, a.error]), [["failed", "downstream unavailable"]]);
+  assert.deepEqual((await webhooks.listAttempts(id)).map((a) => [a.outcome, a.error]), [["failed", "downstream unavailable"]]);
   const [job] = q("SELECT state, run_at, attempts, worker_id FROM _honker_live");
   assert.equal(job!.state, "pending");
   assert.equal(job!.worker_id, null);
   assert.ok((job!.run_at as number) >= clock.now + 5 && (job!.run_at as number) <= clock.now + 10, `backoff with jitter: ${job!.run_at}`);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("retries follow the exponential backoff and the last failure dead-letters: dead, attempt row, job in _honker_dead", async () => {
@@ -72,7 +74,7 @@ test("retries follow the exponential backoff and the last failure dead-letters: 
   const id = await ingest("x");
   const delays: number[] = [];
   for (let attempt = 1; attempt <= 3; attempt++) {
-    await drain(webhooks, () => webhooks.listAttempts(id).length === attempt);
+    await drain(webhooks, async () => (await webhooks.listAttempts(id)).length === attempt);
     const job = q("SELECT run_at FROM _honker_live")[0];
     if (job) {
       delays.push((job.run_at as number) - clock.now);
@@ -82,14 +84,14 @@ test("retries follow the exponential backoff and the last failure dead-letters: 
   assert.equal(calls, 3);
   assert.ok(delays[0]! >= 2 && delays[0]! <= 4, `first delay ${delays[0]}`);
   assert.ok(delays[1]! >= 3 && delays[1]! <= 6, `second delay capped by maxS: ${delays[1]}`);
-  const event = webhooks.getEvent(id)!;
+  const event = (await webhooks.getEvent(id))!;
   assert.equal(event.status, "dead");
   assert.equal(event.lastError, "boom 3");
-  assert.deepEqual(webhooks.listAttempts(id).map((a) => a.outcome), ["dead", "failed", "failed"], "newest first");
+  assert.deepEqual((await webhooks.listAttempts(id)).map((a) => a.outcome), ["dead", "failed", "failed"], "newest first");
   assert.equal(q("SELECT COUNT(*) AS n FROM _honker_live")[0]!.n, 0);
   const [dead] = q("SELECT queue, payload, attempts, last_error FROM _honker_dead");
   assert.deepEqual(dead, { queue: "knocker.events", payload: JSON.stringify({ event_id: id }), attempts: 3, last_error: "boom 3" });
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("no handler for the type and no fallback: dead immediately, error names endpoint and type", async () => {
@@ -97,12 +99,12 @@ test("no handler for the type and no fallback: dead immediately, error names end
   ep.handle("known", () => {});
   const id = await ingest("unknown.type");
   await drain(webhooks, settled(webhooks, id));
-  const event = webhooks.getEvent(id)!;
+  const event = (await webhooks.getEvent(id))!;
   assert.equal(event.status, "dead");
   assert.match(event.lastError!, /endpoint "acme".*event type "unknown.type"/);
-  assert.equal(webhooks.listAttempts(id)[0]!.outcome, "dead");
+  assert.equal((await webhooks.listAttempts(id))[0]!.outcome, "dead");
   assert.equal(q("SELECT COUNT(*) AS n FROM _honker_dead")[0]!.n, 1);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("exact type handler first, then the endpoint's fallback; handle({endpoint, eventType}) is equivalent", async () => {
@@ -111,12 +113,12 @@ test("exact type handler first, then the endpoint's fallback; handle({endpoint, 
   webhooks.handle({ endpoint: "acme", eventType: "a" }, () => void seen.push("exact:a"));
   ep.handle((event) => void seen.push(`fallback:${event.eventType}`));
   const ids = [await ingest("a"), await ingest("b")];
-  await drain(webhooks, () => ids.every((id) => webhooks.getEvent(id)!.status === "handled"));
+  await drain(webhooks, async () => (await statusesOf(webhooks, ids)).every((status) => status === "handled"));
   assert.deepEqual(seen.sort(), ["exact:a", "fallback:b"]);
   assert.throws(() => ep.handle("a", () => {}), isCode("ERR_INVALID_ARGUMENT"));
   assert.throws(() => ep.handle(() => {}), isCode("ERR_INVALID_ARGUMENT"));
   assert.throws(() => webhooks.handle({ endpoint: "nope" }, () => {}), isCode("ERR_UNKNOWN_ENDPOINT"));
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("a claim that expires on the last allowed attempt: the handler's work is rolled back, the event is dead with an explaining error", async () => {
@@ -128,14 +130,14 @@ test("a claim that expires on the last allowed attempt: the handler's work is ro
   const id = await ingest("x");
   const errors: unknown[] = [];
   await drain(webhooks, settled(webhooks, id), { onError: (e) => errors.push(e) });
-  const event = webhooks.getEvent(id)!;
+  const event = (await webhooks.getEvent(id))!;
   assert.equal(event.status, "dead");
   assert.match(event.lastError!, /claim expired on the final attempt \(1 of 1\)/);
   assert.ok(errors.some(isCode("ERR_CLAIM_LOST")), "the lost claim was reported");
   assert.deepEqual(q("SELECT * FROM business"), [], "the late handler's writes were rolled back");
   assert.equal(q("SELECT COUNT(*) AS n FROM _honker_live")[0]!.n, 0, "no event without a job: the job is dead-lettered");
   assert.match(q("SELECT last_error FROM _honker_dead")[0]!.last_error as string, /claim expired/);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("a lost claim with attempts left is reported, the worker keeps running and a later claim handles the event", async () => {
@@ -149,15 +151,15 @@ test("a lost claim with attempts left is reported, the worker keeps running and 
   const id = await ingest("x");
   const errors: unknown[] = [];
   await drain(webhooks, settled(webhooks, id), { onError: (e) => errors.push(e) });
-  assert.equal(webhooks.getEvent(id)!.status, "handled");
+  assert.equal((await webhooks.getEvent(id))!.status, "handled");
   assert.equal(errors.filter(isCode("ERR_CLAIM_LOST")).length, 1);
   assert.match(webhooks.workerStates()[0]!.lastError!, /expired or was taken/);
   assert.deepEqual(q("SELECT note FROM business"), [{ note: "call 2" }], "only the second run's writes exist");
   // The lost run is in the history as the failed attempt it was; the count matches the attempts used.
-  assert.deepEqual(webhooks.listAttempts(id).map((a) => a.outcome), ["handled", "failed"]);
-  assert.match(webhooks.listAttempts(id)[1]!.error!, /^claim expired on attempt 1 of 3 before an outcome was recorded/);
-  assert.equal(webhooks.getEvent(id)!.attemptCount, 2);
-  webhooks.close();
+  assert.deepEqual((await webhooks.listAttempts(id)).map((a) => a.outcome), ["handled", "failed"]);
+  assert.match((await webhooks.listAttempts(id))[1]!.error!, /^claim expired on attempt 1 of 3 before an outcome was recorded/);
+  assert.equal((await webhooks.getEvent(id))!.attemptCount, 2);
+  await webhooks.close();
 });
 
 test("ignore(): received, failed and dead become ignored with an attempt row; ignored is a no-op; others refuse", async () => {
@@ -167,22 +169,22 @@ test("ignore(): received, failed and dead become ignored with an attempt row; ig
   });
   ep.handle("ok", () => {});
   const received = await ingest("ok");
-  assert.equal(webhooks.ignore(received).status, "ignored");
+  assert.equal((await webhooks.ignore(received)).status, "ignored");
   const dead = await ingest("fail");
   await drain(webhooks, settled(webhooks, dead));
-  assert.equal(webhooks.getEvent(dead)!.status, "dead");
-  assert.equal(webhooks.ignore(dead).status, "ignored");
-  assert.equal(webhooks.listAttempts(dead)[0]!.outcome, "ignored");
-  const attempts = webhooks.listAttempts(dead).length;
-  assert.equal(webhooks.ignore(dead).status, "ignored", "ignoring twice is a no-op");
-  assert.equal(webhooks.listAttempts(dead).length, attempts);
+  assert.equal((await webhooks.getEvent(dead))!.status, "dead");
+  assert.equal((await webhooks.ignore(dead)).status, "ignored");
+  assert.equal((await webhooks.listAttempts(dead))[0]!.outcome, "ignored");
+  const attempts = (await webhooks.listAttempts(dead)).length;
+  assert.equal((await webhooks.ignore(dead)).status, "ignored", "ignoring twice is a no-op");
+  assert.equal((await webhooks.listAttempts(dead)).length, attempts);
 
   const handled = await ingest("ok");
   await drain(webhooks, settled(webhooks, handled));
-  assert.throws(() => webhooks.ignore(handled), (e: unknown) => isCode("ERR_INVALID_STATE")(e) && /status is "handled"/.test((e as Error).message));
-  assert.throws(() => webhooks.ignore(999), isCode("ERR_UNKNOWN_EVENT"));
+  await assert.rejects(webhooks.ignore(handled), (e: unknown) => isCode("ERR_INVALID_STATE")(e) && /status is "handled"/.test((e as Error).message));
+  await assert.rejects(webhooks.ignore(999), isCode("ERR_UNKNOWN_EVENT"));
   assert.ok((one("SELECT COUNT(*) FROM knocker_attempts WHERE outcome = 'ignored'") as number) >= 2);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("failed → ignored via ignore(), and the worker acks an ignored event's job quietly without running a handler", async () => {
@@ -193,14 +195,14 @@ test("failed → ignored via ignore(), and the worker acks an ignored event's jo
     throw new Error("flaky");
   });
   const id = await ingest("x");
-  await drain(webhooks, () => webhooks.getEvent(id)!.status === "failed");
-  assert.equal(webhooks.ignore(id).status, "ignored");
+  await drain(webhooks, async () => (await webhooks.getEvent(id))!.status === "failed");
+  assert.equal((await webhooks.ignore(id)).status, "ignored");
   assert.equal(one("SELECT COUNT(*) FROM _honker_live"), 1, "the retry job is still queued");
   clock.now += 1000;
   await drain(webhooks, () => one("SELECT COUNT(*) FROM _honker_live") === 0);
   assert.equal(calls, 1, "no handler ran for the ignored event");
-  assert.equal(webhooks.getEvent(id)!.status, "ignored");
-  webhooks.close();
+  assert.equal((await webhooks.getEvent(id))!.status, "ignored");
+  await webhooks.close();
 });
 
 test("replay(): handled, failed, dead and ignored go back to received with counters reset and one fresh job", async () => {
@@ -210,22 +212,22 @@ test("replay(): handled, failed, dead and ignored go back to received with count
     if (fail) throw new Error("first time");
   });
   const id = await ingest("x");
-  assert.throws(() => webhooks.replay(id), isCode("ERR_INVALID_STATE"), "received cannot be replayed");
+  await assert.rejects(webhooks.replay(id), isCode("ERR_INVALID_STATE"), "received cannot be replayed");
   await drain(webhooks, settled(webhooks, id));
-  assert.equal(webhooks.getEvent(id)!.status, "dead");
+  assert.equal((await webhooks.getEvent(id))!.status, "dead");
   for (const from of ["dead", "handled", "ignored"]) {
-    assert.equal(webhooks.getEvent(id)!.status, from);
-    const replayed = webhooks.replay(id);
+    assert.equal((await webhooks.getEvent(id))!.status, from);
+    const replayed = await webhooks.replay(id);
     assert.deepEqual([replayed.status, replayed.attemptCount, replayed.lastError, replayed.handledAt], ["received", 0, null, null]);
     assert.equal(one("SELECT COUNT(*) FROM _honker_live"), 1);
     if (from === "handled") {
-      webhooks.ignore(id);
+      await webhooks.ignore(id);
       continue;
     }
     fail = false;
     await drain(webhooks, settled(webhooks, id));
   }
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("replay() of a failed event removes its pending retry job instead of adding a second one", async () => {
@@ -234,12 +236,12 @@ test("replay() of a failed event removes its pending retry job instead of adding
     throw new Error("x");
   });
   const id = await ingest("x");
-  await drain(webhooks, () => webhooks.getEvent(id)!.status === "failed");
-  webhooks.replay(id);
+  await drain(webhooks, async () => (await webhooks.getEvent(id))!.status === "failed");
+  await webhooks.replay(id);
   assert.equal(one("SELECT COUNT(*) FROM _honker_live"), 1);
   assert.equal(one("SELECT state FROM _honker_live"), "pending");
   assert.equal(one("SELECT attempts FROM _honker_live"), 0);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("requeue(): failed, dead and ignored go back to received; handled and received refuse", async () => {
@@ -249,16 +251,16 @@ test("requeue(): failed, dead and ignored go back to received; handled and recei
     if (fail) throw new Error("x");
   });
   const id = await ingest("x");
-  assert.throws(() => webhooks.requeue(id), isCode("ERR_INVALID_STATE"));
+  await assert.rejects(webhooks.requeue(id), isCode("ERR_INVALID_STATE"));
   await drain(webhooks, settled(webhooks, id));
-  assert.equal(webhooks.requeue(id).status, "received");
-  webhooks.ignore(id);
-  assert.equal(webhooks.requeue(id).status, "received");
+  assert.equal((await webhooks.requeue(id)).status, "received");
+  await webhooks.ignore(id);
+  assert.equal((await webhooks.requeue(id)).status, "received");
   fail = false;
   await drain(webhooks, settled(webhooks, id));
-  assert.equal(webhooks.getEvent(id)!.status, "handled");
-  assert.throws(() => webhooks.requeue(id), isCode("ERR_INVALID_STATE"));
-  webhooks.close();
+  assert.equal((await webhooks.getEvent(id))!.status, "handled");
+  await assert.rejects(webhooks.requeue(id), isCode("ERR_INVALID_STATE"));
+  await webhooks.close();
 });
 
 test("requeue() of a failed event: received with counters reset, its pending retry job replaced by one due job, then handled", async () => {
@@ -269,16 +271,16 @@ test("requeue() of a failed event: received with counters reset, its pending ret
     if (calls === 1) throw new Error("first run fails");
   });
   const id = await ingest("x");
-  await drain(webhooks, () => webhooks.getEvent(id)!.status === "failed");
-  const failed = webhooks.getEvent(id)!;
+  await drain(webhooks, async () => (await webhooks.getEvent(id))!.status === "failed");
+  const failed = (await webhooks.getEvent(id))!;
   assert.deepEqual([failed.status, failed.attemptCount, failed.lastError], ["failed", 1, "first run fails"]);
   const retryJobs = q("SELECT id, state, run_at FROM _honker_live");
   assert.equal(retryJobs.length, 1);
   assert.equal(retryJobs[0]!.state, "pending");
   assert.ok((retryJobs[0]!.run_at as number) >= clock.now + 50, `the retry is not due yet: ${retryJobs[0]!.run_at}`);
 
-  const requeued = webhooks.requeue(id);
-  const stored = webhooks.getEvent(id)!;
+  const requeued = await webhooks.requeue(id);
+  const stored = (await webhooks.getEvent(id))!;
   for (const event of [requeued, stored]) {
     assert.deepEqual([event.status, event.attemptCount, event.lastError, event.handledAt], ["received", 0, null, null]);
   }
@@ -292,11 +294,11 @@ test("requeue() of a failed event: received with counters reset, its pending ret
   // The clock has not moved: only the fresh job is due, so the worker handling the event proves it ran.
   await drain(webhooks, settled(webhooks, id));
   assert.equal(calls, 2);
-  const handled = webhooks.getEvent(id)!;
+  const handled = (await webhooks.getEvent(id))!;
   assert.deepEqual([handled.status, handled.attemptCount, handled.lastError, handled.handledAt], ["handled", 1, null, T0]);
-  assert.deepEqual(webhooks.listAttempts(id).map((a) => a.outcome), ["handled", "failed"]);
+  assert.deepEqual((await webhooks.listAttempts(id)).map((a) => a.outcome), ["handled", "failed"]);
   assert.equal(one("SELECT COUNT(*) FROM _honker_live"), 0);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("replayDelivery(): the handler sees that delivery's payload; the event row keeps its own", async () => {
@@ -308,24 +310,24 @@ test("replayDelivery(): the handler sees that delivery's payload; the event row 
   assert.equal(retry.duplicate, true);
   const id = first.eventId!;
   await drain(webhooks, settled(webhooks, id));
-  assert.throws(() => webhooks.replayDelivery(999), isCode("ERR_UNKNOWN_DELIVERY"));
-  const replayed = webhooks.replayDelivery(retry.deliveryId!);
+  await assert.rejects(webhooks.replayDelivery(999), isCode("ERR_UNKNOWN_DELIVERY"));
+  const replayed = await webhooks.replayDelivery(retry.deliveryId!);
   assert.equal(replayed.status, "received");
   await drain(webhooks, settled(webhooks, id));
   assert.equal(seen.length, 2);
   assert.deepEqual([seen[1]!.body.toString(), seen[1]!.eventType, seen[1]!.headers, seen[1]!.deliveryId], ['{"v":2}', "t2", { "x-v": "2" }, retry.deliveryId]);
-  const event = webhooks.getEvent(id)!;
+  const event = (await webhooks.getEvent(id))!;
   assert.deepEqual([event.body.toString(), event.eventType, event.status], ['{"v":1}', "t1", "handled"]);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("replayDelivery() refuses orphan deliveries and events that are still received", async () => {
   const { webhooks, ep } = setup();
   const orphan = await ep.ingest({ body: "{}", signatureValid: false });
-  assert.throws(() => webhooks.replayDelivery(orphan.deliveryId!), (e: unknown) => isCode("ERR_INVALID_STATE")(e) && /not linked/.test((e as Error).message));
+  await assert.rejects(webhooks.replayDelivery(orphan.deliveryId!), (e: unknown) => isCode("ERR_INVALID_STATE")(e) && /not linked/.test((e as Error).message));
   const fresh = await ep.receive({ body: "{}" });
-  assert.throws(() => webhooks.replayDelivery(fresh.deliveryId!), isCode("ERR_INVALID_STATE"));
-  webhooks.close();
+  await assert.rejects(webhooks.replayDelivery(fresh.deliveryId!), isCode("ERR_INVALID_STATE"));
+  await webhooks.close();
 });
 
 /**
@@ -344,18 +346,18 @@ async function replayDeliveryFrom(from: "failed" | "dead" | "ignored") {
   const retry = await ep.receive({ body: '{"v":2}', headers: { "x-v": "2" }, eventType: "t2", dedupeKey: "k" });
   assert.equal(retry.duplicate, true);
   const id = first.eventId!;
-  await drain(webhooks, () => webhooks.getEvent(id)!.status === (from === "dead" ? "dead" : "failed"));
-  if (from === "ignored") webhooks.ignore(id);
-  assert.equal(webhooks.getEvent(id)!.status, from);
+  await drain(webhooks, async () => (await webhooks.getEvent(id))!.status === (from === "dead" ? "dead" : "failed"));
+  if (from === "ignored") await webhooks.ignore(id);
+  assert.equal((await webhooks.getEvent(id))!.status, from);
   const before = q("SELECT id, run_at FROM _honker_live");
   if (from !== "dead") {
     assert.equal(before.length, 1, "the failed run left its retry job queued");
     assert.ok((before[0]!.run_at as number) >= clock.now + 50, "and it is not due yet");
   }
 
-  const replayed = webhooks.replayDelivery(retry.deliveryId!);
+  const replayed = await webhooks.replayDelivery(retry.deliveryId!);
   assert.deepEqual([replayed.status, replayed.attemptCount, replayed.lastError, replayed.handledAt], ["received", 0, null, null]);
-  assert.equal(webhooks.getEvent(id)!.status, "received");
+  assert.equal((await webhooks.getEvent(id))!.status, "received");
   const jobs = q("SELECT id, payload, run_at FROM _honker_live");
   assert.deepEqual(
     jobs.map((j) => [JSON.parse(j.payload as string), j.run_at]),
@@ -370,10 +372,10 @@ async function replayDeliveryFrom(from: "failed" | "dead" | "ignored") {
     ['{"v":1}', "t1", { "x-v": "1" }, null],
     ['{"v":2}', "t2", { "x-v": "2" }, retry.deliveryId],
   ]);
-  const event = webhooks.getEvent(id)!;
+  const event = (await webhooks.getEvent(id))!;
   assert.deepEqual([event.status, event.body.toString(), event.headers, event.eventType], ["handled", '{"v":1}', { "x-v": "1" }, "t1"], "the event row keeps its own payload");
-  assert.equal(webhooks.getDelivery(retry.deliveryId!)!.body.toString(), '{"v":2}');
-  webhooks.close();
+  assert.equal((await webhooks.getDelivery(retry.deliveryId!))!.body.toString(), '{"v":2}');
+  await webhooks.close();
 }
 
 for (const from of ["failed", "dead", "ignored"] as const) {
@@ -388,10 +390,10 @@ test("a duplicate receipt in every status reached through the API: linked delive
     handled: { options: {}, to: async ({ webhooks }, id) => drain(webhooks, settled(webhooks, id)) },
     failed: {
       options: { maxAttempts: 3, retryBackoff: { initialS: 100, maxS: 100 } },
-      to: async ({ webhooks }, id) => drain(webhooks, () => webhooks.getEvent(id)!.status === "failed"),
+      to: async ({ webhooks }, id) => drain(webhooks, async () => (await webhooks.getEvent(id))!.status === "failed"),
     },
     dead: { options: { maxAttempts: 1 }, to: async ({ webhooks }, id) => drain(webhooks, settled(webhooks, id)) },
-    ignored: { options: {}, to: async ({ webhooks }, id) => void webhooks.ignore(id) },
+    ignored: { options: {}, to: async ({ webhooks }, id) => void await webhooks.ignore(id) },
   };
   for (const [status, { options, to }] of Object.entries(reach)) {
     const ctx = setup(options);
@@ -404,21 +406,21 @@ test("a duplicate receipt in every status reached through the API: linked delive
     const first = await ep.receive({ body: '{"v":1}', eventType: type, dedupeKey: "k" });
     const id = first.eventId!;
     await to(ctx, id);
-    assert.equal(webhooks.getEvent(id)!.status, status);
+    assert.equal((await webhooks.getEvent(id))!.status, status);
     const row = () => q("SELECT * FROM knocker_events WHERE id = ?", id)[0];
     const live = () => q("SELECT * FROM _honker_live ORDER BY id");
     const rowBefore = row();
     const liveBefore = live();
     const deadBefore = one("SELECT COUNT(*) FROM _honker_dead");
-    const eventBefore = webhooks.getEvent(id)!;
+    const eventBefore = (await webhooks.getEvent(id))!;
 
     const again = await ep.receive({ body: `{"v":2,"status":"${status}"}`, eventType: type, dedupeKey: "k" });
     assert.deepEqual([again.duplicate, again.eventId, again.statusCode], [true, id, 204], status);
-    const delivery = webhooks.getDelivery(again.deliveryId!)!;
+    const delivery = (await webhooks.getDelivery(again.deliveryId!))!;
     assert.deepEqual([delivery.eventId, delivery.body.toString()], [id, `{"v":2,"status":"${status}"}`], `${status}: a linked delivery`);
-    assert.deepEqual(webhooks.listDeliveries({ eventId: id }).map((d) => d.id).sort((a, b) => a - b), [first.deliveryId, again.deliveryId], status);
+    assert.deepEqual((await webhooks.listDeliveries({ eventId: id })).map((d) => d.id).sort((a, b) => a - b), [first.deliveryId, again.deliveryId], status);
 
-    const event = webhooks.getEvent(id)!;
+    const event = (await webhooks.getEvent(id))!;
     assert.deepEqual(
       [event.status, event.attemptCount, event.lastError, event.body.toString()],
       [status, eventBefore.attemptCount, eventBefore.lastError, '{"v":1}'],
@@ -428,7 +430,7 @@ test("a duplicate receipt in every status reached through the API: linked delive
     assert.deepEqual(live(), liveBefore, `${status}: no job enqueued or changed`);
     assert.equal(one("SELECT COUNT(*) FROM _honker_dead"), deadBefore, status);
     assert.equal(one("SELECT COUNT(*) FROM knocker_events"), 1, status);
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -440,10 +442,10 @@ test("a transactional handler that returns a Promise fails the attempt with an e
   }) as unknown as (event: Event, tx: HandlerTx) => void);
   const id = await ingest("x");
   await drain(webhooks, settled(webhooks, id));
-  assert.equal(webhooks.getEvent(id)!.status, "dead");
-  assert.match(webhooks.getEvent(id)!.lastError!, /must be synchronous; register an async handler with handle\(type, fn, \{ transaction: false \}\)/);
+  assert.equal((await webhooks.getEvent(id))!.status, "dead");
+  assert.match((await webhooks.getEvent(id))!.lastError!, /must be synchronous; register an async handler with handle\(type, fn, \{ transaction: false \}\)/);
   assert.deepEqual(q("SELECT * FROM business"), []);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("a batch shares one commit; one failing handler rolls back only its own writes", async () => {
@@ -456,11 +458,11 @@ test("a batch shares one commit; one failing handler rolls back only its own wri
   });
   const ids: number[] = [];
   for (let n = 0; n < 10; n++) ids.push(await ingest("x", undefined, { n }));
-  await drain(webhooks, () => ids.every((id) => !["received", "failed"].includes(webhooks.getEvent(id)!.status)));
+  await drain(webhooks, async () => (await statusesOf(webhooks, ids)).every((status) => !["received", "failed"].includes(status)));
   assert.deepEqual(batches, [10]);
   assert.equal(q("SELECT COUNT(*) AS n FROM business")[0]!.n, 9);
-  assert.equal(webhooks.getEvent(ids[3]!)!.status, "dead");
-  webhooks.close();
+  assert.equal((await webhooks.getEvent(ids[3]!))!.status, "dead");
+  await webhooks.close();
 });
 
 test("runWorker drains the claimed batch before honouring the signal; workerStates reflects the loop", async () => {
@@ -474,10 +476,10 @@ test("runWorker drains the claimed batch before honouring the signal; workerStat
   const ids: number[] = [];
   for (let i = 0; i < 5; i++) ids.push(await ingest("x"));
   await webhooks.runWorker({ signal: controller.signal, workerId: "w-1" });
-  assert.ok(ids.every((id) => webhooks.getEvent(id)!.status === "handled"), "all claimed jobs ran");
+  assert.ok((await statusesOf(webhooks, ids)).every((status) => status === "handled"), "all claimed jobs ran");
   assert.deepEqual(during, [{ workerId: "w-1", running: true, currentEventId: ids[0], lastError: null }]);
   assert.deepEqual(webhooks.workerStates(), [{ workerId: "w-1", running: false, currentEventId: null, lastError: null }]);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("an idle worker wakes at once for commits through the same Knocker", async () => {
@@ -494,17 +496,18 @@ test("an idle worker wakes at once for commits through the same Knocker", async 
   controller.abort();
   await running;
   assert.ok(handledAt > 0 && handledAt - sentAt < 500, `woke after ${handledAt - sentAt} ms (the idle safety pass is 1000 ms)`);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("event.json() parses once and throws ERR_NOT_JSON for other bodies", async () => {
   const { webhooks, ep } = setup();
   const a = await ep.receive({ body: '{"a":1}' });
   const b = await ep.receive({ body: "plain text" });
-  const event = webhooks.getEvent(a.eventId!)!;
+  const event = (await webhooks.getEvent(a.eventId!))!;
   assert.equal(event.json(), event.json());
-  assert.throws(() => webhooks.getEvent(b.eventId!)!.json(), isCode("ERR_NOT_JSON"));
-  webhooks.close();
+  const notJson = (await webhooks.getEvent(b.eventId!))!;
+  assert.throws(() => notJson.json(), isCode("ERR_NOT_JSON"));
+  await webhooks.close();
 });
 
 test("close() stops running workers quietly: runWorker resolves and reports nothing", async () => {
@@ -513,11 +516,33 @@ test("close() stops running workers quietly: runWorker resolves and reports noth
   const errors: unknown[] = [];
   const running = webhooks.runWorker({ onError: (e) => errors.push(e) });
   const id = await ingest("x");
-  while (webhooks.getEvent(id)!.status !== "handled") await new Promise((r) => setTimeout(r, 2));
-  webhooks.close();
+  while ((await webhooks.getEvent(id))!.status !== "handled") await new Promise((r) => setTimeout(r, 2));
+  await webhooks.close();
   await running;
   assert.deepEqual(errors, []);
-  assert.throws(() => webhooks.replay(id), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED");
+  await assert.rejects(webhooks.replay(id), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED");
+});
+
+test("close() returns a promise: closed at the call, resolved once the inbox's worker loops have ended; a second call resolves too", async () => {
+  const { webhooks, ep, ingest } = setup();
+  ep.handle(() => {});
+  const id = await ingest("x");
+  const ended: string[] = [];
+  const loops = [webhooks.runWorker({ workerId: "w1" }), webhooks.runWorker({ workerId: "w2" })];
+  loops.forEach((loop, index) => void loop.then(() => ended.push(`w${index + 1}`)));
+  while ((await webhooks.getEvent(id))!.status !== "handled") await new Promise((r) => setTimeout(r, 2));
+  const closing = webhooks.close();
+  assert.ok(closing instanceof Promise);
+  assert.equal(webhooks.closed, true, "closed before the promise settles");
+  assert.equal(webhooks.db.open, false, "its own connection is closed at the call");
+  assert.deepEqual(ended, [], "the loops end after the call returns");
+  const again = webhooks.close();
+  assert.equal(again, closing, "a second call returns the same promise");
+  await closing;
+  assert.deepEqual(ended.sort(), ["w1", "w2"], "both worker loops had ended when close() resolved");
+  await again;
+  await Promise.all(loops);
+  await webhooks.close(); // and later calls still resolve
 });
 
 test("each job of a batch gets its own visibility window: slow neighbours do not cost a later job its claim", async () => {
@@ -527,10 +552,10 @@ test("each job of a batch gets its own visibility window: slow neighbours do not
   });
   const ids = [await ingest("a", "a"), await ingest("b", "b"), await ingest("c", "c")];
   const errors: unknown[] = [];
-  await drain(webhooks, () => ids.every((id) => webhooks.getEvent(id)!.status === "handled"), { onError: (e) => errors.push(e) });
-  assert.deepEqual(ids.map((id) => webhooks.getEvent(id)!.status), ["handled", "handled", "handled"]);
+  await drain(webhooks, async () => (await statusesOf(webhooks, ids)).every((status) => status === "handled"), { onError: (e) => errors.push(e) });
+  assert.deepEqual(await statusesOf(webhooks, ids), ["handled", "handled", "handled"]);
   assert.deepEqual(errors, []);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("claims that expire on every attempt: each lost run is a failed attempt, the final one dead — attempt_count = maxAttempts", async () => {
@@ -541,13 +566,13 @@ test("claims that expire on every attempt: each lost run is a failed attempt, th
   });
   const id = await ingest("x");
   await drain(webhooks, settled(webhooks, id));
-  const event = webhooks.getEvent(id)!;
+  const event = (await webhooks.getEvent(id))!;
   assert.equal(event.status, "dead");
   assert.equal(event.attemptCount, 2);
-  const history = webhooks.listAttempts(id);
+  const history = await webhooks.listAttempts(id);
   assert.deepEqual(history.map((a) => a.outcome), ["dead", "failed"]);
   assert.match(history[0]!.error!, /^claim expired on the final attempt \(2 of 2\)/);
   assert.match(history[1]!.error!, /^claim expired on attempt 1 of 2 before an outcome was recorded/);
   assert.deepEqual(q("SELECT * FROM business"), [], "no late run committed its writes");
-  webhooks.close();
+  await webhooks.close();
 });

@@ -27,7 +27,7 @@ test(`${INGESTERS} ingesting and ${WORKERS} worker processes, ${TOTAL} receipts,
   // The UNIQUE constraint turns a second successful run of a handler into a failed attempt,
   // which the worker would report through onError; the count check below catches the rest.
   setup.db.exec("CREATE TABLE business (event_key TEXT NOT NULL UNIQUE, event_id INTEGER NOT NULL, worker TEXT NOT NULL)");
-  setup.close();
+  await setup.close();
 
   const seed = randomInt(1, 2 ** 31);
   t.diagnostic(`seed=${seed}`);

@@ -11,7 +11,7 @@ import { raceScripts } from "./support/processes.js";
 const invalidOption = (name: string) => (e: unknown) =>
   e instanceof KnockerError && e.code === "ERR_INVALID_OPTION" && e.message.includes(`"${name}"`);
 
-test("every option is validated by type and range, and the error names the option", () => {
+test("every option is validated by type and range, and the error names the option", async () => {
   const path = tempDbPath();
   const bad: Array<[string, Record<string, unknown>]> = [
     ["queueName", { queueName: "" }], ["queueName", { queueName: 5 }],
@@ -32,19 +32,19 @@ test("every option is validated by type and range, and the error names the optio
   const ok = open(path, { queueName: "q", visibilityTimeoutS: 5, maxAttempts: 1, maxReaders: 0, durability: "normal", retryBackoff: false, maxBodyBytes: 10, batchSize: 1, busyTimeoutMs: 250 });
   assert.equal(ok.queueName, "q");
   assert.equal(ok.db.pragma("busy_timeout", { simple: true }), 250);
-  ok.close();
+  await ok.close();
 });
 
-test("durability sets synchronous: full → FULL (2), normal → NORMAL (1); WAL and foreign keys are on", () => {
+test("durability sets synchronous: full → FULL (2), normal → NORMAL (1); WAL and foreign keys are on", async () => {
   const full = open(tempDbPath());
   assert.equal(full.db.pragma("synchronous", { simple: true }), 2);
   assert.equal(full.db.pragma("journal_mode", { simple: true }), "wal");
   assert.equal(full.db.pragma("foreign_keys", { simple: true }), 1);
   assert.equal(full.db.pragma("busy_timeout", { simple: true }), 5000);
-  full.close();
+  await full.close();
   const normal = open(tempDbPath(), { durability: "normal" });
   assert.equal(normal.db.pragma("synchronous", { simple: true }), 1);
-  normal.close();
+  await normal.close();
 });
 
 test("open() on an existing better-sqlite3 Database uses that connection and leaves it open on close()", async () => {
@@ -58,11 +58,11 @@ test("open() on an existing better-sqlite3 Database uses that connection and lea
   assert.equal(db.prepare("SELECT COUNT(*) FROM knocker_events").pluck().get(), 1);
   const controller = new AbortController();
   const running = webhooks.runWorker({ signal: controller.signal });
-  while (webhooks.getEvent(result.eventId!)!.status !== "handled") await new Promise((r) => setTimeout(r, 5));
+  while ((await webhooks.getEvent(result.eventId!))!.status !== "handled") await new Promise((r) => setTimeout(r, 5));
   controller.abort();
   await running;
   assert.equal(db.prepare("SELECT x FROM app_table").pluck().get(), result.eventId);
-  webhooks.close();
+  await webhooks.close();
   assert.equal(db.open, true);
   db.close();
 });
@@ -103,18 +103,18 @@ test("maxReaders bounds the read-only connections that serve operator reads; 0 r
   const zero = open(path, { maxReaders: 0 });
   const writerOnly = descriptorsOn(path);
   await zero.endpoint("e", { path: "/e" }).receive({ body: "{}" });
-  zero.listEvents();
+  await zero.listEvents();
   assert.equal(zero.openReaders, 0);
   assert.equal(descriptorsOn(path), writerOnly, "no extra connection for reads");
-  zero.close();
+  await zero.close();
 
   const pooled = open(path, { maxReaders: 2 });
   const before = descriptorsOn(path);
-  pooled.listEvents();
-  pooled.getEvent(1);
+  await pooled.listEvents();
+  await pooled.getEvent(1);
   assert.equal(pooled.openReaders, 1, "sequential reads reuse one idle reader");
   assert.equal(descriptorsOn(path), before + 1);
-  pooled.close();
+  await pooled.close();
   assert.equal(descriptorsOn(path), base);
 });
 
@@ -126,7 +126,8 @@ test("reads on a reader connection see committed data only, never a handler's un
     // The handler's own uncommitted write is visible on the writer connection only.
     ep.handle((event, tx) => {
       tx.run("UPDATE knocker_events SET status = 'handled' WHERE id = ?", [event.id]);
-      seenInside = webhooks.getEvent(event.id)!.status;
+      // The read runs at the call, inside this transaction; only its answer arrives later.
+      void webhooks.getEvent(event.id).then((seen) => (seenInside = seen!.status));
     });
     const r = await ep.receive({ body: "{}" });
     const controller = new AbortController();
@@ -135,14 +136,14 @@ test("reads on a reader connection see committed data only, never a handler's un
     controller.abort();
     await running;
     assert.equal(seenInside, expected, `maxReaders ${maxReaders}`);
-    assert.equal(webhooks.getEvent(r.eventId!)!.status, "handled");
-    webhooks.close();
+    assert.equal((await webhooks.getEvent(r.eventId!))!.status, "handled");
+    await webhooks.close();
   }
 });
 
-test("the schema version is recorded, a newer file is refused, and reopening is idempotent", () => {
+test("the schema version is recorded, a newer file is refused, and reopening is idempotent", async () => {
   const path = tempDbPath();
-  open(path).close();
+  await open(path).close();
   const db = new Database(path);
   assert.equal(db.pragma("user_version", { simple: true }), 4);
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
@@ -151,7 +152,7 @@ test("the schema version is recorded, a newer file is refused, and reopening is 
     "knocker_attempts", "knocker_deliveries", "knocker_dropped_rejections", "knocker_endpoints", "knocker_events", "knocker_prune_audits",
   ]);
   db.close();
-  open(path).close();
+  await open(path).close();
   const newer = new Database(path);
   newer.pragma("user_version = 99");
   newer.close();
@@ -160,7 +161,7 @@ test("the schema version is recorded, a newer file is refused, and reopening is 
 
 test("a version-1 file is migrated: its queue index no longer refuses other queues' non-JSON payloads", async () => {
   const path = tempDbPath();
-  open(path).close();
+  await open(path).close();
   // Recreate what release 1 left: the unguarded expression index, user_version 1.
   const v1 = new Database(path);
   v1.exec(`DROP INDEX _honker_live_event_v2;
@@ -179,13 +180,13 @@ test("a version-1 file is migrated: its queue index no longer refuses other queu
   // Knocker's own job lookups still work beside the foreign row, and use the index.
   const ep = webhooks.endpoint("e", { path: "/e" });
   const { eventId } = await ep.receive({ body: "{}" });
-  webhooks.ignore(eventId!);
-  const replayed = webhooks.replay(eventId!);
+  await webhooks.ignore(eventId!);
+  const replayed = await webhooks.replay(eventId!);
   assert.equal(replayed.status, "received");
   assert.equal(db.prepare("SELECT COUNT(*) FROM _honker_live WHERE queue = 'knocker.events'").pluck().get(), 1);
   const plan = db.prepare("EXPLAIN QUERY PLAN DELETE FROM _honker_live WHERE queue = ? AND json_valid(payload) AND json_extract(payload, '$.event_id') = ?").all("knocker.events", eventId) as Array<{ detail: string }>;
   assert.ok(plan.some((row) => row.detail.includes("_honker_live_event_v2")), JSON.stringify(plan));
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("an app that uses PRAGMA user_version for its own schema gets a clear error, not a half-made schema", () => {
@@ -200,18 +201,18 @@ test("an app that uses PRAGMA user_version for its own schema gets a clear error
   }
 });
 
-test("opening a current file only reads: it succeeds while another connection holds the write lock", () => {
+test("opening a current file only reads: it succeeds while another connection holds the write lock", async () => {
   const path = tempDbPath();
   const setup = open(path);
   setup.endpoint("e", { path: "/e" });
-  setup.close();
+  await setup.close();
   const writer = new Database(path);
   writer.exec("BEGIN IMMEDIATE");
   try {
     const started = Date.now();
     const reader = open(path);
-    assert.equal(reader.listEvents().length, 0);
-    reader.close();
+    assert.equal((await reader.listEvents()).length, 0);
+    await reader.close();
     assert.ok(Date.now() - started < 1000, "no lock wait");
   } finally {
     writer.exec("ROLLBACK");
@@ -229,7 +230,7 @@ test("several processes opening a new file at the same moment all succeed", asyn
     const w = open(${JSON.stringify(path)});
     const r = await w.endpoint("e" + process.pid, { path: "/e" + process.pid }).receive({ body: "{}" });
     console.log(JSON.stringify(r));
-    w.close();`;
+    await w.close();`;
   const results = await raceScripts(script, 6);
   for (const r of results) {
     assert.equal(r.code, 0, r.err);

@@ -24,81 +24,81 @@ async function seeded() {
 test("listEvents filters by status, endpoint, type and since, newest first", async () => {
   const { webhooks, clock, r1, r2, r5 } = await seeded();
   const ids = (list: { id: number }[]) => list.map((e) => e.id);
-  assert.deepEqual(ids(webhooks.listEvents()), [r5.eventId, r2.eventId, r1.eventId]);
-  assert.deepEqual(ids(webhooks.listEvents({ endpoint: "a" })), [r5.eventId, r1.eventId]);
-  assert.deepEqual(ids(webhooks.listEvents({ eventType: "y" })), [r2.eventId]);
-  assert.deepEqual(ids(webhooks.listEvents({ since: clock.now - 10 })), [r5.eventId, r2.eventId]);
-  assert.deepEqual(ids(webhooks.listEvents({ limit: 1 })), [r5.eventId]);
-  webhooks.ignore(r2.eventId!);
-  assert.deepEqual(ids(webhooks.listEvents({ status: "ignored" })), [r2.eventId]);
-  assert.deepEqual(ids(webhooks.listEvents({ status: "received", endpoint: "a", eventType: "x" })), [r5.eventId, r1.eventId]);
-  webhooks.close();
+  assert.deepEqual(ids(await webhooks.listEvents()), [r5.eventId, r2.eventId, r1.eventId]);
+  assert.deepEqual(ids(await webhooks.listEvents({ endpoint: "a" })), [r5.eventId, r1.eventId]);
+  assert.deepEqual(ids(await webhooks.listEvents({ eventType: "y" })), [r2.eventId]);
+  assert.deepEqual(ids(await webhooks.listEvents({ since: clock.now - 10 })), [r5.eventId, r2.eventId]);
+  assert.deepEqual(ids(await webhooks.listEvents({ limit: 1 })), [r5.eventId]);
+  await webhooks.ignore(r2.eventId!);
+  assert.deepEqual(ids(await webhooks.listEvents({ status: "ignored" })), [r2.eventId]);
+  assert.deepEqual(ids(await webhooks.listEvents({ status: "received", endpoint: "a", eventType: "x" })), [r5.eventId, r1.eventId]);
+  await webhooks.close();
 });
 
 test("listDeliveries filters by event, endpoint, validity, orphaned and since, newest first", async () => {
   const { webhooks, clock, r1, r2, r3, r4, r5 } = await seeded();
   const ids = (list: { id: number }[]) => list.map((d) => d.id);
-  assert.deepEqual(ids(webhooks.listDeliveries()), [r5.deliveryId, r4.deliveryId, r3.deliveryId, r2.deliveryId, r1.deliveryId]);
-  assert.deepEqual(ids(webhooks.listDeliveries({ eventId: r1.eventId! })), [r3.deliveryId, r1.deliveryId]);
-  assert.deepEqual(ids(webhooks.listDeliveries({ endpoint: "b" })), [r2.deliveryId]);
-  assert.deepEqual(ids(webhooks.listDeliveries({ signatureValid: false })), [r4.deliveryId]);
-  assert.deepEqual(ids(webhooks.listDeliveries({ orphaned: true })), [r4.deliveryId]);
-  assert.equal(webhooks.listDeliveries({ orphaned: false }).length, 4);
-  assert.deepEqual(ids(webhooks.listDeliveries({ since: clock.now })), [r5.deliveryId, r4.deliveryId]);
-  webhooks.close();
+  assert.deepEqual(ids(await webhooks.listDeliveries()), [r5.deliveryId, r4.deliveryId, r3.deliveryId, r2.deliveryId, r1.deliveryId]);
+  assert.deepEqual(ids(await webhooks.listDeliveries({ eventId: r1.eventId! })), [r3.deliveryId, r1.deliveryId]);
+  assert.deepEqual(ids(await webhooks.listDeliveries({ endpoint: "b" })), [r2.deliveryId]);
+  assert.deepEqual(ids(await webhooks.listDeliveries({ signatureValid: false })), [r4.deliveryId]);
+  assert.deepEqual(ids(await webhooks.listDeliveries({ orphaned: true })), [r4.deliveryId]);
+  assert.equal((await webhooks.listDeliveries({ orphaned: false })).length, 4);
+  assert.deepEqual(ids(await webhooks.listDeliveries({ since: clock.now })), [r5.deliveryId, r4.deliveryId]);
+  await webhooks.close();
 });
 
 test("get* return null for unknown ids; Event and Delivery carry the documented fields", async () => {
   const { webhooks, r1, r3 } = await seeded();
-  assert.equal(webhooks.getEvent(12345), null);
-  assert.equal(webhooks.getDelivery(12345), null);
-  const event = webhooks.getEvent(r1.eventId!)!;
+  assert.equal(await webhooks.getEvent(12345), null);
+  assert.equal(await webhooks.getDelivery(12345), null);
+  const event = (await webhooks.getEvent(r1.eventId!))!;
   assert.deepEqual(Object.keys(event).sort(), [
     "attemptCount", "body", "dedupeKey", "deliveryId", "endpoint", "eventType", "handledAt", "headers", "id", "lastError",
     "method", "providerDeliveryId", "providerEventId", "query", "receivedAt", "status",
   ]);
-  const delivery = webhooks.getDelivery(r3.deliveryId!)!;
+  const delivery = (await webhooks.getDelivery(r3.deliveryId!))!;
   assert.deepEqual(Object.keys(delivery).sort(), [
     "body", "bodyLength", "bodySha256", "bodyTruncated", "dedupeKey", "endpoint", "eventId", "eventType", "headers", "id", "method", "providerDeliveryId",
     "providerEventId", "query", "receivedAt", "signatureError", "signatureValid",
   ]);
   assert.ok(Buffer.isBuffer(delivery.body));
-  assert.deepEqual(webhooks.listAttempts(r1.eventId!), []);
-  webhooks.close();
+  assert.deepEqual(await webhooks.listAttempts(r1.eventId!), []);
+  await webhooks.close();
 });
 
 test("operator arguments are validated with messages naming the argument", async () => {
   const { webhooks } = await seeded();
   for (const limit of [0, 1001, 1.5, "10", null]) {
-    assert.throws(() => webhooks.listEvents({ limit: limit as number }), isInvalid(/limit must be an integer from 1 to 1000/));
-    assert.throws(() => webhooks.listDeliveries({ limit: limit as number }), isInvalid(/limit/));
+    await assert.rejects(webhooks.listEvents({ limit: limit as number }), isInvalid(/limit must be an integer from 1 to 1000/));
+    await assert.rejects(webhooks.listDeliveries({ limit: limit as number }), isInvalid(/limit/));
   }
-  assert.equal(webhooks.listEvents({ limit: 1000 }).length, 3);
+  assert.equal((await webhooks.listEvents({ limit: 1000 })).length, 3);
   for (const since of [1.5, "1700000000", -1]) {
-    assert.throws(() => webhooks.listEvents({ since: since as number }), isInvalid(/since must be an integer unix timestamp/));
+    await assert.rejects(webhooks.listEvents({ since: since as number }), isInvalid(/since must be an integer unix timestamp/));
   }
-  assert.throws(() => webhooks.listEvents({ status: "done" as never }), isInvalid(/status must be one of received, processing/));
-  assert.throws(() => webhooks.listDeliveries({ signatureValid: 1 as never }), isInvalid(/signatureValid must be a boolean/));
-  assert.throws(() => webhooks.listDeliveries({ orphaned: "yes" as never }), isInvalid(/orphaned must be a boolean/));
-  assert.throws(() => webhooks.listEvents("x" as never), isInvalid(/options object/));
-  assert.throws(() => webhooks.listEvents({ type: "x" } as never), isInvalid(/listEvents\(\) has no option "type" \(known: status, endpoint, eventType, since, limit\)/));
-  assert.throws(() => webhooks.listDeliveries({ valid: true } as never), isInvalid(/listDeliveries\(\) has no option "valid"/));
+  await assert.rejects(webhooks.listEvents({ status: "done" as never }), isInvalid(/status must be one of received, processing/));
+  await assert.rejects(webhooks.listDeliveries({ signatureValid: 1 as never }), isInvalid(/signatureValid must be a boolean/));
+  await assert.rejects(webhooks.listDeliveries({ orphaned: "yes" as never }), isInvalid(/orphaned must be a boolean/));
+  await assert.rejects(webhooks.listEvents("x" as never), isInvalid(/options object/));
+  await assert.rejects(webhooks.listEvents({ type: "x" } as never), isInvalid(/listEvents\(\) has no option "type" \(known: status, endpoint, eventType, since, limit\)/));
+  await assert.rejects(webhooks.listDeliveries({ valid: true } as never), isInvalid(/listDeliveries\(\) has no option "valid"/));
   for (const id of [0, -1, 1.5, "1", null]) {
-    assert.throws(() => webhooks.getEvent(id as number), isInvalid(/event id must be a positive integer/));
-    assert.throws(() => webhooks.replay(id as number), isInvalid(/event id/));
-    assert.throws(() => webhooks.replayDelivery(id as number), isInvalid(/delivery id/));
+    await assert.rejects(webhooks.getEvent(id as number), isInvalid(/event id must be a positive integer/));
+    await assert.rejects(webhooks.replay(id as number), isInvalid(/event id/));
+    await assert.rejects(webhooks.replayDelivery(id as number), isInvalid(/delivery id/));
   }
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("after close() every read and action refuses with ERR_CLOSED, whatever maxReaders is", async () => {
   for (const maxReaders of [0, 2]) {
     const { webhooks, r1, r2 } = await seeded();
     const reopened = open(webhooks.db.name, { maxReaders });
-    reopened.close();
-    webhooks.close();
+    await reopened.close();
+    await webhooks.close();
     for (const closed of [webhooks, reopened]) {
-      const calls: Array<[string, () => unknown]> = [
+      const calls: Array<[string, () => Promise<unknown>]> = [
         ["getEvent", () => closed.getEvent(r1.eventId!)],
         ["listEvents", () => closed.listEvents()],
         ["getDelivery", () => closed.getDelivery(r1.deliveryId!)],
@@ -108,60 +108,73 @@ test("after close() every read and action refuses with ERR_CLOSED, whatever maxR
         ["ignore", () => closed.ignore(r2.eventId!)],
         ["replay", () => closed.replay(r2.eventId!)],
         ["pruneEvents", () => closed.pruneEvents({ olderThan: 1 })],
+        ["iterateEvents", () => closed.iterateEvents().next()],
       ];
       for (const [name, call] of calls) {
-        assert.throws(call, (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED", `${name} (maxReaders ${maxReaders})`);
+        // call() itself must not throw: the refusal is the promise's.
+        await assert.rejects(call(), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED", `${name} (maxReaders ${maxReaders})`);
       }
       assert.equal(closed.openReaders, 0, "no reader connection is opened after close()");
     }
   }
 });
 
-test("iterateEvents(): every match newest first; each iterator holds one of maxReaders readers, beyond that it pages through the writer", async () => {
+test("iterateEvents(): every match newest first, a page per query; no reader or read transaction is held between steps", async () => {
   const webhooks = open(tempDbPath(), { maxReaders: 2 });
   const ep = webhooks.endpoint("a", { path: "/a" });
   const ids: number[] = [];
   for (let i = 0; i < 250; i++) ids.push((await ep.receive({ body: "{}", dedupeKey: `k${i}`, eventType: i % 2 ? "odd" : "even" })).eventId!);
   const newestFirst = [...ids].reverse();
+  const isClosed = (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED";
 
   const unstarted = [webhooks.iterateEvents(), webhooks.iterateEvents(), webhooks.iterateEvents()];
-  assert.equal(webhooks.openReaders, 0, "an iterator takes its reader at its first step, so one never started holds nothing");
-  const started = (options?: Parameters<typeof webhooks.iterateEvents>[0]) => {
-    const iterator = webhooks.iterateEvents(options);
-    const head = iterator.next();
-    return () => [head.value!.id, ...[...iterator].map((e) => e.id)];
+  assert.equal(webhooks.openReaders, 0, "an iterator reads nothing before its first step");
+  const rest = async (iterator: AsyncIterable<{ id: number }>) => {
+    const out: number[] = [];
+    for await (const event of iterator) out.push(event.id);
+    return out;
   };
-  const first = started();
-  const second = started({ eventType: "odd" });
-  const third = started(); // no reader left: pages of 100 on the writer
-  assert.equal(webhooks.openReaders, 2, "one reader per iterator in progress, up to maxReaders");
-  assert.deepEqual(first(), newestFirst);
-  assert.deepEqual(second(), newestFirst.filter((id) => (ids.indexOf(id) % 2) === 1));
-  assert.deepEqual(third(), newestFirst, "paging yields the same rows, no gaps or repeats at page edges");
-  assert.equal(webhooks.openReaders, 2, "the pool never grew past maxReaders");
+  const started = async (options?: Parameters<typeof webhooks.iterateEvents>[0]) => {
+    const iterator = webhooks.iterateEvents(options);
+    const head = await iterator.next();
+    return async () => [head.value!.id, ...(await rest(iterator))];
+  };
+  const first = await started();
+  const second = await started({ eventType: "odd" });
+  const third = await started();
+  assert.equal(webhooks.openReaders, 1, "three iterators in progress hold no reader: each page borrows one for its query and gives it back");
+  // Nothing holds a snapshot while the iterators wait: a TRUNCATE checkpoint is not blocked by any reader.
+  await webhooks.ignore(ids[0]!);
+  await webhooks.requeue(ids[0]!);
+  assert.equal((webhooks.db.pragma("wal_checkpoint(TRUNCATE)") as Array<{ busy: number }>)[0]!.busy, 0, "no read transaction is open between steps");
+  assert.deepEqual(await first(), newestFirst);
+  assert.deepEqual(await second(), newestFirst.filter((id) => (ids.indexOf(id) % 2) === 1));
+  assert.deepEqual(await third(), newestFirst, "paging yields the same rows, no gaps or repeats at page edges");
+  assert.equal(webhooks.openReaders, 1, "the pool never grew past what one query at a time needs");
 
-  // A reader iterator is one snapshot: writes during the loop (here through the writer) do not change what it yields.
+  // Each page sees what committed before it: the 10 oldest events, ignored during the loop, are on its last page and are not yielded.
   const seen: string[] = [];
-  for (const event of webhooks.iterateEvents({ status: "received" })) {
+  for await (const event of webhooks.iterateEvents({ status: "received" })) {
     seen.push(event.status);
-    if (seen.length === 1) for (const id of ids.slice(0, 10)) webhooks.ignore(id);
+    if (seen.length === 1) for (const id of ids.slice(0, 10)) await webhooks.ignore(id);
   }
-  assert.equal(seen.length, 250);
+  assert.equal(seen.length, 240);
   assert.deepEqual(new Set(seen), new Set(["received"]));
-  assert.equal(webhooks.listEvents({ status: "ignored", limit: 1000 }).length, 10);
+  assert.equal((await webhooks.listEvents({ status: "ignored", limit: 1000 })).length, 10);
 
-  // break gives the reader back: the next iterator reuses it instead of opening a third.
-  for (const _ of webhooks.iterateEvents()) break;
-  for (const _ of webhooks.iterateEvents()) break;
-  assert.equal(webhooks.openReaders, 2);
+  for await (const _ of webhooks.iterateEvents()) break;
+  for await (const _ of webhooks.iterateEvents()) break;
+  assert.equal(webhooks.openReaders, 1);
 
-  assert.throws(() => webhooks.iterateEvents({ limit: 5 } as never), isInvalid(/iterateEvents\(\) has no option "limit"/));
+  // A bad option rejects the first step (no synchronous throw).
+  const badOption = webhooks.iterateEvents({ limit: 5 } as never);
+  await assert.rejects(badOption.next(), isInvalid(/iterateEvents\(\) has no option "limit"/));
   const pending = webhooks.iterateEvents();
-  pending.next();
-  webhooks.close();
-  assert.throws(() => pending.next(), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED");
-  assert.throws(() => unstarted[0]!.next(), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED");
-  assert.throws(() => webhooks.iterateEvents(), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED");
+  await pending.next();
+  await webhooks.close();
+  await assert.rejects(pending.next(), isClosed);
+  await assert.rejects(unstarted[0]!.next(), isClosed);
+  await assert.rejects(webhooks.iterateEvents().next(), isClosed);
 });
 
 test("iterateEvents() with maxReaders 0 pages through the writer and sees each page's committed state: bulk ignore while iterating", async () => {
@@ -169,18 +182,18 @@ test("iterateEvents() with maxReaders 0 pages through the writer and sees each p
   const ep = webhooks.endpoint("a", { path: "/a" });
   for (let i = 0; i < 230; i++) await ep.receive({ body: "{}", dedupeKey: `k${i}` });
   let ignored = 0;
-  for (const event of webhooks.iterateEvents({ status: "received" })) {
-    webhooks.ignore(event.id);
+  for await (const event of webhooks.iterateEvents({ status: "received" })) {
+    await webhooks.ignore(event.id);
     ignored++;
   }
   assert.equal(webhooks.openReaders, 0);
   assert.equal(ignored, 230);
-  assert.equal(webhooks.listEvents({ status: "received" }).length, 0);
+  assert.equal((await webhooks.listEvents({ status: "received" })).length, 0);
   const plan = webhooks.db.prepare(`EXPLAIN QUERY PLAN SELECT e.id FROM knocker_events e WHERE (e.received_at, e.id) < (?, ?)
     ORDER BY e.received_at DESC, e.id DESC LIMIT 100`).all(1, 1) as Array<{ detail: string }>;
   assert.ok(plan.some((row) => /SEARCH .*received_at</.test(row.detail)), `a page is an index range: ${JSON.stringify(plan)}`);
   const paged = webhooks.iterateEvents();
-  paged.next();
-  webhooks.close();
-  assert.throws(() => paged.next(), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED", "no rows of a page read before close()");
+  await paged.next();
+  await webhooks.close();
+  await assert.rejects(paged.next(), (e: unknown) => e instanceof KnockerError && e.code === "ERR_CLOSED", "no rows of a page read before close()");
 });

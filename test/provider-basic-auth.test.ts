@@ -41,7 +41,7 @@ test("basic-auth: arbitrary headers and bodies never throw and never verify with
   await assertNeverVerifiesWithoutSecret(new BasicAuthProvider(), { headerNames: ["authorization"], secrets: [CREDENTIALS] });
 });
 
-test("basic-auth: option validation", () => {
-  assertRegistrationRejected("basic-auth", { realm: "webhooks" }, ["realm"]);
-  assertRegistrationRejected("basic-auth", {}, ["secret"], []);
+test("basic-auth: option validation", async () => {
+  await assertRegistrationRejected("basic-auth", { realm: "webhooks" }, ["realm"]);
+  await assertRegistrationRejected("basic-auth", {}, ["secret"], []);
 });

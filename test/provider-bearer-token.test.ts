@@ -36,7 +36,7 @@ test("bearer-token: arbitrary headers and bodies never throw and never verify wi
   await assertNeverVerifiesWithoutSecret(new BearerTokenProvider(), { headerNames: ["authorization"], secrets: [TOKEN] });
 });
 
-test("bearer-token: option validation", () => {
-  assertRegistrationRejected("bearer-token", { header: "authorization" }, ["header"]);
-  assertRegistrationRejected("bearer-token", {}, ["secret"], []);
+test("bearer-token: option validation", async () => {
+  await assertRegistrationRejected("bearer-token", { header: "authorization" }, ["header"]);
+  await assertRegistrationRejected("bearer-token", {}, ["secret"], []);
 });

@@ -107,7 +107,7 @@ test("discord: arbitrary headers and bodies never throw and never verify without
   });
 });
 
-test("discord: option validation", () => {
-  assertRegistrationRejected("discord", { toleranceS: 5 }, ["toleranceS"], [APP.publicKeyHex]);
-  assertRegistrationRejected("discord", {}, ["secret"], []);
+test("discord: option validation", async () => {
+  await assertRegistrationRejected("discord", { toleranceS: 5 }, ["toleranceS"], [APP.publicKeyHex]);
+  await assertRegistrationRejected("discord", {}, ["secret"], []);
 });

@@ -59,7 +59,7 @@ test("github: arbitrary headers and bodies never throw and never verify without 
   await assertNeverVerifiesWithoutSecret(new GithubProvider(), { headerNames: ["x-hub-signature-256", "x-github-event", "x-github-delivery"], secrets: [SECRET] });
 });
 
-test("github: option validation", () => {
-  assertRegistrationRejected("github", { toleranceS: 300 }, ["toleranceS"]);
-  assertRegistrationRejected("github", {}, ["secret"], []);
+test("github: option validation", async () => {
+  await assertRegistrationRejected("github", { toleranceS: 300 }, ["toleranceS"]);
+  await assertRegistrationRejected("github", {}, ["secret"], []);
 });

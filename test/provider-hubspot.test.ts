@@ -90,11 +90,11 @@ test("hubspot: arbitrary headers and bodies never throw and never verify without
   });
 });
 
-test("hubspot: option validation", () => {
-  assertRegistrationRejected("hubspot", {}, ["url", "required"]);
-  assertRegistrationRejected("hubspot", { url: "/webhooks/hubspot" }, ["url"]);
-  assertRegistrationRejected("hubspot", { url: "ftp://hooks.example.com/x" }, ["url"]);
-  assertRegistrationRejected("hubspot", { url: 42 }, ["url"]);
-  assertRegistrationRejected("hubspot", { url: URL, toleranceS: "300" }, ["toleranceS"]);
-  assertRegistrationRejected("hubspot", { url: URL, signatureVersion: "v1" }, ["signatureVersion"]);
+test("hubspot: option validation", async () => {
+  await assertRegistrationRejected("hubspot", {}, ["url", "required"]);
+  await assertRegistrationRejected("hubspot", { url: "/webhooks/hubspot" }, ["url"]);
+  await assertRegistrationRejected("hubspot", { url: "ftp://hooks.example.com/x" }, ["url"]);
+  await assertRegistrationRejected("hubspot", { url: 42 }, ["url"]);
+  await assertRegistrationRejected("hubspot", { url: URL, toleranceS: "300" }, ["toleranceS"]);
+  await assertRegistrationRejected("hubspot", { url: URL, signatureVersion: "v1" }, ["signatureVersion"]);
 });

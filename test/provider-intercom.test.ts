@@ -45,7 +45,7 @@ test("intercom: arbitrary headers and bodies never throw and never verify withou
   await assertNeverVerifiesWithoutSecret(new IntercomProvider(), { headerNames: ["x-hub-signature", "x-hub-signature-256"], secrets: [SECRET] });
 });
 
-test("intercom: option validation", () => {
-  assertRegistrationRejected("intercom", { toleranceS: 300 }, ["toleranceS"]);
-  assertRegistrationRejected("intercom", {}, ["secret"], [""]);
+test("intercom: option validation", async () => {
+  await assertRegistrationRejected("intercom", { toleranceS: 300 }, ["toleranceS"]);
+  await assertRegistrationRejected("intercom", {}, ["secret"], [""]);
 });

@@ -25,7 +25,7 @@ export function inbox(provider: string, secrets: string[], providerOptions: Reco
     endpoint,
     async receive(receipt: TestReceipt): Promise<{ result: IngestResult; delivery: Delivery }> {
       const result = await endpoint.receive(receipt);
-      const delivery = webhooks.getDelivery(result.deliveryId!);
+      const delivery = await webhooks.getDelivery(result.deliveryId!);
       assert.ok(delivery, "the receipt was stored");
       return { result, delivery };
     },
@@ -115,12 +115,12 @@ export async function assertNeverVerifiesWithoutSecret(
 }
 
 /** Registration with these options (or secrets) is refused with a KnockerError naming the provider and the key. */
-export function assertRegistrationRejected(
+export async function assertRegistrationRejected(
   provider: string,
   providerOptions: Record<string, unknown>,
   mentions: string[],
   secrets: string[] = ["secret"],
-): void {
+): Promise<void> {
   const webhooks = open(tempDbPath(`${provider}-options-${Math.random().toString(36).slice(2)}.db`));
   try {
     assert.throws(
@@ -132,7 +132,7 @@ export function assertRegistrationRejected(
       },
     );
   } finally {
-    webhooks.close();
+    await webhooks.close();
   }
 }
 

@@ -63,7 +63,7 @@ test("lemon-squeezy: arbitrary headers and bodies never throw and never verify w
   await assertNeverVerifiesWithoutSecret(new LemonSqueezyProvider(), { headerNames: ["x-signature", "x-event-name"], secrets: [SECRET] });
 });
 
-test("lemon-squeezy: option validation", () => {
-  assertRegistrationRejected("lemon-squeezy", { toleranceS: 300 }, ["toleranceS"]);
-  assertRegistrationRejected("lemon-squeezy", {}, ["secret"], []);
+test("lemon-squeezy: option validation", async () => {
+  await assertRegistrationRejected("lemon-squeezy", { toleranceS: 300 }, ["toleranceS"]);
+  await assertRegistrationRejected("lemon-squeezy", {}, ["secret"], []);
 });

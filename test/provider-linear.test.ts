@@ -94,9 +94,9 @@ test("linear: arbitrary headers and bodies never throw and never verify without 
   });
 });
 
-test("linear: option validation", () => {
-  assertRegistrationRejected("linear", { toleranceS: "60" }, ["toleranceS"]);
-  assertRegistrationRejected("linear", { toleranceS: -1 }, ["toleranceS"]);
-  assertRegistrationRejected("linear", { tolerance: 60 }, ["tolerance"]);
-  assertRegistrationRejected("linear", {}, ["secret"], []);
+test("linear: option validation", async () => {
+  await assertRegistrationRejected("linear", { toleranceS: "60" }, ["toleranceS"]);
+  await assertRegistrationRejected("linear", { toleranceS: -1 }, ["toleranceS"]);
+  await assertRegistrationRejected("linear", { tolerance: 60 }, ["tolerance"]);
+  await assertRegistrationRejected("linear", {}, ["secret"], []);
 });

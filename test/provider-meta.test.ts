@@ -85,8 +85,8 @@ test("meta: arbitrary headers, queries and bodies never throw and never verify w
   });
 });
 
-test("meta: option validation", () => {
-  assertRegistrationRejected("meta", { verifyToken: 42 }, ["verifyToken"]);
-  assertRegistrationRejected("meta", { verifyToken: "" }, ["verifyToken"]);
-  assertRegistrationRejected("meta", { verify_token: "x" }, ["verify_token"]);
+test("meta: option validation", async () => {
+  await assertRegistrationRejected("meta", { verifyToken: 42 }, ["verifyToken"]);
+  await assertRegistrationRejected("meta", { verifyToken: "" }, ["verifyToken"]);
+  await assertRegistrationRejected("meta", { verify_token: "x" }, ["verify_token"]);
 });

@@ -64,9 +64,9 @@ test("paddle: arbitrary headers and bodies never throw and never verify without 
   await assertNeverVerifiesWithoutSecret(new PaddleProvider(), { headerNames: ["paddle-signature"], secrets: [SECRET] });
 });
 
-test("paddle: option validation", () => {
-  assertRegistrationRejected("paddle", { toleranceS: "5" }, ["toleranceS"]);
-  assertRegistrationRejected("paddle", { toleranceS: -1 }, ["toleranceS"]);
-  assertRegistrationRejected("paddle", { maxVariance: 5 }, ["maxVariance"]);
-  assertRegistrationRejected("paddle", {}, ["secret"], []);
+test("paddle: option validation", async () => {
+  await assertRegistrationRejected("paddle", { toleranceS: "5" }, ["toleranceS"]);
+  await assertRegistrationRejected("paddle", { toleranceS: -1 }, ["toleranceS"]);
+  await assertRegistrationRejected("paddle", { maxVariance: 5 }, ["maxVariance"]);
+  await assertRegistrationRejected("paddle", {}, ["secret"], []);
 });

@@ -55,7 +55,7 @@ test("postmark: arbitrary headers and bodies never throw and never verify withou
   await assertNeverVerifiesWithoutSecret(new PostmarkProvider(), { headerNames: ["authorization"], secrets: [CREDENTIALS] });
 });
 
-test("postmark: option validation", () => {
-  assertRegistrationRejected("postmark", { username: "postmark-hooks" }, ["username"]);
-  assertRegistrationRejected("postmark", {}, ["secret"], []);
+test("postmark: option validation", async () => {
+  await assertRegistrationRejected("postmark", { username: "postmark-hooks" }, ["username"]);
+  await assertRegistrationRejected("postmark", {}, ["secret"], []);
 });

@@ -58,7 +58,7 @@ test("sendgrid: keys as base64 SPKI or PEM; rotation; keys that are not P-256 ar
       () => webhooks.endpoint("sg", { path: "/sg", provider: "sendgrid", secrets: [KEY, bad] }),
       (error: unknown) => error instanceof KnockerError && error.code === "ERR_INVALID_SECRET" && /sendgrid secret #2/.test(error.message) && !error.message.includes(bad),
     );
-    webhooks.close();
+    await webhooks.close();
     // … and, for a provider instance driven directly, never a throw from verify().
     assert.match((await verifyDirect(provider, receipt(body), [bad])).signatureError ?? "", /^sendgrid verification key malformed/);
   }
@@ -113,8 +113,8 @@ test("sendgrid: arbitrary headers and bodies never throw and never verify withou
   });
 });
 
-test("sendgrid: option validation", () => {
-  assertRegistrationRejected("sendgrid", { toleranceS: "300" }, ["toleranceS"], [KEY]);
-  assertRegistrationRejected("sendgrid", { publicKey: KEY }, ["publicKey"], [KEY]);
-  assertRegistrationRejected("sendgrid", {}, ["secret"], []);
+test("sendgrid: option validation", async () => {
+  await assertRegistrationRejected("sendgrid", { toleranceS: "300" }, ["toleranceS"], [KEY]);
+  await assertRegistrationRejected("sendgrid", { publicKey: KEY }, ["publicKey"], [KEY]);
+  await assertRegistrationRejected("sendgrid", {}, ["secret"], []);
 });

@@ -82,7 +82,7 @@ test("shopify: arbitrary headers and bodies never throw and never verify without
   });
 });
 
-test("shopify: option validation", () => {
-  assertRegistrationRejected("shopify", { toleranceS: 300 }, ["toleranceS"]);
-  assertRegistrationRejected("shopify", {}, ["secret"], []);
+test("shopify: option validation", async () => {
+  await assertRegistrationRejected("shopify", { toleranceS: 300 }, ["toleranceS"]);
+  await assertRegistrationRejected("shopify", {}, ["secret"], []);
 });

@@ -95,8 +95,8 @@ test("slack: arbitrary headers and bodies never throw and never verify without t
   await assertNeverVerifiesWithoutSecret(new SlackProvider(), { headerNames: ["x-slack-signature", "x-slack-request-timestamp", "content-type"], secrets: [SECRET] });
 });
 
-test("slack: option validation", () => {
-  assertRegistrationRejected("slack", { toleranceS: "300" }, ["toleranceS"]);
-  assertRegistrationRejected("slack", { signingSecret: SECRET }, ["signingSecret"]);
-  assertRegistrationRejected("slack", {}, ["secret"], []);
+test("slack: option validation", async () => {
+  await assertRegistrationRejected("slack", { toleranceS: "300" }, ["toleranceS"]);
+  await assertRegistrationRejected("slack", { signingSecret: SECRET }, ["signingSecret"]);
+  await assertRegistrationRejected("slack", {}, ["secret"], []);
 });

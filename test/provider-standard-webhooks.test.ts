@@ -69,7 +69,7 @@ test("standard-webhooks: v1a Ed25519 with a whpk_ public key; HMAC and Ed25519 k
       () => webhooks.endpoint("sw", { path: "/sw", provider: "standard-webhooks", secrets: [SECRET, bad] }),
       (error: unknown) => error instanceof KnockerError && error.code === "ERR_INVALID_SECRET" && /standard-webhooks secret #2/.test(error.message) && !error.message.includes(bad),
     );
-    webhooks.close();
+    await webhooks.close();
   }
   // The v1a entry uses a 64-byte signature; a v1-length value under v1a is skipped as malformed.
   assert.match((await verifyDirect(provider, receipt(body, `v1a,${ours(body).slice(3)}`), [publicKeyText])).signatureError ?? "", /signature header malformed/);
@@ -139,9 +139,9 @@ test("standard-webhooks: arbitrary headers and bodies never throw and never veri
   });
 });
 
-test("standard-webhooks: option validation", () => {
-  assertRegistrationRejected("standard-webhooks", { toleranceS: "300" }, ["toleranceS"]);
-  assertRegistrationRejected("standard-webhooks", { toleranceS: 1.5 }, ["toleranceS"]);
-  assertRegistrationRejected("standard-webhooks", { publicKey: "whpk_x" }, ["publicKey"]);
-  assertRegistrationRejected("standard-webhooks", {}, ["secret"], []);
+test("standard-webhooks: option validation", async () => {
+  await assertRegistrationRejected("standard-webhooks", { toleranceS: "300" }, ["toleranceS"]);
+  await assertRegistrationRejected("standard-webhooks", { toleranceS: 1.5 }, ["toleranceS"]);
+  await assertRegistrationRejected("standard-webhooks", { publicKey: "whpk_x" }, ["publicKey"]);
+  await assertRegistrationRejected("standard-webhooks", {}, ["secret"], []);
 });

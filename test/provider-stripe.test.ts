@@ -67,9 +67,9 @@ test("stripe: arbitrary headers and bodies never throw and never verify without 
   await assertNeverVerifiesWithoutSecret(new StripeProvider(), { headerNames: ["stripe-signature"], secrets: [SECRET] });
 });
 
-test("stripe: option validation", () => {
-  assertRegistrationRejected("stripe", { toleranceS: "300" }, ["toleranceS"]);
-  assertRegistrationRejected("stripe", { toleranceS: -5 }, ["toleranceS"]);
-  assertRegistrationRejected("stripe", { tolerance: 300 }, ["tolerance"]);
-  assertRegistrationRejected("stripe", {}, ["secret"], []);
+test("stripe: option validation", async () => {
+  await assertRegistrationRejected("stripe", { toleranceS: "300" }, ["toleranceS"]);
+  await assertRegistrationRejected("stripe", { toleranceS: -5 }, ["toleranceS"]);
+  await assertRegistrationRejected("stripe", { tolerance: 300 }, ["tolerance"]);
+  await assertRegistrationRejected("stripe", {}, ["secret"], []);
 });

@@ -43,9 +43,9 @@ test("token-header: arbitrary headers and bodies never throw and never verify wi
   await assertNeverVerifiesWithoutSecret(new TokenHeaderProvider(), { headerNames: ["x-knocker-token", "authorization"], secrets: [TOKEN] });
 });
 
-test("token-header: option validation", () => {
-  assertRegistrationRejected("token-header", { header: 42 }, ["header"]);
-  assertRegistrationRejected("token-header", { header: "" }, ["header"]);
-  assertRegistrationRejected("token-header", { header: "x token" }, ["header"]);
-  assertRegistrationRejected("token-header", { headerName: "x-token" }, ["headerName"]);
+test("token-header: option validation", async () => {
+  await assertRegistrationRejected("token-header", { header: 42 }, ["header"]);
+  await assertRegistrationRejected("token-header", { header: "" }, ["header"]);
+  await assertRegistrationRejected("token-header", { header: "x token" }, ["header"]);
+  await assertRegistrationRejected("token-header", { headerName: "x-token" }, ["headerName"]);
 });

@@ -130,11 +130,11 @@ test("twilio: arbitrary headers and bodies never throw and never verify without 
   });
 });
 
-test("twilio: option validation", () => {
-  assertRegistrationRejected("twilio", {}, ["url"]);
-  assertRegistrationRejected("twilio", { url: "hooks.example.com/twilio" }, ["url"]);
-  assertRegistrationRejected("twilio", { url: "ftp://hooks.example.com/twilio" }, ["url"]);
-  assertRegistrationRejected("twilio", { url: 42 }, ["url"]);
-  assertRegistrationRejected("twilio", { url: URL_SMS, toleranceS: 5 }, ["toleranceS"]);
-  assertRegistrationRejected("twilio", { url: URL_SMS }, ["secret"], []);
+test("twilio: option validation", async () => {
+  await assertRegistrationRejected("twilio", {}, ["url"]);
+  await assertRegistrationRejected("twilio", { url: "hooks.example.com/twilio" }, ["url"]);
+  await assertRegistrationRejected("twilio", { url: "ftp://hooks.example.com/twilio" }, ["url"]);
+  await assertRegistrationRejected("twilio", { url: 42 }, ["url"]);
+  await assertRegistrationRejected("twilio", { url: URL_SMS, toleranceS: 5 }, ["toleranceS"]);
+  await assertRegistrationRejected("twilio", { url: URL_SMS }, ["secret"], []);
 });

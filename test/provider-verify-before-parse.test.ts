@@ -128,7 +128,7 @@ for (const name of CURATED_PROVIDER_NAMES) {
       });
       assert.equal(statusCode, 401);
       assert.equal(parses, 0, "the refused body never reached JSON.parse");
-      const delivery = webhooks.getDelivery(deliveryId!);
+      const delivery = await webhooks.getDelivery(deliveryId!);
       assert.equal(delivery?.signatureValid, false);
       const headerValues: string[] = Object.values(receiptHeaders).flat();
       for (const value of [delivery?.eventType, delivery?.providerEventId, delivery?.providerDeliveryId]) {

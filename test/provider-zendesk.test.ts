@@ -88,8 +88,8 @@ test("zendesk: arbitrary headers and bodies never throw and never verify without
   });
 });
 
-test("zendesk: option validation", () => {
-  assertRegistrationRejected("zendesk", { toleranceS: 1.5 }, ["toleranceS"]);
-  assertRegistrationRejected("zendesk", { toleranceS: null }, ["toleranceS"]);
-  assertRegistrationRejected("zendesk", { signingSecret: "x" }, ["signingSecret"]);
+test("zendesk: option validation", async () => {
+  await assertRegistrationRejected("zendesk", { toleranceS: 1.5 }, ["toleranceS"]);
+  await assertRegistrationRejected("zendesk", { toleranceS: null }, ["toleranceS"]);
+  await assertRegistrationRejected("zendesk", { signingSecret: "x" }, ["signingSecret"]);
 });

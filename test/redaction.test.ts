@@ -84,7 +84,7 @@ test("a custom provider's thrown message is stored with every form of every secr
   }
 });
 
-test("registration errors of a custom provider redact the derived forms too", () => {
+test("registration errors of a custom provider redact the derived forms too", async () => {
   const webhooks = open(tempDbPath("redaction-registration.db"));
   try {
     const f = forms(SECRET);
@@ -111,7 +111,7 @@ test("registration errors of a custom provider redact the derived forms too", ()
       return true;
     });
   } finally {
-    webhooks.close();
+    await webhooks.close();
   }
 });
 
@@ -123,6 +123,6 @@ test("short secrets: the literal is always redacted, derived forms only from 4 c
     // "K1" and base64 "azE" are under 4 characters: left alone; hex "6b31" has 4: redacted.
     assert.equal((await webhooks.getDelivery(result.deliveryId!))!.signatureError, "provider error: leaky verify() failed: [redacted] K1 azE [redacted]");
   } finally {
-    webhooks.close();
+    await webhooks.close();
   }
 });

@@ -24,7 +24,7 @@ test("a rejected delivery keeps the first invalidBodyBytes of its body, its whol
   const body = Buffer.from(JSON.stringify({ id: "evt_x", pad: "a".repeat(10_000) }));
   const result = await stripe.receive({ body, headers: { "stripe-signature": "t=1,v1=00" } });
   assert.equal(result.statusCode, 401);
-  const delivery = webhooks.getDelivery(result.deliveryId!)!;
+  const delivery = (await webhooks.getDelivery(result.deliveryId!))!;
   assert.equal(delivery.signatureValid, false);
   assert.deepEqual(delivery.body, body.subarray(0, 100));
   assert.equal(delivery.bodyLength, body.length);
@@ -32,7 +32,7 @@ test("a rejected delivery keeps the first invalidBodyBytes of its body, its whol
   assert.equal(delivery.bodyTruncated, true);
 
   const small = await stripe.receive({ body: "{}", headers: {} });
-  const smallDelivery = webhooks.getDelivery(small.deliveryId!)!;
+  const smallDelivery = (await webhooks.getDelivery(small.deliveryId!))!;
   assert.equal(smallDelivery.body.toString(), "{}");
   assert.equal(smallDelivery.bodyTruncated, false);
   assert.equal(smallDelivery.bodySha256, sha256("{}"));
@@ -41,13 +41,13 @@ test("a rejected delivery keeps the first invalidBodyBytes of its body, its whol
   const big = JSON.stringify({ id: "evt_big", type: "t", pad: "b".repeat(10_000) });
   const valid = await stripe.receive({ body: big, headers: { "stripe-signature": stripeSignature(big, SECRET) } });
   assert.equal(valid.statusCode, 204);
-  const validDelivery = webhooks.getDelivery(valid.deliveryId!)!;
+  const validDelivery = (await webhooks.getDelivery(valid.deliveryId!))!;
   assert.equal(validDelivery.body.toString(), big);
   assert.equal(validDelivery.bodyLength, Buffer.byteLength(big));
   assert.equal(validDelivery.bodySha256, null);
   assert.equal(validDelivery.bodyTruncated, false);
-  assert.equal(webhooks.getEvent(valid.eventId!)!.body.toString(), big);
-  webhooks.close();
+  assert.equal((await webhooks.getEvent(valid.eventId!))!.body.toString(), big);
+  await webhooks.close();
 });
 
 test("at most invalidDeliveriesPerMinute rejected deliveries are stored per endpoint and minute; the rest are counted, valid ones all stored", async () => {
@@ -74,8 +74,8 @@ test("at most invalidDeliveriesPerMinute rejected deliveries are stored per endp
   clock += 60;
   const next = await stripe.receive({ body: "{}", headers: {} });
   assert.notEqual(next.deliveryId, null);
-  assert.equal(webhooks.listDeliveries({ signatureValid: false, limit: 100 }).length, 7);
-  webhooks.close();
+  assert.equal((await webhooks.listDeliveries({ signatureValid: false, limit: 100 })).length, 7);
+  await webhooks.close();
 
   // The dropped count reached the file (for `knocker stats` in another process).
   const db = new Database(path, { readonly: true });
@@ -95,5 +95,5 @@ test("a flood of unsigned 1 MB bodies grows the file by a bounded amount", async
   const grown = size() - before;
   // 200 MB sent; at most 10 deliveries of ~4 KiB each (plus pages and WAL frames) stored.
   assert.ok(grown < 1024 * 1024, `file grew by ${grown} bytes`);
-  webhooks.close();
+  await webhooks.close();
 });

@@ -78,11 +78,11 @@ for (const [provider, unsigned] of Object.entries(UNSIGNED)) {
       assert.equal(replay.eventId, original.eventId, `${what}: the original event`);
     }
 
-    await drain(webhooks, () => webhooks.getEvent(original.eventId!)!.status === "handled");
+    await drain(webhooks, async () => (await webhooks.getEvent(original.eventId!))!.status === "handled");
     assert.equal(runs, 1, "the handler ran once");
-    assert.equal(webhooks.listEvents({ limit: 100 }).length, 1);
-    assert.equal(webhooks.listDeliveries({ limit: 100 }).length, 1 + replays.length);
-    webhooks.close();
+    assert.equal((await webhooks.listEvents({ limit: 100 })).length, 1);
+    assert.equal((await webhooks.listDeliveries({ limit: 100 })).length, 1 + replays.length);
+    await webhooks.close();
   });
 }
 
@@ -106,5 +106,5 @@ test("a different signed body is a new event; a provider that signs its identity
   assert.equal(identities.length, 3);
   assert.match(identities[0]!.body_identity!, /^[0-9a-f]{64}$/);
   assert.equal(identities[2]!.body_identity, null, "Stripe signs its event id: no second identity");
-  webhooks.close();
+  await webhooks.close();
 });

@@ -57,7 +57,7 @@ function setup(options: OpenOptions = {}, path = tempDbPath()) {
 const isCode = (code: string) => (error: unknown) => error instanceof KnockerError && error.code === code;
 const auditCount = (w: Knocker) => w.db.prepare("SELECT COUNT(*) FROM knocker_prune_audits").pluck().get() as number;
 
-test("pruneEvents validation: every rule, ERR_INVALID_ARGUMENT, and no audit row for a refused call", () => {
+test("pruneEvents validation: every rule, ERR_INVALID_ARGUMENT, and no audit row for a refused call", async () => {
   const { webhooks } = setup();
   const bad: Array<[string, unknown]> = [
     ["no options", undefined],
@@ -87,35 +87,35 @@ test("pruneEvents validation: every rule, ERR_INVALID_ARGUMENT, and no audit row
     ["unknown option (status)", { olderThan: T0, status: "handled" }],
   ];
   for (const [what, options] of bad) {
-    assert.throws(() => webhooks.pruneEvents(options as never), isCode("ERR_INVALID_ARGUMENT"), what);
+    await assert.rejects(webhooks.pruneEvents(options as never), isCode("ERR_INVALID_ARGUMENT"), what);
   }
-  assert.throws(() => webhooks.pruneEvents({ olderThan: T0, statuses: ["dead"] } as never), /statuses may only contain handled, ignored.*"dead"/);
-  assert.throws(() => webhooks.pruneEvents({ olderThan: T0, limit: 0 }), /limit must be an integer from 1 to 1000, got 0/);
-  assert.throws(() => webhooks.pruneEvents({ olderThan: 1.5 }), /olderThan must be an integer unix timestamp in seconds, got 1.5/);
+  await assert.rejects(webhooks.pruneEvents({ olderThan: T0, statuses: ["dead"] } as never), /statuses may only contain handled, ignored.*"dead"/);
+  await assert.rejects(webhooks.pruneEvents({ olderThan: T0, limit: 0 }), /limit must be an integer from 1 to 1000, got 0/);
+  await assert.rejects(webhooks.pruneEvents({ olderThan: 1.5 }), /olderThan must be an integer unix timestamp in seconds, got 1.5/);
   assert.equal(auditCount(webhooks), 0, "refused calls write no audit row");
 
   // Accepted edges: limit 1 and 1000, olderThan 0, each status alone.
   for (const options of [{ olderThan: 0 }, { olderThan: T0, limit: 1 }, { olderThan: T0, limit: 1000 },
     { olderThan: T0, statuses: ["handled"] }, { olderThan: T0, statuses: ["ignored"] }] as const) {
-    assert.deepEqual(webhooks.pruneEvents(options), { eventsPruned: 0, deliveriesPruned: 0, attemptsPruned: 0, liveJobsPruned: 0 });
+    assert.deepEqual(await webhooks.pruneEvents(options), { eventsPruned: 0, deliveriesPruned: 0, attemptsPruned: 0, liveJobsPruned: 0 });
   }
   assert.equal(auditCount(webhooks), 5, "one audit row per successful call, also when nothing matched");
-  webhooks.close();
-  assert.throws(() => webhooks.pruneEvents({ olderThan: T0 }), isCode("ERR_CLOSED"));
+  await webhooks.close();
+  await assert.rejects(webhooks.pruneEvents({ olderThan: T0 }), isCode("ERR_CLOSED"));
 });
 
-test("pruneEvents: statuses are de-duplicated, default to handled + ignored, and the audit records what ran", () => {
+test("pruneEvents: statuses are de-duplicated, default to handled + ignored, and the audit records what ran", async () => {
   const { webhooks, all } = setup();
-  webhooks.pruneEvents({ olderThan: T0, statuses: ["ignored", "handled", "ignored", "handled"] });
-  webhooks.pruneEvents({ olderThan: T0 });
-  webhooks.pruneEvents({ olderThan: T0, statuses: ["handled", "handled"], limit: 7 });
+  await webhooks.pruneEvents({ olderThan: T0, statuses: ["ignored", "handled", "ignored", "handled"] });
+  await webhooks.pruneEvents({ olderThan: T0 });
+  await webhooks.pruneEvents({ olderThan: T0, statuses: ["handled", "handled"], limit: 7 });
   const summaries = all("SELECT summary_json FROM knocker_prune_audits ORDER BY id").map((r) => JSON.parse(r.summary_json as string));
   assert.deepEqual(summaries.map((s) => [s.statuses, s.older_than, s.limit, s.source]), [
     [["ignored", "handled"], T0, 100, "manual"],
     [["handled", "ignored"], T0, 100, "manual"],
     [["handled"], T0, 7, "manual"],
   ]);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("pruneEvents: strict received_at < olderThan, only handled/ignored, oldest first up to limit (ties by id)", async () => {
@@ -133,38 +133,38 @@ test("pruneEvents: strict received_at < olderThan, only handled/ignored, oldest 
   webhooks.endpoint("nohandler", { path: "/nohandler" });
   const dead = (await webhooks.receive({ endpoint: "nohandler", body: "{}", dedupeKey: "dead" })).eventId!; // received at T0+100
   await settle(T0 + 100);
-  assert.equal(webhooks.getEvent(dead)!.status, "dead");
+  assert.equal((await webhooks.getEvent(dead))!.status, "dead");
   webhooks.db.prepare("UPDATE knocker_events SET received_at = ? WHERE id = ?").run(T0, dead); // as old as anything
   const stillReceived = await receive(T0, "still-received"); // never run: no worker after this
 
   const ids = () => col("SELECT id FROM knocker_events ORDER BY id") as number[];
   const cutoff = T0 + 60;
-  assert.equal(webhooks.pruneEvents({ olderThan: cutoff, limit: 2 }).eventsPruned, 2);
+  assert.equal((await webhooks.pruneEvents({ olderThan: cutoff, limit: 2 })).eventsPruned, 2);
   assert.ok(!ids().includes(e10a) && !ids().includes(e10b), "the two oldest (same second: both) go first");
-  assert.equal(webhooks.pruneEvents({ olderThan: cutoff, limit: 2 }).eventsPruned, 2);
+  assert.equal((await webhooks.pruneEvents({ olderThan: cutoff, limit: 2 })).eventsPruned, 2);
   assert.ok(!ids().includes(e30) && !ids().includes(e40), "then the next oldest");
-  assert.equal(webhooks.pruneEvents({ olderThan: cutoff, limit: 2 }).eventsPruned, 1);
+  assert.equal((await webhooks.pruneEvents({ olderThan: cutoff, limit: 2 })).eventsPruned, 1);
   assert.ok(!ids().includes(e50));
-  assert.equal(webhooks.pruneEvents({ olderThan: cutoff, limit: 2 }).eventsPruned, 0, "received_at == olderThan is not older");
+  assert.equal((await webhooks.pruneEvents({ olderThan: cutoff, limit: 2 })).eventsPruned, 0, "received_at == olderThan is not older");
   assert.deepEqual(ids(), [atCutoff, after, dead, stillReceived].sort((a, b) => a - b));
   assert.equal(one("SELECT status FROM knocker_events WHERE id = ?", stillReceived), "received");
-  assert.equal(webhooks.pruneEvents({ olderThan: cutoff + 1 }).eventsPruned, 1, "one second later the cutoff event goes");
+  assert.equal((await webhooks.pruneEvents({ olderThan: cutoff + 1 })).eventsPruned, 1, "one second later the cutoff event goes");
   assert.deepEqual(ids(), [after, dead, stillReceived].sort((a, b) => a - b));
   // A prune far in the future still never touches received / dead events.
-  assert.equal(webhooks.pruneEvents({ olderThan: T0 + 10_000, limit: 1000 }).eventsPruned, 1);
+  assert.equal((await webhooks.pruneEvents({ olderThan: T0 + 10_000, limit: 1000 })).eventsPruned, 1);
   assert.deepEqual(ids(), [dead, stillReceived].sort((a, b) => a - b));
 
   // The default limit is 100: 100 new events plus the received one, handled now, make 101.
   for (let i = 0; i < 100; i++) await receive(T0 + 200, `bulk-${i}`);
   await settle(T0 + 300);
-  assert.equal(webhooks.getEvent(stillReceived)!.status, "handled");
-  assert.equal(webhooks.pruneEvents({ olderThan: T0 + 300 }).eventsPruned, 100);
+  assert.equal((await webhooks.getEvent(stillReceived))!.status, "handled");
+  assert.equal((await webhooks.pruneEvents({ olderThan: T0 + 300 })).eventsPruned, 100);
   const lastBulk = Math.max(...ids());
   assert.deepEqual(ids(), [dead, lastBulk].sort((a, b) => a - b), "the oldest (stillReceived) and the 99 lowest ids of the same second went");
   assert.ok(lastBulk > stillReceived);
-  assert.equal(webhooks.pruneEvents({ olderThan: T0 + 300 }).eventsPruned, 1);
+  assert.equal((await webhooks.pruneEvents({ olderThan: T0 + 300 })).eventsPruned, 1);
   assert.deepEqual(ids(), [dead]);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("pruneEvents counts: several deliveries and attempts per event, live jobs â€” in the result and the audit row", async () => {
@@ -173,21 +173,21 @@ test("pruneEvents counts: several deliveries and attempts per event, live jobs â
   const b = await receive(T0 + 2, "b", { repeats: 1 }); // 2 deliveries, 1 attempt
   const c = await receive(T0 + 3, "c"); // ignored before it ran: 1 delivery, attempt "ignored", its job still queued
   const keep = await receive(T0 + 50, "keep", { repeats: 1 });
-  webhooks.ignore(c);
+  await webhooks.ignore(c);
   // Run everything but c's job (the worker would ack it quietly): settle a, b and keep only.
   const cJob = one("SELECT id FROM _honker_live WHERE json_extract(payload, '$.event_id') = ?", c) as number;
   webhooks.db.prepare("UPDATE _honker_live SET run_at = ? WHERE id = ?").run(T0 + 1_000_000, cJob);
   await settle(T0 + 60);
-  assert.deepEqual(webhooks.listAttempts(a).map((x) => x.outcome), ["handled", "failed"]);
-  assert.deepEqual([a, b, keep].map((id) => webhooks.getEvent(id)!.status), ["handled", "handled", "handled"]);
-  assert.equal(webhooks.getEvent(c)!.status, "ignored");
+  assert.deepEqual((await webhooks.listAttempts(a)).map((x) => x.outcome), ["handled", "failed"]);
+  assert.deepEqual((await Promise.all([a, b, keep].map((id) => webhooks.getEvent(id)))).map((event) => event!.status), ["handled", "handled", "handled"]);
+  assert.equal((await webhooks.getEvent(c))!.status, "ignored");
   assert.equal(one("SELECT COUNT(*) FROM _honker_live WHERE id = ?", cJob), 1);
 
   {
-    const result = webhooks.pruneEvents({ olderThan: T0 + 10 });
+    const result = await webhooks.pruneEvents({ olderThan: T0 + 10 });
     const expected = { eventsPruned: 3, deliveriesPruned: 3 + 2 + 1, attemptsPruned: 2 + 1 + 1, liveJobsPruned: 1 };
     assert.deepEqual(result, expected);
-    const [audit] = webhooks.listPruneAudits();
+    const [audit] = await webhooks.listPruneAudits();
     assert.deepEqual(
       { kind: audit!.kind, queueName: audit!.queueName, executedAt: audit!.executedAt, eventsPruned: audit!.eventsPruned,
         deliveriesPruned: audit!.deliveriesPruned, attemptsPruned: audit!.attemptsPruned, liveJobsPruned: audit!.liveJobsPruned },
@@ -197,7 +197,7 @@ test("pruneEvents counts: several deliveries and attempts per event, live jobs â
   }
   // What the counts say is what is gone â€” and nothing of the kept event.
   for (const id of [a, b, c]) {
-    assert.equal(webhooks.getEvent(id), null);
+    assert.equal(await webhooks.getEvent(id), null);
     assert.equal(one("SELECT COUNT(*) FROM knocker_deliveries WHERE event_id = ?", id), 0);
     assert.equal(one("SELECT COUNT(*) FROM knocker_attempts WHERE event_id = ?", id), 0);
   }
@@ -206,16 +206,16 @@ test("pruneEvents counts: several deliveries and attempts per event, live jobs â
   assert.deepEqual(col("SELECT event_id FROM knocker_attempts"), [keep]);
   assert.deepEqual(all("SELECT id, status FROM knocker_events"), [{ id: keep, status: "handled" }]);
   assert.deepEqual(webhooks.db.pragma("foreign_key_check"), []);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("pruneEvents removes live jobs of this queue only, leaves malformed payloads and in-flight claims alone", async () => {
   const path = tempDbPath();
   const { webhooks, receive, one, col, clock } = setup({}, path);
   const ignored = await receive(T0, "ignored");
-  webhooks.ignore(ignored); // its job stays queued: the worker would ack it quietly
+  await webhooks.ignore(ignored); // its job stays queued: the worker would ack it quietly
   const other = await receive(T0, "other");
-  webhooks.ignore(other);
+  await webhooks.ignore(other);
   const insertJob = (queue: string, payload: string, state = "pending", claimExpiresAt: number | null = null) =>
     Number(webhooks.db.prepare(`INSERT INTO _honker_live (queue, payload, state, run_at, worker_id, claim_expires_at, attempts, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(queue, payload, state, T0, state === "processing" ? "w" : null, claimExpiresAt,
@@ -241,12 +241,12 @@ test("pruneEvents removes live jobs of this queue only, leaves malformed payload
   const expiredClaim = insertJob(QUEUE, `{"event_id":${id}}`, "processing", T0 - 1); // a crashed worker's claim
   const liveClaim = insertJob(QUEUE, `{"event_id":${other}}`, "processing", T0 + 30); // a worker holds it right now
 
-  const result = webhooks.pruneEvents({ olderThan: T0 + 1 });
+  const result = await webhooks.pruneEvents({ olderThan: T0 + 1 });
   assert.deepEqual(result, { eventsPruned: 2, deliveriesPruned: 2, attemptsPruned: 2, liveJobsPruned: 4 });
   const left = col("SELECT id FROM _honker_live ORDER BY id") as number[];
   assert.deepEqual(left, [...foreign, ...malformed, liveClaim].sort((a, b) => a - b));
   assert.ok(!left.includes(delivery) && !left.includes(expiredClaim));
-  assert.equal(JSON.parse(webhooks.listPruneAudits()[0]!.summaryJson).claimed_jobs_left, 1);
+  assert.equal(JSON.parse((await webhooks.listPruneAudits())[0]!.summaryJson).claimed_jobs_left, 1);
 
   // The worker holding the live claim finds the event gone and acks quietly once it gets to it;
   // here the claim expires (that worker died) and this worker picks the job up.
@@ -257,7 +257,7 @@ test("pruneEvents removes live jobs of this queue only, leaves malformed payload
   assert.equal(one("SELECT COUNT(*) FROM _honker_live WHERE queue = ?", QUEUE), 0);
   assert.equal(one("SELECT COUNT(*) FROM _honker_dead"), 0);
   assert.deepEqual(errors, []);
-  webhooks.close();
+  await webhooks.close();
 
   // A Knocker on another queue prunes with its own queue's jobs: the "other.events" job goes.
   const otherQueue = open(path, { queueName: "other.events", now: () => T0 + 40 });
@@ -265,10 +265,10 @@ test("pruneEvents removes live jobs of this queue only, leaves malformed payload
     SELECT id, ?, 'POST', '{}', x'7b7d', '{}', 'handled' FROM knocker_endpoints WHERE name = 'acme'`).run(T0).lastInsertRowid;
   otherQueue.db.prepare("UPDATE _honker_live SET payload = ? WHERE id = ?").run(`{"event_id":${third}}`, foreign[0]);
   otherQueue.db.prepare("UPDATE _honker_live SET payload = ? WHERE id = ?").run(`{"event_id":${third}}`, foreign[1]);
-  assert.equal(otherQueue.pruneEvents({ olderThan: T0 + 1 }).liveJobsPruned, 1);
-  assert.equal(otherQueue.listPruneAudits()[0]!.queueName, "other.events");
+  assert.equal((await otherQueue.pruneEvents({ olderThan: T0 + 1 })).liveJobsPruned, 1);
+  assert.equal((await otherQueue.listPruneAudits())[0]!.queueName, "other.events");
   assert.equal(otherQueue.db.prepare("SELECT COUNT(*) FROM _honker_live WHERE id = ?").pluck().get(foreign[1]), 1);
-  otherQueue.close();
+  await otherQueue.close();
 });
 
 test("a job of a pruned event that turns up later is acked quietly: no handler, no error, no dead letter", async () => {
@@ -276,7 +276,7 @@ test("a job of a pruned event that turns up later is acked quietly: no handler, 
   const id = await receive(T0, "gone");
   await settle(T0 + 10);
   assert.deepEqual(handled, [id]);
-  assert.equal(webhooks.pruneEvents({ olderThan: T0 + 1 }).eventsPruned, 1);
+  assert.equal((await webhooks.pruneEvents({ olderThan: T0 + 1 })).eventsPruned, 1);
   // A job for it written afterwards (another binding, a replay racing the prune on another processâ€¦).
   webhooks.db.prepare("INSERT INTO _honker_live (queue, payload, state, run_at, created_at) VALUES (?, ?, 'pending', ?, ?)")
     .run(QUEUE, JSON.stringify({ event_id: id }), T0, T0);
@@ -288,7 +288,7 @@ test("a job of a pruned event that turns up later is acked quietly: no handler, 
   assert.deepEqual(errors, []);
   assert.equal(webhooks.workerStates()[0]!.lastError, null);
   assert.equal(one("SELECT COUNT(*) FROM knocker_events"), 0, "and no event row was recreated");
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("pruneEvents is one transaction: a failure part-way leaves every row, and no audit row", async () => {
@@ -300,19 +300,19 @@ test("pruneEvents is one transaction: a failure part-way leaves every row, and n
   // The fourth oldest event refuses to go (as a disk-full or a constraint would part-way through).
   const victim = one("SELECT id FROM knocker_events ORDER BY received_at LIMIT 1 OFFSET 3") as number;
   webhooks.db.exec(`CREATE TRIGGER refuse BEFORE DELETE ON knocker_events WHEN old.id = ${victim} BEGIN SELECT RAISE(ABORT, 'refused'); END`);
-  assert.throws(() => webhooks.pruneEvents({ olderThan: T0 + 100 }), /refused/);
+  await assert.rejects(webhooks.pruneEvents({ olderThan: T0 + 100 }), /refused/);
   assert.deepEqual(before(), snapshot);
   webhooks.db.exec("DROP TRIGGER refuse");
-  assert.equal(webhooks.pruneEvents({ olderThan: T0 + 100 }).eventsPruned, 5);
-  assert.equal(webhooks.listPruneAudits().length, 1);
-  webhooks.close();
+  assert.equal((await webhooks.pruneEvents({ olderThan: T0 + 100 })).eventsPruned, 5);
+  assert.equal((await webhooks.listPruneAudits()).length, 1);
+  await webhooks.close();
 });
 
 test("pruneOrphanDeliveries: validation, strict cutoff, oldest first, linked deliveries untouched, audit row", async () => {
   const { webhooks, receive, orphan, col, one } = setup();
   for (const options of [undefined, {}, { olderThan: -1 }, { olderThan: 1.5 }, { olderThan: "x" }, { olderThan: T0, limit: 0 },
     { olderThan: T0, limit: 1001 }, { olderThan: T0, limit: 1.5 }, { olderThan: T0, statuses: ["handled"] }]) {
-    assert.throws(() => webhooks.pruneOrphanDeliveries(options as never), isCode("ERR_INVALID_ARGUMENT"), JSON.stringify(options));
+    await assert.rejects(webhooks.pruneOrphanDeliveries(options as never), isCode("ERR_INVALID_ARGUMENT"), JSON.stringify(options));
   }
   assert.equal(auditCount(webhooks), 0);
   const o30 = await orphan(T0 + 30);
@@ -322,15 +322,15 @@ test("pruneOrphanDeliveries: validation, strict cutoff, oldest first, linked del
   const linkedEvent = await receive(T0 + 5, "linked"); // a linked delivery, older than all of them
   const orphans = () => col("SELECT id FROM knocker_deliveries WHERE event_id IS NULL ORDER BY id") as number[];
 
-  assert.deepEqual(webhooks.pruneOrphanDeliveries({ olderThan: T0 + 40, limit: 2 }), { deliveriesPruned: 2 });
+  assert.deepEqual(await webhooks.pruneOrphanDeliveries({ olderThan: T0 + 40, limit: 2 }), { deliveriesPruned: 2 });
   assert.deepEqual(orphans(), [o30, atCutoff], "the two oldest went first");
-  assert.deepEqual(webhooks.pruneOrphanDeliveries({ olderThan: T0 + 40 }), { deliveriesPruned: 1 });
-  assert.deepEqual(webhooks.pruneOrphanDeliveries({ olderThan: T0 + 40 }), { deliveriesPruned: 0 }, "strictly older only");
+  assert.deepEqual(await webhooks.pruneOrphanDeliveries({ olderThan: T0 + 40 }), { deliveriesPruned: 1 });
+  assert.deepEqual(await webhooks.pruneOrphanDeliveries({ olderThan: T0 + 40 }), { deliveriesPruned: 0 }, "strictly older only");
   assert.deepEqual(orphans(), [atCutoff]);
   assert.equal(one("SELECT COUNT(*) FROM knocker_deliveries WHERE event_id = ?", linkedEvent), 1, "linked deliveries are not orphans");
   assert.ok(o10 && o20);
 
-  const audits = webhooks.listPruneAudits({ kind: "prune_orphan_deliveries" });
+  const audits = await webhooks.listPruneAudits({ kind: "prune_orphan_deliveries" });
   assert.deepEqual(audits.map((a) => [a.kind, a.eventsPruned, a.deliveriesPruned, a.attemptsPruned, a.liveJobsPruned]), [
     ["prune_orphan_deliveries", 0, 0, 0, 0],
     ["prune_orphan_deliveries", 0, 1, 0, 0],
@@ -340,33 +340,33 @@ test("pruneOrphanDeliveries: validation, strict cutoff, oldest first, linked del
 
   // One transaction: when the audit row cannot be written, the deliveries stay.
   webhooks.db.exec("CREATE TRIGGER no_audit BEFORE INSERT ON knocker_prune_audits BEGIN SELECT RAISE(ABORT, 'audit refused'); END");
-  assert.throws(() => webhooks.pruneOrphanDeliveries({ olderThan: T0 + 100 }), /audit refused/);
+  await assert.rejects(webhooks.pruneOrphanDeliveries({ olderThan: T0 + 100 }), /audit refused/);
   assert.deepEqual(orphans(), [atCutoff]);
   webhooks.db.exec("DROP TRIGGER no_audit");
-  assert.deepEqual(webhooks.pruneOrphanDeliveries({ olderThan: T0 + 100 }), { deliveriesPruned: 1 });
-  webhooks.close();
+  assert.deepEqual(await webhooks.pruneOrphanDeliveries({ olderThan: T0 + 100 }), { deliveriesPruned: 1 });
+  await webhooks.close();
 });
 
-test("listPruneAudits: validation, kind and since filters, newest first, limit", () => {
+test("listPruneAudits: validation, kind and since filters, newest first, limit", async () => {
   const { webhooks, clock } = setup();
   for (const options of [null, [], { kind: "prune" }, { kind: 1 }, { since: 1.5 }, { since: "x" }, { since: -1 }, { limit: 0 },
     { limit: 1001 }, { limit: 2.5 }, { sinse: T0 }]) {
-    assert.throws(() => webhooks.listPruneAudits(options as never), isCode("ERR_INVALID_ARGUMENT"), JSON.stringify(options));
+    await assert.rejects(webhooks.listPruneAudits(options as never), isCode("ERR_INVALID_ARGUMENT"), JSON.stringify(options));
   }
   for (let i = 0; i < 4; i++) {
     clock.now = T0 + i * 10;
-    webhooks.pruneEvents({ olderThan: T0 });
-    webhooks.pruneOrphanDeliveries({ olderThan: T0 });
+    await webhooks.pruneEvents({ olderThan: T0 });
+    await webhooks.pruneOrphanDeliveries({ olderThan: T0 });
   }
-  const all = webhooks.listPruneAudits();
+  const all = await webhooks.listPruneAudits();
   assert.equal(all.length, 8);
   assert.deepEqual(all.map((a) => a.id), [8, 7, 6, 5, 4, 3, 2, 1], "newest first");
-  assert.deepEqual(webhooks.listPruneAudits({ kind: "prune_events" }).map((a) => a.executedAt), [T0 + 30, T0 + 20, T0 + 10, T0]);
-  assert.deepEqual(webhooks.listPruneAudits({ since: T0 + 20 }).map((a) => a.executedAt), [T0 + 30, T0 + 30, T0 + 20, T0 + 20]);
-  assert.deepEqual(webhooks.listPruneAudits({ kind: "prune_orphan_deliveries", since: T0 + 30 }).map((a) => a.id), [8]);
-  assert.deepEqual(webhooks.listPruneAudits({ limit: 3 }).map((a) => a.id), [8, 7, 6]);
+  assert.deepEqual((await webhooks.listPruneAudits({ kind: "prune_events" })).map((a) => a.executedAt), [T0 + 30, T0 + 20, T0 + 10, T0]);
+  assert.deepEqual((await webhooks.listPruneAudits({ since: T0 + 20 })).map((a) => a.executedAt), [T0 + 30, T0 + 30, T0 + 20, T0 + 20]);
+  assert.deepEqual((await webhooks.listPruneAudits({ kind: "prune_orphan_deliveries", since: T0 + 30 })).map((a) => a.id), [8]);
+  assert.deepEqual((await webhooks.listPruneAudits({ limit: 3 })).map((a) => a.id), [8, 7, 6]);
   assert.deepEqual(Object.keys(all[0]!).sort(), [
     "attemptsPruned", "deliveriesPruned", "eventsPruned", "executedAt", "id", "kind", "liveJobsPruned", "queueName", "summaryJson",
   ]);
-  webhooks.close();
+  await webhooks.close();
 });

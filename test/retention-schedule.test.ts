@@ -121,7 +121,7 @@ test("runRetention(): argument checks; one run per Knocker; refused after close(
   await assert.rejects(webhooks.runRetention(policy), isCode("ERR_INVALID_STATE"));
   await running.stop();
   assert.deepEqual(running.errors, []);
-  webhooks.close();
+  await webhooks.close();
   await assert.rejects(webhooks.runRetention(policy), isCode("ERR_CLOSED"));
 });
 
@@ -138,7 +138,7 @@ test("registration: task and queue names, first fire at once, unchanged schedule
   assert.deepEqual(JSON.parse(row.payload as string).policy, new RetentionPolicy({ intervalS: 60, eventOlderThanS: DAY }).toStored());
   assert.deepEqual(first.fires.map((f) => [f.fireAt, f.missedFires]), [[T0, 0]], "a new schedule is due at once");
   await run1.stop();
-  first.webhooks.close();
+  await first.webhooks.close();
 
   // Restart 30 s later with the same interval (and a different age): next_fire_at is kept, nothing fires.
   const second = setup({}, path);
@@ -153,7 +153,7 @@ test("registration: task and queue names, first fire at once, unchanged schedule
   assert.deepEqual(second.fires.map((f) => [f.fireAt, f.missedFires]), [[T0 + 60, 0]]);
   assert.equal(second.task()!.next_fire_at, T0 + 120);
   await run2.stop();
-  second.webhooks.close();
+  await second.webhooks.close();
 
   // A changed interval is a new schedule: due at once.
   const third = setup({}, path);
@@ -165,7 +165,7 @@ test("registration: task and queue names, first fire at once, unchanged schedule
   assert.equal(third.task()!.next_fire_at, T0 + 690);
   await run3.stop();
   assert.equal(third.one("SELECT COUNT(*) FROM _honker_scheduler_tasks"), 1);
-  third.webhooks.close();
+  await third.webhooks.close();
 });
 
 test("pause: `enabled = 0` survives re-registration, a paused task never fires while runRetention keeps ticking, `enabled = 1` resumes it", async () => {
@@ -210,8 +210,8 @@ test("pause: `enabled = 0` survives re-registration, a paused task never fires w
   await Promise.all([run1.stop(), run2.stop()]);
   assert.deepEqual([...run1.errors, ...run2.errors], []);
   operator.close();
-  first.webhooks.close();
-  second.webhooks.close();
+  await first.webhooks.close();
+  await second.webhooks.close();
 });
 
 test("pause mid-run: the run ends at its next batch (acked, complete: false); a queued run waits until re-enabled", async () => {
@@ -240,7 +240,7 @@ test("pause mid-run: the run ends at its next batch (acked, complete: false); a 
   assert.equal(one("SELECT COUNT(*) FROM knocker_events"), 0, "the rest of the backlog is gone");
   await running.stop();
   assert.deepEqual(running.errors, []);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("a run: the same prune primitives in limit-sized batches, audit rows per batch, acked with the last one", async () => {
@@ -257,7 +257,7 @@ test("a run: the same prune primitives in limit-sized batches, audit rows per ba
     orphanDeliveriesPruned: 3, complete: true, durationMs: runs[0]!.durationMs,
   });
   // Events: batches of 2, 2, 1 (the short one ends the phase); orphans: 2, 1.
-  const audits = webhooks.listPruneAudits().reverse();
+  const audits = (await webhooks.listPruneAudits()).reverse();
   assert.deepEqual(audits.map((a) => [a.kind, a.eventsPruned, a.deliveriesPruned, a.attemptsPruned, a.liveJobsPruned]), [
     ["prune_events", 2, 4, 4, 0], // the 3 handled events come first (same second: by id)…
     ["prune_events", 2, 4, 4, 1], // …then the 2 ignored ones, each with its queued job
@@ -289,7 +289,7 @@ test("a run: the same prune primitives in limit-sized batches, audit rows per ba
   assert.equal(runs[1]!.eventsPruned, 0, "the young events are still younger than a day");
   await running.stop();
   assert.deepEqual(running.errors, []);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("the ack commits with the last prune: when the ack fails, that batch's prune rolls back too", async () => {
@@ -304,7 +304,7 @@ test("the ack commits with the last prune: when the ack fails, that batch's prun
   assert.equal(one("SELECT COUNT(*) FROM knocker_events"), 3, "the prune rolled back with the ack");
   assert.equal(one("SELECT COUNT(*) FROM knocker_prune_audits"), 0, "and so did its audit row");
   webhooks.db.exec("DROP TRIGGER no_ack");
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("must show 3: a process restarted after missing many intervals runs one catch-up pass, not one per missed interval", async (t) => {
@@ -312,7 +312,7 @@ test("must show 3: a process restarted after missing many intervals runs one cat
   const setupKnocker = open(path);
   setupKnocker.endpoint("acme", { path: "/acme" });
   const endpointId = setupKnocker.db.prepare("SELECT id FROM knocker_endpoints WHERE name = 'acme'").pluck().get() as number;
-  setupKnocker.close();
+  await setupKnocker.close();
   const policy: RetentionPolicyOptions = { intervalS: 60, eventOlderThanS: 3600, orphanDeliveriesOlderThanS: 3600 };
 
   // The first process registers the schedule, runs its first fire, and stops.
@@ -349,11 +349,11 @@ test("must show 3: a process restarted after missing many intervals runs one cat
   assert.equal(run.eventsPruned, seeded.events);
   assert.equal(run.orphanDeliveriesPruned, seeded.orphans);
   assert.deepEqual(second.of("error"), []);
-  const audits = db.listPruneAudits().filter((a) => JSON.parse(a.summaryJson).fire_at === fire.fireAt);
+  const audits = (await db.listPruneAudits()).filter((a) => JSON.parse(a.summaryJson).fire_at === fire.fireAt);
   assert.deepEqual(audits.map((a) => a.kind).sort(), ["prune_events", "prune_orphan_deliveries"], "one audit row per kind for the catch-up pass");
-  assert.equal(db.listPruneAudits().length, 4, "two passes in all: the first process's and the catch-up");
+  assert.equal((await db.listPruneAudits()).length, 4, "two passes in all: the first process's and the catch-up");
   assert.equal(db.db.prepare("SELECT next_fire_at FROM _honker_scheduler_tasks").pluck().get(), (fire.fireAt as number) + 60);
-  db.close();
+  await db.close();
 });
 
 test("the scheduler lock: while another live process holds it nothing fires here; once its lease runs out this process takes over", async () => {
@@ -371,7 +371,7 @@ test("the scheduler lock: while another live process holds it nothing fires here
   await running.stop();
   assert.equal(one("SELECT COUNT(*) FROM _honker_locks"), 0, "released on stop");
   assert.deepEqual(running.errors, []);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("a fire that comes due while the previous run is still queued is folded into it (no pile-up)", async () => {
@@ -388,7 +388,7 @@ test("a fire that comes due while the previous run is still queued is folded int
   await again.stop();
   assert.equal(fires.length, 1, "no second job");
   assert.equal(one("SELECT COUNT(*) FROM _honker_live WHERE queue = ?", RETENTION_QUEUE), 1);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("runs yield between batches: receive() completes while a long run is in progress", async () => {
@@ -408,7 +408,7 @@ test("runs yield between batches: receive() completes while a long run is in pro
   assert.ok(runs[0]!.batches >= 300);
   assert.ok(receivedAt.every((at) => at < finishedAt), "every receipt committed while the run was still going");
   await running.stop();
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("signal stops runRetention promptly, idle or mid-run; the stopped run is acked and the lock released", async () => {
@@ -437,7 +437,7 @@ test("signal stops runRetention promptly, idle or mid-run; the stopped run is ac
   assert.equal(one("SELECT COUNT(*) FROM _honker_live WHERE queue = ?", RETENTION_QUEUE), 0, "the stopped run is acked");
   assert.equal(one("SELECT COUNT(*) FROM _honker_locks"), 0);
   assert.deepEqual(busy.errors, []);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("close() stops runRetention: the promise resolves, the run in hand is acked, the lock released", async () => {
@@ -447,7 +447,7 @@ test("close() stops runRetention: the promise resolves, the run in hand is acked
   const running = start({ intervalS: 3600, eventOlderThanS: DAY, eventLimit: 1 });
   await until("the run to be under way", () => (webhooks.db.prepare("SELECT COUNT(*) FROM knocker_prune_audits").pluck().get() as number) > 20);
   const asked = performance.now();
-  webhooks.close();
+  await webhooks.close();
   await running.done;
   assert.ok(performance.now() - asked < 250, `stopped in ${performance.now() - asked} ms`);
   assert.deepEqual(running.errors, []);
@@ -455,5 +455,5 @@ test("close() stops runRetention: the promise resolves, the run in hand is acked
   const check = open(path);
   assert.equal(check.db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get(), 0, "acked at close");
   assert.equal(check.db.prepare("SELECT COUNT(*) FROM _honker_locks").pluck().get(), 0, "lock released at close");
-  check.close();
+  await check.close();
 });

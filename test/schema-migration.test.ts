@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
-import { open } from "../src/index.js";
+import { open, type SqliteDatabase } from "../src/index.js";
 import { drain, tempDbPath, tempDir } from "./support.js";
 import { raceScripts } from "./support/processes.js";
 
@@ -71,7 +71,7 @@ function buildOldFile(path: string, version: 1 | 2): void {
 
 type Rows = Record<string, unknown[]>;
 
-function snapshot(db: Database.Database): Rows {
+function snapshot(db: SqliteDatabase): Rows {
   const rows: Rows = {};
   for (const table of TABLES) {
     // Blobs as hex, so a snapshot can be cloned and compared as plain data.
@@ -84,11 +84,11 @@ function snapshot(db: Database.Database): Rows {
 }
 
 /** Each table's columns with their type, NOT NULL flag, default and primary-key position. */
-function columns(db: Database.Database, table: string): unknown[] {
+function columns(db: SqliteDatabase, table: string): unknown[] {
   return db.prepare(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid`).all(table);
 }
 
-const liveSequence = (db: Database.Database) => db.prepare("SELECT seq FROM sqlite_sequence WHERE name = '_honker_live'").pluck().get();
+const liveSequence = (db: SqliteDatabase) => db.prepare("SELECT seq FROM sqlite_sequence WHERE name = '_honker_live'").pluck().get();
 
 for (const version of [1, 2] as const) {
   test(`a version-${version} file migrates to version ${CURRENT_VERSION}: every row and id kept, the job counter continues, Honker's defaults present`, async () => {
@@ -115,9 +115,9 @@ for (const version of [1, 2] as const) {
     // The layout is exactly a fresh file's.
     const fresh = open(tempDbPath(), { maxReaders: 0 });
     for (const table of [...TABLES, "knocker_dropped_rejections"]) assert.deepEqual(columns(db, table), columns(fresh.db, table), table);
-    const indexes = (d: Database.Database) => d.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE '\\_honker%' ESCAPE '\\' AND sql IS NOT NULL ORDER BY name").all();
+    const indexes = (d: SqliteDatabase) => d.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE '\\_honker%' ESCAPE '\\' AND sql IS NOT NULL ORDER BY name").all();
     assert.deepEqual(indexes(db), indexes(fresh.db));
-    fresh.close();
+    await fresh.close();
     const defaults = Object.fromEntries((columns(db, "_honker_live") as Array<{ name: string; dflt_value: string | null }>).map((c) => [c.name, c.dflt_value]));
     assert.equal(defaults.run_at, "unixepoch()");
     assert.equal(defaults.created_at, "unixepoch()");
@@ -138,8 +138,8 @@ for (const version of [1, 2] as const) {
     webhooks.endpoint("orders", { path: "/orders" }).handle((event) => void handled.push(event.id));
     await drain(webhooks, () => handled.length === 1);
     assert.deepEqual(handled, [5]);
-    assert.equal(webhooks.getEvent(5)!.status, "handled");
-    webhooks.close();
+    assert.equal((await webhooks.getEvent(5))!.status, "handled");
+    await webhooks.close();
   });
 }
 
@@ -155,7 +155,7 @@ test("several processes opening the same old file at the same moment migrate it 
     while (Date.now() < start) {}
     const w = open(${JSON.stringify(path)});
     console.log(JSON.stringify({ version: w.db.pragma("user_version", { simple: true }), jobs: w.db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get() }));
-    w.close();`;
+    await w.close();`;
   const results = await raceScripts(script, 5);
   for (const r of results) {
     assert.equal(r.code, 0, r.err);

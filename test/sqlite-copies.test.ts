@@ -53,10 +53,10 @@ test("one copy of SQLite never warns: a path, an app's Database, reader connecti
     const a = open(dir + "/a.db");
     a.endpoint("e", { path: "/e" });
     await a.receive({ endpoint: "e", body: "{}", headers: {} });
-    a.listEvents(); a.listDeliveries();
+    await a.listEvents(); await a.listDeliveries();
     const b = open(new Database(dir + "/b.db"));
-    b.listEvents();
-    a.close(); b.close();`);
+    await b.listEvents();
+    await a.close(); await b.close();`);
   assert.deepEqual(copiesWarnings(report), []);
   assert.ok(report.libraries.includes(ADDON), JSON.stringify(report.libraries));
 });
@@ -71,7 +71,7 @@ test("a second copy of the SQLite addon loaded in the process: open() warns once
     process.dlopen({ exports: {} }, ${JSON.stringify(copy)});
     const second = open(dir + "/b.db");
     const third = open(dir + "/c.db");
-    first.close(); second.close(); third.close();`);
+    await first.close(); await second.close(); await third.close();`);
   const warnings = copiesWarnings(report);
   assert.equal(warnings.length, 1, JSON.stringify(report.warnings));
   const [warning] = warnings;
@@ -101,13 +101,13 @@ test("the fix the warning names: an app's own better-sqlite3 install passed to o
     const { eventId } = await webhooks.receive({ endpoint: "e", body: "{}", headers: {} });
     const controller = new AbortController();
     const running = webhooks.runWorker({ signal: controller.signal });
-    while (webhooks.getEvent(eventId).status !== "handled") await new Promise((r) => setTimeout(r, 5));
+    while ((await webhooks.getEvent(eventId)).status !== "handled") await new Promise((r) => setTimeout(r, 5));
     controller.abort();
     await running;
-    webhooks.listEvents(); // through a reader connection
+    await webhooks.listEvents(); // through a reader connection
     for await (const _ of webhooks.iterateEvents({})) break;
     report.handled = handled;
-    webhooks.close();
+    await webhooks.close();
     db.close();`);
   assert.deepEqual(copiesWarnings(report), []);
   assert.equal(report.handled, 1);

@@ -27,13 +27,13 @@ export function stripeSignature(body: string, secret: string, timestamp = Math.f
 /** Run a worker until `until()` holds (or `timeoutMs` passes), then stop it. */
 export async function drain(
   webhooks: { runWorker(options: { signal: AbortSignal; onError?: (e: unknown) => void }): Promise<void> },
-  until: () => boolean,
+  until: () => boolean | Promise<boolean>,
   { timeoutMs = 5000, onError }: { timeoutMs?: number; onError?: (e: unknown) => void } = {},
 ): Promise<void> {
   const controller = new AbortController();
   const running = webhooks.runWorker({ signal: controller.signal, onError });
   const started = Date.now();
-  while (!until() && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 5));
+  while (!(await until()) && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 5));
   controller.abort();
   await running;
 }

@@ -32,7 +32,7 @@ test("a claim made late in a second still lasts visibilityTimeoutS: a 600 ms han
     while (Date.now() % 1000 < 850 || Date.now() % 1000 > 900) await sleep(5);
     ids.push((await acme.receive({ body: "{}", dedupeKey: `slow-${i}` })).eventId!);
     const deadline = Date.now() + 10_000;
-    while (webhooks.getEvent(ids[i]!)!.status === "received" && Date.now() < deadline) await sleep(10);
+    while ((await webhooks.getEvent(ids[i]!))!.status === "received" && Date.now() < deadline) await sleep(10);
   }
   controller.abort();
   await running;
@@ -40,7 +40,7 @@ test("a claim made late in a second still lasts visibilityTimeoutS: a 600 ms han
   t.diagnostic(`handler starts at ms-of-second: ${startedAt.map((ms) => ms % 1000).join(", ")}`);
   assert.deepEqual(errors.map((e) => (e as { code?: string }).code), [], "no claim may be lost");
   for (const id of ids) {
-    const event = webhooks.getEvent(id)!;
+    const event = (await webhooks.getEvent(id))!;
     assert.equal(event.status, "handled", `event ${id}: ${event.lastError ?? ""}`);
   }
   assert.equal(startedAt.length, SAMPLES);

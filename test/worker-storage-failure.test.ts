@@ -39,9 +39,9 @@ test("disk full inside a handler fails the whole batch: no event, attempt or job
   assert.equal(webhooks.db.inTransaction, false);
 
   // Nothing of the failed batch committed: no handled event, no attempt row, no business row.
-  for (const event of webhooks.listEvents()) {
+  for (const event of await webhooks.listEvents()) {
     assert.equal(event.status, "received", `${event.dedupeKey} still received`);
-    assert.equal(webhooks.listAttempts(event.id).length, 0);
+    assert.equal((await webhooks.listAttempts(event.id)).length, 0);
   }
   assert.equal(webhooks.db.prepare("SELECT COUNT(*) FROM handled").pluck().get(), 0);
   assert.equal(webhooks.db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get(), 3, "every job is still live");
@@ -50,13 +50,13 @@ test("disk full inside a handler fails the whole batch: no event, attempt or job
   fillDisk = false;
   freeDisk();
   const until = Date.now() + 10_000;
-  while (webhooks.listEvents({ status: "handled" }).length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  while ((await webhooks.listEvents({ status: "handled" })).length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   controller.abort();
   await running;
-  assert.deepEqual(webhooks.listEvents().map((e) => e.status), ["handled", "handled", "handled"]);
+  assert.deepEqual((await webhooks.listEvents()).map((e) => e.status), ["handled", "handled", "handled"]);
   assert.deepEqual(webhooks.db.prepare("SELECT event_key FROM handled ORDER BY event_key").pluck().all(), ["k0", "k1", "k2"]);
   assert.ok(webhooks.workerStates()[0]!.lastError !== null);
-  webhooks.close();
+  await webhooks.close();
 });
 
 test("a handler that swallows the disk-full error commits nothing on its own; the claims go back unused (maxAttempts 1 still handles)", { timeout: 30_000 }, async () => {
@@ -83,7 +83,7 @@ test("a handler that swallows the disk-full error commits nothing on its own; th
   await running;
   assert.equal(swallowed.length, 1);
   assert.ok(errors[0] instanceof KnockerError && errors[0].code === "ERR_STORAGE", String(errors[0]));
-  assert.deepEqual(webhooks.listEvents().map((e) => e.status), ["received", "received", "received"]);
+  assert.deepEqual((await webhooks.listEvents()).map((e) => e.status), ["received", "received", "received"]);
   assert.deepEqual(webhooks.db.prepare("SELECT * FROM business").all(), [], "no handler write committed on its own");
   assert.deepEqual(webhooks.db.prepare("SELECT state, attempts FROM _honker_live ORDER BY id").all(),
     [{ state: "pending", attempts: 0 }, { state: "pending", attempts: 0 }, { state: "pending", attempts: 0 }], "claims handed back, attempts refunded");
@@ -93,9 +93,9 @@ test("a handler that swallows the disk-full error commits nothing on its own; th
   const again = new AbortController();
   const second = webhooks.runWorker({ signal: again.signal });
   const until = Date.now() + 10_000;
-  while (webhooks.listEvents({ status: "handled" }).length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  while ((await webhooks.listEvents({ status: "handled" })).length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
   again.abort();
   await second;
-  assert.deepEqual(webhooks.listEvents().map((e) => e.status), ["handled", "handled", "handled"], "not dead: no attempt was used up");
-  webhooks.close();
+  assert.deepEqual((await webhooks.listEvents()).map((e) => e.status), ["handled", "handled", "handled"], "not dead: no attempt was used up");
+  await webhooks.close();
 });

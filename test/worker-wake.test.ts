@@ -45,9 +45,9 @@ test("an idle worker in another process wakes within 50 ms of every commit and i
   assert.ok(latencies.every((ms) => ms > 0), "a handler cannot start before the commit it reacts to");
 
   // Idle CPU: nothing commits during the window; the worker measures its own process.
-  const lastId = webhooks.listEvents({ limit: 1 })[0]!.id;
+  const lastId = (await webhooks.listEvents({ limit: 1 }))[0]!.id;
   const deadline = Date.now() + 10_000;
-  while (webhooks.getEvent(lastId)!.status !== "handled" && Date.now() < deadline) await sleep(20);
+  while ((await webhooks.getEvent(lastId))!.status !== "handled" && Date.now() < deadline) await sleep(20);
   await sleep(200);
   worker.send({ type: "cpu", ms: IDLE_WINDOW_MS });
   const cpu = await worker.next("cpu", IDLE_WINDOW_MS + 10_000);

@@ -31,27 +31,27 @@ const vectors: Record<string, Vector> = {
   "wrong-secret": {
     description: "another password",
     request: request(basic(OLD_CREDENTIALS)),
-    expected: { valid: false, errorContains: "basic-auth credentials mismatch", ...meta },
+    expected: { valid: false, errorContains: "basic-auth credentials mismatch" },
   },
   "wrong-user": {
     description: "right password, another user",
     request: request(basic(CREDENTIALS.replace("knocker", "admin"))),
-    expected: { valid: false, errorContains: "basic-auth credentials mismatch", ...meta },
+    expected: { valid: false, errorContains: "basic-auth credentials mismatch" },
   },
   "missing-signature-header": {
     description: "no Authorization header",
     request: request(undefined),
-    expected: { valid: false, errorContains: "missing signature header: authorization", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: authorization" },
   },
   "malformed-base64": {
     description: "Basic with something that is not base64",
     request: request("Basic !!not-base64!!"),
-    expected: { valid: false, errorContains: "basic-auth authorization header malformed", ...meta },
+    expected: { valid: false, errorContains: "basic-auth authorization header malformed" },
   },
   "bearer-scheme": {
     description: "Authorization uses the Bearer scheme",
     request: request(`Bearer ${CREDENTIALS}`),
-    expected: { valid: false, errorContains: "basic-auth authorization header malformed", ...meta },
+    expected: { valid: false, errorContains: "basic-auth authorization header malformed" },
   },
 };
 

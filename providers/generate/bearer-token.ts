@@ -35,22 +35,22 @@ const vectors: Record<string, Vector> = {
   "wrong-secret": {
     description: "another token",
     request: request(`Bearer ${OLD_TOKEN}`),
-    expected: { valid: false, errorContains: "bearer-token token mismatch", ...meta },
+    expected: { valid: false, errorContains: "bearer-token token mismatch" },
   },
   "missing-signature-header": {
     description: "no Authorization header",
     request: request(undefined),
-    expected: { valid: false, errorContains: "missing signature header: authorization", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: authorization" },
   },
   "basic-scheme": {
     description: "Authorization uses the Basic scheme",
     request: request(`Basic ${Buffer.from(`user:${TOKEN}`).toString("base64")}`),
-    expected: { valid: false, errorContains: "bearer-token authorization header malformed", ...meta },
+    expected: { valid: false, errorContains: "bearer-token authorization header malformed" },
   },
   "raw-token": {
     description: "the token without the Bearer scheme",
     request: request(TOKEN),
-    expected: { valid: false, errorContains: "bearer-token authorization header malformed", ...meta },
+    expected: { valid: false, errorContains: "bearer-token authorization header malformed" },
   },
 };
 

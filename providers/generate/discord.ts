@@ -93,32 +93,32 @@ const vectors: Record<string, Vector> = {
   "tampered-body": {
     description: "body changed after signing",
     request: { ...post(command), body: command.replace("\"status\"", "\"statue\"") },
-    expected: { valid: false, errorContains: "discord signature mismatch", ...commandMeta },
+    expected: { valid: false, errorContains: "discord signature mismatch" },
   },
   "tampered-timestamp": {
     description: "X-Signature-Timestamp changed after signing (the timestamp is part of the signed bytes)",
     request: { ...post(command), headers: { ...headers(command), "x-signature-timestamp": String(NOW - 1) } },
-    expected: { valid: false, errorContains: "discord signature mismatch", ...commandMeta },
+    expected: { valid: false, errorContains: "discord signature mismatch" },
   },
   "wrong-secret": {
     description: "signed by another key pair",
     request: post(command, OTHER.privateKey),
-    expected: { valid: false, errorContains: "discord signature mismatch", ...commandMeta },
+    expected: { valid: false, errorContains: "discord signature mismatch" },
   },
   "missing-signature-header": {
     description: "no X-Signature-Ed25519 header",
     request: { ...post(command), headers: without(headers(command), "x-signature-ed25519") },
-    expected: { valid: false, errorContains: "missing signature header: x-signature-ed25519", ...commandMeta },
+    expected: { valid: false, errorContains: "missing signature header: x-signature-ed25519" },
   },
   "missing-timestamp-header": {
     description: "no X-Signature-Timestamp header",
     request: { ...post(command), headers: without(headers(command), "x-signature-timestamp") },
-    expected: { valid: false, errorContains: "missing signature header: x-signature-timestamp", ...commandMeta },
+    expected: { valid: false, errorContains: "missing signature header: x-signature-timestamp" },
   },
   "malformed-signature": {
     description: "X-Signature-Ed25519 is not 64 hex-encoded bytes",
     request: { ...post(command), headers: { ...headers(command), "x-signature-ed25519": "abcd" } },
-    expected: { valid: false, errorContains: "discord signature header malformed", ...commandMeta },
+    expected: { valid: false, errorContains: "discord signature header malformed" },
   },
   "unsigned-ping": {
     description: "a PING with a bad signature is rejected, not answered",

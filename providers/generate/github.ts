@@ -56,22 +56,22 @@ const vectors: Record<string, Vector> = {
   "tampered-body": {
     description: "body changed after signing",
     request: { ...(await post()), body: push.replace("main", "mainx") },
-    expected: { valid: false, errorContains: "github signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "github signature mismatch" },
   },
   "wrong-secret": {
     description: "signed with another secret",
     request: await post(push, "push", OLD_SECRET),
-    expected: { valid: false, errorContains: "github signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "github signature mismatch" },
   },
   "missing-signature-header": {
     description: "no X-Hub-Signature-256 header (e.g. only the legacy SHA-1 X-Hub-Signature)",
     request: { ...(await post()), headers: { ...without(await headers(push, "push"), "x-hub-signature-256"), "x-hub-signature": "sha1=0000000000000000000000000000000000000000" } },
-    expected: { valid: false, errorContains: "missing signature header: x-hub-signature-256", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: x-hub-signature-256" },
   },
   "malformed-signature": {
     description: "signature without the sha256= prefix",
     request: { ...(await post()), headers: { ...(await headers(push, "push")), "x-hub-signature-256": (await sign(SECRET, push)).slice(7) } },
-    expected: { valid: false, errorContains: "github signature header malformed", ...meta },
+    expected: { valid: false, errorContains: "github signature header malformed" },
   },
 };
 

@@ -62,37 +62,37 @@ const vectors: Record<string, Vector> = {
   "tampered-body": {
     description: "body changed after signing",
     request: { ...post(batch), body: batch.replace("customer", "lead") },
-    expected: { valid: false, errorContains: "hubspot signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "hubspot signature mismatch" },
   },
   "wrong-secret": {
     description: "signed with another client secret",
     request: post(batch, OLD_SECRET),
-    expected: { valid: false, errorContains: "hubspot signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "hubspot signature mismatch" },
   },
   "wrong-url": {
     description: "signed for another URL than the configured one",
     request: { ...post(batch), headers: { ...headers(batch), "x-hubspot-signature-v3": v3(batch, CLIENT_SECRET, TIMESTAMP_MS, "https://hooks.example.com/other") } },
-    expected: { valid: false, errorContains: "hubspot signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "hubspot signature mismatch" },
   },
   "missing-signature-header": {
     description: "no X-HubSpot-Signature-v3 (and no legacy signature)",
     request: { ...post(batch), headers: without(headers(batch), "x-hubspot-signature-v3") },
-    expected: { valid: false, errorContains: "missing signature header: x-hubspot-signature-v3", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: x-hubspot-signature-v3" },
   },
   "missing-timestamp-header": {
     description: "no X-HubSpot-Request-Timestamp",
     request: { ...post(batch), headers: without(headers(batch), "x-hubspot-request-timestamp") },
-    expected: { valid: false, errorContains: "missing signature header: x-hubspot-request-timestamp", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: x-hubspot-request-timestamp" },
   },
   "expired-timestamp": {
     description: "signed 301 s ago (tolerance 300 s)",
     request: post(batch, CLIENT_SECRET, (NOW - 301) * 1000),
-    expected: { valid: false, errorContains: "hubspot signature timestamp outside tolerance", ...meta },
+    expected: { valid: false, errorContains: "hubspot signature timestamp outside tolerance" },
   },
   "future-timestamp": {
     description: "signed 301 s in the future (tolerance 300 s)",
     request: post(batch, CLIENT_SECRET, (NOW + 301) * 1000),
-    expected: { valid: false, errorContains: "hubspot signature timestamp outside tolerance", ...meta },
+    expected: { valid: false, errorContains: "hubspot signature timestamp outside tolerance" },
   },
   "legacy-v1": {
     description: "no v3 header; X-HubSpot-Signature-Version v1: hex SHA-256 of secret + body",

@@ -71,22 +71,22 @@ const vectors: Record<string, Vector> = {
   "tampered-body": {
     description: "body changed after signing",
     request: { ...post(conversation), body: conversation.replace("Is the API down?", "Is the API up?") },
-    expected: { valid: false, errorContains: "intercom signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "intercom signature mismatch" },
   },
   "wrong-secret": {
     description: "signed with another client secret",
     request: post(conversation, OLD_SECRET),
-    expected: { valid: false, errorContains: "intercom signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "intercom signature mismatch" },
   },
   "missing-signature-header": {
     description: "no X-Hub-Signature header",
     request: { ...post(conversation), headers: without(headers(conversation), "x-hub-signature") },
-    expected: { valid: false, errorContains: "missing signature header: x-hub-signature", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: x-hub-signature" },
   },
   "sha256-prefix": {
     description: "a sha256= signature is not Intercom's scheme",
     request: { ...post(conversation), headers: { ...headers(conversation), "x-hub-signature": `sha256=${createHmac("sha256", SECRET).update(conversation).digest("hex")}` } },
-    expected: { valid: false, errorContains: "intercom signature header malformed", ...meta },
+    expected: { valid: false, errorContains: "intercom signature header malformed" },
   },
 };
 

@@ -60,22 +60,22 @@ const vectors: Record<string, Vector> = {
   "tampered-body": {
     description: "body changed after signing",
     request: { ...post(), body: tampered },
-    expected: { valid: false, errorContains: "lemon-squeezy signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "lemon-squeezy signature mismatch" },
   },
   "wrong-secret": {
     description: "signed with another secret",
     request: post(sign(order, OLD_SECRET)),
-    expected: { valid: false, errorContains: "lemon-squeezy signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "lemon-squeezy signature mismatch" },
   },
   "missing-signature-header": {
     description: "no X-Signature header",
     request: { ...post(), headers: without(headers(sign()), "x-signature") },
-    expected: { valid: false, errorContains: "missing signature header: x-signature", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: x-signature" },
   },
   "malformed-signature": {
     description: "a base64 signature instead of hex",
     request: post(Buffer.from(sign(), "hex").toString("base64")),
-    expected: { valid: false, errorContains: "lemon-squeezy signature header malformed", ...meta },
+    expected: { valid: false, errorContains: "lemon-squeezy signature header malformed" },
   },
 };
 

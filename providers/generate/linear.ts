@@ -80,32 +80,32 @@ const vectors: Record<string, Vector> = {
   "tampered-body": {
     description: "body changed after signing",
     request: { headers: headers(body, SECRET), body: tampered, secrets: [SECRET], now: NOW },
-    expected: { valid: false, errorContains: "linear signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "linear signature mismatch" },
   },
   "wrong-secret": {
     description: "signed with another secret",
     request: { headers: headers(body, OLD_SECRET), body, secrets: [SECRET], now: NOW },
-    expected: { valid: false, errorContains: "linear signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "linear signature mismatch" },
   },
   "missing-signature-header": {
     description: "no Linear-Signature header; metadata is still extracted",
     request: { headers: without(headers(body, SECRET), "linear-signature"), body, secrets: [SECRET], now: NOW },
-    expected: { valid: false, errorContains: "missing signature header: linear-signature", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: linear-signature" },
   },
   "malformed-signature": {
     description: "Linear-Signature is not hex",
     request: { headers: { ...headers(body, SECRET), "linear-signature": "sha256=zz" }, body, secrets: [SECRET], now: NOW },
-    expected: { valid: false, errorContains: "linear signature header malformed", ...meta },
+    expected: { valid: false, errorContains: "linear signature header malformed" },
   },
   "expired-timestamp": {
     description: "webhookTimestamp 61 s in the past (tolerance 60 s)",
     request: { headers: headers(expired, SECRET), body: expired, secrets: [SECRET], now: NOW },
-    expected: { valid: false, errorContains: "linear signature timestamp outside tolerance", ...meta },
+    expected: { valid: false, errorContains: "linear signature timestamp outside tolerance" },
   },
   "future-timestamp": {
     description: "webhookTimestamp 61 s in the future (tolerance 60 s)",
     request: { headers: headers(future, SECRET), body: future, secrets: [SECRET], now: NOW },
-    expected: { valid: false, errorContains: "linear signature timestamp outside tolerance", ...meta },
+    expected: { valid: false, errorContains: "linear signature timestamp outside tolerance" },
   },
   "custom-tolerance": {
     description: "toleranceS 120 accepts a 61 s old webhookTimestamp",

@@ -68,22 +68,22 @@ const vectors: Record<string, Vector> = {
   "tampered-body": {
     description: "body changed after signing",
     request: { ...post(whatsapp), body: whatsapp.replace("another color", "another colour") },
-    expected: { valid: false, errorContains: "meta signature mismatch", ...waMeta },
+    expected: { valid: false, errorContains: "meta signature mismatch" },
   },
   "wrong-secret": {
     description: "signed with another app secret",
     request: post(whatsapp, OLD_SECRET),
-    expected: { valid: false, errorContains: "meta signature mismatch", ...waMeta },
+    expected: { valid: false, errorContains: "meta signature mismatch" },
   },
   "missing-signature-header": {
     description: "no X-Hub-Signature-256 header",
     request: { ...post(whatsapp), headers: without(headers(whatsapp, APP_SECRET), "x-hub-signature-256") },
-    expected: { valid: false, errorContains: "missing signature header: x-hub-signature-256", ...waMeta },
+    expected: { valid: false, errorContains: "missing signature header: x-hub-signature-256" },
   },
   "malformed-signature": {
     description: "signature without the sha256= prefix",
     request: { ...post(whatsapp), headers: { ...headers(whatsapp, APP_SECRET), "x-hub-signature-256": sign(APP_SECRET, whatsapp).slice(7) } },
-    expected: { valid: false, errorContains: "meta signature header malformed", ...waMeta },
+    expected: { valid: false, errorContains: "meta signature header malformed" },
   },
   "handshake-verify": {
     description: "GET subscription handshake with the right verify token: 200 with the challenge as text/plain",

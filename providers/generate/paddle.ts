@@ -31,7 +31,7 @@ const header = (timestamp = NOW - 1, secret = SECRET, body = completed, extra: s
 const headers = (signature: string) => ({ "content-type": "application/json", "user-agent": "Paddle", "paddle-signature": signature });
 const post = (signature = header()) => ({ headers: headers(signature), body: completed, secrets: [SECRET], now: NOW });
 const meta = { eventType: "transaction.completed", providerEventId: "evt_01hfa3kc7vfxq1z6n0fhsfk8ab", providerDeliveryId: "ntf_01hfa3kcb7ftfp8yn9ecz1r7rd" };
-const err = (check: string) => ({ valid: false, errorContains: `paddle ${check}`, ...meta });
+const err = (check: string) => ({ valid: false, errorContains: `paddle ${check}` });
 const h1Of = (signature: string) => signature.split(";").find((part) => part.startsWith("h1="))!.slice(3);
 
 const vectors: Record<string, Vector> = {
@@ -63,7 +63,7 @@ const vectors: Record<string, Vector> = {
   "missing-signature-header": {
     description: "no Paddle-Signature header",
     request: { ...post(), headers: without(headers(header()), "paddle-signature") },
-    expected: { valid: false, errorContains: "missing signature header: paddle-signature", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: paddle-signature" },
   },
   "malformed-header": {
     description: "Paddle-Signature without ts=",

@@ -65,17 +65,17 @@ const vectors: Record<string, Vector> = {
   "wrong-secret": {
     description: "another password",
     request: post(basic(OLD_CREDENTIALS)),
-    expected: { valid: false, errorContains: "postmark credentials mismatch", ...meta },
+    expected: { valid: false, errorContains: "postmark credentials mismatch" },
   },
   "missing-signature-header": {
     description: "no Authorization header (the webhook URL has no credentials)",
     request: { ...post(), headers: without(headers(), "authorization") },
-    expected: { valid: false, errorContains: "missing signature header: authorization", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: authorization" },
   },
   "malformed-authorization": {
     description: "Authorization with the Bearer scheme",
     request: post(`Bearer ${CREDENTIALS}`),
-    expected: { valid: false, errorContains: "postmark authorization header malformed", ...meta },
+    expected: { valid: false, errorContains: "postmark authorization header malformed" },
   },
 };
 

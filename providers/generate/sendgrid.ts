@@ -1,11 +1,13 @@
 // SendGrid vectors: signed with node:crypto (ECDSA P-256/SHA-256, DER, base64) from a fixed key
 // pair (sendgrid-keys.ts) — @sendgrid/eventwebhook only verifies — and every claim checked with
-// its EventWebhook.verifySignature(). ECDSA signatures are randomized, so regenerating changes
-// the signature strings (not the keys or the outcomes).
+// its EventWebhook.verifySignature(). ECDSA signatures are randomized, so a fresh run would change
+// every signature string; a vector on disk keeps its signature when that still signs exactly the
+// same bytes with the same key (see keepSignatures below), so regenerating changes only what changed.
 // Run: npx tsx providers/generate/sendgrid.ts
+import { createPublicKey, verify as verifySignature, type KeyObject } from "node:crypto";
 import { EventWebhook } from "@sendgrid/eventwebhook";
 import { PRIMARY, SECONDARY, sendgridSignature } from "./sendgrid-keys.js";
-import { assertOracle, without, writeVectors, type Vector } from "./write-vectors.js";
+import { assertOracle, readVectors, without, writeVectors, type Vector } from "./write-vectors.js";
 
 const NOW = 1700000000;
 const events = JSON.stringify([
@@ -31,7 +33,14 @@ const events = JSON.stringify([
 ]);
 const tampered = events.replace("250 OK", "550 NO");
 
-const sign = (timestamp = NOW - 2, key = PRIMARY.privateKey, body = events) => sendgridSignature(key, timestamp, body);
+const SIGNATURE = "x-twilio-email-event-webhook-signature";
+/** What each signature made in this run signs, and with which key. */
+const made = new Map<string, { key: KeyObject; data: Buffer }>();
+const sign = (timestamp = NOW - 2, key = PRIMARY.privateKey, body = events) => {
+  const signature = sendgridSignature(key, timestamp, body);
+  made.set(signature, { key, data: Buffer.from(`${timestamp}${body}`) });
+  return signature;
+};
 const headers = (signature: string, timestamp = NOW - 2) => ({
   "content-type": "application/json",
   "user-agent": "SendGrid Event API",
@@ -40,7 +49,7 @@ const headers = (signature: string, timestamp = NOW - 2) => ({
 });
 const post = (signature = sign(), timestamp = NOW - 2) => ({ headers: headers(signature, timestamp), body: events, secrets: [PRIMARY.publicKeyBase64], now: NOW });
 const meta = { eventType: "delivered", providerEventId: "rbtnWrG1DVDGGGFHFyun0A==", providerDeliveryId: null };
-const err = (check: string) => ({ valid: false, errorContains: `sendgrid ${check}`, ...meta });
+const err = (check: string) => ({ valid: false, errorContains: `sendgrid ${check}` });
 
 const vectors: Record<string, Vector> = {
   "valid": {
@@ -76,7 +85,7 @@ const vectors: Record<string, Vector> = {
   "missing-signature-header": {
     description: "no X-Twilio-Email-Event-Webhook-Signature header (signed webhooks disabled?)",
     request: { ...post(), headers: without(headers(sign()), "x-twilio-email-event-webhook-signature") },
-    expected: { valid: false, errorContains: "missing signature header: x-twilio-email-event-webhook-signature", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: x-twilio-email-event-webhook-signature" },
   },
   "expired-timestamp": {
     description: "signed 301 s ago (tolerance 300 s)",
@@ -89,6 +98,20 @@ const vectors: Record<string, Vector> = {
     expected: err("signature timestamp outside tolerance"),
   },
 };
+
+/** Put back the on-disk signature of each vector whose signature signs the same bytes with the same key. */
+function keepSignatures(fresh: Record<string, Vector>, previous: Record<string, Vector>): void {
+  for (const [name, vector] of Object.entries(fresh)) {
+    const signed = made.get(vector.request.headers[SIGNATURE] as string);
+    const old = previous[name]?.request.headers[SIGNATURE];
+    if (signed === undefined || typeof old !== "string") continue;
+    const publicKey = createPublicKey(signed.key);
+    if (verifySignature("sha256", signed.data, { key: publicKey, dsaEncoding: "der" }, Buffer.from(old, "base64"))) {
+      vector.request.headers = { ...vector.request.headers, [SIGNATURE]: old };
+    }
+  }
+}
+keepSignatures(vectors, readVectors("sendgrid"));
 
 const webhook = new EventWebhook();
 const verify = (body: string, signature: string, timestamp = NOW - 2, key = PRIMARY.publicKeyBase64) =>

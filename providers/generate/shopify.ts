@@ -58,22 +58,22 @@ const vectors: Record<string, Vector> = {
   "tampered-body": {
     description: "body changed after signing",
     request: { ...post(), body: tampered },
-    expected: { valid: false, errorContains: "shopify signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "shopify signature mismatch" },
   },
   "wrong-secret": {
     description: "signed with another secret",
     request: post(shopifySign(order, OLD_SECRET)),
-    expected: { valid: false, errorContains: "shopify signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "shopify signature mismatch" },
   },
   "missing-signature-header": {
     description: "no X-Shopify-Hmac-Sha256 header",
     request: { ...post(), headers: without(headers(shopifySign(order, SECRET)), "X-Shopify-Hmac-Sha256") },
-    expected: { valid: false, errorContains: "missing signature header: x-shopify-hmac-sha256", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: x-shopify-hmac-sha256" },
   },
   "malformed-signature": {
     description: "a GitHub-style sha256= prefix is not base64",
     request: post(`sha256=${shopifySign(order, SECRET)}`),
-    expected: { valid: false, errorContains: "shopify signature header malformed", ...meta },
+    expected: { valid: false, errorContains: "shopify signature header malformed" },
   },
 };
 

@@ -71,7 +71,7 @@ const vectors: Record<string, Vector> = {
   "url-verification-bad-signature": {
     description: "a url_verification with a wrong signature is refused, not answered",
     request: post(challenge, sign(challenge, NOW - 2, OLD_SECRET)),
-    expected: { valid: false, errorContains: "slack signature mismatch", eventType: "url_verification" },
+    expected: { valid: false, errorContains: "slack signature mismatch" },
   },
   "interactive-form-post": {
     description: "interactivity form post: event type from the payload= JSON's type; no identity",
@@ -91,37 +91,37 @@ const vectors: Record<string, Vector> = {
   "tampered-body": {
     description: "body changed after signing",
     request: { ...post(), body: tampered },
-    expected: { valid: false, errorContains: "slack signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "slack signature mismatch" },
   },
   "wrong-secret": {
     description: "signed with another secret",
     request: post(mention, sign(mention, NOW - 2, OLD_SECRET)),
-    expected: { valid: false, errorContains: "slack signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "slack signature mismatch" },
   },
   "missing-signature-header": {
     description: "no X-Slack-Signature header",
     request: { ...post(), headers: without(headers(sign(mention)), "x-slack-signature") },
-    expected: { valid: false, errorContains: "missing signature header: x-slack-signature", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: x-slack-signature" },
   },
   "missing-timestamp-header": {
     description: "no X-Slack-Request-Timestamp header",
     request: { ...post(), headers: without(headers(sign(mention)), "x-slack-request-timestamp") },
-    expected: { valid: false, errorContains: "missing signature header: x-slack-request-timestamp", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: x-slack-request-timestamp" },
   },
   "malformed-signature": {
     description: "signature without the v0= prefix",
     request: post(mention, sign(mention).slice(3)),
-    expected: { valid: false, errorContains: "slack signature header malformed", ...meta },
+    expected: { valid: false, errorContains: "slack signature header malformed" },
   },
   "expired-timestamp": {
     description: "signed 301 s ago (tolerance 300 s)",
     request: post(mention, sign(mention, NOW - 301), NOW - 301),
-    expected: { valid: false, errorContains: "slack signature timestamp outside tolerance", ...meta },
+    expected: { valid: false, errorContains: "slack signature timestamp outside tolerance" },
   },
   "future-timestamp": {
     description: "signed 301 s in the future (tolerance 300 s; bolt only bounds the past)",
     request: post(mention, sign(mention, NOW + 301), NOW + 301),
-    expected: { valid: false, errorContains: "slack signature timestamp outside tolerance", ...meta },
+    expected: { valid: false, errorContains: "slack signature timestamp outside tolerance" },
   },
 };
 

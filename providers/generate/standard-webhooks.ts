@@ -36,7 +36,7 @@ const headers = (signature: string, timestamp = NOW - 2, family = "webhook") => 
 });
 const post = (signature = v1(), timestamp = NOW - 2) => ({ headers: headers(signature, timestamp), body: event, secrets: [SECRET], now: NOW });
 const meta = { eventType: "invoice.paid", providerEventId: MSG_ID, providerDeliveryId: null };
-const err = (check: string) => ({ valid: false, errorContains: `standard-webhooks ${check}`, ...meta });
+const err = (check: string) => ({ valid: false, errorContains: `standard-webhooks ${check}` });
 
 const vectors: Record<string, Vector> = {
   "valid": {
@@ -87,12 +87,12 @@ const vectors: Record<string, Vector> = {
   "missing-signature-header": {
     description: "no webhook-signature header",
     request: { ...post(), headers: without(headers(v1()), "webhook-signature") },
-    expected: { valid: false, errorContains: "missing signature header: webhook-signature", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: webhook-signature" },
   },
   "missing-id-header": {
     description: "no webhook-id header (it is part of the signed content)",
     request: { ...post(), headers: without(headers(v1()), "webhook-id") },
-    expected: { valid: false, errorContains: "missing signature header: webhook-id", eventType: "invoice.paid", providerEventId: null },
+    expected: { valid: false, errorContains: "missing signature header: webhook-id" },
   },
   "malformed-signature": {
     description: "signature entry without a version",

@@ -63,37 +63,37 @@ const vectors: Record<string, Vector> = {
   "tampered-body": {
     description: "body changed after signing",
     request: { ...post(), body: checkout.replace("4900", "490") },
-    expected: { valid: false, errorContains: "stripe signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "stripe signature mismatch" },
   },
   "wrong-secret": {
     description: "signed with another secret",
     request: post(header(OLD_SECRET)),
-    expected: { valid: false, errorContains: "stripe signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "stripe signature mismatch" },
   },
   "missing-signature-header": {
     description: "no Stripe-Signature header",
     request: { ...post(), headers: without(headers(header()), "stripe-signature") },
-    expected: { valid: false, errorContains: "missing signature header: stripe-signature", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: stripe-signature" },
   },
   "malformed-header": {
     description: "Stripe-Signature without t=",
     request: post(v1Of(header())),
-    expected: { valid: false, errorContains: "stripe signature header malformed", ...meta },
+    expected: { valid: false, errorContains: "stripe signature header malformed" },
   },
   "v0-only": {
     description: "only a v0 (test-mode legacy) signature: v1 is required",
     request: post(header().replace("v1=", "v0=")),
-    expected: { valid: false, errorContains: "stripe signature header malformed", ...meta },
+    expected: { valid: false, errorContains: "stripe signature header malformed" },
   },
   "expired-timestamp": {
     description: "signed 301 s ago (tolerance 300 s)",
     request: post(header(SECRET, NOW - 301)),
-    expected: { valid: false, errorContains: "stripe signature timestamp outside tolerance", ...meta },
+    expected: { valid: false, errorContains: "stripe signature timestamp outside tolerance" },
   },
   "future-timestamp": {
     description: "signed 301 s in the future (tolerance 300 s)",
     request: post(header(SECRET, NOW + 301)),
-    expected: { valid: false, errorContains: "stripe signature timestamp outside tolerance", ...meta },
+    expected: { valid: false, errorContains: "stripe signature timestamp outside tolerance" },
   },
   "custom-tolerance": {
     description: "toleranceS 600 accepts a 301 s old signature",

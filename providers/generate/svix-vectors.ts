@@ -29,7 +29,7 @@ export function svixVectors(config: SvixVectorConfig): Record<string, Vector> {
   });
   const post = (signature = sign(), timestamp = now - 2) => ({ headers: headers(signature, timestamp), body, secrets: [secret], now });
   const meta = { eventType, providerEventId: msgId, providerDeliveryId: null };
-  const err = (check: string) => ({ valid: false, errorContains: `${provider} ${check}`, ...meta });
+  const err = (check: string) => ({ valid: false, errorContains: `${provider} ${check}` });
 
   const vectors: Record<string, Vector> = {
     "valid": {
@@ -60,12 +60,12 @@ export function svixVectors(config: SvixVectorConfig): Record<string, Vector> {
     "missing-signature-header": {
       description: "no svix-signature header",
       request: { ...post(), headers: without(headers(sign()), "svix-signature") },
-      expected: { valid: false, errorContains: "missing signature header: svix-signature", ...meta },
+      expected: { valid: false, errorContains: "missing signature header: svix-signature" },
     },
     "missing-id-header": {
       description: "no svix-id header (it is signed, and it is the identity)",
       request: { ...post(), headers: without(headers(sign()), "svix-id") },
-      expected: { valid: false, errorContains: "missing signature header: svix-id", eventType, providerEventId: null },
+      expected: { valid: false, errorContains: "missing signature header: svix-id" },
     },
     "malformed-signature": {
       description: "signature entry without its v1, prefix",

@@ -38,22 +38,22 @@ const vectors: Record<string, Vector> = {
   "wrong-secret": {
     description: "another token",
     request: request({ "x-knocker-token": OLD_TOKEN }),
-    expected: { valid: false, errorContains: "token-header token mismatch", ...meta },
+    expected: { valid: false, errorContains: "token-header token mismatch" },
   },
   "token-prefix": {
     description: "a prefix of the token is not the token",
     request: request({ "x-knocker-token": TOKEN.slice(0, -1) }),
-    expected: { valid: false, errorContains: "token-header token mismatch", ...meta },
+    expected: { valid: false, errorContains: "token-header token mismatch" },
   },
   "missing-signature-header": {
     description: "no token header",
     request: request({}),
-    expected: { valid: false, errorContains: "missing signature header: x-knocker-token", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: x-knocker-token" },
   },
   "default-header-when-custom-configured": {
     description: "with option header set, x-knocker-token is not looked at",
     request: request({ "x-knocker-token": TOKEN }, { options: { header: "x-webhook-token" } }),
-    expected: { valid: false, errorContains: "missing signature header: x-webhook-token", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: x-webhook-token" },
   },
 };
 

@@ -82,7 +82,7 @@ const vectors: Record<string, Vector> = {
       options: { url: URL_JSON },
       now: NOW,
     },
-    expected: { valid: false, errorContains: "twilio body hash mismatch", eventType: "com.twilio.messaging.message.failed", providerEventId: null },
+    expected: { valid: false, errorContains: "twilio body hash mismatch" },
   },
   "rotation-second-secret": {
     description: "signed with the second configured auth token (primary/secondary token rotation)",
@@ -92,22 +92,22 @@ const vectors: Record<string, Vector> = {
   "tampered-body": {
     description: "a POST parameter changed after signing",
     request: post(sign(URL_SMS, smsParams), tamperedBody),
-    expected: { valid: false, errorContains: "twilio signature mismatch", eventType: "failed", providerEventId: IDEMPOTENCY },
+    expected: { valid: false, errorContains: "twilio signature mismatch" },
   },
   "wrong-secret": {
     description: "signed with another auth token",
     request: post(sign(URL_SMS, smsParams, OLD_TOKEN)),
-    expected: { valid: false, errorContains: "twilio signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "twilio signature mismatch" },
   },
   "wrong-url": {
     description: "signed for another URL than the configured one",
     request: post(sign("https://hooks.example.com/twilio/other", smsParams)),
-    expected: { valid: false, errorContains: "twilio signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "twilio signature mismatch" },
   },
   "missing-signature-header": {
     description: "no X-Twilio-Signature header",
     request: { ...post(), headers: without(formHeaders(sign(URL_SMS, smsParams)), "x-twilio-signature") },
-    expected: { valid: false, errorContains: "missing signature header: x-twilio-signature", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: x-twilio-signature" },
   },
   "no-idempotency-token": {
     description: "without I-Twilio-Idempotency-Token there is no identity (MessageSid repeats across status callbacks)",

@@ -63,47 +63,47 @@ const vectors: Record<string, Vector> = {
   "tampered-body": {
     description: "body changed after signing",
     request: { ...post(userEvent), body: userEvent.replace("end-user", "admin") },
-    expected: { valid: false, errorContains: "zendesk signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "zendesk signature mismatch" },
   },
   "tampered-timestamp": {
     description: "timestamp header changed after signing",
     request: { ...post(userEvent), headers: { ...headers(userEvent), "x-zendesk-webhook-signature-timestamp": iso(NOW - 2) } },
-    expected: { valid: false, errorContains: "zendesk signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "zendesk signature mismatch" },
   },
   "wrong-secret": {
     description: "signed with another secret",
     request: post(userEvent, OLD_SECRET),
-    expected: { valid: false, errorContains: "zendesk signature mismatch", ...meta },
+    expected: { valid: false, errorContains: "zendesk signature mismatch" },
   },
   "missing-signature-header": {
     description: "no X-Zendesk-Webhook-Signature header",
     request: { ...post(userEvent), headers: without(headers(userEvent), "x-zendesk-webhook-signature") },
-    expected: { valid: false, errorContains: "missing signature header: x-zendesk-webhook-signature", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: x-zendesk-webhook-signature" },
   },
   "missing-timestamp-header": {
     description: "no X-Zendesk-Webhook-Signature-Timestamp header",
     request: { ...post(userEvent), headers: without(headers(userEvent), "x-zendesk-webhook-signature-timestamp") },
-    expected: { valid: false, errorContains: "missing signature header: x-zendesk-webhook-signature-timestamp", ...meta },
+    expected: { valid: false, errorContains: "missing signature header: x-zendesk-webhook-signature-timestamp" },
   },
   "malformed-timestamp": {
     description: "a unix timestamp instead of ISO-8601",
     request: post(userEvent, SECRET, String(NOW)),
-    expected: { valid: false, errorContains: "zendesk signature timestamp malformed", ...meta },
+    expected: { valid: false, errorContains: "zendesk signature timestamp malformed" },
   },
   "malformed-signature": {
     description: "signature header is hex, not base64",
     request: { ...post(userEvent), headers: { ...headers(userEvent), "x-zendesk-webhook-signature": "9f86d081884c7d65!" } },
-    expected: { valid: false, errorContains: "zendesk signature header malformed", ...meta },
+    expected: { valid: false, errorContains: "zendesk signature header malformed" },
   },
   "expired-timestamp": {
     description: "signed 301 s ago (tolerance 300 s)",
     request: post(userEvent, SECRET, iso(NOW - 301)),
-    expected: { valid: false, errorContains: "zendesk signature timestamp outside tolerance", ...meta },
+    expected: { valid: false, errorContains: "zendesk signature timestamp outside tolerance" },
   },
   "future-timestamp": {
     description: "signed 301 s in the future (tolerance 300 s)",
     request: post(userEvent, SECRET, iso(NOW + 301)),
-    expected: { valid: false, errorContains: "zendesk signature timestamp outside tolerance", ...meta },
+    expected: { valid: false, errorContains: "zendesk signature timestamp outside tolerance" },
   },
   "fractional-offset-timestamp": {
     description: "ISO-8601 with milliseconds and a UTC offset is accepted",

@@ -58,26 +58,51 @@ export function parseCommandArgs(command: string, argv: readonly string[], specs
     const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
     return { values: values as ParsedArgs["values"], positionals };
   } catch (error) {
-    throw new UsageError(`${parseArgsProblem(error)} (see knocker ${command} --help)`);
+    throw new UsageError(`${parseArgsProblem(error, argv, specs)} (see knocker ${command} --help)`);
   }
 }
 
-function parseArgsProblem(error: unknown): string {
-  const { code, message } = error as { code?: string; message?: string };
-  const quoted = /'([^']+)'/.exec(message ?? "")?.[1];
+function parseArgsProblem(error: unknown, argv: readonly string[], specs: OptionSpecs): string {
+  const { code, message = "" } = error as { code?: string; message?: string };
+  const quoted = /'([^']+)'/.exec(message)?.[1];
   switch (code) {
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
       return `unknown option ${quoted ?? ""}`.trim();
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      // "Option '--limit <value>' argument missing" / "Option '--json' does not take an argument"
-      return /argument missing/.test(message ?? "")
-        ? `option ${quoted?.split(" ")[0] ?? ""} needs a value`
-        : `option ${quoted?.split(" ")[0] ?? ""} does not take a value`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
+      // "Option '--limit <value>' argument missing" / "Option '--json' does not take an argument" /
+      // "Option '--limit' argument is ambiguous": a string option followed by a word starting with "-".
+      const option = quoted?.split(" ")[0] ?? "";
+      if (/argument is ambiguous/.test(message)) return dashValueProblem(option, argv, specs);
+      return /argument missing/.test(message) ? `option ${option} needs a value` : `option ${option} does not take a value`;
+    }
     case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
       return `unexpected argument ${quoted ?? ""}`.trim();
     default:
-      return (message ?? String(error)).split("\n")[0]!;
+      return (message || String(error)).split("\n")[0]!;
   }
+}
+
+/**
+ * parseArgs refuses `--limit -1`: a word starting with "-" after an option that takes a value may
+ * be a forgotten value followed by the next option (`--limit --json`), so it is never taken as the
+ * value. Say which of the two it is, and how to pass a value that starts with a dash.
+ */
+function dashValueProblem(option: string, argv: readonly string[], specs: OptionSpecs): string {
+  const long = option.startsWith("--")
+    ? option.slice(2)
+    : (Object.entries(specs).find(([, spec]) => spec.short !== undefined && `-${spec.short}` === option)?.[0] ?? option.replace(/^-+/, ""));
+  const at = argv.findIndex((arg, i) => arg === option && argv[i + 1]?.startsWith("-"));
+  const next = at < 0 ? undefined : argv[at + 1]!;
+  if (next === undefined || next === "--" || isOption(next, specs)) {
+    return `option --${long} needs a value${next === undefined ? "" : ` (it is followed by ${next === "--" ? "--" : `option ${next.split("=")[0]}`})`}`;
+  }
+  return `option --${long} was given ${JSON.stringify(next)}, which starts with "-" and reads as an option; to pass a value that starts with "-", write --${long}=${next}`;
+}
+
+/** `--json`, `--db=x`, `-h`: a word that names one of the command's options. */
+function isOption(word: string, specs: OptionSpecs): boolean {
+  if (word.startsWith("--")) return word.slice(2).split("=")[0]! in specs;
+  return word.length === 2 && Object.values(specs).some((spec) => spec.short === word[1]);
 }
 
 /** Exactly the positionals a command takes, else a usage error naming what is wrong. */
@@ -107,11 +132,27 @@ const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, 
 /** `90s`, `30m`, `36h`, `7d`, `2w`, or combined (`1d12h`) → seconds. */
 export function parseDuration(text: string, option: string): number {
   if (!/^(?:\d{1,9}[smhdw])+$/.test(text)) {
-    throw new UsageError(`--${option} must be a duration like 90s, 30m, 36h, 7d or 2w, got ${JSON.stringify(text)}`);
+    const negative = /^-(?:\d+[smhdw])+$/.test(text) ? " (a duration is not negative)" : "";
+    throw new UsageError(`--${option} must be a duration like 90s, 30m, 36h, 7d or 2w, got ${JSON.stringify(text)}${negative}`);
   }
   let seconds = 0;
   for (const [, amount, unit] of text.matchAll(/(\d+)([smhdw])/g)) seconds += Number(amount) * UNIT_SECONDS[unit!]!;
   return seconds;
+}
+
+/**
+ * `now` minus a duration (`--older-than 30d`), as a unix time. A duration that reaches back
+ * before 1970-01-01 is out of range: no receipt is that old, and the time cannot be written.
+ */
+export function parseAgo(text: string, option: string, now: number): number {
+  const seconds = parseDuration(text, option);
+  if (seconds > now) {
+    throw new UsageError(
+      `--${option} ${text} is out of range: it reaches back before 1970-01-01, and nothing is that old ` +
+        `(the longest is ${Math.floor(now / UNIT_SECONDS.d!)}d)`,
+    );
+  }
+  return now - seconds;
 }
 
 /**

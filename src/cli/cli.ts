@@ -97,7 +97,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     code = exitCode(error);
   }
   try {
-    knocker?.close();
+    await knocker?.close();
   } catch (error) {
     // After a failure its line stands alone; after a success, a failure to close is the one line.
     if (!failed) {

@@ -1,7 +1,8 @@
 import { statSync } from "node:fs";
+import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { open, type Knocker } from "../knocker.js";
-import { parseInteger, stringOption, UsageError, type ParsedArgs } from "./args.js";
+import { parseInteger, Refusal, stringOption, UsageError, type ParsedArgs } from "./args.js";
 
 export interface InboxSettings {
   path: string;
@@ -42,8 +43,38 @@ export function openInbox({ path, queueName, maxAttempts }: InboxSettings): Knoc
       probe.close();
     }
   } catch (error) {
-    throw new UsageError(`${path} is not a readable SQLite database: ${(error as Error).message}`);
+    throw unwritableFolder(path, error) ?? new UsageError(`${path} is not a readable SQLite database: ${(error as Error).message}`);
   }
   if (!isInbox) throw new UsageError(`${path} is not a Knocker database (it has no knocker_events table)`);
-  return open(path, { queueName, maxAttempts, maxReaders: 1 });
+  try {
+    return open(path, { queueName, maxAttempts, maxReaders: 1 });
+  } catch (error) {
+    throw unwritableFolder(path, error) ?? error;
+  }
+}
+
+/**
+ * A WAL database needs its `-shm` (the shared-memory index) and `-wal` files next to it, and
+ * SQLite creates them when the first connection opens the file — even a read-only connection.
+ * In a folder this user cannot write, that fails with SQLITE_READONLY_DIRECTORY ("attempt to
+ * write a readonly database"), which blames the database; name the file SQLite could not create.
+ */
+function unwritableFolder(path: string, error: unknown): Refusal | undefined {
+  if ((error as { code?: unknown }).code !== "SQLITE_READONLY_DIRECTORY") return undefined;
+  const folder = dirname(path);
+  // fs.stat only: it opens no file descriptor, so it cannot disturb SQLite's locks.
+  const exists = (file: string) => {
+    try {
+      statSync(file);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const missing = exists(`${path}-shm`) ? `${path}-wal` : `${path}-shm`;
+  return new Refusal(
+    `cannot create ${missing} (SQLite's ${missing.endsWith("-shm") ? "shared-memory index" : "write-ahead log"}, ` +
+      `kept next to the database while it is open): ${folder === "." ? "the current folder" : `the folder ${folder}`} is not ` +
+      "writable by this user; make it writable, or work on a copy of the database in a writable folder",
+  );
 }

@@ -18,8 +18,7 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   process.exit(error.code === "EPIPE" ? (process.exitCode ?? 0) : 1);
 });
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
-  crash(error);
-}
+// No top-level await: nothing in dist is an async module, so even this file loads with require().
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+}, crash);

@@ -7,7 +7,7 @@ import type { EventStatements } from "../store/sqlite/plans/events.js";
 import type { ReaderPool } from "../store/sqlite/reader-pool.js";
 import { toAttempt, toDelivery, toEvent, type DeliveryRow, type EventRow } from "../store/rows.js";
 import {
-  iterateEventRows, selectAttempts, selectDeliveries, selectDelivery, selectEvent, selectEvents, type EventCursor, type EventFilter,
+  selectAttempts, selectDeliveries, selectDelivery, selectEvent, selectEvents, type EventCursor, type EventFilter,
 } from "../store/sqlite/plans/operator.js";
 import {
   checkId, checkLimit, checkOneOf, checkOptionalBoolean, checkOptionalString, checkOptionalTimestamp, checkOptionsObject,
@@ -15,7 +15,7 @@ import {
 
 export const STATUSES: readonly EventStatus[] = ["received", "processing", "handled", "failed", "dead", "ignored"];
 
-/** Rows per query when iterateEvents() has no reader connection and pages through the writer. */
+/** Rows per page (one query each) of iterateEvents(). */
 const ITERATE_PAGE = 100;
 
 /** Which states each action accepts (CONTRACT §5). */
@@ -58,50 +58,19 @@ export class Operator {
   }
 
   /**
-   * Every matching event, newest first, without a limit. On a reader connection it streams one
-   * consistent snapshot and holds that connection until the loop ends; with none free it pages
-   * through the writer, each page seeing what committed before it. Either way the caller may
-   * write (ignore, replay…) between steps.
+   * Every matching event, newest first, without a limit, a page of ITERATE_PAGE rows at a time.
+   * Each page is one query (on a borrowed reader, or the writer when none is free) that sees what
+   * committed before it; between pages — and so across the caller's `await`s — no connection and
+   * no read transaction is held. The caller may write (ignore, replay…) between steps. Options are
+   * checked at the first step, so a bad one rejects the first `next()`.
    */
-  iterateEvents(options: IterateEventsOptions | undefined, assertOpen: () => void): IterableIterator<Event> {
-    const filter = checkEventFilter(checkOptionsObject(options, "iterateEvents", ["status", "endpoint", "eventType", "since"]));
-    return this.#iterate(filter, assertOpen);
-  }
-
-  /** The reader is taken at the first step, so an iterator never started holds nothing. */
-  *#iterate(filter: EventFilter, assertOpen: () => void): IterableIterator<Event> {
+  async *iterateEvents(options: IterateEventsOptions | undefined, assertOpen: () => void): AsyncGenerator<Event, void, undefined> {
     assertOpen();
-    const reader = this.#readers.acquire();
-    yield* reader ? this.#streamEvents(reader, filter, assertOpen) : this.#pageEvents(filter, assertOpen);
-  }
-
-  *#streamEvents(reader: Database, filter: EventFilter, assertOpen: () => void): IterableIterator<Event> {
-    let rows: IterableIterator<EventRow>;
-    try {
-      rows = iterateEventRows(reader, filter);
-    } catch (error) {
-      this.#readers.release(reader);
-      throw error;
-    }
-    this.#readers.holdOpen(reader, () => rows.return?.());
-    try {
-      for (;;) {
-        assertOpen(); // after close() the reader is gone: say so, not "connection is not open"
-        const next = rows.next();
-        if (next.done) return;
-        yield toEvent(next.value);
-      }
-    } finally {
-      if (reader.open) rows.return?.();
-      this.#readers.release(reader);
-    }
-  }
-
-  *#pageEvents(filter: EventFilter, assertOpen: () => void): IterableIterator<Event> {
+    const filter = checkEventFilter(checkOptionsObject(options, "iterateEvents", ["status", "endpoint", "eventType", "since"]));
     let after: EventCursor | undefined;
     for (;;) {
       assertOpen();
-      const rows = selectEvents(this.#db, filter, ITERATE_PAGE, after);
+      const rows = this.#readers.read((db) => selectEvents(db, filter, ITERATE_PAGE, after));
       for (const row of rows) {
         assertOpen(); // rows of a page already read are not handed out after close()
         yield toEvent(row);

@@ -26,12 +26,16 @@ export interface RunOptions {
   stdin?: string | Buffer;
   env?: Record<string, string>;
   cwd?: string;
+  /** Run as this user and group (only root may). */
+  uid?: number;
+  gid?: number;
 }
 
 /** Run the built bin; resolves when it exited. KNOCKER_* variables of this process are not passed on. */
 export function knocker(args: readonly string[], options: RunOptions = {}): Promise<Run> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("KNOCKER_")));
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: { ...env, ...options.env } });
+  const user = options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid };
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: { ...env, ...options.env }, ...user });
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
@@ -121,11 +125,11 @@ export async function seedInbox(path: string): Promise<SeededInbox> {
     const first = await stripe.receive(signed("evt_paid", "invoice.paid"));
     const duplicate = (await stripe.receive(signed("evt_paid", "invoice.paid"))).deliveryId!;
     const dead = (await stripe.receive(signed("evt_declined", "invoice.payment_failed"))).eventId!;
-    await drain(webhooks, () => ["handled", "dead"].includes(webhooks.getEvent(dead)!.status) && webhooks.getEvent(first.eventId!)!.status === "handled");
+    await drain(webhooks, async () => ["handled", "dead"].includes((await webhooks.getEvent(dead))!.status) && (await webhooks.getEvent(first.eventId!))!.status === "handled");
     const received = (await orders.receive({ body: "order 7 shipped", eventType: "order.shipped", dedupeKey: "o7" })).eventId!;
     const invalid = (await stripe.receive({ body: "{}", headers: {} })).deliveryId!;
     return { events: { oldHandled, handled: first.eventId!, dead, received }, deliveries: { oldOrphan: oldOrphan!, duplicate, invalid, handled: first.deliveryId! }, now };
   } finally {
-    webhooks.close();
+    await webhooks.close();
   }
 }

@@ -112,7 +112,7 @@ export function httpStatusSuite(flavour: Flavour): void {
   let webhooks: Knocker;
   let url = "";
   let stop: () => Promise<void> = async () => {};
-  const deliveries = () => webhooks.listDeliveries({ limit: 1000 }).length;
+  const deliveries = async () => (await webhooks.listDeliveries({ limit: 1000 })).length;
   const send = async (path: string, init: RequestInit = {}): Promise<Sent> => {
     const response = await fetch(`${url}${path}`, { method: "POST", ...init });
     return { status: response.status, body: await response.text(), headers: response.headers };
@@ -124,7 +124,7 @@ export function httpStatusSuite(flavour: Flavour): void {
   });
   after(async () => {
     await stop();
-    webhooks.close();
+    await webhooks.close();
   });
 
   test(`${flavour.name}: 204 for a new Stripe event (stored, linked, queued) and 204 for its duplicate`, async () => {
@@ -132,23 +132,23 @@ export function httpStatusSuite(flavour: Flavour): void {
     const first = await send("/webhooks/stripe", { body, headers: stripeHeaders(body) });
     assert.equal(first.status, 204);
     assert.equal(first.body, "");
-    const [event] = webhooks.listEvents({ endpoint: "stripe", eventType: "invoice.paid" });
+    const [event] = await webhooks.listEvents({ endpoint: "stripe", eventType: "invoice.paid" });
     assert.ok(event);
     assert.equal(event.body.toString(), body, "the raw bytes were stored");
     assert.equal(event.status, "received");
 
     const again = await send("/webhooks/stripe", { body, headers: stripeHeaders(body) });
     assert.equal(again.status, 204);
-    const linked = webhooks.listDeliveries({ eventId: event.id });
+    const linked = await webhooks.listDeliveries({ eventId: event.id });
     assert.equal(linked.length, 2, "the duplicate is a second delivery of the same event");
-    assert.equal(webhooks.listEvents({ endpoint: "stripe" }).length, 1);
+    assert.equal((await webhooks.listEvents({ endpoint: "stripe" })).length, 1);
   });
 
   test(`${flavour.name}: 204 for a GitHub push signed by @octokit/webhooks-methods; the query string reaches the delivery`, async () => {
     const body = JSON.stringify({ ref: "refs/heads/main", after: "abc123" });
     const sent = await send("/webhooks/github?source=suite", { body, headers: await githubHeaders(body, "d-http-1") });
     assert.equal(sent.status, 204);
-    const [delivery] = webhooks.listDeliveries({ endpoint: "github", limit: 1 });
+    const [delivery] = await webhooks.listDeliveries({ endpoint: "github", limit: 1 });
     assert.equal(delivery?.providerDeliveryId, "d-http-1");
     assert.equal(delivery?.eventType, "push");
     assert.deepEqual(delivery?.query, { source: "suite" });
@@ -160,7 +160,7 @@ export function httpStatusSuite(flavour: Flavour): void {
     const sent = await send("/webhooks/stripe", { body, headers: stripeHeaders(body, "whsec_someone_else") });
     assert.equal(sent.status, 401);
     assert.equal(sent.body, "");
-    const [delivery] = webhooks.listDeliveries({ endpoint: "stripe", signatureValid: false, limit: 1 });
+    const [delivery] = await webhooks.listDeliveries({ endpoint: "stripe", signatureValid: false, limit: 1 });
     assert.equal(delivery?.signatureError, "stripe signature mismatch");
     assert.equal(delivery?.eventId, null);
     assert.equal(delivery?.providerEventId, null, "the body of a refused receipt is never parsed");
@@ -171,17 +171,17 @@ export function httpStatusSuite(flavour: Flavour): void {
   });
 
   test(`${flavour.name}: 404 for a path that is no endpoint, and nothing is stored`, async () => {
-    const before = deliveries();
+    const before = await deliveries();
     const body = stripeEvent("evt_http_lost");
     const sent = await send("/webhooks/nope", { body, headers: stripeHeaders(body) });
     assert.equal(sent.status, 404);
-    assert.equal(deliveries(), before);
+    assert.equal(await deliveries(), before);
     assert.equal((await send("/webhooks/stripe/", { body, headers: stripeHeaders(body) })).status, 404, "paths match exactly");
-    assert.equal(deliveries(), before);
+    assert.equal(await deliveries(), before);
   });
 
   test(`${flavour.name}: 405 (with Allow) for a method no handshake needs, and nothing is stored`, async () => {
-    const before = deliveries();
+    const before = await deliveries();
     const put = await send("/webhooks/stripe", { method: "PUT", body: "{}" });
     assert.equal(put.status, 405);
     assert.equal(put.headers.get("allow"), "POST");
@@ -190,7 +190,7 @@ export function httpStatusSuite(flavour: Flavour): void {
     const metaDelete = await send("/webhooks/meta", { method: "DELETE" });
     assert.equal(metaDelete.status, 405);
     assert.equal(metaDelete.headers.get("allow"), "GET, POST", "Meta declares its GET handshake");
-    assert.equal(deliveries(), before);
+    assert.equal(await deliveries(), before);
   });
 
   test(`${flavour.name}: 413 for a body over maxBodyBytes: orphan delivery with an empty body and the limit named`, async () => {
@@ -198,11 +198,11 @@ export function httpStatusSuite(flavour: Flavour): void {
     const sent = await send("/webhooks/stripe", { body, headers: stripeHeaders(body) });
     assert.equal(sent.status, 413);
     assert.equal(sent.body, "");
-    const [delivery] = webhooks.listDeliveries({ endpoint: "stripe", orphaned: true, limit: 1 });
+    const [delivery] = await webhooks.listDeliveries({ endpoint: "stripe", orphaned: true, limit: 1 });
     assert.equal(delivery?.body.length, 0);
     assert.equal(delivery?.signatureError, `body too large: exceeds maxBodyBytes (${LIMIT} bytes)`);
     assert.match(String(delivery?.headers["stripe-signature"]), /^t=\d+,v1=/, "the headers are kept for diagnosis");
-    assert.equal(webhooks.listEvents({ endpoint: "stripe", limit: 100 }).some((e) => e.providerEventId === "evt_http_big"), false);
+    assert.equal((await webhooks.listEvents({ endpoint: "stripe", limit: 100 })).some((e) => e.providerEventId === "evt_http_big"), false);
 
     const exactly = stripeEvent("evt_http_limit", "invoice.paid", 0);
     const padded = exactly.replace('"note":""', `"note":"${"y".repeat(LIMIT - exactly.length)}"`);
@@ -216,7 +216,7 @@ export function httpStatusSuite(flavour: Flavour): void {
     assert.equal(meta.status, 200);
     assert.equal(meta.body, "1158201444");
     assert.match(meta.headers.get("content-type") ?? "", /^text\/plain/);
-    const [handshake] = webhooks.listDeliveries({ endpoint: "meta", limit: 1 });
+    const [handshake] = await webhooks.listDeliveries({ endpoint: "meta", limit: 1 });
     assert.equal(handshake?.signatureValid, true);
     assert.equal(handshake?.eventId, null);
     assert.equal(handshake?.query["hub.verify_token"], "[redacted]", "the verify token is not stored");
@@ -229,7 +229,7 @@ export function httpStatusSuite(flavour: Flavour): void {
     const slack = await send("/webhooks/slack", { body, headers: slackHeaders(body) });
     assert.equal(slack.status, 200);
     assert.equal(slack.body, "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
-    assert.equal(webhooks.listEvents({ endpoint: "slack" }).length, 0, "a handshake is not an event");
+    assert.equal((await webhooks.listEvents({ endpoint: "slack" })).length, 0, "a handshake is not an event");
   });
 
   test(`${flavour.name}: 200 {"type":1} (application/json) for a Discord PING signed with Ed25519; stored valid, no event`, async () => {
@@ -239,12 +239,12 @@ export function httpStatusSuite(flavour: Flavour): void {
     assert.match(sent.headers.get("content-type") ?? "", /^application\/json\b/);
     assert.deepEqual(JSON.parse(sent.body), { type: 1 });
     assert.equal(sent.body, '{"type":1}');
-    const [ping] = webhooks.listDeliveries({ endpoint: "discord", limit: 1 });
+    const [ping] = await webhooks.listDeliveries({ endpoint: "discord", limit: 1 });
     assert.equal(ping?.signatureValid, true);
     assert.equal(ping?.signatureError, null);
     assert.equal(ping?.eventId, null);
     assert.equal(ping?.body.toString(), body);
-    assert.equal(webhooks.listEvents({ endpoint: "discord" }).length, 0, "a PING is not an event");
+    assert.equal((await webhooks.listEvents({ endpoint: "discord" })).length, 0, "a PING is not an event");
   });
 
   test(`${flavour.name}: 404 for an endpoint registered with enabled: false, and an orphan delivery records it`, async () => {
@@ -252,12 +252,12 @@ export function httpStatusSuite(flavour: Flavour): void {
     const sent = await send("/webhooks/paused", { body, headers: stripeHeaders(body) });
     assert.equal(sent.status, 404);
     assert.equal(sent.body, "");
-    const [delivery] = webhooks.listDeliveries({ endpoint: "paused", limit: 1 });
+    const [delivery] = await webhooks.listDeliveries({ endpoint: "paused", limit: 1 });
     assert.equal(delivery?.eventId, null);
     assert.equal(delivery?.signatureValid, false);
     assert.equal(delivery?.signatureError, 'endpoint "paused" is disabled');
     assert.equal(delivery?.body.toString(), body);
-    assert.equal(webhooks.listEvents({ endpoint: "paused" }).length, 0);
+    assert.equal((await webhooks.listEvents({ endpoint: "paused" })).length, 0);
   });
 
   test(`${flavour.name}: 503 with Retry-After when the receipt cannot be committed (disk full), then 204 once it can`, async () => {
@@ -265,7 +265,7 @@ export function httpStatusSuite(flavour: Flavour): void {
     const reports: Array<{ status: number; error?: unknown }> = [];
     const off = webhooks.on("http:response", (payload) => reports.push(payload));
     const body = stripeEvent("evt_http_full", "invoice.paid", 16 * 1024);
-    const countBefore = deliveries();
+    const countBefore = await deliveries();
     webhooks.db.pragma(`max_page_count = ${pages}`);
     let sent: Sent;
     try {
@@ -277,12 +277,12 @@ export function httpStatusSuite(flavour: Flavour): void {
     assert.equal(sent.status, 503);
     assert.equal(sent.headers.get("retry-after"), "5");
     assert.equal(sent.body, "", "no SQL error, no stack trace in the answer");
-    assert.equal(deliveries(), countBefore, "nothing was stored");
+    assert.equal(await deliveries(), countBefore, "nothing was stored");
     const failure = reports.find((r) => r.status === 503);
     assert.equal((failure?.error as { code?: string } | undefined)?.code, "ERR_STORAGE", "the cause reaches the http:response listener");
 
     const retried = await send("/webhooks/stripe", { body, headers: stripeHeaders(body) });
     assert.equal(retried.status, 204);
-    assert.ok(webhooks.listEvents({ endpoint: "stripe", limit: 100 }).some((e) => e.providerEventId === "evt_http_full"));
+    assert.ok((await webhooks.listEvents({ endpoint: "stripe", limit: 100 })).some((e) => e.providerEventId === "evt_http_full"));
   });
 }

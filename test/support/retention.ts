@@ -1,7 +1,7 @@
 // Rows for the retention tests, written with direct SQL in one transaction (what a long-running
 // inbox accumulates): settled events with deliveries, attempts and optionally a queued job, and
 // orphan deliveries. Returns exactly what was written, for the accounting assertions.
-import type { Database } from "better-sqlite3";
+import type { SqliteDatabase } from "../../src/index.js";
 
 export interface SeedSpec {
   endpointId: number;
@@ -26,7 +26,7 @@ export interface Seeded {
 
 let serial = 0;
 
-export function seedPrunable(db: Database, spec: SeedSpec): Seeded {
+export function seedPrunable(db: SqliteDatabase, spec: SeedSpec): Seeded {
   const { endpointId, receivedAt, handled = 0, ignored = 0, orphans = 0, deliveriesPerEvent = 1, attemptsPerEvent = 1 } = spec;
   const queue = spec.queue ?? "knocker.events";
   const event = db.prepare(`INSERT INTO knocker_events (endpoint_id, received_at, event_type, method, headers_json, body_blob, query_json,

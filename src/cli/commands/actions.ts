@@ -2,9 +2,9 @@ import { KnockerError } from "../../errors.js";
 import type { EventStatus, PruneEventsResult } from "../../interfaces.js";
 import { ACCEPTS } from "../../operator/operator.js";
 import {
-  parseDuration, parseId, parseInteger, parseSince, parseStatus, Refusal, stringOption, UsageError, type OptionSpecs,
+  parseAgo, parseId, parseInteger, parseSince, parseStatus, Refusal, stringOption, UsageError, type OptionSpecs,
 } from "../args.js";
-import { selectEventIds, type EventSelection } from "../../store/sqlite/plans/cli.js";
+import { countPrunable, selectEventIds, type EventSelection } from "../../store/sqlite/plans/cli.js";
 import type { Command, Context } from "../command.js";
 import { plural, safe, time } from "../format.js";
 import { confirm, ProgressBar } from "../terminal.js";
@@ -53,13 +53,13 @@ function apply(context: Context, action: EventAction, id: number) {
   return context.knocker()[action](id);
 }
 
-function runOne(context: Context, action: EventAction): number {
+async function runOne(context: Context, action: EventAction): Promise<number> {
   const selection = ["status", "endpoint", "type", "since", "limit"].filter((name) => context.values[name] !== undefined);
   if (selection.length > 0) throw new UsageError(`give an event id or --${selection[0]}, not both`);
   const id = parseId(context.positionals[0]!, "event id");
-  const before = context.knocker().getEvent(id);
+  const before = await context.knocker().getEvent(id);
   if (before === null) throw new Refusal(`no event with id ${id}`);
-  const after = apply(context, action, id);
+  const after = await apply(context, action, id);
   const changed = before.status !== after.status;
   if (context.json) {
     context.printJson({ action, id, from: before.status, to: after.status, changed });
@@ -111,7 +111,7 @@ async function runBulk(context: Context, action: EventAction, accepts: readonly 
   const progress = new ProgressBar(action, ids.length);
   for (const id of ids) {
     try {
-      apply(context, action, id);
+      await apply(context, action, id);
       changed.push(id);
     } catch (error) {
       // A state that changed since the snapshot (a worker handled it, someone pruned it) refuses
@@ -148,13 +148,13 @@ export const replayDeliveryCommand: Command = {
   usage: "<id> [options]",
   options: {},
   positionals: ["id"],
-  run(context) {
+  async run(context) {
     const id = parseId(context.positionals[0]!, "delivery id");
     const knocker = context.knocker();
-    const delivery = knocker.getDelivery(id);
+    const delivery = await knocker.getDelivery(id);
     if (delivery === null) throw new Refusal(`no delivery with id ${id}`);
-    const before = delivery.eventId === null ? null : knocker.getEvent(delivery.eventId);
-    const after = knocker.replayDelivery(id);
+    const before = delivery.eventId === null ? null : await knocker.getEvent(delivery.eventId);
+    const after = await knocker.replayDelivery(id);
     if (context.json) {
       context.printJson({ action: "replay-delivery", deliveryId: id, eventId: after.id, from: before?.status ?? null, to: after.status });
     } else {
@@ -170,40 +170,61 @@ export const replayDeliveryCommand: Command = {
 export const pruneCommand: Command = {
   name: "prune",
   summary: "Delete old handled/ignored events (with their rows) or old orphan deliveries; writes an audit row.",
-  usage: "events|orphans --older-than DURATION [--limit N] [--status handled|ignored]",
+  usage: "events|orphans --older-than DURATION [--limit N] [--status handled|ignored] [--yes]",
   details:
     "events:  handled and ignored events received before now - DURATION, oldest first, with their\n" +
     "         deliveries, attempts and live jobs (events in any other status are never pruned).\n" +
     "orphans: deliveries without an event (rejected signatures, handshakes) received before now - DURATION.\n" +
-    "One call removes at most --limit rows in one transaction; run it again to continue.\n" +
-    "Example: knocker prune events --older-than 30d --limit 1000",
+    "One call removes at most --limit rows in one transaction; run it again to continue. It counts\n" +
+    "what it would remove and asks for confirmation first (skip it with --yes, as a scheduled job\n" +
+    "must); with nothing to remove it says so and changes nothing.\n" +
+    "Example: knocker prune events --older-than 30d --limit 1000 --yes",
   options: {
     "older-than": { type: "string", value: "DURATION", description: "required: 90s, 30m, 36h, 7d, 2w (units combine: 1d12h)" },
     limit: { type: "string", value: "N", description: "at most N events or deliveries, 1 to 1000 (default 100)" },
     status: { type: "string", value: "STATUS", description: "events only: handled, ignored or handled,ignored (default both)" },
+    yes: { type: "boolean", short: "y", description: "do not ask for confirmation" },
   },
   positionals: ["events|orphans"],
-  run(context) {
+  async run(context) {
     const what = context.positionals[0]!;
     if (what !== "events" && what !== "orphans") throw new UsageError(`prune takes events or orphans, got ${JSON.stringify(what)}`);
     const olderThanText = stringOption(context.values, "older-than");
     if (olderThanText === undefined) throw new UsageError("prune needs --older-than DURATION (e.g. 7d)");
-    const olderThan = Math.max(0, context.now() - parseDuration(olderThanText, "older-than"));
+    const olderThan = parseAgo(olderThanText, "older-than", context.now());
     const limitText = stringOption(context.values, "limit");
     const limit = limitText === undefined ? 100 : parseInteger(limitText, "limit", 1, 1000);
     const statusText = stringOption(context.values, "status");
+    if (what === "orphans" && statusText !== undefined) throw new UsageError("--status applies to prune events only");
+    const statuses = statusText === undefined ? (["handled", "ignored"] as const) : parsePrunableStatuses(statusText);
     const knocker = context.knocker();
     const before = `received before ${time(olderThan)} UTC`;
+    const rows = what === "events" ? `events (${statuses.join("/")})` : "orphan deliveries";
+
+    // Like a bulk action: count first, then ask. The prune removes no more than was confirmed.
+    let confirmed = limit;
+    if (context.values.yes !== true) {
+      const count = countPrunable(knocker.db, what === "events" ? { statuses, olderThan, limit } : { olderThan, limit });
+      if (count === 0) {
+        if (context.json) context.printJson(what === "events" ? { kind: "events", olderThan, limit, statuses, eventsPruned: 0, deliveriesPruned: 0, attemptsPruned: 0, liveJobsPruned: 0 } : { kind: "orphans", olderThan, limit, deliveriesPruned: 0 });
+        else context.out(`No ${rows} ${before}; nothing pruned.\n`);
+        return 0;
+      }
+      const subject = what === "events"
+        ? `${plural(count, "event")} (${statuses.join("/")}) ${before}, with their deliveries, attempts and live jobs`
+        : `${plural(count, "orphan delivery", "orphan deliveries")} ${before}`;
+      const capped = count === limit ? ` (the --limit of ${limit}; more may match)` : "";
+      if (!(await confirm(`Prune ${subject}${capped}? [y/N] `))) throw new Refusal("cancelled: nothing pruned");
+      confirmed = count;
+    }
 
     if (what === "orphans") {
-      if (statusText !== undefined) throw new UsageError("--status applies to prune events only");
-      const result = knocker.pruneOrphanDeliveries({ olderThan, limit });
+      const result = await knocker.pruneOrphanDeliveries({ olderThan, limit: confirmed });
       if (context.json) context.printJson({ kind: "orphans", olderThan, limit, ...result });
       else context.out(`pruned ${plural(result.deliveriesPruned, "orphan delivery", "orphan deliveries")} ${before}${more(result.deliveriesPruned, limit)}\n`);
       return 0;
     }
-    const statuses = statusText === undefined ? (["handled", "ignored"] as const) : parsePrunableStatuses(statusText);
-    const result: PruneEventsResult = knocker.pruneEvents({ statuses, olderThan, limit });
+    const result: PruneEventsResult = await knocker.pruneEvents({ statuses, olderThan, limit: confirmed });
     if (context.json) {
       context.printJson({ kind: "events", olderThan, limit, statuses, ...result });
     } else {

@@ -41,7 +41,7 @@ export const eventsCommand: Command = {
     limit: LIMIT,
   },
   positionals: [],
-  run(context) {
+  async run(context) {
     const status = stringOption(context.values, "status");
     const filter: ListEventsOptions = {
       status: status === undefined ? undefined : parseStatus(status),
@@ -50,7 +50,7 @@ export const eventsCommand: Command = {
       since: sinceOf(context),
       limit: limitOf(context),
     };
-    const events = context.knocker().listEvents(filter);
+    const events = await context.knocker().listEvents(filter);
     if (context.json) context.printJson(events.map(eventJson));
     else context.out(events.length === 0 ? "No events match.\n" : table(EVENT_HEADERS, events.map(eventRow), ["ID", "ATTEMPTS"]));
     return 0;
@@ -63,13 +63,13 @@ export const eventCommand: Command = {
   usage: "<id> [options]",
   options: {},
   positionals: ["id"],
-  run(context) {
+  async run(context) {
     const id = parseId(context.positionals[0]!, "event id");
     const knocker = context.knocker();
-    const event = knocker.getEvent(id);
+    const event = await knocker.getEvent(id);
     if (event === null) throw new Refusal(`no event with id ${id}`);
-    const deliveries = knocker.listDeliveries({ eventId: id, limit: 1000 });
-    const attempts = knocker.listAttempts(id);
+    const deliveries = await knocker.listDeliveries({ eventId: id, limit: 1000 });
+    const attempts = await knocker.listAttempts(id);
     if (context.json) {
       context.printJson({ ...eventJson(event), deliveries: deliveries.map(deliveryJson), attempts });
       return 0;
@@ -119,7 +119,7 @@ export const deliveriesCommand: Command = {
     limit: LIMIT,
   },
   positionals: [],
-  run(context) {
+  async run(context) {
     const { values } = context;
     if (values.invalid && values.valid) throw new UsageError("--invalid and --valid exclude each other");
     if (values.orphaned && values.linked) throw new UsageError("--orphaned and --linked exclude each other");
@@ -132,7 +132,7 @@ export const deliveriesCommand: Command = {
       since: sinceOf(context),
       limit: limitOf(context),
     };
-    const deliveries = context.knocker().listDeliveries(filter);
+    const deliveries = await context.knocker().listDeliveries(filter);
     if (context.json) context.printJson(deliveries.map(deliveryJson));
     else context.out(deliveries.length === 0 ? "No deliveries match.\n" : table(DELIVERY_HEADERS, deliveries.map(deliveryRow), ["ID", "EVENT"]));
     return 0;
@@ -145,9 +145,9 @@ export const deliveryCommand: Command = {
   usage: "<id> [options]",
   options: {},
   positionals: ["id"],
-  run(context) {
+  async run(context) {
     const id = parseId(context.positionals[0]!, "delivery id");
-    const delivery = context.knocker().getDelivery(id);
+    const delivery = await context.knocker().getDelivery(id);
     if (delivery === null) throw new Refusal(`no delivery with id ${id}`);
     if (context.json) {
       context.printJson(deliveryJson(delivery));
@@ -185,11 +185,11 @@ export const auditsCommand: Command = {
     limit: LIMIT,
   },
   positionals: [],
-  run(context) {
+  async run(context) {
     const kindText = stringOption(context.values, "kind");
     const kind = kindText === undefined ? undefined : KINDS[kindText];
     if (kindText !== undefined && kind === undefined) throw new UsageError(`--kind must be events or orphans, got ${JSON.stringify(kindText)}`);
-    const audits = context.knocker().listPruneAudits({ kind, since: sinceOf(context), limit: limitOf(context) });
+    const audits = await context.knocker().listPruneAudits({ kind, since: sinceOf(context), limit: limitOf(context) });
     if (context.json) {
       context.printJson(audits.map(auditJson));
       return 0;

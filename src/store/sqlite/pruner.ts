@@ -1,7 +1,7 @@
 import type { Database } from "better-sqlite3";
 import { KnockerError } from "../../errors.js";
 import type {
-  ListPruneAuditsOptions, PruneAudit, PruneDeliveriesResult, PruneEventsOptions, PruneEventsResult, PruneKind,
+  ListPruneAuditsOptions, PrunableStatus, PruneAudit, PruneDeliveriesResult, PruneEventsOptions, PruneEventsResult, PruneKind,
   PruneOrphanDeliveriesOptions,
 } from "../../interfaces.js";
 import { checkLimit, checkOneOf, checkOptionalTimestamp, checkOptionsObject, checkTimestamp, describe } from "../../operator/validate.js";
@@ -11,8 +11,8 @@ import { toPruneAudit } from "../rows.js";
 import { preparePruneStatements, selectAudits, type PruneStatements } from "./plans/prune.js";
 
 /** The only statuses retention may remove: every other one is still, or may again be, work. */
-export const PRUNABLE_STATUSES = ["handled", "ignored"] as const;
-export type PrunableStatus = (typeof PRUNABLE_STATUSES)[number];
+export const PRUNABLE_STATUSES = ["handled", "ignored"] as const satisfies readonly PrunableStatus[];
+export type { PrunableStatus };
 
 /** Rows per prune call when the caller does not say (the seed's example value). */
 export const DEFAULT_PRUNE_LIMIT = 100;

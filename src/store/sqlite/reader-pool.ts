@@ -2,10 +2,11 @@ import type { Database } from "better-sqlite3";
 import { openReader } from "./connection.js";
 
 /**
- * Up to `maxReaders` read-only connections, opened lazily. A read borrows an idle one and gives
- * it back when it returns; reads are synchronous, so a new connection is only opened while
- * another read is still in progress (a read started from inside a read). With no idle reader
- * left — or `maxReaders: 0`, or an in-memory database — reads use the writer connection.
+ * Up to `maxReaders` read-only connections, opened lazily. A read borrows an idle one for one
+ * query and gives it back when it returns (no read is held across an `await`: iterateEvents()
+ * borrows one per page); reads are synchronous, so a new connection is only opened while another
+ * read is still in progress (a read started from inside a read). With no idle reader left — or
+ * `maxReaders: 0`, or an in-memory database — reads use the writer connection.
  */
 export class ReaderPool {
   readonly #path: string | null;
@@ -14,7 +15,6 @@ export class ReaderPool {
   readonly #idle: Database[] = [];
   readonly #all: Database[] = [];
   readonly #busyTimeoutMs: number;
-  readonly #holds = new Map<Database, () => void>();
 
   constructor(path: string | null, max: number, writer: Database, busyTimeoutMs: number) {
     this.#path = path;
@@ -38,13 +38,7 @@ export class ReaderPool {
     return reader;
   }
 
-  /** `stop` ends what keeps `reader` busy (a streaming statement), so close() can close it. */
-  holdOpen(reader: Database, stop: () => void): void {
-    this.#holds.set(reader, stop);
-  }
-
   release(reader: Database): void {
-    this.#holds.delete(reader);
     if (this.#all.includes(reader) && reader.open) this.#idle.push(reader);
   }
 
@@ -59,8 +53,6 @@ export class ReaderPool {
   }
 
   close(): void {
-    for (const stop of this.#holds.values()) stop();
-    this.#holds.clear();
     for (const reader of this.#all) reader.close();
     this.#all.length = 0;
     this.#idle.length = 0;

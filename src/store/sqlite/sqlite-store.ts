@@ -1,6 +1,7 @@
 import type { Database } from "better-sqlite3";
 import { KnockerError } from "../../errors.js";
 import type { EndpointRegistry } from "../../endpoints.js";
+import type { SqliteDatabase } from "../../interfaces.js";
 import type { Observer } from "../../observer.js";
 import { Operator } from "../../operator/operator.js";
 import type { ResolvedOptions } from "../../options.js";
@@ -41,7 +42,7 @@ export class SqliteStore {
   readonly #committer: GroupCommitter;
   #closed = false;
 
-  constructor(pathOrDatabase: string | Database, options: ResolvedOptions, endpoints: EndpointRegistry, observer: Observer) {
+  constructor(pathOrDatabase: string | SqliteDatabase, options: ResolvedOptions, endpoints: EndpointRegistry, observer: Observer) {
     const { durability, busyTimeoutMs, queueName, visibilityTimeoutS, maxAttempts, retryBackoff, now } = options;
     if (typeof pathOrDatabase === "string") {
       if (pathOrDatabase.length === 0) throw new KnockerError("ERR_INVALID_ARGUMENT", "database path must be a non-empty string");
@@ -83,7 +84,7 @@ export class SqliteStore {
   }
 
   /** The writer connection (the CLI and tests; Knocker owns its transactions). */
-  get db(): Database {
+  get db(): SqliteDatabase {
     return this.#db;
   }
 

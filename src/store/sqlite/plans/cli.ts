@@ -1,8 +1,8 @@
-import type { Database } from "better-sqlite3";
-import type { EventStatus } from "../../../interfaces.js";
+import type { EventStatus, PrunableStatus, SqliteDatabase } from "../../../interfaces.js";
 
-// The CLI's own reads: the counts of `knocker stats` and the id snapshot of a bulk action. Each
-// runs on the Knocker's writer connection inside a read transaction (BEGIN DEFERRED, no write lock).
+// The CLI's own reads: the counts of `knocker stats`, the id snapshot of a bulk action and the
+// count a prune asks to confirm. Each runs on the Knocker's writer connection as a read
+// transaction (BEGIN DEFERRED, or a single statement: no write lock).
 
 export interface StatusCountRow {
   endpoint: string;
@@ -34,7 +34,7 @@ export interface StatsRows {
 }
 
 /** Every count of `knocker stats`, from one snapshot of the file. */
-export function selectStats(db: Database, queueName: string): StatsRows {
+export function selectStats(db: SqliteDatabase, queueName: string): StatsRows {
   return db.transaction(() => ({
     // Every registered endpoint appears, also with no events (a NULL status row).
     statusCounts: db
@@ -71,7 +71,7 @@ export interface EventSelection {
 }
 
 /** Ids of the events a bulk action will visit, oldest first, taken once before any change. */
-export function selectEventIds(db: Database, selection: EventSelection): number[] {
+export function selectEventIds(db: SqliteDatabase, selection: EventSelection): number[] {
   const clauses: string[] = [];
   const params: unknown[] = [];
   if (selection.status !== undefined) (clauses.push("e.status = ?"), params.push(selection.status));
@@ -86,4 +86,25 @@ export function selectEventIds(db: Database, selection: EventSelection): number[
     )
     .pluck()
     .all(...params, selection.limit ?? -1) as number[];
+}
+
+/** What `prune` would remove, counted up to `limit`: the number its confirmation names. */
+export function countPrunable(
+  db: SqliteDatabase,
+  what: { statuses: readonly PrunableStatus[]; olderThan: number; limit: number } | { olderThan: number; limit: number },
+): number {
+  if ("statuses" in what) {
+    const statuses = [...what.statuses];
+    return db
+      .prepare(
+        `SELECT COUNT(*) FROM (SELECT 1 FROM knocker_events
+           WHERE status IN (${statuses.map(() => "?").join(", ")}) AND received_at < ? LIMIT ?)`,
+      )
+      .pluck()
+      .get(...statuses, what.olderThan, what.limit) as number;
+  }
+  return db
+    .prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM knocker_deliveries WHERE event_id IS NULL AND received_at < ? LIMIT ?)`)
+    .pluck()
+    .get(what.olderThan, what.limit) as number;
 }

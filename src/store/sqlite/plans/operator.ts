@@ -17,8 +17,8 @@ export interface EventCursor {
   id: number;
 }
 
-/** Newest first; ids break ties within one second. `limit` null = every matching row. */
-function eventsQuery(filter: EventFilter, limit: number | null, after?: EventCursor): { sql: string; params: unknown[] } {
+/** Newest first; ids break ties within one second. */
+function eventsQuery(filter: EventFilter, limit: number, after?: EventCursor): { sql: string; params: unknown[] } {
   const f: Filters = { clauses: [], params: [] };
   if (filter.status !== undefined) (f.clauses.push("e.status = ?"), f.params.push(filter.status));
   if (filter.endpoint !== undefined) (f.clauses.push("k.name = ?"), f.params.push(filter.endpoint));
@@ -28,10 +28,10 @@ function eventsQuery(filter: EventFilter, limit: number | null, after?: EventCur
     f.clauses.push("(e.received_at, e.id) < (?, ?)"); // a row value: an index range, not a scan
     f.params.push(after.receivedAt, after.id);
   }
-  if (limit !== null) f.params.push(limit);
+  f.params.push(limit);
   return {
     sql: `SELECT ${EVENT_COLUMNS} FROM knocker_events e JOIN knocker_endpoints k ON k.id = e.endpoint_id
-       ${where(f)} ORDER BY e.received_at DESC, e.id DESC${limit === null ? "" : " LIMIT ?"}`,
+       ${where(f)} ORDER BY e.received_at DESC, e.id DESC LIMIT ?`,
     params: f.params,
   };
 }
@@ -39,12 +39,6 @@ function eventsQuery(filter: EventFilter, limit: number | null, after?: EventCur
 export function selectEvents(db: Database, filter: EventFilter, limit: number, after?: EventCursor): EventRow[] {
   const { sql, params } = eventsQuery(filter, limit, after);
   return db.prepare(sql).all(...params) as EventRow[];
-}
-
-/** Every matching event, streamed from one read transaction (a consistent snapshot). */
-export function iterateEventRows(db: Database, filter: EventFilter): IterableIterator<EventRow> {
-  const { sql, params } = eventsQuery(filter, null);
-  return db.prepare(sql).iterate(...params) as IterableIterator<EventRow>;
 }
 
 export function selectDeliveries(db: Database, filter: ListDeliveriesOptions & { limit: number }): DeliveryRow[] {

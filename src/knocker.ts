@@ -20,6 +20,7 @@ import { Observer, type KnockerEventName, type KnockerListener } from "./observe
 import { resolveOptions, type ResolvedOptions } from "./options.js";
 import { curatedProviderVersions } from "./providers/registry.js";
 import type { RetentionPolicy } from "./retention/policy.js";
+import { Operator } from "./operator/operator.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import { WorkerPool } from "./worker/worker.js";
 
@@ -36,6 +37,7 @@ export class Knocker {
   readonly #store: SqliteStore;
   readonly #endpoints: EndpointRegistry;
   readonly #workers: WorkerPool;
+  readonly #operator: Operator;
   readonly #observer = new Observer();
   readonly #frontDoor = new FrontDoor(this, this.#observer);
   #closed = false;
@@ -50,6 +52,7 @@ export class Knocker {
     let store: SqliteStore | undefined;
     this.#endpoints = new EndpointRegistry((endpoint, now) => store!.saveEndpoint(endpoint, now));
     store = this.#store = new SqliteStore(pathOrDatabase, this.#options, this.#endpoints, this.#observer);
+    this.#operator = new Operator(store.operator);
     const endpoints = this.#endpoints;
     this.#workers = new WorkerPool(store.jobs, store.changes, {
       batchSize: this.#options.batchSize,
@@ -208,11 +211,11 @@ export class Knocker {
 
   async getEvent(id: number): Promise<Event | null> {
     this.#assertOpen();
-    return this.#store.operator.getEvent(id);
+    return this.#operator.getEvent(id);
   }
   async listEvents(options?: ListEventsOptions): Promise<Event[]> {
     this.#assertOpen();
-    return this.#store.operator.listEvents(options);
+    return this.#operator.listEvents(options);
   }
   /**
    * Every matching event, newest first, for bulk work:
@@ -222,35 +225,35 @@ export class Knocker {
    * anything. A bad option or a closed Knocker rejects the first `next()`.
    */
   iterateEvents(options?: IterateEventsOptions): AsyncIterableIterator<Event> {
-    return this.#store.operator.iterateEvents(options, () => this.#assertOpen());
+    return this.#operator.iterateEvents(options, () => this.#assertOpen());
   }
   async getDelivery(id: number): Promise<Delivery | null> {
     this.#assertOpen();
-    return this.#store.operator.getDelivery(id);
+    return this.#operator.getDelivery(id);
   }
   async listDeliveries(options?: ListDeliveriesOptions): Promise<Delivery[]> {
     this.#assertOpen();
-    return this.#store.operator.listDeliveries(options);
+    return this.#operator.listDeliveries(options);
   }
   async listAttempts(eventId: number): Promise<Attempt[]> {
     this.#assertOpen();
-    return this.#store.operator.listAttempts(eventId);
+    return this.#operator.listAttempts(eventId);
   }
   async ignore(id: number): Promise<Event> {
     this.#assertOpen();
-    return this.#store.operator.ignore(id);
+    return this.#operator.ignore(id);
   }
   async replay(id: number): Promise<Event> {
     this.#assertOpen();
-    return this.#store.operator.replay(id);
+    return this.#operator.replay(id);
   }
   async requeue(id: number): Promise<Event> {
     this.#assertOpen();
-    return this.#store.operator.requeue(id);
+    return this.#operator.requeue(id);
   }
   async replayDelivery(deliveryId: number): Promise<Event> {
     this.#assertOpen();
-    return this.#store.operator.replayDelivery(deliveryId);
+    return this.#operator.replayDelivery(deliveryId);
   }
 
   // ---- worker -----------------------------------------------------------------------------

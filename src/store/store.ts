@@ -3,7 +3,7 @@
 // SQL in `plans/` (src/store/sqlite/ is the first). Methods may answer synchronously (SQLite:
 // better-sqlite3 is synchronous inside, so its hot paths never wait on a promise) or with a
 // Promise (a networked engine); the core awaits either.
-import type { IngestResult } from "../interfaces.js";
+import type { Attempt, Delivery, Event, EventStatus, IngestResult } from "../interfaces.js";
 import type { Receipt } from "../ingest/receipt.js";
 import type { Finalizer } from "../interfaces.js";
 import type { JobOutcome, StartedJob } from "../worker/outcomes.js";
@@ -67,4 +67,46 @@ export interface ReceiptStore {
   submit(receipt: Receipt): Promise<IngestResult>;
   /** Commit what is waiting now (close()). */
   flushNow(): void;
+}
+
+/** Where a newest-first walk over events stopped: the next page starts strictly after it. */
+export interface EventCursor {
+  receivedAt: number;
+  id: number;
+}
+
+export interface EventFilter {
+  status?: EventStatus;
+  endpoint?: string;
+  eventType?: string;
+  since?: number;
+}
+
+export interface DeliveryFilter {
+  eventId?: number;
+  endpoint?: string;
+  signatureValid?: boolean;
+  orphaned?: boolean;
+  since?: number;
+  limit: number;
+}
+
+/**
+ * Operator reads and actions, on checked arguments (src/operator/operator.ts validates them).
+ * Reads never take the write lock; each action is one write transaction that checks the
+ * transition (src/operator/transitions.ts) and, for a restart, enqueues a new job.
+ */
+export interface OperatorStore {
+  event(id: number): MaybePromise<Event | null>;
+  /** Newest first; `after` continues a walk (iterateEvents). */
+  events(filter: EventFilter, limit: number, after?: EventCursor): MaybePromise<Event[]>;
+  delivery(id: number): MaybePromise<Delivery | null>;
+  deliveries(filter: DeliveryFilter): MaybePromise<Delivery[]>;
+  /** Newest first. */
+  attempts(eventId: number): MaybePromise<Attempt[]>;
+  ignore(id: number): MaybePromise<Event>;
+  /** replay/requeue: drop the event's live jobs, reset it, enqueue a new job. */
+  restart(id: number, action: "replay" | "requeue"): MaybePromise<Event>;
+  /** Re-run the event of a linked delivery with that delivery's payload. */
+  restartDelivery(deliveryId: number): MaybePromise<Event>;
 }

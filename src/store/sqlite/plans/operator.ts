@@ -1,5 +1,5 @@
 import type { Database } from "better-sqlite3";
-import type { ListDeliveriesOptions, ListEventsOptions } from "../../../interfaces.js";
+import type { DeliveryFilter, EventCursor, EventFilter } from "../../store.js";
 import { DELIVERY_COLUMNS, EVENT_COLUMNS } from "./events.js";
 import type { AttemptRow, DeliveryRow, EventRow } from "../../rows.js";
 
@@ -9,13 +9,6 @@ function where({ clauses }: Filters): string {
   return clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "";
 }
 
-export type EventFilter = Omit<ListEventsOptions, "limit">;
-
-/** Where a newest-first walk stopped: the next page starts strictly after this row. */
-export interface EventCursor {
-  receivedAt: number;
-  id: number;
-}
 
 /** Newest first; ids break ties within one second. */
 function eventsQuery(filter: EventFilter, limit: number, after?: EventCursor): { sql: string; params: unknown[] } {
@@ -41,7 +34,7 @@ export function selectEvents(db: Database, filter: EventFilter, limit: number, a
   return db.prepare(sql).all(...params) as EventRow[];
 }
 
-export function selectDeliveries(db: Database, filter: ListDeliveriesOptions & { limit: number }): DeliveryRow[] {
+export function selectDeliveries(db: Database, filter: DeliveryFilter): DeliveryRow[] {
   const f: Filters = { clauses: [], params: [] };
   if (filter.eventId !== undefined) (f.clauses.push("d.event_id = ?"), f.params.push(filter.eventId));
   if (filter.endpoint !== undefined) (f.clauses.push("k.name = ?"), f.params.push(filter.endpoint));

@@ -22,7 +22,7 @@ import { SECRET, STRIPE_HEADERS } from "./workload.js";
 
 const SIZES = (process.env.BENCH_GROWTH_SIZES ?? "0,100000,1000000").split(",").map(Number);
 const N = Number(process.env.BENCH_GROWTH_N ?? 10_000);
-const ROUNDS = Number(process.env.BENCH_GROWTH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_GROWTH_ROUNDS ?? 5);
 const TOLERANCE = 0.2;
 const DAY = 86_400;
 const SEED_CHUNK = 100_000;
@@ -111,12 +111,15 @@ async function historyFile(size: number): Promise<HistoryFile> {
   const retries = db.prepare(SEED_RETRIES);
   const attempts = db.prepare(SEED_ATTEMPTS);
   const start = Math.floor(Date.now() / 1000) - 30 * DAY;
-  // The secondary indexes are dropped for the load and rebuilt from their own CREATE statements
-  // (sorting beats inserting scattered dedupe keys one by one): the layout stays Knocker's, with
-  // indexes as compact as after a VACUUM. Rebuilding the UNIQUE dedupe index also checks the
-  // keys are unique.
+  // The indexes on time-ordered columns are dropped for the load and rebuilt afterwards from
+  // their own CREATE statements: rows arrive in their order, so the rebuilt index is the one the
+  // inserts would have grown, only sooner. The dedupe index stays: its scattered keys give it
+  // half-full leaves when grown one insert at a time, where a rebuild would pack every leaf full
+  // (as after a VACUUM), and the first new receipts would then split a leaf each, writing ~1.7x
+  // the bytes of later rounds (measured).
   const indexes = db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
-    AND tbl_name IN ('knocker_events', 'knocker_deliveries', 'knocker_attempts')`).all() as Array<{ name: string; sql: string }>;
+    AND tbl_name IN ('knocker_events', 'knocker_deliveries', 'knocker_attempts') AND name <> 'knocker_events_dedupe'`)
+    .all() as Array<{ name: string; sql: string }>;
   db.transaction(() => {
     if (size > 0) for (const index of indexes) db.exec(`DROP INDEX "${index.name}"`);
     for (let from = 0; from < size; from += SEED_CHUNK) {
@@ -153,13 +156,22 @@ function reset(file: HistoryFile): void {
   db.close();
 }
 
-function child(workload: "ingest" | "drain", file: string, n: number): number {
+interface Run {
+  perSecond: number;
+  cpuSeconds: number;
+  wchar: number;
+  rchar: number;
+  syscw: number;
+  syscr: number;
+}
+
+function child(workload: "ingest" | "drain", file: string, n: number): Run {
   const out = execFileSync(process.execPath, ["--import", "tsx", workloadScript, thisModule, workload, file, String(n)], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
     timeout: 10 * 60_000,
   });
-  return (JSON.parse(out.trim().split("\n").at(-1)!) as { perSecond: number }).perSecond;
+  return JSON.parse(out.trim().split("\n").at(-1)!) as Run;
 }
 
 function median(values: number[]): number {
@@ -170,7 +182,7 @@ function median(values: number[]): number {
 
 const files: HistoryFile[] = [];
 for (const size of SIZES) files.push(await historyFile(size));
-const runs = files.map(() => ({ ingest: [] as number[], drain: [] as number[] }));
+const runs = files.map(() => ({ ingest: [] as Run[], drain: [] as Run[] }));
 for (let round = 0; round < ROUNDS; round++) {
   for (let k = 0; k < files.length; k++) {
     const f = (k + round) % files.length;
@@ -185,16 +197,18 @@ const format = (rate: number) => Math.round(rate).toLocaleString("en-US");
 const mib = (path: string) => `${Math.round(statSync(path).size / 2 ** 20).toLocaleString("en-US")} MiB`;
 console.log(`\nGrowth — the same new work on files with a stored history; this build, Node ${process.version}, WAL, ` +
   `durability "full"; ${N} new stripe-signed receipts (~300 B) via receive() x64, then drained by runWorker() ` +
-  `(no-op transactional handler); ${ROUNDS} rounds, file order rotating, one child process per measurement; medians`);
+  `(no-op transactional handler), event ids ${process.env.BENCH_EVENT_IDS === "ordered" ? "in increasing order (BENCH_EVENT_IDS=ordered)" : "random"}; ` +
+  `${ROUNDS} rounds, file order rotating, one child process per measurement; medians`);
 const reference = files.findIndex((file) => file.size === 0);
 const base = reference >= 0 ? reference : 0;
-const baseIngest = median(runs[base]!.ingest);
-const baseDrain = median(runs[base]!.drain);
+const rate = (list: Run[]) => median(list.map((run) => run.perSecond));
+const baseIngest = rate(runs[base]!.ingest);
+const baseDrain = rate(runs[base]!.drain);
 console.log(`| stored history | receive() x64 per s | vs ${files[base]!.size.toLocaleString("en-US")} | drain per s | vs ${files[base]!.size.toLocaleString("en-US")} | within ±${TOLERANCE * 100}% of the ${files[base]!.size.toLocaleString("en-US")} row |`);
 console.log("|---|---:|---:|---:|---:|---|");
 files.forEach((file, f) => {
-  const ingest = median(runs[f]!.ingest);
-  const drain = median(runs[f]!.drain);
+  const ingest = rate(runs[f]!.ingest);
+  const drain = rate(runs[f]!.drain);
   const within = (ratio: number) => Math.abs(ratio - 1) <= TOLERANCE;
   const misses = [within(ingest / baseIngest) ? null : "receive", within(drain / baseDrain) ? null : "drain"].filter(Boolean);
   const verdict = f === base ? "(reference)" : misses.length === 0 ? "met" : `NOT met (${misses.join(", ")})`;
@@ -203,6 +217,23 @@ files.forEach((file, f) => {
 });
 console.log("\nHistory files (seeded with raw SQL; file size after the last round) and every run, per second:");
 files.forEach((file, f) => {
+  const rates = (list: Run[]) => list.map((run) => format(run.perSecond)).join(", ");
+  const ratios = (list: Run[], reference: Run[]) => list.map((run, i) => `${(run.perSecond / reference[i]!.perSecond).toFixed(2)}x`).join(", ");
   console.log(`- ${file.size.toLocaleString("en-US")}: ${mib(file.path)}, seeded in ${file.seedSeconds.toFixed(1)} s; ` +
-    `receive() x64 ${runs[f]!.ingest.map(format).join(", ")}; drain ${runs[f]!.drain.map(format).join(", ")}`);
+    `receive() x64 ${rates(runs[f]!.ingest)}; drain ${rates(runs[f]!.drain)}` +
+    (f === base ? "" : `; each round against the ${files[base]!.size.toLocaleString("en-US")} file's run of the same round: ` +
+      `receive() ${ratios(runs[f]!.ingest, runs[base]!.ingest)}, drain ${ratios(runs[f]!.drain, runs[base]!.drain)}`));
 });
+// Where the time goes, per new event (medians over the rounds): the process's CPU, and what it
+// passed to write() and read() syscalls (WAL frames, checkpoints, pages read from the OS cache).
+console.log("\nPer new event (medians): CPU of the measuring process, bytes written and read through syscalls, write and read calls");
+console.log("| stored history | receive(): CPU | written | read | writes / reads | drain: CPU | written | read | writes / reads |");
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+const perEvent = (list: Run[], pick: (run: Run) => number) => median(list.map(pick)) / N;
+const costs = (list: Run[]) => [
+  `${(perEvent(list, (r) => r.cpuSeconds) * 1e6).toFixed(0)} µs`,
+  `${(perEvent(list, (r) => r.wchar) / 1024).toFixed(1)} KiB`,
+  `${(perEvent(list, (r) => r.rchar) / 1024).toFixed(1)} KiB`,
+  `${perEvent(list, (r) => r.syscw).toFixed(2)} / ${perEvent(list, (r) => r.syscr).toFixed(2)}`,
+].join(" | ");
+files.forEach((file, f) => console.log(`| ${file.size.toLocaleString("en-US")} | ${costs(runs[f]!.ingest)} | ${costs(runs[f]!.drain)} |`));

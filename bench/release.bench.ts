@@ -50,28 +50,33 @@ function buildRelease(): string {
 let fileNo = 0;
 const freshFile = () => join(dir, `run-${fileNo++}.db`);
 
-function child(module: string, workload: "ingest" | "seed" | "drain", file: string, n: number): number {
+interface Run {
+  perSecond: number;
+  cpuSeconds: number;
+}
+
+function child(module: string, workload: "ingest" | "seed" | "drain", file: string, n: number): Run {
   const out = execFileSync(process.execPath, ["--import", "tsx", workloadScript, module, workload, file, String(n)], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
     timeout: 10 * 60_000,
   });
   const last = out.trim().split("\n").at(-1)!;
-  return (JSON.parse(last) as { perSecond: number }).perSecond;
+  return JSON.parse(last) as Run;
 }
 
 function removeDb(file: string): void {
   for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
 }
 
-function ingestRun(module: string): number {
+function ingestRun(module: string): Run {
   const file = freshFile();
   const rate = child(module, "ingest", file, INGEST_N);
   removeDb(file);
   return rate;
 }
 
-function drainRun(module: string): number {
+function drainRun(module: string): Run {
   const file = freshFile();
   child(module, "seed", file, DRAIN_N);
   const rate = child(module, "drain", file, DRAIN_N);
@@ -90,7 +95,7 @@ const workloads = [
   { name: 'receive(), 64 concurrent callers, durability "full"', run: ingestRun },
   { name: "runWorker(), no-op transactional handler", run: drainRun },
 ];
-const runs = workloads.map(() => ({ previous: [] as number[], current: [] as number[] }));
+const runs = workloads.map(() => ({ previous: [] as Run[], current: [] as Run[] }));
 for (let round = 0; round < ROUNDS; round++) {
   const order = round % 2 === 0 ? (["previous", "current"] as const) : (["current", "previous"] as const);
   workloads.forEach((workload, w) => {
@@ -107,15 +112,18 @@ console.log(`\nThis build against the previous release — previous: ${BASE_REF}
 console.log(`| workload | ${BASE_REF} per s | this build per s | this / previous | target >= ${TARGET.toFixed(2)}x |`);
 console.log("|---|---:|---:|---:|---|");
 workloads.forEach((workload, w) => {
-  const previous = median(runs[w]!.previous);
-  const current = median(runs[w]!.current);
+  const previous = median(runs[w]!.previous.map((run) => run.perSecond));
+  const current = median(runs[w]!.current.map((run) => run.perSecond));
   const ratio = current / previous;
   console.log(`| ${workload.name} | ${format(previous)} | ${format(current)} | ${ratio.toFixed(2)}x | ${ratio >= TARGET ? "met" : "NOT met"} |`);
 });
-console.log("\nEvery run, per second (rounds in order):");
+console.log("\nEvery run, per second (rounds in order), and the median CPU time of the measuring process per event:");
 workloads.forEach((workload, w) => {
   const { previous, current } = runs[w]!;
-  const ratios = current.map((rate, i) => `${(rate / previous[i]!).toFixed(2)}x`);
-  console.log(`- ${workload.name}: ${BASE_REF} ${previous.map(format).join(", ")}; this build ${current.map(format).join(", ")}; ` +
-    `per-round ratio ${ratios.join(", ")}`);
+  const n = w === 0 ? INGEST_N : DRAIN_N;
+  const rates = (list: Run[]) => list.map((run) => format(run.perSecond)).join(", ");
+  const cpu = (list: Run[]) => `${((median(list.map((run) => run.cpuSeconds)) / n) * 1e6).toFixed(0)} µs`;
+  const ratios = current.map((run, i) => `${(run.perSecond / previous[i]!.perSecond).toFixed(2)}x`);
+  console.log(`- ${workload.name}: ${BASE_REF} ${rates(previous)}; this build ${rates(current)}; ` +
+    `per-round ratio ${ratios.join(", ")}; CPU per event ${BASE_REF} ${cpu(previous)}, this build ${cpu(current)}`);
 });

@@ -11,7 +11,8 @@
 // neither build always goes first; the table shows each build's median run and the ratio of the
 // medians (the target: this build >= 0.95x the previous release on both lines), and, for
 // information, the median of the rounds' own ratios (each round's two runs are seconds apart, so
-// drift of the machine between rounds cancels out of it).
+// drift of the machine between rounds cancels out of it) and the ratio of the median CPU time per
+// event of the measuring processes (less disturbed by other load on the machine than wall time).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -111,14 +112,17 @@ console.log(`\nThis build against the previous release — previous: ${BASE_REF}
   `this build: ${short(headCommit)}${dirty ? " + uncommitted changes" : ""}; Node ${process.version}, WAL; ` +
   `${ROUNDS} rounds, builds alternating (each run a child process); ${INGEST_N} receipts (stripe-signed, ~300 B) / ` +
   `${DRAIN_N} events drained per run; medians`);
-console.log(`| workload | ${BASE_REF} per s | this build per s | this / previous | target >= ${TARGET.toFixed(2)}x | median of the rounds' ratios |`);
-console.log("|---|---:|---:|---:|---|---:|");
+console.log(`| workload | ${BASE_REF} per s | this build per s | this / previous | target >= ${TARGET.toFixed(2)}x | median of the rounds' ratios | CPU per event, this / previous |`);
+console.log("|---|---:|---:|---:|---|---:|---:|");
 workloads.forEach((workload, w) => {
   const previous = median(runs[w]!.previous.map((run) => run.perSecond));
   const current = median(runs[w]!.current.map((run) => run.perSecond));
   const ratio = current / previous;
   const paired = median(runs[w]!.current.map((run, i) => run.perSecond / runs[w]!.previous[i]!.perSecond));
-  console.log(`| ${workload.name} | ${format(previous)} | ${format(current)} | ${ratio.toFixed(2)}x | ${ratio >= TARGET ? "met" : "NOT met"} | ${paired.toFixed(2)}x |`);
+  const cpu = (list: Run[]) => median(list.map((run) => run.cpuSeconds));
+  const cpuRatio = cpu(runs[w]!.current) / cpu(runs[w]!.previous);
+  console.log(`| ${workload.name} | ${format(previous)} | ${format(current)} | ${ratio.toFixed(2)}x | ${ratio >= TARGET ? "met" : "NOT met"} | ` +
+    `${paired.toFixed(2)}x | ${cpuRatio.toFixed(2)}x |`);
 });
 console.log("\nEvery run, per second (rounds in order), and the median CPU time of the measuring process per event:");
 workloads.forEach((workload, w) => {

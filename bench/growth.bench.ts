@@ -26,6 +26,8 @@ const ROUNDS = Number(process.env.BENCH_GROWTH_ROUNDS ?? 5);
 const TOLERANCE = 0.2;
 const DAY = 86_400;
 const SEED_CHUNK = 100_000;
+/** Diagnostic: create the files with another page size than SQLite's default (4096). */
+const PAGE_SIZE = process.env.BENCH_GROWTH_PAGE_SIZE === undefined ? undefined : Number(process.env.BENCH_GROWTH_PAGE_SIZE);
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
 const workloadScript = fileURLToPath(new URL("./workload.ts", import.meta.url));
@@ -95,6 +97,12 @@ interface HistoryFile {
 
 async function historyFile(size: number): Promise<HistoryFile> {
   const path = join(dir, `history-${size}.db`);
+  if (PAGE_SIZE !== undefined) {
+    const empty = new Database(path);
+    empty.pragma(`page_size = ${PAGE_SIZE}`);
+    empty.exec("VACUUM"); // an empty file takes the page size now
+    empty.close();
+  }
   const setup = open(path, { durability: "normal" });
   setup.endpoint("stripe", { path: "/stripe", provider: "stripe", secrets: [SECRET] });
   await setup.close();
@@ -196,7 +204,7 @@ for (let round = 0; round < ROUNDS; round++) {
 const format = (rate: number) => Math.round(rate).toLocaleString("en-US");
 const mib = (path: string) => `${Math.round(statSync(path).size / 2 ** 20).toLocaleString("en-US")} MiB`;
 console.log(`\nGrowth — the same new work on files with a stored history; this build, Node ${process.version}, WAL, ` +
-  `durability "full"; ${N} new stripe-signed receipts (~300 B) via receive() x64, then drained by runWorker() ` +
+  `durability "full"${PAGE_SIZE === undefined ? "" : `, page_size ${PAGE_SIZE}`}; ${N} new stripe-signed receipts (~300 B) via receive() x64, then drained by runWorker() ` +
   `(no-op transactional handler), event ids ${process.env.BENCH_EVENT_IDS === "ordered" ? "in increasing order (BENCH_EVENT_IDS=ordered)" : "random"}; ` +
   `${ROUNDS} rounds, file order rotating, one child process per measurement; medians`);
 const reference = files.findIndex((file) => file.size === 0);
@@ -237,3 +245,39 @@ const costs = (list: Run[]) => [
   `${perEvent(list, (r) => r.syscw).toFixed(2)} / ${perEvent(list, (r) => r.syscr).toFixed(2)}`,
 ].join(" | ");
 files.forEach((file, f) => console.log(`| ${file.size.toLocaleString("en-US")} | ${costs(runs[f]!.ingest)} | ${costs(runs[f]!.drain)} |`));
+
+/**
+ * The query plans of every statement receive() and the worker prepare (this build's own SQL
+ * modules, compiled into dist/), on the largest file: a scan of a history table would show here.
+ */
+async function queryPlans(file: HistoryFile): Promise<void> {
+  const modules = [["ingest/receipt-sql.js", "prepareReceiptStatements"], ["queue/queue-sql.js", "prepareQueueStatements"],
+    ["storage/event-sql.js", "prepareEventStatements"]] as const;
+  const db = new Database(file.path);
+  const plans: Array<[string, string]> = [];
+  try {
+    for (const [module, name] of modules) {
+      const prepare = ((await import(new URL(`../dist/${module}`, import.meta.url).href)) as Record<string, (db: Database.Database) => object>)[name]!;
+      for (const [key, statement] of Object.entries(prepare(db))) {
+        if (typeof statement === "function") continue;
+        const explain = db.prepare(`EXPLAIN QUERY PLAN ${(statement as { source: string }).source}`);
+        for (let params = 0; ; params++) {
+          try {
+            plans.push([key, (explain.all(...Array(params).fill(1)) as Array<{ detail: string }>).map((row) => row.detail).join("; ")]);
+            break;
+          } catch (error) {
+            if (params > 64 || !String(error).includes("parameter")) throw error;
+          }
+        }
+      }
+    }
+  } catch (error) {
+    console.log(`\n(query plans not shown: ${String(error)})`);
+    return;
+  } finally {
+    db.close();
+  }
+  console.log(`\nQuery plans of the ingest, queue and event statements on the ${file.size.toLocaleString("en-US")} file:`);
+  for (const [key, plan] of plans) console.log(`- ${key}: ${plan || "(plain INSERT)"}`);
+}
+await queryPlans(files.reduce((largest, file) => (file.size > largest.size ? file : largest)));

@@ -44,9 +44,9 @@ const EVENT_TYPES = ["checkout.session.completed", "invoice.paid", "customer.sub
  * Events i in [@from, @to]: received at @start + i * @span / @size (the history spread over 30 days).
  * better-sqlite3 binds numbers as REAL: the casts keep i and the times integers, as receive() writes them.
  * The event id starts with a bijection of i (Knuth's multiplicative hash mod 2^32; two more such
- * hashes fill it to 24 hex digits), so ids are unique and scattered like real ones; the dedupe key is the event id, as Stripe's provider
- * sets it. Every column receive() writes is filled; body_identity stays NULL as it does for
- * Stripe (which signs the event id).
+ * hashes fill it to 24 hex digits), so ids are unique and scattered like real ones; the dedupe
+ * key is the event id, as Stripe's provider sets it. Every column receive() writes is filled;
+ * body_identity stays NULL as it does for Stripe (which signs the event id).
  */
 const SEED_EVENTS = `
   WITH RECURSIVE seq(i) AS (SELECT CAST(@from AS INTEGER) UNION ALL SELECT i + 1 FROM seq WHERE i < @to),

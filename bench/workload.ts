@@ -9,9 +9,10 @@
 // <module> is the path of a build's dist/index.js, imported by URL. Prints one JSON line,
 // {"perSecond", "seconds", "cpuSeconds", "wchar", "rchar", "syscw", "syscr"}: the timed part's
 // rate and wall time, and what the whole process spent during it (CPU, and bytes and calls of
-// write and read syscalls from /proc/self/io, 0 where there is none). Only the API that 0.1.0 and 0.2.0 share is used: open(),
-// endpoint(), handle(), receive(), runWorker(), on("worker:batch"), and an awaited close() (sync
-// in 0.1.0, a Promise in 0.2.0).
+// write and read syscalls from /proc/self/io, 0 where there is none).
+//
+// Only the API that 0.1.0 and 0.2.0 share is used: open(), endpoint(), handle(), receive(),
+// runWorker(), on("worker:batch"), and an awaited close() (sync in 0.1.0, a Promise in 0.2.0).
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";

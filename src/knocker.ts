@@ -32,6 +32,14 @@ export function open(pathOrDatabase: string | SqliteDatabase, options?: OpenOpti
   return new Knocker(pathOrDatabase, options);
 }
 
+/** Each inbox's engine, for the package's own command line (not exported from the package). */
+const stores = new WeakMap<Knocker, SqliteStore>();
+
+/** The storage engine behind `knocker`: the CLI's way to the queries the operator API lacks. */
+export function storeOf(knocker: Knocker): SqliteStore {
+  return stores.get(knocker)!;
+}
+
 export class Knocker {
   readonly #options: ResolvedOptions;
   readonly #store: SqliteStore;
@@ -52,6 +60,7 @@ export class Knocker {
     let store: SqliteStore | undefined;
     this.#endpoints = new EndpointRegistry((endpoint, now) => store!.saveEndpoint(endpoint, now));
     store = this.#store = new SqliteStore(pathOrDatabase, this.#options, this.#endpoints, this.#observer);
+    stores.set(this, store);
     this.#operator = new Operator(store.operator);
     const endpoints = this.#endpoints;
     this.#workers = new WorkerPool(store.jobs, store.changes, {

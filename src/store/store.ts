@@ -3,7 +3,7 @@
 // SQL in `plans/` (src/store/sqlite/ is the first). Methods may answer synchronously (SQLite:
 // better-sqlite3 is synchronous inside, so its hot paths never wait on a promise) or with a
 // Promise (a networked engine); the core awaits either.
-import type { Attempt, Delivery, Event, EventStatus, IngestResult } from "../interfaces.js";
+import type { Attempt, Delivery, Event, EventStatus, IngestResult, PrunableStatus } from "../interfaces.js";
 import type { Receipt } from "../ingest/receipt.js";
 import type { Finalizer } from "../interfaces.js";
 import type { JobOutcome, StartedJob } from "../worker/outcomes.js";
@@ -109,4 +109,18 @@ export interface OperatorStore {
   restart(id: number, action: "replay" | "requeue"): MaybePromise<Event>;
   /** Re-run the event of a linked delivery with that delivery's payload. */
   restartDelivery(deliveryId: number): MaybePromise<Event>;
+}
+
+/** Counts for `knocker stats`: events by endpoint and status, the queue, deliveries. */
+export type { StatsRows } from "./sqlite/plans/cli.js";
+import type { EventSelection, StatsRows } from "./sqlite/plans/cli.js";
+export type { EventSelection };
+
+/** The command line's reads beyond the operator API (counts, and the id snapshot of a bulk action). */
+export interface CliQueries {
+  stats(queueName: string): MaybePromise<StatsRows>;
+  /** Ids of the events a bulk action will visit, oldest first, taken once before any change. */
+  eventIds(selection: EventSelection): MaybePromise<number[]>;
+  /** What a prune would remove, counted up to `limit` (the number its confirmation names). */
+  countPrunable(what: { statuses: readonly PrunableStatus[]; olderThan: number; limit: number } | { olderThan: number; limit: number }): MaybePromise<number>;
 }

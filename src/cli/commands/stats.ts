@@ -1,6 +1,6 @@
 import type { EventStatus } from "../../interfaces.js";
 import { STATUSES } from "../../operator/operator.js";
-import { selectStats } from "../../store/sqlite/plans/cli.js";
+import { storeOf } from "../../knocker.js";
 import type { Command } from "../command.js";
 import { age, plural, table } from "../format.js";
 
@@ -14,9 +14,9 @@ export const statsCommand: Command = {
   usage: "[options]",
   options: {},
   positionals: [],
-  run(context) {
+  async run(context) {
     const knocker = context.knocker();
-    const rows = selectStats(knocker.db, knocker.queueName);
+    const rows = await storeOf(knocker).cli.stats(knocker.queueName);
     const now = context.now();
 
     const all = zero();

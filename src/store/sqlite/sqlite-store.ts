@@ -5,7 +5,8 @@ import type { SqliteDatabase } from "../../interfaces.js";
 import type { Observer } from "../../observer.js";
 import type { ResolvedOptions } from "../../options.js";
 import { RetentionRunner } from "../../retention/run-retention.js";
-import type { ChangeFeed, JobStore, ReceiptStore } from "../store.js";
+import type { ChangeFeed, CliQueries, JobStore, ReceiptStore } from "../store.js";
+import { countPrunable, selectEventIds, selectStats } from "./plans/cli.js";
 import { configureWriter, immediateTransaction, isBetterSqlite3Database, mainDatabaseFile, openWriter } from "./connection.js";
 import { Dispatcher } from "./dispatcher.js";
 import { SqliteOperatorStore } from "./operator-store.js";
@@ -36,6 +37,7 @@ export class SqliteStore {
   readonly retention: RetentionRunner;
   readonly rejections: RejectionBudget;
   readonly readers: ReaderPool;
+  readonly cli: CliQueries;
   readonly #db: Database;
   readonly #ownsDb: boolean;
   readonly #walSync: WalSync | null;
@@ -78,6 +80,12 @@ export class SqliteStore {
     this.jobs = new Dispatcher(this.#db, queue, events, endpoints, now);
     this.pruner = new Pruner(this.#db, this.readers, queueName, now);
     this.retention = new RetentionRunner(this.#db, this.pruner, queue.config, now, observer);
+    const db = this.#db;
+    this.cli = {
+      stats: (queue) => selectStats(db, queue),
+      eventIds: (selection) => selectEventIds(db, selection),
+      countPrunable: (what) => countPrunable(db, what),
+    };
     this.rejections = new RejectionBudget(this.#db, options.invalidDeliveriesPerMinute, (endpoint, droppedThisMinute) => {
       if (observer.has("ingest:rejection-dropped")) observer.emit("ingest:rejection-dropped", { endpoint, droppedThisMinute });
     });

@@ -21,6 +21,7 @@ import { resolveOptions, type ResolvedOptions } from "./options.js";
 import { curatedProviderVersions } from "./providers/registry.js";
 import type { RetentionPolicy } from "./retention/policy.js";
 import { Operator } from "./operator/operator.js";
+import { RetentionRunner } from "./retention/run-retention.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import { WorkerPool } from "./worker/worker.js";
 
@@ -46,6 +47,7 @@ export class Knocker {
   readonly #endpoints: EndpointRegistry;
   readonly #workers: WorkerPool;
   readonly #operator: Operator;
+  readonly #retention: RetentionRunner;
   readonly #observer = new Observer();
   readonly #frontDoor = new FrontDoor(this, this.#observer);
   #closed = false;
@@ -62,6 +64,8 @@ export class Knocker {
     store = this.#store = new SqliteStore(pathOrDatabase, this.#options, this.#endpoints, this.#observer);
     stores.set(this, store);
     this.#operator = new Operator(store.operator);
+    const { queueName, maxAttempts, now } = this.#options;
+    this.#retention = new RetentionRunner(store.retention, queueName, maxAttempts, now, this.#observer);
     const endpoints = this.#endpoints;
     this.#workers = new WorkerPool(store.jobs, store.changes, {
       batchSize: this.#options.batchSize,
@@ -297,7 +301,7 @@ export class Knocker {
   /** Prune on a schedule shared by every process on this file, until `signal` aborts (or close()). */
   async runRetention(policy: RetentionPolicy | RetentionPolicyOptions, options?: RunRetentionOptions): Promise<void> {
     this.#assertOpen();
-    return this.#track(this.#store.retention.run(policy, options));
+    return this.#track(this.#retention.run(policy, options));
   }
 
   // ---- lifecycle --------------------------------------------------------------------------
@@ -326,7 +330,7 @@ export class Knocker {
     this.#store.close();
     this.#closed = true;
     this.#workers.stopAll();
-    this.#store.retention.stopAll();
+    this.#retention.stopAll();
     this.#store.closeConnections();
   }
 

@@ -1,7 +1,7 @@
 import { KnockerError } from "../errors.js";
 import type { PrunableStatus, RetentionPolicyOptions } from "../interfaces.js";
 import { MAX_LIST_LIMIT, describe } from "../operator/validate.js";
-import { DEFAULT_PRUNE_LIMIT, PRUNABLE_STATUSES, normalizeStatuses } from "../store/sqlite/pruner.js";
+import { DEFAULT_PRUNE_LIMIT, PRUNABLE_STATUSES, normalizeStatuses } from "./prune-requests.js";
 
 /** Policy bounds, named once. */
 export const RETENTION_LIMITS = {

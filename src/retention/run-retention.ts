@@ -1,18 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
-import type { Database } from "better-sqlite3";
 import { KnockerError } from "../errors.js";
 import { checkKnownKeys } from "../operator/validate.js";
 import type { PruneEventsResult, RetentionPolicyOptions, RunRetentionOptions } from "../interfaces.js";
 import type { Observer } from "../observer.js";
-import { Queue, type QueueConfig } from "../store/sqlite/queue.js";
-import type { ClaimedJob } from "../store/store.js";
-import { immediateTransaction } from "../store/sqlite/connection.js";
-import { errorMessage } from "../worker/outcomes.js";
+import type { ClaimedJob, RetentionPhase, RetentionSchedule, RetentionStore } from "../store/store.js";
 import { RetentionPolicy } from "./policy.js";
-import type { EventPruneRequest, OrphanPruneRequest, Pruner } from "../store/sqlite/pruner.js";
-import { Scheduler } from "./scheduler.js";
 
 /** Longest sleep between looks at the schedule (also how fast a pinned test clock is noticed). */
 const MAX_IDLE_MS = 1000;
@@ -26,16 +20,12 @@ const LEASE_BOUNDS_S = [3, 60] as const;
 export const retentionTaskName = (queueName: string) => `knocker-retention:${queueName}`;
 export const retentionQueueName = (queueName: string) => `${queueName}.retention`;
 
-type Phase =
-  | { kind: "events"; request: EventPruneRequest }
-  | { kind: "orphans"; request: OrphanPruneRequest };
+type Phase = RetentionPhase;
 
 interface RunTotals extends PruneEventsResult {
   orphanDeliveriesPruned: number;
   batches: number;
 }
-
-class ClaimLost extends Error {}
 
 /**
  * The loop behind `runRetention()`. Every process that runs it registers the same task, ticks the
@@ -45,22 +35,19 @@ class ClaimLost extends Error {}
  * yields to the event loop between them; the last one acks the job.
  */
 export class RetentionRunner {
-  readonly #db: Database;
-  readonly #pruner: Pruner;
+  readonly #store: RetentionStore;
   readonly #queueName: string;
-  readonly #queue: Queue;
   readonly #maxAttempts: number;
   readonly #now: () => number;
   readonly #observer: Observer;
   readonly #stopAll = new AbortController();
-  #active: { scheduler: Scheduler; job: ClaimedJob | null } | null = null;
+  #active: { scheduler: RetentionSchedule; job: ClaimedJob | null } | null = null;
 
-  constructor(db: Database, pruner: Pruner, main: QueueConfig, now: () => number, observer: Observer) {
-    this.#db = db;
-    this.#pruner = pruner;
-    this.#queueName = main.name;
-    this.#queue = new Queue(db, { ...main, name: retentionQueueName(main.name) });
-    this.#maxAttempts = main.maxAttempts;
+  /** `store`: the engine's retention side, on the queue `retentionQueueName(queueName)`. */
+  constructor(store: RetentionStore, queueName: string, maxAttempts: number, now: () => number, observer: Observer) {
+    this.#store = store;
+    this.#queueName = queueName;
+    this.#maxAttempts = maxAttempts;
     this.#now = now;
     this.#observer = observer;
   }
@@ -72,10 +59,11 @@ export class RetentionRunner {
   stopAll(): void {
     this.#stopAll.abort();
     const active = this.#active;
-    if (!active || !this.#db.open) return;
-    if (active.job) this.#finishEarly(active.job);
+    if (!active || !this.#store.isOpen) return;
+    // Synchronous on SQLite: done before close() closes the connection.
+    if (active.job) void Promise.resolve(this.#store.finishEarly(active.job)).catch(() => {});
     try {
-      active.scheduler.release();
+      void Promise.resolve(active.scheduler.release()).catch(() => {});
     } catch {
       // the lease simply runs out
     }
@@ -89,11 +77,10 @@ export class RetentionRunner {
     }
     const owner = `${hostname()}:${process.pid}:retention:${randomBytes(4).toString("hex")}`;
     const leaseS = Math.min(LEASE_BOUNDS_S[1], Math.max(LEASE_BOUNDS_S[0], 3 * policy.intervalS));
-    const scheduler = new Scheduler(
-      this.#db,
+    const scheduler = this.#store.schedule(
       {
         name: retentionTaskName(this.#queueName),
-        queue: this.#queue.name,
+        queue: retentionQueueName(this.#queueName),
         intervalS: policy.intervalS,
         payload: { task: retentionTaskName(this.#queueName), queue_name: this.#queueName, policy: policy.toStored() },
         maxAttempts: this.#maxAttempts,
@@ -101,7 +88,7 @@ export class RetentionRunner {
       owner,
       leaseS,
     );
-    scheduler.register(this.#now());
+    // Taken before the first await, so a second runRetention() on this Knocker is refused at once.
     const active = (this.#active = { scheduler, job: null as ClaimedJob | null });
     const stop = signal ? AbortSignal.any([signal, this.#stopAll.signal]) : this.#stopAll.signal;
     const report = (error: unknown) => {
@@ -113,14 +100,15 @@ export class RetentionRunner {
     };
 
     try {
-      while (!stop.aborted && this.#db.open) {
+      await scheduler.register(this.#now());
+      while (!stop.aborted && this.#store.isOpen) {
         let sleepMs: number;
         try {
           const now = this.#now();
-          const enabled = this.#tickIfWorthIt(scheduler, owner, now);
+          const enabled = await this.#tickIfWorthIt(scheduler, owner, now);
           // Paused (`enabled = 0`): no fires and no runs, but keep ticking (the lease) and looking,
           // so setting `enabled = 1` again resumes without a restart.
-          const job = enabled ? this.#claim(owner, now) : null;
+          const job = enabled ? await this.#claim(owner, now) : null;
           if (job) {
             active.job = job;
             try {
@@ -130,7 +118,7 @@ export class RetentionRunner {
             }
             continue;
           }
-          sleepMs = this.#msUntilNextLook(scheduler, owner, now);
+          sleepMs = await this.#msUntilNextLook(scheduler, owner, now);
         } catch (error) {
           report(error);
           sleepMs = ERROR_PAUSE_MS;
@@ -139,9 +127,9 @@ export class RetentionRunner {
       }
     } finally {
       if (this.#active === active) this.#active = null;
-      if (this.#db.open) {
+      if (this.#store.isOpen) {
         try {
-          scheduler.release();
+          await scheduler.release();
         } catch {
           // the lease simply runs out
         }
@@ -153,18 +141,18 @@ export class RetentionRunner {
    * Tick (a write) only when it can matter: a fire is due, the lock is free, or our lease needs
    * renewing. Returns whether the task is enabled (an operator may pause it with `enabled = 0`).
    */
-  #tickIfWorthIt(scheduler: Scheduler, owner: string, now: number): boolean {
-    let view = scheduler.view();
+  async #tickIfWorthIt(scheduler: RetentionSchedule, owner: string, now: number): Promise<boolean> {
+    let view = await scheduler.view();
     if (view.nextFireAt === null) {
-      scheduler.register(now); // the task row was removed (by an operator): put it back
-      view = scheduler.view();
+      await scheduler.register(now); // the task row was removed (by an operator): put it back
+      view = await scheduler.view();
     }
     const ours = view.lockOwner === owner && view.lockExpiresAt !== null && view.lockExpiresAt > now;
     const free = view.lockOwner === null || view.lockExpiresAt === null || view.lockExpiresAt <= now;
     const due = view.enabled && view.nextFireAt !== null && view.nextFireAt <= now;
     const renew = ours && view.lockExpiresAt! - now <= renewMargin(scheduler.leaseS);
     if (!(free || renew || (ours && due))) return view.enabled;
-    const tick = scheduler.tick(now);
+    const tick = await scheduler.tick(now);
     if (tick.fired) {
       this.#observer.emit("retention:fire", { queueName: this.#queueName, ...tick.fired });
     }
@@ -172,15 +160,10 @@ export class RetentionRunner {
   }
 
   /** Claim one due retention job (dead-lettering claims that expired on their last attempt). */
-  #claim(owner: string, now: number): ClaimedJob | null {
-    const due = this.#queue.nextDueAt();
+  async #claim(owner: string, now: number): Promise<ClaimedJob | null> {
+    const due = await this.#store.nextJobDueAt();
     if (due === null || due > now) return null;
-    return immediateTransaction(this.#db, "claiming a retention job", () => {
-      for (const expired of this.#queue.expiredFinalClaims(now)) {
-        this.#queue.deadLetter(expired.id, `retention run's claim expired on the final attempt (${expired.attempts} of ${expired.maxAttempts})`, now);
-      }
-      return this.#queue.claim(owner, 1, now)[0] ?? null;
-    });
+    return this.#store.claimJob(owner, now);
   }
 
   /**
@@ -190,13 +173,13 @@ export class RetentionRunner {
    * is paused, neither fires nor queued runs count: only the lease, and the idle cap (how fast a
    * re-enabled task is noticed).
    */
-  #msUntilNextLook(scheduler: Scheduler, owner: string, now: number): number {
-    const view = scheduler.view();
+  async #msUntilNextLook(scheduler: RetentionSchedule, owner: string, now: number): Promise<number> {
+    const view = await scheduler.view();
     const ours = view.lockOwner === owner;
     const times: number[] = [];
     if (view.enabled && view.nextFireAt !== null && (ours || view.nextFireAt > now)) times.push(view.nextFireAt);
     if (view.lockExpiresAt !== null) times.push(ours ? view.lockExpiresAt - renewMargin(scheduler.leaseS) : view.lockExpiresAt);
-    const jobDue = view.enabled ? this.#queue.nextDueAt() : null;
+    const jobDue = view.enabled ? await this.#store.nextJobDueAt() : null;
     if (jobDue !== null) times.push(jobDue);
     const next = Math.min(...times);
     if (!Number.isFinite(next)) return MAX_IDLE_MS;
@@ -205,14 +188,14 @@ export class RetentionRunner {
     return Math.max(1, Math.min(MAX_IDLE_MS, (next - now) * 1000 - (Date.now() % 1000)));
   }
 
-  async #runJob(job: ClaimedJob, scheduler: Scheduler, stop: AbortSignal, report: (error: unknown) => void): Promise<void> {
+  async #runJob(job: ClaimedJob, scheduler: RetentionSchedule, stop: AbortSignal, report: (error: unknown) => void): Promise<void> {
     const started = performance.now();
     let fireAt: number;
     let phases: Phase[];
     try {
       ({ fireAt, phases } = this.#plan(job));
     } catch (error) {
-      this.#settleFailed(job, error, true);
+      await this.#store.settleFailed(job, error, true);
       report(error);
       return;
     }
@@ -226,46 +209,35 @@ export class RetentionRunner {
       const lastPhase = index === phases.length - 1;
       for (let done = false; !done; ) {
         // Paused mid-run: end it like a stop (the rest of the backlog is the next fire's).
-        if (stop.aborted || !this.#db.open || scheduler.paused()) {
-          if (this.#db.open) this.#finishEarly(job);
+        if (stop.aborted || !this.#store.isOpen || (await scheduler.paused())) {
+          if (this.#store.isOpen) await this.#store.finishEarly(job);
           finished(false);
           return;
         }
         const batch = totals.batches + 1;
         try {
-          const counted = immediateTransaction(this.#db, "running retention", () => {
-            if (!this.#queue.extendClaim(job, this.#now())) throw new ClaimLost();
-            const source = { source: "retention", fireAt, jobId: job.id, batch } as const;
-            const result =
-              phase.kind === "events"
-                ? this.#pruner.pruneEventsInTransaction(phase.request, source)
-                : { ...this.#pruner.pruneOrphansInTransaction(phase.request, source), orphans: true as const };
-            const pruned = "orphans" in result ? result.deliveriesPruned : result.eventsPruned;
-            // Fewer rows than the limit: this phase's backlog is gone. The last phase acks the job
-            // in the same transaction as its last prune.
-            done = pruned < phase.request.limit;
-            if (done && lastPhase) this.#queue.ack(job.id);
-            return result;
-          });
-          totals.batches = batch;
-          if ("orphans" in counted) {
-            totals.orphanDeliveriesPruned += counted.deliveriesPruned;
-          } else {
-            totals.eventsPruned += counted.eventsPruned;
-            totals.deliveriesPruned += counted.deliveriesPruned;
-            totals.attemptsPruned += counted.attemptsPruned;
-            totals.liveJobsPruned += counted.liveJobsPruned;
-          }
-        } catch (error) {
-          if (error instanceof ClaimLost) {
+          const source = { source: "retention", fireAt, jobId: job.id, batch } as const;
+          const counted = await this.#store.pruneBatch(job, phase, source, lastPhase);
+          if (counted.lost) {
             report(new KnockerError(
               "ERR_CLAIM_LOST",
               `retention job ${job.id} (fire ${fireAt}): its claim expired or was taken by another process; this batch was rolled back`,
             ));
-          } else {
-            this.#settleFailed(job, error, false);
-            report(error);
+            return;
           }
+          done = counted.done;
+          totals.batches = batch;
+          if (counted.orphans) {
+            totals.orphanDeliveriesPruned += counted.orphans.deliveriesPruned;
+          } else if (counted.events) {
+            totals.eventsPruned += counted.events.eventsPruned;
+            totals.deliveriesPruned += counted.events.deliveriesPruned;
+            totals.attemptsPruned += counted.events.attemptsPruned;
+            totals.liveJobsPruned += counted.events.liveJobsPruned;
+          }
+        } catch (error) {
+          await this.#store.settleFailed(job, error, false);
+          report(error);
           return;
         }
         // Let receipts and handlers in before the next batch takes the write lock again. A timer,
@@ -302,30 +274,6 @@ export class RetentionRunner {
     return { fireAt, phases };
   }
 
-  /** A stop between batches: what is pruned stays pruned; the job is done (the next fire continues). */
-  #finishEarly(job: ClaimedJob): void {
-    try {
-      immediateTransaction(this.#db, "finishing a stopped retention run", () => {
-        if (this.#queue.stillClaimed(job, this.#now())) this.#queue.ack(job.id);
-      });
-    } catch {
-      // the claim expires and another run picks the job up
-    }
-  }
-
-  /** A failed run: retry after the backoff, or dead-letter (at once when the job itself is unusable). */
-  #settleFailed(job: ClaimedJob, error: unknown, unusable: boolean): void {
-    try {
-      immediateTransaction(this.#db, "recording a failed retention run", () => {
-        const now = this.#now();
-        if (!this.#queue.stillClaimed(job, now)) return;
-        if (unusable || job.attempts >= job.maxAttempts) this.#queue.deadLetter(job.id, errorMessage(error), now);
-        else this.#queue.retry(job, now);
-      });
-    } catch {
-      // the claim expires and the job is retried
-    }
-  }
 }
 
 /** Renew the lease once a third of it has passed. */

@@ -3,7 +3,8 @@
 // SQL in `plans/` (src/store/sqlite/ is the first). Methods may answer synchronously (SQLite:
 // better-sqlite3 is synchronous inside, so its hot paths never wait on a promise) or with a
 // Promise (a networked engine); the core awaits either.
-import type { Attempt, Delivery, Event, EventStatus, IngestResult, PrunableStatus } from "../interfaces.js";
+import type { Attempt, Delivery, Event, EventStatus, IngestResult, PrunableStatus, PruneDeliveriesResult, PruneEventsResult } from "../interfaces.js";
+import type { EventPruneRequest, OrphanPruneRequest, PruneSource } from "../retention/prune-requests.js";
 import type { Receipt } from "../ingest/receipt.js";
 import type { Finalizer } from "../interfaces.js";
 import type { JobOutcome, StartedJob } from "../worker/outcomes.js";
@@ -111,10 +112,44 @@ export interface OperatorStore {
   restartDelivery(deliveryId: number): MaybePromise<Event>;
 }
 
-/** Counts for `knocker stats`: events by endpoint and status, the queue, deliveries. */
-export type { StatsRows } from "./sqlite/plans/cli.js";
-import type { EventSelection, StatsRows } from "./sqlite/plans/cli.js";
-export type { EventSelection };
+export interface StatusCountRow {
+  endpoint: string;
+  provider: string | null;
+  status: EventStatus | null;
+  n: number;
+}
+
+export interface QueueRow {
+  depth: number;
+  pending: number;
+  processing: number;
+  oldestPendingAt: number | null;
+}
+
+export interface DeliveryCountRow {
+  total: number;
+  invalid: number;
+  orphaned: number;
+  /** Rejected receipts counted but not stored (over invalidDeliveriesPerMinute). */
+  dropped: number;
+}
+
+export interface StatsRows {
+  statusCounts: StatusCountRow[];
+  queue: QueueRow;
+  deadJobs: number;
+  deliveries: DeliveryCountRow;
+}
+
+/** Every count of `knocker stats`, from one snapshot of the file. */
+export interface EventSelection {
+  status?: EventStatus;
+  endpoint?: string;
+  eventType?: string;
+  since?: number;
+  limit?: number;
+}
+
 
 /** The command line's reads beyond the operator API (counts, and the id snapshot of a bulk action). */
 export interface CliQueries {
@@ -123,4 +158,71 @@ export interface CliQueries {
   eventIds(selection: EventSelection): MaybePromise<number[]>;
   /** What a prune would remove, counted up to `limit` (the number its confirmation names). */
   countPrunable(what: { statuses: readonly PrunableStatus[]; olderThan: number; limit: number } | { olderThan: number; limit: number }): MaybePromise<number>;
+}
+
+/** A recurring task in `_honker_scheduler_tasks`, fired every `intervalS` seconds. */
+export interface TaskDefinition {
+  name: string;
+  /** The queue its jobs go to. */
+  queue: string;
+  intervalS: number;
+  /** The job payload (a JSON object); each job adds `fire_at` and `missed_fires`. */
+  payload: Record<string, unknown>;
+  maxAttempts: number;
+}
+
+/** What one tick did. */
+export interface TickResult {
+  /** Whether this owner holds the scheduler lock after the tick. */
+  leader: boolean;
+  /** Set when a due fire became a job. */
+  fired: { jobId: number; fireAt: number; missedFires: number } | null;
+  /** A fire came due while the previous run was still queued or running: folded into it. */
+  coalesced: boolean;
+}
+
+export interface SchedulerView {
+  nextFireAt: number | null;
+  enabled: boolean;
+  lockOwner: string | null;
+  lockExpiresAt: number | null;
+}
+
+
+/** One runRetention() run's hold on the shared schedule (a lease on the scheduler lock). */
+export interface RetentionSchedule {
+  readonly leaseS: number;
+  /** Create the task if missing (or put it back); returns its next fire time. */
+  register(now: number): MaybePromise<number>;
+  view(): MaybePromise<SchedulerView>;
+  paused(): MaybePromise<boolean>;
+  /** Take or renew the lock and, as its holder, turn a due fire into one job. */
+  tick(now: number): MaybePromise<TickResult>;
+  release(): MaybePromise<void>;
+}
+
+export type RetentionPhase =
+  | { kind: "events"; request: EventPruneRequest }
+  | { kind: "orphans"; request: OrphanPruneRequest };
+
+/** What one retention batch pruned; `done`: fewer rows than the limit, this phase's backlog is gone. */
+export type RetentionBatch =
+  | { lost: true }
+  | { lost: false; done: boolean; events?: PruneEventsResult; orphans?: PruneDeliveriesResult };
+
+/**
+ * The engine's side of `runRetention()`: the shared schedule, the retention queue, and prune
+ * batches that each renew the run's claim, prune and (last) ack in one transaction.
+ */
+export interface RetentionStore {
+  readonly isOpen: boolean;
+  schedule(task: TaskDefinition, owner: string, leaseS: number): RetentionSchedule;
+  nextJobDueAt(): MaybePromise<number | null>;
+  /** Claim one due retention job (dead-lettering claims that expired on their last attempt). */
+  claimJob(owner: string, now: number): MaybePromise<ClaimedJob | null>;
+  pruneBatch(job: ClaimedJob, phase: RetentionPhase, source: PruneSource, lastPhase: boolean): MaybePromise<RetentionBatch>;
+  /** A stop between batches: ack the job if its claim is still held. */
+  finishEarly(job: ClaimedJob): MaybePromise<void>;
+  /** A failed run: retry after the backoff, or dead-letter (at once when `unusable`). */
+  settleFailed(job: ClaimedJob, error: unknown, unusable: boolean): MaybePromise<void>;
 }

@@ -5,69 +5,13 @@ import type {
   PruneOrphanDeliveriesOptions,
 } from "../../interfaces.js";
 import { checkLimit, checkOneOf, checkOptionalTimestamp, checkOptionsObject, checkTimestamp, describe } from "../../operator/validate.js";
+import { checkEventPruneRequest, checkOrphanPruneRequest, type EventPruneRequest, type OrphanPruneRequest, type PruneSource } from "../../retention/prune-requests.js";
 import { immediateTransaction } from "./connection.js";
 import type { ReaderPool } from "./reader-pool.js";
 import { toPruneAudit } from "../rows.js";
 import { preparePruneStatements, selectAudits, type PruneStatements } from "./plans/prune.js";
 
-/** The only statuses retention may remove: every other one is still, or may again be, work. */
-export const PRUNABLE_STATUSES = ["handled", "ignored"] as const satisfies readonly PrunableStatus[];
-export type { PrunableStatus };
-
-/** Rows per prune call when the caller does not say (the seed's example value). */
-export const DEFAULT_PRUNE_LIMIT = 100;
 const KINDS: readonly PruneKind[] = ["prune_events", "prune_orphan_deliveries"];
-
-/** A validated pruneEvents() request. */
-export interface EventPruneRequest {
-  statuses: readonly PrunableStatus[];
-  olderThan: number;
-  limit: number;
-}
-
-/** A validated pruneOrphanDeliveries() request. */
-export interface OrphanPruneRequest {
-  olderThan: number;
-  limit: number;
-}
-
-/** Who asked for a prune; recorded in the audit row's summary_json. */
-export type PruneSource = { source: "manual" } | { source: "retention"; fireAt: number; jobId: number; batch: number };
-
-/**
- * Check and de-duplicate a list of statuses to prune. `fail(problem)` builds the error, so
- * pruneEvents() and RetentionPolicy report it with their own code and wording.
- */
-export function normalizeStatuses(value: unknown, fail: (problem: string) => Error): PrunableStatus[] {
-  if (!Array.isArray(value)) throw fail(`must be an array of ${PRUNABLE_STATUSES.join(" / ")}, got ${describe(value)}`);
-  if (value.length === 0) throw fail(`must name at least one status (${PRUNABLE_STATUSES.join(", ")})`);
-  const statuses: PrunableStatus[] = [];
-  for (const status of value) {
-    if (!(PRUNABLE_STATUSES as readonly unknown[]).includes(status)) {
-      throw fail(`may only contain ${PRUNABLE_STATUSES.join(", ")} (events in other states are never pruned), got ${describe(status)}`);
-    }
-    if (!statuses.includes(status as PrunableStatus)) statuses.push(status as PrunableStatus);
-  }
-  return statuses;
-}
-
-function argumentError(name: string): (problem: string) => KnockerError {
-  return (problem) => new KnockerError("ERR_INVALID_ARGUMENT", `${name} ${problem}`);
-}
-
-export function checkEventPruneRequest(options: PruneEventsOptions | undefined): EventPruneRequest {
-  const o = checkOptionsObject(options, "pruneEvents", ["statuses", "olderThan", "limit"]);
-  return {
-    statuses: o.statuses === undefined ? [...PRUNABLE_STATUSES] : normalizeStatuses(o.statuses, argumentError("statuses")),
-    olderThan: checkTimestamp(o.olderThan, "olderThan"),
-    limit: checkLimit(o.limit, DEFAULT_PRUNE_LIMIT),
-  };
-}
-
-export function checkOrphanPruneRequest(options: PruneOrphanDeliveriesOptions | undefined): OrphanPruneRequest {
-  const o = checkOptionsObject(options, "pruneOrphanDeliveries", ["olderThan", "limit"]);
-  return { olderThan: checkTimestamp(o.olderThan, "olderThan"), limit: checkLimit(o.limit, DEFAULT_PRUNE_LIMIT) };
-}
 
 interface IdRow {
   id: number;

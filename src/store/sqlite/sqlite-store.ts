@@ -4,8 +4,8 @@ import type { EndpointRegistry } from "../../endpoints.js";
 import type { SqliteDatabase } from "../../interfaces.js";
 import type { Observer } from "../../observer.js";
 import type { ResolvedOptions } from "../../options.js";
-import { RetentionRunner } from "../../retention/run-retention.js";
-import type { ChangeFeed, CliQueries, JobStore, ReceiptStore } from "../store.js";
+import { retentionQueueName } from "../../retention/run-retention.js";
+import type { ChangeFeed, CliQueries, JobStore, ReceiptStore, RetentionStore } from "../store.js";
 import { countPrunable, selectEventIds, selectStats } from "./plans/cli.js";
 import { configureWriter, immediateTransaction, isBetterSqlite3Database, mainDatabaseFile, openWriter } from "./connection.js";
 import { Dispatcher } from "./dispatcher.js";
@@ -16,6 +16,7 @@ import { ENDPOINT_SQL } from "./plans/endpoints.js";
 import { Pruner } from "./pruner.js";
 import { Queue } from "./queue.js";
 import { ReaderPool } from "./reader-pool.js";
+import { SqliteRetentionStore } from "./retention-store.js";
 import { RejectionBudget } from "./rejection-budget.js";
 import { bootstrapSchema } from "./schema.js";
 import { warnIfSeveralSqliteCopies } from "./sqlite-copies.js";
@@ -34,7 +35,7 @@ export class SqliteStore {
   readonly changes: ChangeFeed;
   readonly operator: SqliteOperatorStore;
   readonly pruner: Pruner;
-  readonly retention: RetentionRunner;
+  readonly retention: RetentionStore;
   readonly rejections: RejectionBudget;
   readonly readers: ReaderPool;
   readonly cli: CliQueries;
@@ -79,7 +80,7 @@ export class SqliteStore {
     this.operator = new SqliteOperatorStore(this.#db, this.readers, queue, events, now, notify);
     this.jobs = new Dispatcher(this.#db, queue, events, endpoints, now);
     this.pruner = new Pruner(this.#db, this.readers, queueName, now);
-    this.retention = new RetentionRunner(this.#db, this.pruner, queue.config, now, observer);
+    this.retention = new SqliteRetentionStore(this.#db, this.pruner, { ...queue.config, name: retentionQueueName(queueName) }, now);
     const db = this.#db;
     this.cli = {
       stats: (queue) => selectStats(db, queue),

@@ -1,39 +1,10 @@
-import type { EventStatus, PrunableStatus, SqliteDatabase } from "../../../interfaces.js";
+import type { PrunableStatus, SqliteDatabase } from "../../../interfaces.js";
+import type { DeliveryCountRow, EventSelection, QueueRow, StatsRows, StatusCountRow } from "../../store.js";
 
 // The CLI's own reads: the counts of `knocker stats`, the id snapshot of a bulk action and the
 // count a prune asks to confirm. Each runs on the Knocker's writer connection as a read
 // transaction (BEGIN DEFERRED, or a single statement: no write lock).
 
-export interface StatusCountRow {
-  endpoint: string;
-  provider: string | null;
-  status: EventStatus | null;
-  n: number;
-}
-
-export interface QueueRow {
-  depth: number;
-  pending: number;
-  processing: number;
-  oldestPendingAt: number | null;
-}
-
-export interface DeliveryCountRow {
-  total: number;
-  invalid: number;
-  orphaned: number;
-  /** Rejected receipts counted but not stored (over invalidDeliveriesPerMinute). */
-  dropped: number;
-}
-
-export interface StatsRows {
-  statusCounts: StatusCountRow[];
-  queue: QueueRow;
-  deadJobs: number;
-  deliveries: DeliveryCountRow;
-}
-
-/** Every count of `knocker stats`, from one snapshot of the file. */
 export function selectStats(db: SqliteDatabase, queueName: string): StatsRows {
   return db.transaction(() => ({
     // Every registered endpoint appears, also with no events (a NULL status row).
@@ -60,14 +31,6 @@ export function selectStats(db: SqliteDatabase, queueName: string): StatsRows {
       )
       .get() as DeliveryCountRow,
   }))();
-}
-
-export interface EventSelection {
-  status?: EventStatus;
-  endpoint?: string;
-  eventType?: string;
-  since?: number;
-  limit?: number;
 }
 
 /** Ids of the events a bulk action will visit, oldest first, taken once before any change. */

@@ -1,35 +1,8 @@
 import type { Database } from "better-sqlite3";
-import { KnockerError } from "../errors.js";
-import { immediateTransaction } from "../store/sqlite/connection.js";
-import { prepareSchedulerStatements, type SchedulerStatements } from "../store/sqlite/plans/scheduler.js";
-
-/** A recurring task in `_honker_scheduler_tasks`, fired every `intervalS` seconds. */
-export interface TaskDefinition {
-  name: string;
-  /** The queue its jobs go to. */
-  queue: string;
-  intervalS: number;
-  /** The job payload (a JSON object); each job adds `fire_at` and `missed_fires`. */
-  payload: Record<string, unknown>;
-  maxAttempts: number;
-}
-
-/** What one tick did. */
-export interface TickResult {
-  /** Whether this owner holds the scheduler lock after the tick. */
-  leader: boolean;
-  /** Set when a due fire became a job. */
-  fired: { jobId: number; fireAt: number; missedFires: number } | null;
-  /** A fire came due while the previous run was still queued or running: folded into it. */
-  coalesced: boolean;
-}
-
-export interface SchedulerView {
-  nextFireAt: number | null;
-  enabled: boolean;
-  lockOwner: string | null;
-  lockExpiresAt: number | null;
-}
+import { KnockerError } from "../../errors.js";
+import { immediateTransaction } from "./connection.js";
+import type { RetentionSchedule, SchedulerView, TaskDefinition, TickResult } from "../store.js";
+import { prepareSchedulerStatements, type SchedulerStatements } from "./plans/scheduler.js";
 
 interface TaskRow {
   name: string;
@@ -74,7 +47,7 @@ export function nextFire(dueAt: number, intervalS: number, now: number): { fireA
  * elects one process to tick, so the others stay off the write lock; when its holder dies, the
  * lease runs out and another process takes over.
  */
-export class Scheduler {
+export class Scheduler implements RetentionSchedule {
   readonly #db: Database;
   readonly #sql: SchedulerStatements;
   readonly #task: TaskDefinition;

@@ -251,8 +251,8 @@ files.forEach((file, f) => console.log(`| ${file.size.toLocaleString("en-US")} |
  * modules, compiled into dist/), on the largest file: a scan of a history table would show here.
  */
 async function queryPlans(file: HistoryFile): Promise<void> {
-  const modules = [["ingest/receipt-sql.js", "prepareReceiptStatements"], ["queue/queue-sql.js", "prepareQueueStatements"],
-    ["storage/event-sql.js", "prepareEventStatements"]] as const;
+  const modules = [["store/sqlite/plans/receipts.js", "prepareReceiptStatements"], ["store/sqlite/plans/queue.js", "prepareQueueStatements"],
+    ["store/sqlite/plans/events.js", "prepareEventStatements"]] as const;
   const db = new Database(file.path);
   const plans: Array<[string, string]> = [];
   try {

@@ -22,6 +22,7 @@ import { curatedProviderVersions } from "./providers/registry.js";
 import type { RetentionPolicy } from "./retention/policy.js";
 import { Operator } from "./operator/operator.js";
 import { RetentionRunner } from "./retention/run-retention.js";
+import { attachEngine } from "./store/engine-of.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import { WorkerPool } from "./worker/worker.js";
 
@@ -31,14 +32,6 @@ import { WorkerPool } from "./worker/worker.js";
  */
 export function open(pathOrDatabase: string | SqliteDatabase, options?: OpenOptions): Knocker {
   return new Knocker(pathOrDatabase, options);
-}
-
-/** Each inbox's engine, for the package's own command line (not exported from the package). */
-const stores = new WeakMap<Knocker, SqliteStore>();
-
-/** The storage engine behind `knocker`: the CLI's way to the queries the operator API lacks. */
-export function storeOf(knocker: Knocker): SqliteStore {
-  return stores.get(knocker)!;
 }
 
 export class Knocker {
@@ -62,7 +55,7 @@ export class Knocker {
     let store: SqliteStore | undefined;
     this.#endpoints = new EndpointRegistry((endpoint, now) => store!.saveEndpoint(endpoint, now));
     store = this.#store = new SqliteStore(pathOrDatabase, this.#options, this.#endpoints, this.#observer);
-    stores.set(this, store);
+    attachEngine(this, store);
     this.#operator = new Operator(store.operator);
     const { queueName, maxAttempts, now } = this.#options;
     this.#retention = new RetentionRunner(store.retention, queueName, maxAttempts, now, this.#observer);

@@ -4,7 +4,7 @@ import { ACCEPTS } from "../../operator/operator.js";
 import {
   parseAgo, parseId, parseInteger, parseSince, parseStatus, Refusal, stringOption, UsageError, type OptionSpecs,
 } from "../args.js";
-import { storeOf } from "../../knocker.js";
+import { engineOf } from "../../store/engine-of.js";
 import type { EventSelection } from "../../store/store.js";
 import type { Command, Context } from "../command.js";
 import { plural, safe, time } from "../format.js";
@@ -92,7 +92,7 @@ async function runBulk(context: Context, action: EventAction, accepts: readonly 
   }
 
   const knocker = context.knocker();
-  const ids = await storeOf(knocker).cli.eventIds(selection);
+  const ids = await engineOf(knocker).cli.eventIds(selection);
   if (ids.length === 0) {
     if (context.json) context.printJson({ action, matched: 0, changed: [], refused: [] });
     else context.out("No events match; nothing changed.\n");
@@ -205,7 +205,7 @@ export const pruneCommand: Command = {
     // Like a bulk action: count first, then ask. The prune removes no more than was confirmed.
     let confirmed = limit;
     if (context.values.yes !== true) {
-      const count = await storeOf(knocker).cli.countPrunable(what === "events" ? { statuses, olderThan, limit } : { olderThan, limit });
+      const count = await engineOf(knocker).cli.countPrunable(what === "events" ? { statuses, olderThan, limit } : { olderThan, limit });
       if (count === 0) {
         if (context.json) context.printJson(what === "events" ? { kind: "events", olderThan, limit, statuses, eventsPruned: 0, deliveriesPruned: 0, attemptsPruned: 0, liveJobsPruned: 0 } : { kind: "orphans", olderThan, limit, deliveriesPruned: 0 });
         else context.out(`No ${rows} ${before}; nothing pruned.\n`);

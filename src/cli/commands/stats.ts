@@ -1,6 +1,6 @@
 import type { EventStatus } from "../../interfaces.js";
 import { STATUSES } from "../../operator/operator.js";
-import { storeOf } from "../../knocker.js";
+import { engineOf } from "../../store/engine-of.js";
 import type { Command } from "../command.js";
 import { age, plural, table } from "../format.js";
 
@@ -16,7 +16,7 @@ export const statsCommand: Command = {
   positionals: [],
   async run(context) {
     const knocker = context.knocker();
-    const rows = await storeOf(knocker).cli.stats(knocker.queueName);
+    const rows = await engineOf(knocker).cli.stats(knocker.queueName);
     const now = context.now();
 
     const all = zero();

@@ -21,6 +21,7 @@ import { resolveOptions, type ResolvedOptions } from "./options.js";
 import { curatedProviderVersions } from "./providers/registry.js";
 import type { RetentionPolicy } from "./retention/policy.js";
 import { Operator } from "./operator/operator.js";
+import { checkAuditFilter, checkEventPruneRequest, checkOrphanPruneRequest } from "./retention/prune-requests.js";
 import { RetentionRunner } from "./retention/run-retention.js";
 import { attachEngine } from "./store/engine-of.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
@@ -80,7 +81,7 @@ export class Knocker {
 
   /** Reader connections currently open (bounded by `maxReaders`). */
   get openReaders(): number {
-    return this.#store.readers.openCount;
+    return this.#store.openReaders;
   }
 
   /** Subscribe to commit and batch events (metrics, logging); returns an unsubscribe function. */
@@ -279,17 +280,17 @@ export class Knocker {
   /** Remove up to `limit` handled/ignored events received before `olderThan`, oldest first, with their rows. */
   async pruneEvents(options: PruneEventsOptions): Promise<PruneEventsResult> {
     this.#assertOpen();
-    return this.#store.pruner.pruneEvents(options);
+    return this.#store.pruner.pruneEvents(checkEventPruneRequest(options));
   }
   /** Remove up to `limit` deliveries without an event received before `olderThan`, oldest first. */
   async pruneOrphanDeliveries(options: PruneOrphanDeliveriesOptions): Promise<PruneDeliveriesResult> {
     this.#assertOpen();
-    return this.#store.pruner.pruneOrphanDeliveries(options);
+    return this.#store.pruner.pruneOrphanDeliveries(checkOrphanPruneRequest(options));
   }
   /** Prune audit rows, newest first. */
   async listPruneAudits(options?: ListPruneAuditsOptions): Promise<PruneAudit[]> {
     this.#assertOpen();
-    return this.#store.pruner.listAudits(options);
+    return this.#store.pruner.audits(checkAuditFilter(options));
   }
   /** Prune on a schedule shared by every process on this file, until `signal` aborts (or close()). */
   async runRetention(policy: RetentionPolicy | RetentionPolicyOptions, options?: RunRetentionOptions): Promise<void> {

@@ -1,8 +1,9 @@
 // What a prune asks for, checked once for every engine: pruneEvents()/pruneOrphanDeliveries()
 // arguments and the statuses a retention policy may name.
 import { KnockerError } from "../errors.js";
-import type { PrunableStatus, PruneEventsOptions, PruneOrphanDeliveriesOptions } from "../interfaces.js";
-import { checkLimit, checkOptionsObject, checkTimestamp, describe } from "../operator/validate.js";
+import type { ListPruneAuditsOptions, PrunableStatus, PruneEventsOptions, PruneKind, PruneOrphanDeliveriesOptions } from "../interfaces.js";
+import type { AuditFilter } from "../store/store.js";
+import { checkLimit, checkOneOf, checkOptionalTimestamp, checkOptionsObject, checkTimestamp, describe } from "../operator/validate.js";
 
 /** The only statuses retention may remove: every other one is still, or may again be, work. */
 export const PRUNABLE_STATUSES = ["handled", "ignored"] as const satisfies readonly PrunableStatus[];
@@ -62,3 +63,10 @@ export function checkOrphanPruneRequest(options: PruneOrphanDeliveriesOptions | 
   return { olderThan: checkTimestamp(o.olderThan, "olderThan"), limit: checkLimit(o.limit, DEFAULT_PRUNE_LIMIT) };
 }
 
+
+const KINDS: readonly PruneKind[] = ["prune_events", "prune_orphan_deliveries"];
+
+export function checkAuditFilter(options: ListPruneAuditsOptions | undefined): AuditFilter {
+  const o = checkOptionsObject(options, "listPruneAudits", ["kind", "since", "limit"]);
+  return { kind: checkOneOf(o.kind, KINDS, "kind"), since: checkOptionalTimestamp(o.since, "since"), limit: checkLimit(o.limit) };
+}

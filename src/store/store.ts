@@ -3,7 +3,7 @@
 // SQL in `plans/` (src/store/sqlite/ is the first). Methods may answer synchronously (SQLite:
 // better-sqlite3 is synchronous inside, so its hot paths never wait on a promise) or with a
 // Promise (a networked engine); the core awaits either.
-import type { Attempt, Delivery, Event, EventStatus, IngestResult, PrunableStatus, PruneDeliveriesResult, PruneEventsResult } from "../interfaces.js";
+import type { Attempt, Delivery, Event, EventStatus, IngestResult, PrunableStatus, PruneAudit, PruneDeliveriesResult, PruneEventsResult, PruneKind } from "../interfaces.js";
 import type { EventPruneRequest, OrphanPruneRequest, PruneSource } from "../retention/prune-requests.js";
 import type { Receipt } from "../ingest/receipt.js";
 import type { Finalizer } from "../interfaces.js";
@@ -225,4 +225,47 @@ export interface RetentionStore {
   finishEarly(job: ClaimedJob): MaybePromise<void>;
   /** A failed run: retry after the backoff, or dead-letter (at once when `unusable`). */
   settleFailed(job: ClaimedJob, error: unknown, unusable: boolean): MaybePromise<void>;
+}
+
+export interface AuditFilter {
+  kind?: PruneKind;
+  since?: number;
+  limit: number;
+}
+
+/** The retention primitives on checked requests: each prune is one transaction with its audit row. */
+export interface PruneStore {
+  pruneEvents(request: EventPruneRequest): MaybePromise<PruneEventsResult>;
+  pruneOrphanDeliveries(request: OrphanPruneRequest): MaybePromise<PruneDeliveriesResult>;
+  /** Newest first. */
+  audits(filter: AuditFilter): MaybePromise<PruneAudit[]>;
+}
+
+/** Each endpoint's budget of stored rejected receipts per minute (the rest are only counted). */
+export interface RejectionCounter {
+  /** Whether a rejected receipt may be stored now; counts it either way. Synchronous: it runs on the ingest path. */
+  admit(endpointId: number, endpointName: string, nowS: number): boolean;
+}
+
+/**
+ * A storage engine, as the Knocker facade composes it. Registration is synchronous
+ * (`saveEndpoint`); everything else may answer with a Promise.
+ */
+export interface Store {
+  readonly kind: string;
+  readonly receipts: ReceiptStore;
+  readonly jobs: JobStore;
+  readonly changes: ChangeFeed;
+  readonly operator: OperatorStore;
+  readonly pruner: PruneStore;
+  readonly retention: RetentionStore;
+  readonly rejections: RejectionCounter;
+  readonly cli: CliQueries;
+  /** Connections open for reads, for `openReaders` (0 where the engine pools them elsewhere). */
+  readonly openReaders: number;
+  /** Record an endpoint (never its secrets); returns its stable id. */
+  saveEndpoint(endpoint: { name: string; path: string; provider: string | null; enabled: boolean }, now: number): number;
+  /** Commit what is waiting and stop background work; then `closeConnections()` once the loops stopped. */
+  close(): void;
+  closeConnections(): void;
 }

@@ -5,13 +5,12 @@ import type {
   PruneOrphanDeliveriesOptions,
 } from "../../interfaces.js";
 import { checkLimit, checkOneOf, checkOptionalTimestamp, checkOptionsObject, checkTimestamp, describe } from "../../operator/validate.js";
-import { checkEventPruneRequest, checkOrphanPruneRequest, type EventPruneRequest, type OrphanPruneRequest, type PruneSource } from "../../retention/prune-requests.js";
+import { type EventPruneRequest, type OrphanPruneRequest, type PruneSource } from "../../retention/prune-requests.js";
+import type { AuditFilter, PruneStore } from "../store.js";
 import { immediateTransaction } from "./connection.js";
 import type { ReaderPool } from "./reader-pool.js";
 import { toPruneAudit } from "../rows.js";
 import { preparePruneStatements, selectAudits, type PruneStatements } from "./plans/prune.js";
-
-const KINDS: readonly PruneKind[] = ["prune_events", "prune_orphan_deliveries"];
 
 interface IdRow {
   id: number;
@@ -24,7 +23,7 @@ interface IdRow {
  * calls and scheduled retention runs share the `…InTransaction` methods, so both leave the same
  * audit trail.
  */
-export class Pruner {
+export class Pruner implements PruneStore {
   readonly #db: Database;
   readonly #readers: ReaderPool;
   readonly #queueName: string;
@@ -39,25 +38,17 @@ export class Pruner {
     this.#sql = preparePruneStatements(db);
   }
 
-  pruneEvents(options: PruneEventsOptions): PruneEventsResult {
-    const request = checkEventPruneRequest(options);
+  pruneEvents(request: EventPruneRequest): PruneEventsResult {
     return immediateTransaction(this.#db, "pruning events", () => this.pruneEventsInTransaction(request, { source: "manual" }));
   }
 
-  pruneOrphanDeliveries(options: PruneOrphanDeliveriesOptions): PruneDeliveriesResult {
-    const request = checkOrphanPruneRequest(options);
+  pruneOrphanDeliveries(request: OrphanPruneRequest): PruneDeliveriesResult {
     return immediateTransaction(this.#db, "pruning orphan deliveries", () =>
       this.pruneOrphansInTransaction(request, { source: "manual" }),
     );
   }
 
-  listAudits(options?: ListPruneAuditsOptions): PruneAudit[] {
-    const o = checkOptionsObject(options, "listPruneAudits", ["kind", "since", "limit"]);
-    const filter = {
-      kind: checkOneOf(o.kind, KINDS, "kind"),
-      since: checkOptionalTimestamp(o.since, "since"),
-      limit: checkLimit(o.limit),
-    };
+  audits(filter: AuditFilter): PruneAudit[] {
     return this.#readers.read((db) => selectAudits(db, filter)).map(toPruneAudit);
   }
 

@@ -5,7 +5,7 @@ import type { SqliteDatabase } from "../../interfaces.js";
 import type { Observer } from "../../observer.js";
 import type { ResolvedOptions } from "../../options.js";
 import { retentionQueueName } from "../../retention/run-retention.js";
-import type { ChangeFeed, CliQueries, JobStore, ReceiptStore, RetentionStore } from "../store.js";
+import type { ChangeFeed, CliQueries, JobStore, ReceiptStore, RetentionStore, Store } from "../store.js";
 import { countPrunable, selectEventIds, selectStats } from "./plans/cli.js";
 import { configureWriter, immediateTransaction, isBetterSqlite3Database, mainDatabaseFile, openWriter } from "./connection.js";
 import { Dispatcher } from "./dispatcher.js";
@@ -28,7 +28,7 @@ import { Wake } from "./wake.js";
  * connections, WAL sync off the event loop, and the change feed. It is the composition root of
  * everything that touches better-sqlite3; the core sees it through the seam's interfaces.
  */
-export class SqliteStore {
+export class SqliteStore implements Store {
   readonly kind = "sqlite";
   readonly receipts: ReceiptStore;
   readonly jobs: JobStore;
@@ -90,6 +90,10 @@ export class SqliteStore {
     this.rejections = new RejectionBudget(this.#db, options.invalidDeliveriesPerMinute, (endpoint, droppedThisMinute) => {
       if (observer.has("ingest:rejection-dropped")) observer.emit("ingest:rejection-dropped", { endpoint, droppedThisMinute });
     });
+  }
+
+  get openReaders(): number {
+    return this.readers.openCount;
   }
 
   /** The writer connection (the CLI and tests; Knocker owns its transactions). */

@@ -2,6 +2,7 @@ import type { Database } from "better-sqlite3";
 import type { PruneKind } from "../../../interfaces.js";
 import { prepareAll } from "../connection.js";
 import type { PruneAuditRow } from "../../rows.js";
+import type { AuditFilter } from "../../store.js";
 
 // Every statement retention runs on the Knocker tables. Sets of ids travel as one JSON array
 // bound to `json_each(?)`, so a batch of up to 1,000 events costs a handful of statements, each
@@ -51,11 +52,6 @@ export function preparePruneStatements(db: Database) {
 
 export type PruneStatements = ReturnType<typeof preparePruneStatements>;
 
-export interface AuditFilter {
-  kind: PruneKind | undefined;
-  since: number | undefined;
-  limit: number;
-}
 
 /** Audit rows, newest first (ids break ties within one second); runs on a reader connection. */
 export function selectAudits(db: Database, filter: AuditFilter): PruneAuditRow[] {

@@ -1,14 +1,9 @@
-import type { Database } from "better-sqlite3";
-import { EndpointRegistry, type RegisteredEndpoint } from "./endpoints.js";
+import { EndpointRegistry } from "./endpoints.js";
 import { KnockerError } from "./errors.js";
 import { handleFetch } from "./http/fetch-handler.js";
 import { FrontDoor } from "./http/front-door.js";
 import { createNodeHandler } from "./http/node-adapter.js";
-import { beforeBody, buildReceipt, type BeforeBody } from "./ingest/ingress.js";
-import type { Receipt } from "./ingest/receipt.js";
-import type { ProviderResult } from "./providers/provider.js";
 import type {
-  HeaderMap,
   AddEndpointOptions, AsyncHandleOptions, AsyncHandler, Attempt, Delivery, EndpointOptions, Event, HandleOptions, HandleTarget, Handler, IngestInput,
   TransactionalHandleOptions, IngestResult, IterateEventsOptions,
   ListDeliveriesOptions, ListEventsOptions, NodeHandler, NodeHandlerOptions, OpenOptions, ReceiveByNameInput, ReceiveInput,
@@ -24,6 +19,7 @@ import { Operator } from "./operator/operator.js";
 import { checkAuditFilter, checkEventPruneRequest, checkOrphanPruneRequest } from "./retention/prune-requests.js";
 import { RetentionRunner } from "./retention/run-retention.js";
 import { attachEngine } from "./store/engine-of.js";
+import { IngressService } from "./ingest/ingress-service.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import { WorkerPool } from "./worker/worker.js";
 
@@ -43,7 +39,8 @@ export class Knocker {
   readonly #operator: Operator;
   readonly #retention: RetentionRunner;
   readonly #observer = new Observer();
-  readonly #frontDoor = new FrontDoor(this, this.#observer);
+  readonly #ingress: IngressService;
+  readonly #frontDoor: FrontDoor;
   #closed = false;
   /** close()'s promise, once it has closed everything it closes at once. */
   #closing: Promise<void> | null = null;
@@ -57,6 +54,8 @@ export class Knocker {
     this.#endpoints = new EndpointRegistry((endpoint, now) => store!.saveEndpoint(endpoint, now));
     store = this.#store = new SqliteStore(pathOrDatabase, this.#options, this.#endpoints, this.#observer);
     attachEngine(this, store);
+    this.#ingress = new IngressService(this.#endpoints, this.#options, store, () => this.#assertOpen());
+    this.#frontDoor = new FrontDoor(this.#ingress, this.#observer);
     this.#operator = new Operator(store.operator);
     const { queueName, maxAttempts, now } = this.#options;
     this.#retention = new RetentionRunner(store.retention, queueName, maxAttempts, now, this.#observer);
@@ -136,31 +135,7 @@ export class Knocker {
     this.#assertOpen();
     if (input === null || typeof input !== "object") throw new TypeError("receive() takes an object: { endpoint, body, headers, … }");
     const endpoint = this.#endpoints.get(input.endpoint);
-    return this.receiveAt(endpoint, input, trusted);
-  }
-
-  /** @internal Shared by receive-by-name, Endpoint.receive and the HTTP layer. */
-  receiveAt(endpoint: RegisteredEndpoint, input: ReceiveInput | IngestInput, trusted = false): Promise<IngestResult> {
-    const submit = (receipt: Receipt): Promise<IngestResult> => {
-      this.#assertOpen(); // an async verify() may outlast close()
-      if (receipt.dropped) return Promise.resolve({ deliveryId: null, eventId: null, duplicate: false, statusCode: receipt.rejectStatus });
-      return this.#store.receipts.submit(receipt);
-    };
-    try {
-      this.#assertOpen();
-      const now = this.#options.now();
-      const built = buildReceipt(endpoint, input, {
-        now,
-        maxBodyBytes: this.#options.maxBodyBytes,
-        invalidBodyBytes: this.#options.invalidBodyBytes,
-        trusted,
-        // Only what came in unverified is budgeted: ingest() is the app's own, trusted call.
-        admitRejection: trusted ? undefined : () => this.#store.rejections.admit(endpoint.id, endpoint.name, now),
-      });
-      return built instanceof Promise ? built.then(submit) : submit(built);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#ingress.receiveAt(endpoint, input, trusted);
   }
 
   // ---- HTTP -------------------------------------------------------------------------------
@@ -174,41 +149,6 @@ export class Knocker {
   /** `(req, res, next?)` for node:http, Express and Fastify (a hijacked route, see docs/http.md); mount it before any body parser. */
   nodeHandler(options?: NodeHandlerOptions): NodeHandler {
     return createNodeHandler(this.#frontDoor, options);
-  }
-
-  /** @internal */
-  registeredEndpoint(name: string): RegisteredEndpoint {
-    return this.#endpoints.get(name);
-  }
-
-  /** @internal The endpoint serving an HTTP path, if any. */
-  endpointForPath(path: string): RegisteredEndpoint | undefined {
-    return this.#endpoints.byPath(path);
-  }
-
-  /** @internal */
-  get maxBodyBytes(): number {
-    return this.#options.maxBodyBytes;
-  }
-
-  /** @internal */
-  get maxInFlightBodyBytes(): number {
-    return this.#options.maxInFlightBodyBytes;
-  }
-
-  /** @internal */
-  get bodyTimeoutMs(): number {
-    return this.#options.bodyTimeoutMs;
-  }
-
-  /** @internal the HTTP layer's pace for large bodies */
-  get largeBodyBytesPerSecond(): number {
-    return this.#options.largeBodyBytesPerSecond;
-  }
-
-  /** @internal The HTTP layer's look at headers before it reads a body. */
-  beforeBodyAt(endpoint: RegisteredEndpoint, request: { method: string; headers: HeaderMap; query: URLSearchParams | undefined }): BeforeBody {
-    return beforeBody(endpoint, request, this.#options.now());
   }
 
   // ---- operator ----------------------------------------------------------------------------
@@ -376,7 +316,8 @@ export class Endpoint {
   }
 
   receive(input: ReceiveInput): Promise<IngestResult> {
-    return this.#knocker.receiveAt(this.#knocker.registeredEndpoint(this.name), input);
+    if (input === null || typeof input !== "object") return Promise.reject(new TypeError("receive() takes an object: { body, headers, … }"));
+    return this.#knocker.receive({ ...input, endpoint: this.name });
   }
 
   ingest(input: Omit<IngestInput, "endpoint">): Promise<IngestResult> {

@@ -1,0 +1,77 @@
+import type { EndpointRegistry, RegisteredEndpoint } from "../endpoints.js";
+import type { FrontDoorKnocker } from "../http/front-door.js";
+import type { HeaderMap, IngestInput, IngestResult, ReceiveInput } from "../interfaces.js";
+import type { ResolvedOptions } from "../options.js";
+import type { ReceiptStore, RejectionCounter } from "../store/store.js";
+import { beforeBody, buildReceipt, type BeforeBody } from "./ingress.js";
+import type { Receipt } from "./receipt.js";
+
+/**
+ * Ingress for one inbox: build the receipt (the provider's verdict, identity, limits), apply the
+ * rejection budget, hand it to the engine's group commit. Shared by `receive()`, `ingest()`,
+ * `Endpoint.receive()` and the HTTP layer, which sees it as its FrontDoorKnocker.
+ */
+export class IngressService implements FrontDoorKnocker {
+  readonly #endpoints: EndpointRegistry;
+  readonly #options: ResolvedOptions;
+  readonly #receipts: ReceiptStore;
+  readonly #rejections: RejectionCounter;
+  readonly #assertOpen: () => void;
+
+  constructor(endpoints: EndpointRegistry, options: ResolvedOptions, store: { receipts: ReceiptStore; rejections: RejectionCounter }, assertOpen: () => void) {
+    this.#endpoints = endpoints;
+    this.#options = options;
+    this.#receipts = store.receipts;
+    this.#rejections = store.rejections;
+    this.#assertOpen = assertOpen;
+  }
+
+  get maxBodyBytes(): number {
+    return this.#options.maxBodyBytes;
+  }
+
+  get maxInFlightBodyBytes(): number {
+    return this.#options.maxInFlightBodyBytes;
+  }
+
+  get bodyTimeoutMs(): number {
+    return this.#options.bodyTimeoutMs;
+  }
+
+  get largeBodyBytesPerSecond(): number {
+    return this.#options.largeBodyBytesPerSecond;
+  }
+
+  /** The endpoint serving an HTTP path, if any. */
+  endpointForPath(path: string): RegisteredEndpoint | undefined {
+    return this.#endpoints.byPath(path);
+  }
+
+  /** The HTTP layer's look at headers before it reads a body. */
+  beforeBodyAt(endpoint: RegisteredEndpoint, request: { method: string; headers: HeaderMap; query: URLSearchParams | undefined }): BeforeBody {
+    return beforeBody(endpoint, request, this.#options.now());
+  }
+
+  receiveAt(endpoint: RegisteredEndpoint, input: ReceiveInput | IngestInput, trusted = false): Promise<IngestResult> {
+    const submit = (receipt: Receipt): Promise<IngestResult> => {
+      this.#assertOpen(); // an async verify() may outlast close()
+      if (receipt.dropped) return Promise.resolve({ deliveryId: null, eventId: null, duplicate: false, statusCode: receipt.rejectStatus });
+      return this.#receipts.submit(receipt);
+    };
+    try {
+      this.#assertOpen();
+      const now = this.#options.now();
+      const built = buildReceipt(endpoint, input, {
+        now,
+        maxBodyBytes: this.#options.maxBodyBytes,
+        invalidBodyBytes: this.#options.invalidBodyBytes,
+        trusted,
+        // Only what came in unverified is budgeted: ingest() is the app's own, trusted call.
+        admitRejection: trusted ? undefined : () => this.#rejections.admit(endpoint.id, endpoint.name, now),
+      });
+      return built instanceof Promise ? built.then(submit) : submit(built);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+}

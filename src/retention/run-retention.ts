@@ -7,6 +7,7 @@ import type { PruneEventsResult, RetentionPolicyOptions, RunRetentionOptions } f
 import type { Observer } from "../observer.js";
 import type { ClaimedJob, RetentionPhase, RetentionSchedule, RetentionStore } from "../store/store.js";
 import { RetentionPolicy } from "./policy.js";
+import { checkLoopOptions, reporter, sleep } from "../jobs/loop.js";
 
 /** Longest sleep between looks at the schedule (also how fast a pinned test clock is noticed). */
 const MAX_IDLE_MS = 1000;
@@ -91,13 +92,8 @@ export class RetentionRunner {
     // Taken before the first await, so a second runRetention() on this Knocker is refused at once.
     const active = (this.#active = { scheduler, job: null as ClaimedJob | null });
     const stop = signal ? AbortSignal.any([signal, this.#stopAll.signal]) : this.#stopAll.signal;
-    const report = (error: unknown) => {
-      try {
-        onError?.(error);
-      } catch {
-        // a failing error reporter must not stop retention
-      }
-    };
+    const tell = reporter<undefined>(onError === undefined ? undefined : (error) => onError(error));
+    const report = (error: unknown) => tell(error, undefined);
 
     try {
       await scheduler.register(this.#now());
@@ -285,20 +281,6 @@ function checkOptions(options: RunRetentionOptions) {
   if (options === null || typeof options !== "object") throw new TypeError("runRetention() takes (policy, { signal, onError })");
   checkKnownKeys(options, "runRetention", ["signal", "onError"]);
   const { signal, onError } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("signal must be an AbortSignal");
-  if (onError !== undefined && typeof onError !== "function") throw new TypeError("onError must be a function");
+  checkLoopOptions(options);
   return { signal, onError };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

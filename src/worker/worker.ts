@@ -8,6 +8,7 @@ import type { Observer } from "../observer.js";
 import type { ChangeFeed, ClaimedJob, JobStore } from "../store/store.js";
 import { AsyncRun } from "./async-run.js";
 import { errorMessage, type JobOutcome } from "./outcomes.js";
+import { checkLoopOptions, reporter, sleep } from "../jobs/loop.js";
 
 /** Pause after a failed claim or commit (lock timeout, disk full) before trying again. */
 const ERROR_PAUSE_MS = 250;
@@ -68,13 +69,10 @@ export class WorkerPool {
     const state: WorkerState = { workerId, running: true, currentEventId: null, lastError: null };
     this.#states.set(workerId, state);
     const stop = signal ? AbortSignal.any([signal, this.#stopAll.signal]) : this.#stopAll.signal;
+    const tell = reporter(onError);
     const report = (error: unknown, eventId: number | null) => {
       state.lastError = errorMessage(error);
-      try {
-        onError?.(error, { workerId, eventId });
-      } catch {
-        // a failing error reporter must not stop the worker
-      }
+      tell(error, { workerId, eventId });
     };
     const reportOutcome = (outcome: JobOutcome | null) => {
       if (outcome?.kind === "lost" || outcome?.kind === "failed" || outcome?.kind === "dead") report(outcome.error, outcome.eventId);
@@ -185,8 +183,7 @@ function checkOptions(options: RunWorkerOptions) {
   if (options === null || typeof options !== "object") throw new TypeError("runWorker() takes an options object");
   checkKnownKeys(options, "runWorker", ["signal", "onError", "workerId", "concurrency", "shutdownTimeoutS"]);
   const { signal, onError, workerId, concurrency = DEFAULT_CONCURRENCY, shutdownTimeoutS = DEFAULT_SHUTDOWN_TIMEOUT_S } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("signal must be an AbortSignal");
-  if (onError !== undefined && typeof onError !== "function") throw new TypeError("onError must be a function");
+  checkLoopOptions(options);
   if (workerId !== undefined && (typeof workerId !== "string" || workerId.length === 0)) {
     throw new TypeError("workerId must be a non-empty string");
   }
@@ -197,17 +194,4 @@ function checkOptions(options: RunWorkerOptions) {
     throw new KnockerError("ERR_INVALID_OPTION", `runWorker() option "shutdownTimeoutS" must be a number of seconds from 0 to 86400, got ${JSON.stringify(shutdownTimeoutS) ?? String(shutdownTimeoutS)}`);
   }
   return { signal, onError: onError as ((error: unknown, context: WorkerErrorContext) => void) | undefined, concurrency, shutdownTimeoutS };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -137,7 +137,8 @@ interface Row {
  * then the prune, then BASELINE_S without again. The two quiet windows are the baseline.
  */
 async function pruneUnderLoad(limit: number): Promise<Row> {
-  const webhooks = openInbox(await seededFile(EVENTS));
+  const path = await seededFile(EVENTS);
+  const webhooks = openInbox(path);
   const stop = new AbortController();
   const runs: Array<{ eventsPruned: number; batches: number }> = [];
   webhooks.on("retention:run", (run) => {
@@ -165,8 +166,10 @@ async function pruneUnderLoad(limit: number): Promise<Row> {
   await load.stop();
   if (failure) throw failure;
   const pruned = runs.reduce((n, run) => n + run.eventsPruned, 0);
-  const left = webhooks.db.prepare("SELECT COUNT(*) FROM knocker_events WHERE received_at < ?").pluck().get(Math.floor(Date.now() / 1000) - 7 * DAY) as number;
-  const audited = webhooks.db.prepare("SELECT COALESCE(SUM(events_pruned), 0) FROM knocker_prune_audits").pluck().get() as number;
+  const file = new Database(path, { readonly: true }); // the bench's own look at the file
+  const left = file.prepare("SELECT COUNT(*) FROM knocker_events WHERE received_at < ?").pluck().get(Math.floor(Date.now() / 1000) - 7 * DAY) as number;
+  const audited = file.prepare("SELECT COALESCE(SUM(events_pruned), 0) FROM knocker_prune_audits").pluck().get() as number;
+  file.close();
   if (pruned !== EVENTS || audited !== EVENTS || left !== 0) {
     throw new Error(`expected ${EVENTS} events pruned, got ${pruned} (audited ${audited}, ${left} old events left)`);
   }

@@ -8,6 +8,7 @@ import { createHmac, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
+import Database from "better-sqlite3";
 import { open, type Event, type HandlerTx, type KnockerEventMap } from "../src/index.js";
 
 const PORT = Number(process.env.PORT ?? 8787);
@@ -24,8 +25,11 @@ const SECRETS = {
 
 // ---- the inbox ----------------------------------------------------------------------------
 
-const webhooks = open(DB_PATH);
-webhooks.db.exec(`CREATE TABLE IF NOT EXISTS demo_log (
+// The app's own connection: its demo_log table lives beside the inbox, and open(db) writes through
+// it too (Knocker leaves it open for the app to close).
+const db = new Database(DB_PATH);
+const webhooks = open(db);
+db.exec(`CREATE TABLE IF NOT EXISTS demo_log (
   id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL, endpoint TEXT NOT NULL, event_type TEXT, summary TEXT NOT NULL,
   handled_at INTEGER NOT NULL)`);
 
@@ -81,7 +85,7 @@ async function journey(label: string, r: KnockerEventMap["http:response"]): Prom
   parts.push(`event #${r.eventId} ${delivery.eventType} (new)`);
   const event = await settled(r.eventId);
   if (event.status !== "handled") return [...parts, `${event.status}: ${event.lastError ?? "not handled yet"}`].join(" → ");
-  const row = webhooks.db.prepare("SELECT id, summary FROM demo_log WHERE event_id = ? ORDER BY id DESC").get(event.id) as
+  const row = db.prepare("SELECT id, summary FROM demo_log WHERE event_id = ? ORDER BY id DESC").get(event.id) as
     { id: number; summary: string } | undefined;
   return [...parts, `handled: demo_log #${row?.id} "${row?.summary}"`].join(" → ");
 }
@@ -205,6 +209,7 @@ async function shutdown(reason: string): Promise<void> {
   stopWorker.abort();
   await worker;
   await webhooks.close();
+  db.close();
   console.log(`\nStopped (${reason}). The inbox is in ${DB_PATH}: sqlite3 it and SELECT * FROM demo_log;`);
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

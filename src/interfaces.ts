@@ -217,8 +217,9 @@ export interface SqliteTransaction<F extends (...args: any[]) => unknown> {
 export type SqliteTransactionArgs<F extends (...args: any[]) => unknown> = F extends (...args: infer A) => unknown ? A : never;
 
 /**
- * A better-sqlite3 connection, described by the members Knocker's API hands out (`tx.db`,
- * `webhooks.db`) and takes (`open(db)`). Kysely's `SqliteDialect({ database })` accepts it as is.
+ * A better-sqlite3 connection, described by the members Knocker's API hands out (`tx.db`) and
+ * takes (`open(db)`: the app's own connection, which it keeps for its tables and closes itself).
+ * Kysely's `SqliteDialect({ database })` accepts it as is.
  */
 export interface SqliteDatabase {
   /** The file name the connection was opened with (`:memory:` for an in-memory database). */

@@ -73,11 +73,6 @@ export class Knocker {
     return this.#options.queueName;
   }
 
-  /** The writer connection (for tests and advanced use; Knocker owns its transactions). */
-  get db(): SqliteDatabase {
-    return this.#store.db;
-  }
-
   /** Reader connections currently open (bounded by `maxReaders`). */
   get openReaders(): number {
     return this.#store.openReaders;

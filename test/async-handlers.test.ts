@@ -79,7 +79,7 @@ test("100 events whose handlers each await 50 ms: never more than `concurrency` 
 });
 
 test("receive() resolves while 8 async handlers are blocked on promises that never settle; close() hands their claims back", async () => {
-  const { webhooks, acme, ingest, close } = setup({ visibilityTimeoutS: 60 });
+  const { db, webhooks, acme, ingest, close } = setup({ visibilityTimeoutS: 60 });
   const started = new Set<number>();
   acme.handle((event) => {
     started.add(event.id);
@@ -100,7 +100,6 @@ test("receive() resolves while 8 async handlers are blocked on promises that nev
   assert.equal(started.has(result.eventId!), false);
   assert.equal((await webhooks.getEvent(result.eventId!))!.status, "received");
   // close() does not wait for handlers that never settle; their claims go back, attempts refunded.
-  const db = webhooks.db;
   webhooks.close();
   await w.running;
   const claims = db.prepare("SELECT state, attempts FROM _honker_live ORDER BY id").all() as Array<{ state: string; attempts: number }>;
@@ -110,7 +109,7 @@ test("receive() resolves while 8 async handlers are blocked on promises that nev
 });
 
 test("a finalizer's writes commit with the ack, and roll back with it when the finalizer throws", async () => {
-  const { webhooks, acme, ingest, business, status, close } = setup({ maxAttempts: 1 });
+  const { db, webhooks, acme, ingest, business, status, close } = setup({ maxAttempts: 1 });
   acme.handle("order.paid", async (event) => {
     await sleep(5);
     return (tx) => {
@@ -134,7 +133,7 @@ test("a finalizer's writes commit with the ack, and roll back with it when the f
   assert.equal(dead.lastError, "finalizer failed after its write");
   assert.deepEqual((await webhooks.listAttempts(broken)).map((a) => a.outcome), ["dead"]);
   assert.deepEqual((await webhooks.listAttempts(paid)).map((a) => a.outcome), ["handled"]);
-  assert.equal(webhooks.db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get(), 0, "both jobs acked or dead-lettered");
+  assert.equal(db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get(), 0, "both jobs acked or dead-lettered");
   close();
 });
 
@@ -262,7 +261,7 @@ test("graceful shutdown waits for async handlers in flight", async () => {
 });
 
 test("past shutdownTimeoutS, handlers in flight are aborted and their claims handed back with the attempt refunded", async () => {
-  const { webhooks, acme, ingest, status, close } = setup();
+  const { db, webhooks, acme, ingest, status, close } = setup();
   const reasons: unknown[] = [];
   let slow = true;
   let running = false;
@@ -285,7 +284,7 @@ test("past shutdownTimeoutS, handlers in flight are aborted and their claims han
   assert.equal(event.status, "received");
   assert.equal(event.attemptCount, 0);
   assert.deepEqual(await webhooks.listAttempts(id), []);
-  assert.deepEqual(webhooks.db.prepare("SELECT state, attempts FROM _honker_live").all(), [{ state: "pending", attempts: 0 }]);
+  assert.deepEqual(db.prepare("SELECT state, attempts FROM _honker_live").all(), [{ state: "pending", attempts: 0 }]);
   // The next worker runs it from the first attempt.
   slow = false;
   const again = worker(webhooks);

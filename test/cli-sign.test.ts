@@ -11,6 +11,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import { verify as githubVerify } from "@octokit/webhooks-methods";
+import Database from "better-sqlite3";
 import { Webhook } from "standardwebhooks";
 import Stripe from "stripe";
 import { open } from "../src/index.js";
@@ -278,9 +279,9 @@ test("sign usage errors: exit 2, one line, and never the secret", async () => {
 });
 
 test("sign … --send to webhooks.nodeHandler(): a stored, valid, handled event for stripe, github and standard-webhooks", async () => {
-  const db = tempDbPath();
+  const db = new Database(tempDbPath()); // the app's connection, with its own table beside the inbox
   const webhooks = open(db);
-  webhooks.db.exec("CREATE TABLE seen (event_id INTEGER PRIMARY KEY, endpoint TEXT, event_type TEXT)");
+  db.exec("CREATE TABLE seen (event_id INTEGER PRIMARY KEY, endpoint TEXT, event_type TEXT)");
   const record = (event: { id: number; endpoint: string; eventType: string | null }, tx: { run(sql: string, params: unknown[]): unknown }) =>
     void tx.run("INSERT INTO seen VALUES (?, ?, ?)", [event.id, event.endpoint, event.eventType]);
   webhooks.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: ["whsec_send"] }).handle(record);
@@ -309,7 +310,7 @@ test("sign … --send to webhooks.nodeHandler(): a stored, valid, handled event 
       while ((await webhooks.getEvent(delivery.eventId!))!.status !== "handled" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       const event = (await webhooks.getEvent(delivery.eventId!))!;
       assert.deepEqual([event.status, event.eventType], ["handled", send.type]);
-      assert.deepEqual(webhooks.db.prepare("SELECT endpoint, event_type FROM seen WHERE event_id = ?").get(event.id), { endpoint: send.endpoint, event_type: send.type });
+      assert.deepEqual(db.prepare("SELECT endpoint, event_type FROM seen WHERE event_id = ?").get(event.id), { endpoint: send.endpoint, event_type: send.type });
     }
 
     const json = await okJson<SignJson>(["sign", "stripe", "--secret", "whsec_send", "--body", bodyFile("send-json", '{"id":"evt_send_2","type":"x"}'), "--send", `${base}/webhooks/stripe`]);
@@ -326,6 +327,7 @@ test("sign … --send to webhooks.nodeHandler(): a stored, valid, handled event 
     await worker;
     server.close();
     await webhooks.close();
+    db.close();
   }
 });
 

@@ -3,7 +3,8 @@
 // visibility timeout another process claims the job again. Real child processes, a real file.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { open, type Knocker, type OpenOptions } from "../src/index.js";
+import Database from "better-sqlite3";
+import { open, type OpenOptions } from "../src/index.js";
 import { tempDbPath } from "./support.js";
 import { Child, fixture, sleep } from "./support/processes.js";
 
@@ -17,21 +18,25 @@ interface LiveJob {
 
 async function setup(options: OpenOptions) {
   const path = tempDbPath();
-  const webhooks = open(path, options);
-  webhooks.db.exec(
+  const db = new Database(path); // the app's connection: its business table, and a look at the queue
+  const webhooks = open(db, options);
+  db.exec(
     "CREATE TABLE business (event_key TEXT NOT NULL UNIQUE, event_id INTEGER NOT NULL, worker TEXT NOT NULL)",
   );
   const acme = webhooks.endpoint("acme", { path: "/acme" });
   const receive = async (key: string) =>
     (await acme.receive({ body: JSON.stringify({ order: key }), eventType: "order.paid", dedupeKey: key })).eventId!;
-  const db = webhooks.db;
   const jobsFor = (eventId: number) =>
     db.prepare(`SELECT state, worker_id, attempts, max_attempts, claim_expires_at FROM _honker_live
                 WHERE json_extract(payload, '$.event_id') = ?`).all(eventId) as LiveJob[];
   const businessRows = () => db.prepare("SELECT event_key, event_id, worker FROM business ORDER BY rowid").all();
   const spawnWorker = (mode: "worker" | "victim") =>
     new Child(fixture("worker-child.ts"), [JSON.stringify({ path, options, mode, reportEach: true })]);
-  return { path, webhooks, db, receive, jobsFor, businessRows, spawnWorker };
+  const close = async () => {
+    await webhooks.close();
+    db.close();
+  };
+  return { path, webhooks, db, receive, jobsFor, businessRows, spawnWorker, close };
 }
 
 /** Poll (from this process) until `predicate` holds. */
@@ -44,8 +49,8 @@ async function waitUntil(predicate: () => boolean | Promise<boolean>, timeoutMs:
 }
 
 /** CONTRACT §5: an event still to be worked on always has its job. */
-function assertNoEventWithoutJob(webhooks: Knocker): void {
-  const orphans = webhooks.db.prepare(
+function assertNoEventWithoutJob({ db, webhooks }: Awaited<ReturnType<typeof setup>>): void {
+  const orphans = db.prepare(
     `SELECT id, status FROM knocker_events e WHERE status IN ('received', 'failed') AND NOT EXISTS (
        SELECT 1 FROM _honker_live j WHERE j.queue = ? AND json_extract(j.payload, '$.event_id') = e.id)`,
   ).all(webhooks.queueName);
@@ -75,13 +80,13 @@ async function killInsideHandler(env: Awaited<ReturnType<typeof setup>>, eventId
   assert.deepEqual(env.businessRows(), []);
   assert.deepEqual(env.jobsFor(eventId), [claim]);
   assert.equal((await env.webhooks.getEvent(eventId))!.status, "received");
-  assertNoEventWithoutJob(env.webhooks);
+  assertNoEventWithoutJob(env);
   return { claim: claim as LiveJob & { claim_expires_at: number }, killedAt: Date.now() };
 }
 
 test("a worker killed inside a handler: another process handles the event after the visibility timeout, business row exactly once", async (t) => {
   const env = await setup({ visibilityTimeoutS: 2, maxAttempts: 3 });
-  t.after(() => env.webhooks.close());
+  t.after(() => env.close());
   const eventId = await env.receive("order-1");
 
   const { claim } = await killInsideHandler(env, eventId);
@@ -123,7 +128,7 @@ test("a worker killed inside a handler: another process handles the event after 
 
 test("a worker killed inside a handler on the last allowed attempt: the event is dead-lettered with a claim-expired error, never left without a job", async (t) => {
   const env = await setup({ visibilityTimeoutS: 1, maxAttempts: 1 });
-  t.after(() => env.webhooks.close());
+  t.after(() => env.close());
   const eventId = await env.receive("order-1");
 
   const { claim } = await killInsideHandler(env, eventId);
@@ -148,7 +153,7 @@ test("a worker killed inside a handler on the last allowed attempt: the event is
   assert.equal(dead[0]!.attempts, 1);
   assert.equal(dead[0]!.max_attempts, 1);
   assert.match(dead[0]!.last_error, /claim expired/);
-  assertNoEventWithoutJob(env.webhooks);
+  assertNoEventWithoutJob(env);
 
   // The rescuer never ran the dead event's handler, and keeps serving new work.
   const nextId = await env.receive("order-2");

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { randomInt } from "node:crypto";
 import { test } from "node:test";
+import Database from "better-sqlite3";
 import { open } from "../src/index.js";
 import { stripeSignature, tempDbPath } from "./support.js";
 import { Child, fixture, sleep, type Message } from "./support/processes.js";
@@ -42,7 +43,8 @@ for (let round = 1; round <= ROUNDS; round++) {
 
     const webhooks = open(path, { durability: "full" });
     t.after(() => webhooks.close());
-    const db = webhooks.db;
+    const db = new Database(path, { readonly: true }); // a connection of the test's own, to look at the reopened file
+    t.after(() => db.close());
     assert.equal(db.pragma("integrity_check", { simple: true }), "ok");
     assert.deepEqual(db.pragma("foreign_key_check"), []);
 

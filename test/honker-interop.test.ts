@@ -72,6 +72,7 @@ test("a Knocker file's queue tables are column for column, defaults included, th
 test("Honker claims and acks a job Knocker enqueued, and Honker's enqueues run as Knocker events", withHonker, async () => {
   const path = tempDbPath();
   const webhooks = open(path);
+  const file = new Database(path, { readonly: true }); // a connection of the test's own, to look at the queue
   const handled: Array<{ id: number; body: string }> = [];
   webhooks.endpoint("orders", { path: "/orders" }).handle((event) => void handled.push({ id: event.id, body: event.body.toString() }));
   const first = await webhooks.receive({ endpoint: "orders", body: '{"order":1}', headers: {}, dedupeKey: "order-1" });
@@ -105,7 +106,8 @@ test("Honker claims and acks a job Knocker enqueued, and Honker's enqueues run a
   assert.deepEqual(handled, [{ id: first.eventId, body: '{"order":1}' }, { id: second.eventId, body: '{"order":2}' }]);
   assert.equal((await webhooks.getEvent(first.eventId!))!.status, "handled");
   assert.equal((await webhooks.getEvent(second.eventId!))!.status, "handled");
-  assert.equal(webhooks.db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get(), 0);
+  assert.equal(file.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get(), 0);
+  file.close();
   await webhooks.close();
 });
 
@@ -115,14 +117,15 @@ test("Knocker opens a file Honker created and ingests into it, leaving Honker's 
   assert.equal(made![0]!.id, 1);
 
   const webhooks = open(path);
-  assert.equal(webhooks.db.pragma("user_version", { simple: true }), 4);
+  const file = new Database(path, { readonly: true }); // a connection of the test's own, to look at the file
+  assert.equal(file.pragma("user_version", { simple: true }), 4);
   const handled: number[] = [];
   webhooks.endpoint("orders", { path: "/orders" }).handle((event) => void handled.push(event.id));
   const result = await webhooks.receive({ endpoint: "orders", body: "{}", headers: {} });
   assert.equal(result.statusCode, 204);
   await drain(webhooks, () => handled.length === 1);
   assert.deepEqual(handled, [result.eventId]);
-  assert.equal(webhooks.db.pragma("integrity_check", { simple: true }), "ok");
+  assert.equal(file.pragma("integrity_check", { simple: true }), "ok");
 
   // Honker still finds and finishes its own job; Knocker's job id came after it.
   const [claimed, acked] = (await honker(path, [
@@ -131,6 +134,7 @@ test("Knocker opens a file Honker created and ingests into it, leaving Honker's 
   ])) as Array<Array<Record<string, unknown>>>;
   assert.deepEqual((JSON.parse(claimed![0]!.jobs as string) as Array<{ id: number; payload: string }>).map((j) => [j.id, j.payload]), [[1, '{"to":"alice"}']]);
   assert.equal(acked![0]!.acked, 1);
-  assert.equal(webhooks.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = '_honker_live'").pluck().get(), 2);
+  assert.equal(file.prepare("SELECT seq FROM sqlite_sequence WHERE name = '_honker_live'").pluck().get(), 2);
+  file.close();
   await webhooks.close();
 });

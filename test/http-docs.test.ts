@@ -5,10 +5,9 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { tempDir } from "./support.js";
+import { runnableExample, tempDir } from "./support.js";
 
 const doc = readFileSync(new URL("../docs/http.md", import.meta.url), "utf8");
-const entry = new URL("../src/index.ts", import.meta.url).href;
 const runnable = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((code) => code.includes('from "knocker"'));
 const excerpts = [...doc.matchAll(/```ts excerpt=(\S+)\n([\s\S]*?)```/g)].map((m) => ({ file: m[1]!, code: m[2]! }));
 
@@ -21,7 +20,7 @@ runnable.forEach((code, index) => {
   test(`docs/http.md example ${index + 1} runs and prints what it says`, () => {
     const dir = tempDir();
     const file = join(dir, `http-example-${index}.mts`);
-    writeFileSync(file, code.replaceAll('from "knocker"', `from ${JSON.stringify(entry)}`));
+    writeFileSync(file, runnableExample(code));
     const run = spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), file], { cwd: dir, encoding: "utf8", timeout: 30_000 });
     assert.equal(run.status, 0, run.stderr);
     const expected = code

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { sign as githubSign } from "@octokit/webhooks-methods";
 import { serve } from "@hono/node-server";
+import Database from "better-sqlite3";
 import Stripe from "stripe";
 import { createApp as createExpressApp } from "../examples/express-app.js";
 import { createApp as createFastifyApp } from "../examples/fastify-app.js";
@@ -16,12 +17,24 @@ import { closeServer, listen } from "./support/http-suite.js";
 
 const stripe = new Stripe("sk_test_examples");
 
+/** The rows of `sql` in the file at `path`, read on a connection of the test's own (the app's tables). */
+function rows(path: string, sql: string, pluck = false): unknown[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    const statement = db.prepare(sql);
+    return pluck ? statement.pluck().all() : statement.all();
+  } finally {
+    db.close();
+  }
+}
+
 function checkout(id: string) {
   return JSON.stringify({ id, object: "event", type: "checkout.session.completed", data: { object: { id: `cs_${id}` } } });
 }
 
 test("examples/express-app.ts: a signed Stripe checkout is stored, handled into paid_orders; the app's own routes still work", async () => {
-  const { app, webhooks } = createExpressApp(tempDbPath(), "whsec_express_example");
+  const path = tempDbPath();
+  const { app, webhooks } = createExpressApp(path, "whsec_express_example");
   const server = createServer(app);
   const url = await listen(server);
   try {
@@ -30,7 +43,7 @@ test("examples/express-app.ts: a signed Stripe checkout is stored, handled into 
     assert.equal((await fetch(`${url}/webhooks/stripe`, { method: "POST", body, headers })).status, 204);
     assert.deepEqual(await (await fetch(`${url}/health`)).json(), { ok: true });
     await drain(webhooks, async () => (await webhooks.listEvents({ status: "handled" })).length === 1);
-    assert.deepEqual(webhooks.db.prepare("SELECT session_id FROM paid_orders").pluck().all(), ["cs_evt_express_example"]);
+    assert.deepEqual(rows(path, "SELECT session_id FROM paid_orders", true), ["cs_evt_express_example"]);
   } finally {
     await closeServer(server);
     await webhooks.close();
@@ -38,7 +51,8 @@ test("examples/express-app.ts: a signed Stripe checkout is stored, handled into 
 });
 
 test("examples/fastify-app.ts: a signed Stripe checkout is stored raw and handled into paid_orders; a forgery is 401; /health still works", async () => {
-  const { app, webhooks } = createFastifyApp(tempDbPath(), "whsec_fastify_example");
+  const path = tempDbPath();
+  const { app, webhooks } = createFastifyApp(path, "whsec_fastify_example");
   const url = await app.listen({ port: 0, host: "127.0.0.1" });
   try {
     const body = checkout("evt_fastify_example");
@@ -47,7 +61,7 @@ test("examples/fastify-app.ts: a signed Stripe checkout is stored raw and handle
     assert.equal((await fetch(`${url}/webhooks/stripe`, { method: "POST", body: `${body} `, headers })).status, 401);
     assert.deepEqual(await (await fetch(`${url}/health`)).json(), { ok: true });
     await drain(webhooks, async () => (await webhooks.listEvents({ status: "handled" })).length === 1);
-    assert.deepEqual(webhooks.db.prepare("SELECT session_id FROM paid_orders").pluck().all(), ["cs_evt_fastify_example"]);
+    assert.deepEqual(rows(path, "SELECT session_id FROM paid_orders", true), ["cs_evt_fastify_example"]);
     assert.equal((await webhooks.listEvents())[0]?.body.toString(), body, "the bytes Stripe signed, not a re-serialization");
   } finally {
     app.server.closeAllConnections();
@@ -57,7 +71,8 @@ test("examples/fastify-app.ts: a signed Stripe checkout is stored raw and handle
 });
 
 test("examples/hono-app.ts: a GitHub push signed by @octokit/webhooks-methods is stored and handled into pushes", async () => {
-  const { app, webhooks } = createHonoApp(tempDbPath(), "hono-example-secret");
+  const path = tempDbPath();
+  const { app, webhooks } = createHonoApp(path, "hono-example-secret");
   const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
   await new Promise((resolve) => server.once("listening", resolve));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -71,7 +86,7 @@ test("examples/hono-app.ts: a GitHub push signed by @octokit/webhooks-methods is
     assert.equal((await fetch(`${url}/webhooks/github`, { method: "POST", body, headers: { ...headers, "x-hub-signature-256": "sha256=00" } })).status, 401);
     assert.deepEqual(await (await fetch(`${url}/health`)).json(), { ok: true });
     await drain(webhooks, async () => (await webhooks.listEvents({ status: "handled" })).length === 1);
-    assert.deepEqual(webhooks.db.prepare("SELECT ref, sha FROM pushes").all(), [{ ref: "refs/heads/main", sha: "6dcb09b5" }]);
+    assert.deepEqual(rows(path, "SELECT ref, sha FROM pushes"), [{ ref: "refs/heads/main", sha: "6dcb09b5" }]);
   } finally {
     await closeServer(server as never);
     await webhooks.close();

@@ -1,19 +1,31 @@
 // CONTRACT §4: what every call of receive()/ingest() stores and answers.
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import Database from "better-sqlite3";
 import { KnockerError, open, Provider, ProviderResult, type ProviderRequest } from "../src/index.js";
 import { stripeSignature, tempDbPath } from "./support.js";
 
 const SECRET = "whsec_test_secret";
 
+// setup() opens the inbox on the test's own connection (the app-owned pattern), which looks at the
+// stored rows; they are closed when the file's tests are done.
+const connections: Database.Database[] = [];
+after(() => connections.forEach((db) => db.close()));
+
+function ownConnection(path = tempDbPath()): Database.Database {
+  const db = new Database(path);
+  connections.push(db);
+  return db;
+}
+
 function setup(options: Parameters<typeof open>[1] = {}) {
   const path = tempDbPath();
-  const webhooks = open(path, { retryBackoff: false, ...options });
+  const db = ownConnection(path);
+  const webhooks = open(db, { retryBackoff: false, ...options });
   const stripe = webhooks.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: [SECRET] });
-  const count = (table: string) => (webhooks.db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number);
-  return { path, webhooks, stripe, count };
+  const count = (table: string) => (db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number);
+  return { path, db, webhooks, stripe, count };
 }
 
 function signed(event: { id?: string; type?: string; [k: string]: unknown }, secret = SECRET) {
@@ -43,17 +55,17 @@ test("a valid receipt with a new key stores event, linked delivery and job, comm
 });
 
 test("a duplicate key adds only a linked delivery, in any event status including dead", async () => {
-  const { webhooks, stripe, count } = setup();
+  const { db, webhooks, stripe, count } = setup();
   const first = await stripe.receive(signed({ id: "evt_dup", type: "a" }));
   for (const status of ["received", "handled", "failed", "dead", "ignored"]) {
-    webhooks.db.prepare("UPDATE knocker_events SET status = ?, last_error = 'x' WHERE id = ?").run(status, first.eventId);
-    const before = webhooks.db.prepare("SELECT * FROM knocker_events WHERE id = ?").get(first.eventId);
+    db.prepare("UPDATE knocker_events SET status = ?, last_error = 'x' WHERE id = ?").run(status, first.eventId);
+    const before = db.prepare("SELECT * FROM knocker_events WHERE id = ?").get(first.eventId);
     const jobsBefore = count("_honker_live");
     const again = await stripe.receive(signed({ id: "evt_dup", type: "a", extra: status }));
     assert.equal(again.duplicate, true, status);
     assert.equal(again.eventId, first.eventId);
     assert.equal(again.statusCode, 204);
-    assert.deepEqual(webhooks.db.prepare("SELECT * FROM knocker_events WHERE id = ?").get(first.eventId), before, "event row untouched");
+    assert.deepEqual(db.prepare("SELECT * FROM knocker_events WHERE id = ?").get(first.eventId), before, "event row untouched");
     assert.equal(count("_honker_live"), jobsBefore, "no new job");
     assert.equal((await webhooks.getDelivery(again.deliveryId!))!.eventId, first.eventId);
   }
@@ -310,11 +322,11 @@ test("custom providers may return a Promise of a ProviderResult", async () => {
 });
 
 test("concurrent receive() calls share one commit, and one failing receipt does not fail its neighbours", async () => {
-  const { webhooks, stripe, count } = setup();
+  const { db, webhooks, stripe, count } = setup();
   const commits: number[] = [];
   webhooks.on("ingest:commit", ({ receipts }) => commits.push(receipts));
   // A trigger that refuses one particular event: that receipt's SAVEPOINT rolls back alone.
-  webhooks.db.exec(`CREATE TRIGGER refuse_poison BEFORE INSERT ON knocker_events WHEN NEW.dedupe_key = 'evt_poison'
+  db.exec(`CREATE TRIGGER refuse_poison BEFORE INSERT ON knocker_events WHEN NEW.dedupe_key = 'evt_poison'
     BEGIN SELECT RAISE(ABORT, 'poisoned receipt'); END`);
   const calls = Array.from({ length: 64 }, (_, i) => stripe.receive(signed({ id: i === 17 ? "evt_poison" : `evt_c${i}`, type: "t" })));
   const settled = await Promise.allSettled(calls);
@@ -352,21 +364,22 @@ test("a group commit stores exactly what one commit per receipt stores: same row
       ? webhooks.ingest({ endpoint: r.endpoint, body: r.body, headers: r.headers, signatureValid: true, signatureError: "checked upstream" })
       : webhooks.receive({ endpoint: r.endpoint, body: r.body, headers: r.headers });
   const inbox = () => {
-    const webhooks = open(tempDbPath(), { retryBackoff: false, now: () => now });
+    const db = ownConnection();
+    const webhooks = open(db, { retryBackoff: false, now: () => now });
     webhooks.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: [SECRET] });
     webhooks.endpoint("trusted", { path: "/trusted" });
-    return webhooks;
+    return { webhooks, db };
   };
   const outcome = (settled: PromiseSettledResult<unknown>) => (settled.status === "fulfilled" ? settled.value : "rejected");
 
-  const grouped = inbox();
+  const { webhooks: grouped, db: groupedDb } = inbox();
   const commits: number[] = [];
   await store(grouped, receipts[0]!);
   grouped.on("ingest:commit", ({ receipts: n }) => commits.push(n));
   const groupedResults = (await Promise.allSettled(batch.map((r) => store(grouped, r)))).map(outcome);
   assert.deepEqual(commits, [batch.length], "the whole batch went into one commit");
 
-  const single = inbox();
+  const { webhooks: single, db: singleDb } = inbox();
   const singleResults: unknown[] = [];
   await store(single, receipts[0]!);
   for (const r of batch) singleResults.push(outcome((await Promise.allSettled([store(single, r)]))[0]!));
@@ -376,38 +389,38 @@ test("a group commit stores exactly what one commit per receipt stores: same row
   assert.equal(duplicateInBatch.duplicate, true);
   assert.equal(duplicateInBatch.eventId, (groupedResults[3] as { eventId: number }).eventId, "evt_a3's repeat joins evt_a3's event");
   for (const table of ["knocker_events", "knocker_deliveries", "_honker_live"]) {
-    const rows = (webhooks: ReturnType<typeof open>) => webhooks.db.prepare(`SELECT * FROM ${table} ORDER BY id`).all();
-    assert.deepEqual(rows(grouped), rows(single), table);
+    const rows = (db: Database.Database) => db.prepare(`SELECT * FROM ${table} ORDER BY id`).all();
+    assert.deepEqual(rows(groupedDb), rows(singleDb), table);
   }
-  assert.equal(grouped.db.prepare("SELECT COUNT(*) FROM knocker_events").pluck().get(), 1 + 40 + 5 + 2 + 1 + 33);
+  assert.equal(groupedDb.prepare("SELECT COUNT(*) FROM knocker_events").pluck().get(), 1 + 40 + 5 + 2 + 1 + 33);
   await grouped.close();
   await single.close();
 });
 
 test("an app trigger that adds rows to knocker_events between ours does not mix up which event is whose", async () => {
-  const { webhooks, stripe } = setup();
+  const { db, webhooks, stripe } = setup();
   // Every new event also gets a sibling row, so a batch's events are not numbered consecutively.
-  webhooks.db.exec(`CREATE TRIGGER sibling AFTER INSERT ON knocker_events WHEN NEW.event_type = 't'
+  db.exec(`CREATE TRIGGER sibling AFTER INSERT ON knocker_events WHEN NEW.event_type = 't'
     BEGIN INSERT INTO knocker_events (endpoint_id, received_at, method, headers_json, body_blob, query_json, event_type)
       VALUES (NEW.endpoint_id, NEW.received_at, 'POST', '{}', x'', '{}', 'sibling'); END`);
   const results = await Promise.all(Array.from({ length: 10 }, (_, i) => stripe.receive(signed({ id: `evt_s${i}`, type: "t" }))));
   results.forEach((result, i) => {
-    const event = webhooks.db.prepare("SELECT dedupe_key FROM knocker_events WHERE id = ?").pluck().get(result.eventId);
+    const event = db.prepare("SELECT dedupe_key FROM knocker_events WHERE id = ?").pluck().get(result.eventId);
     assert.equal(event, `evt_s${i}`);
-    const delivery = webhooks.db.prepare("SELECT event_id, dedupe_key FROM knocker_deliveries WHERE id = ?").get(result.deliveryId);
+    const delivery = db.prepare("SELECT event_id, dedupe_key FROM knocker_deliveries WHERE id = ?").get(result.deliveryId);
     assert.deepEqual(delivery, { event_id: result.eventId, dedupe_key: `evt_s${i}` });
-    const jobs = webhooks.db.prepare("SELECT COUNT(*) FROM _honker_live WHERE payload = ?").pluck().get(JSON.stringify({ event_id: result.eventId }));
+    const jobs = db.prepare("SELECT COUNT(*) FROM _honker_live WHERE payload = ?").pluck().get(JSON.stringify({ event_id: result.eventId }));
     assert.equal(jobs, 1);
   });
-  assert.equal(webhooks.db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get(), 10, "no job for the app's own rows");
+  assert.equal(db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get(), 10, "no job for the app's own rows");
   await webhooks.close();
 });
 
 test("a storage failure (disk full) rejects every receipt of the batch: never a 2xx for an uncommitted receipt", async () => {
-  const { webhooks, stripe, count } = setup();
+  const { db, webhooks, stripe, count } = setup();
   await stripe.receive(signed({ id: "evt_warm", type: "t" }));
-  const pages = webhooks.db.pragma("page_count", { simple: true }) as number;
-  webhooks.db.pragma(`max_page_count = ${pages}`);
+  const pages = db.pragma("page_count", { simple: true }) as number;
+  db.pragma(`max_page_count = ${pages}`);
   const big = "z".repeat(64 * 1024);
   const results = await Promise.allSettled([1, 2, 3].map((i) => stripe.receive(signed({ id: `evt_full${i}`, type: "t", big }))));
   for (const r of results) {
@@ -432,12 +445,15 @@ test("header lookup is case-insensitive; Headers objects, Uint8Array and string 
 });
 
 test("credential headers are never written to the database", async () => {
-  const webhooks = open(tempDbPath());
+  const path = tempDbPath();
+  const webhooks = open(path);
   const ep = webhooks.endpoint("trusted", { path: "/t" });
   const result = await ep.receive({ body: "{}", headers: { Authorization: "Bearer sekrit-token", Cookie: "sid=sekrit", "X-Other": "visible" } });
   const delivery = (await webhooks.getDelivery(result.deliveryId!))!;
   assert.deepEqual(delivery.headers, { authorization: "[redacted]", cookie: "[redacted]", "x-other": "visible" });
-  const raw = webhooks.db.prepare("SELECT headers_json FROM knocker_deliveries").pluck().all().join();
+  const file = new Database(path, { readonly: true });
+  const raw = file.prepare("SELECT headers_json FROM knocker_deliveries").pluck().all().join();
+  file.close();
   assert.ok(!raw.includes("sekrit"));
   await webhooks.close();
 });
@@ -536,17 +552,17 @@ test("a write lock held past the busy timeout: receive() rejects with ERR_STORAG
 });
 
 test("disk full part-way through a group commit refuses the whole batch: receipts that fit are not committed on their own", async () => {
-  const { webhooks, stripe, count } = setup();
+  const { db, webhooks, stripe, count } = setup();
   await stripe.receive(signed({ id: "evt_warm", type: "t" }));
-  const pages = webhooks.db.pragma("page_count", { simple: true }) as number;
-  webhooks.db.pragma(`max_page_count = ${pages + 4}`); // room for small receipts, not for a big one
+  const pages = db.pragma("page_count", { simple: true }) as number;
+  db.pragma(`max_page_count = ${pages + 4}`); // room for small receipts, not for a big one
   const big = "z".repeat(256 * 1024);
   const calls = [signed({ id: "evt_small1", type: "t" }), signed({ id: "evt_big", type: "t", big }), signed({ id: "evt_small2", type: "t" })]
     .map((receipt) => stripe.receive(receipt));
   const results = await Promise.allSettled(calls);
   assert.deepEqual(results.map((r) => r.status), ["rejected", "rejected", "rejected"]);
   for (const r of results) assert.ok((r as PromiseRejectedResult).reason instanceof KnockerError);
-  assert.equal(webhooks.db.inTransaction, false);
+  assert.equal(db.inTransaction, false);
   assert.equal(count("knocker_events"), 1, "only the warm-up event");
   assert.equal(count("knocker_deliveries"), 1);
   assert.equal(count("_honker_live"), 1);

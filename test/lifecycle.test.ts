@@ -1,18 +1,27 @@
 // CONTRACT §5: every row of the event lifecycle table, through the public API.
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { existsSync } from "node:fs";
+import { after, test } from "node:test";
+import Database from "better-sqlite3";
 import { KnockerError, open, type Event, type HandlerTx } from "../src/index.js";
 import { drain, tempDbPath } from "./support.js";
 
 const T0 = 1_700_000_000;
 
+// Each setup() opens the inbox on the test's own connection, as an app does, to make its business
+// table and to read the queue's rows; they are closed when the file's tests are done.
+const connections: Database.Database[] = [];
+after(() => connections.forEach((db) => db.close()));
+
 function setup(options: Parameters<typeof open>[1] = {}) {
   const clock = { now: T0 };
-  const webhooks = open(tempDbPath(), { retryBackoff: false, now: () => clock.now, ...options });
-  webhooks.db.exec("CREATE TABLE business (event_id INTEGER, note TEXT)");
+  const db = new Database(tempDbPath());
+  connections.push(db);
+  const webhooks = open(db, { retryBackoff: false, now: () => clock.now, ...options });
+  db.exec("CREATE TABLE business (event_id INTEGER, note TEXT)");
   const ep = webhooks.endpoint("acme", { path: "/acme" });
-  const q = (sql: string, ...params: unknown[]) => webhooks.db.prepare(sql).all(...params) as Record<string, unknown>[];
-  const one = (sql: string, ...params: unknown[]) => webhooks.db.prepare(sql).pluck().get(...params);
+  const q = (sql: string, ...params: unknown[]) => db.prepare(sql).all(...params) as Record<string, unknown>[];
+  const one = (sql: string, ...params: unknown[]) => db.prepare(sql).pluck().get(...params);
   const ingest = async (type: string, key?: string, body: unknown = { type }) =>
     (await ep.receive({ body: JSON.stringify(body), eventType: type, dedupeKey: key ?? null })).eventId!;
   return { webhooks, ep, clock, q, one, ingest };
@@ -524,17 +533,21 @@ test("close() stops running workers quietly: runWorker resolves and reports noth
 });
 
 test("close() returns a promise: closed at the call, resolved once the inbox's worker loops have ended; a second call resolves too", async () => {
-  const { webhooks, ep, ingest } = setup();
+  // On a path, not the app's connection: close() closes the inbox's own connections.
+  const path = tempDbPath();
+  const webhooks = open(path, { retryBackoff: false });
+  const ep = webhooks.endpoint("acme", { path: "/acme" });
   ep.handle(() => {});
-  const id = await ingest("x");
+  const id = (await ep.receive({ body: JSON.stringify({ type: "x" }), eventType: "x" })).eventId!;
   const ended: string[] = [];
   const loops = [webhooks.runWorker({ workerId: "w1" }), webhooks.runWorker({ workerId: "w2" })];
   loops.forEach((loop, index) => void loop.then(() => ended.push(`w${index + 1}`)));
   while ((await webhooks.getEvent(id))!.status !== "handled") await new Promise((r) => setTimeout(r, 2));
+  assert.equal(existsSync(`${path}-wal`), true, "the WAL is there while the inbox is open");
   const closing = webhooks.close();
   assert.ok(closing instanceof Promise);
   assert.equal(webhooks.closed, true, "closed before the promise settles");
-  assert.equal(webhooks.db.open, false, "its own connection is closed at the call");
+  assert.equal(existsSync(`${path}-wal`), false, "its own connections are closed at the call (the last one out removed the WAL)");
   assert.deepEqual(ended, [], "the loops end after the call returns");
   const again = webhooks.close();
   assert.equal(again, closing, "a second call returns the same promise");

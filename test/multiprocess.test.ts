@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { randomInt } from "node:crypto";
 import { test } from "node:test";
+import Database from "better-sqlite3";
 import { open, type OpenOptions } from "../src/index.js";
 import { tempDbPath } from "./support.js";
 import { Child, fixture, sleep } from "./support/processes.js";
@@ -23,11 +24,13 @@ const ENDPOINT = { name: "stripe", path: "/webhooks/stripe", provider: "stripe",
 
 test(`${INGESTERS} ingesting and ${WORKERS} worker processes, ${TOTAL} receipts, ${UNIQUE} unique: each event handled exactly once, no error surfaced`, async (t) => {
   const path = tempDbPath();
-  const setup = open(path, OPTIONS);
+  const setupDb = new Database(path); // the app's connection, which makes its business table
+  const setup = open(setupDb, OPTIONS);
   // The UNIQUE constraint turns a second successful run of a handler into a failed attempt,
   // which the worker would report through onError; the count check below catches the rest.
-  setup.db.exec("CREATE TABLE business (event_key TEXT NOT NULL UNIQUE, event_id INTEGER NOT NULL, worker TEXT NOT NULL)");
+  setupDb.exec("CREATE TABLE business (event_key TEXT NOT NULL UNIQUE, event_id INTEGER NOT NULL, worker TEXT NOT NULL)");
   await setup.close();
+  setupDb.close();
 
   const seed = randomInt(1, 2 ** 31);
   t.diagnostic(`seed=${seed}`);
@@ -59,9 +62,10 @@ test(`${INGESTERS} ingesting and ${WORKERS} worker processes, ${TOTAL} receipts,
   assert.equal(sum("duplicates"), TOTAL - UNIQUE);
 
   // Wait until the workers have drained the queue, then stop them and collect their reports.
-  const reader = open(path, OPTIONS);
+  const reader = new Database(path, { readonly: true }); // a read connection of the test's own, to look at the file
+  reader.pragma("busy_timeout = 5000");
   t.after(() => reader.close());
-  const count = (sql: string) => reader.db.prepare(sql).pluck().get() as number;
+  const count = (sql: string) => reader.prepare(sql).pluck().get() as number;
   const deadline = Date.now() + 50_000;
   while (count("SELECT COUNT(*) FROM _honker_live") > 0 || count("SELECT COUNT(*) FROM knocker_events WHERE status <> 'handled'") > 0) {
     if (Date.now() > deadline) throw new Error(`workers did not drain: ${count("SELECT COUNT(*) FROM _honker_live")} live jobs left`);
@@ -94,5 +98,5 @@ test(`${INGESTERS} ingesting and ${WORKERS} worker processes, ${TOTAL} receipts,
   assert.equal(count("SELECT COUNT(DISTINCT event_id) FROM business"), UNIQUE);
   assert.equal(count(`SELECT COUNT(*) FROM business b JOIN knocker_events e ON e.id = b.event_id AND e.dedupe_key = b.event_key`), UNIQUE);
   assert.equal(count("SELECT COUNT(*) FROM _honker_dead"), 0);
-  assert.equal(reader.db.pragma("integrity_check", { simple: true }), "ok");
+  assert.equal(reader.pragma("integrity_check", { simple: true }), "ok");
 });

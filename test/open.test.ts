@@ -29,31 +29,48 @@ test("every option is validated by type and range, and the error names the optio
   ];
   for (const [name, options] of bad) assert.throws(() => open(path, options as never), invalidOption(name), name);
   assert.throws(() => open(path, "x" as never), invalidOption("options"));
-  const ok = open(path, { queueName: "q", visibilityTimeoutS: 5, maxAttempts: 1, maxReaders: 0, durability: "normal", retryBackoff: false, maxBodyBytes: 10, batchSize: 1, busyTimeoutMs: 250 });
+  // busy_timeout is a setting of the connection: read it on the one the inbox writes through (the test's own).
+  const okDb = new Database(path);
+  const ok = open(okDb, { queueName: "q", visibilityTimeoutS: 5, maxAttempts: 1, maxReaders: 0, durability: "normal", retryBackoff: false, maxBodyBytes: 10, batchSize: 1, busyTimeoutMs: 250 });
   assert.equal(ok.queueName, "q");
-  assert.equal(ok.db.pragma("busy_timeout", { simple: true }), 250);
+  assert.equal(okDb.pragma("busy_timeout", { simple: true }), 250);
   await ok.close();
+  okDb.close();
 });
 
 test("durability sets synchronous: full → FULL (2), normal → NORMAL (1); WAL and foreign keys are on", async () => {
-  const full = open(tempDbPath());
-  assert.equal(full.db.pragma("synchronous", { simple: true }), 2);
-  assert.equal(full.db.pragma("journal_mode", { simple: true }), "wal");
-  assert.equal(full.db.pragma("foreign_keys", { simple: true }), 1);
-  assert.equal(full.db.pragma("busy_timeout", { simple: true }), 5000);
+  // Settings of the connection, read on the one the inbox writes through (the test's own, passed to open()).
+  const fullDb = new Database(tempDbPath());
+  const full = open(fullDb);
+  assert.equal(fullDb.pragma("synchronous", { simple: true }), 2);
+  assert.equal(fullDb.pragma("journal_mode", { simple: true }), "wal");
+  assert.equal(fullDb.pragma("foreign_keys", { simple: true }), 1);
+  assert.equal(fullDb.pragma("busy_timeout", { simple: true }), 5000);
   await full.close();
-  const normal = open(tempDbPath(), { durability: "normal" });
-  assert.equal(normal.db.pragma("synchronous", { simple: true }), 1);
+  fullDb.close();
+  const normalDb = new Database(tempDbPath());
+  const normal = open(normalDb, { durability: "normal" });
+  assert.equal(normalDb.pragma("synchronous", { simple: true }), 1);
   await normal.close();
+  normalDb.close();
+  // A file the inbox opens itself is switched to WAL too (a setting of the file, seen from any connection).
+  const path = tempDbPath();
+  await open(path).close();
+  const file = new Database(path, { readonly: true });
+  assert.equal(file.pragma("journal_mode", { simple: true }), "wal");
+  file.close();
 });
 
 test("open() on an existing better-sqlite3 Database uses that connection and leaves it open on close()", async () => {
   const db = new Database(tempDbPath());
   db.exec("CREATE TABLE app_table (x INTEGER)");
   const webhooks = open(db);
-  assert.equal(webhooks.db, db);
+  let handlerDb: unknown = null;
   const ep = webhooks.endpoint("e", { path: "/e" });
-  ep.handle((event, tx) => void tx.run("INSERT INTO app_table VALUES (?)", [event.id]));
+  ep.handle((event, tx) => {
+    handlerDb = tx.db;
+    tx.run("INSERT INTO app_table VALUES (?)", [event.id]);
+  });
   const result = await ep.receive({ body: "{}" });
   assert.equal(db.prepare("SELECT COUNT(*) FROM knocker_events").pluck().get(), 1);
   const controller = new AbortController();
@@ -62,6 +79,7 @@ test("open() on an existing better-sqlite3 Database uses that connection and lea
   controller.abort();
   await running;
   assert.equal(db.prepare("SELECT x FROM app_table").pluck().get(), result.eventId);
+  assert.equal(handlerDb, db, "the inbox writes through that connection");
   await webhooks.close();
   assert.equal(db.open, true);
   db.close();
@@ -172,7 +190,7 @@ test("a version-1 file is migrated: its queue index no longer refuses other queu
   v1.close();
 
   const webhooks = open(path);
-  const db = webhooks.db;
+  const db = new Database(path); // a connection of the test's own, to look at the migrated file
   assert.equal(db.pragma("user_version", { simple: true }), 4);
   const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '_honker_live_event%'").pluck().all();
   assert.deepEqual(indexes, ["_honker_live_event_v2"]);
@@ -187,6 +205,7 @@ test("a version-1 file is migrated: its queue index no longer refuses other queu
   const plan = db.prepare("EXPLAIN QUERY PLAN DELETE FROM _honker_live WHERE queue = ? AND json_valid(payload) AND json_extract(payload, '$.event_id') = ?").all("knocker.events", eventId) as Array<{ detail: string }>;
   assert.ok(plan.some((row) => row.detail.includes("_honker_live_event_v2")), JSON.stringify(plan));
   await webhooks.close();
+  db.close();
 });
 
 test("an app that uses PRAGMA user_version for its own schema gets a clear error, not a half-made schema", () => {

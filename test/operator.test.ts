@@ -1,6 +1,7 @@
 // The operator read surface: filters, newest-first ordering and argument validation.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import Database from "better-sqlite3";
 import { KnockerError, open } from "../src/index.js";
 import { tempDbPath } from "./support.js";
 
@@ -8,7 +9,8 @@ const isInvalid = (pattern: RegExp) => (e: unknown) => e instanceof KnockerError
 
 async function seeded() {
   const clock = { now: 1_700_000_000 };
-  const webhooks = open(tempDbPath(), { now: () => clock.now });
+  const path = tempDbPath();
+  const webhooks = open(path, { now: () => clock.now });
   const a = webhooks.endpoint("a", { path: "/a" });
   const b = webhooks.endpoint("b", { path: "/b" });
   const r1 = await a.receive({ body: "{}", eventType: "x", dedupeKey: "1" }); // t0
@@ -18,7 +20,7 @@ async function seeded() {
   clock.now += 10;
   const r4 = await a.ingest({ body: "{}", signatureValid: false, signatureError: "bad" }); // orphan, t0+20
   const r5 = await a.receive({ body: "{}", eventType: "x" }); // t0+20
-  return { webhooks, clock, r1, r2, r3, r4, r5 };
+  return { path, webhooks, clock, r1, r2, r3, r4, r5 };
 }
 
 test("listEvents filters by status, endpoint, type and since, newest first", async () => {
@@ -93,8 +95,8 @@ test("operator arguments are validated with messages naming the argument", async
 
 test("after close() every read and action refuses with ERR_CLOSED, whatever maxReaders is", async () => {
   for (const maxReaders of [0, 2]) {
-    const { webhooks, r1, r2 } = await seeded();
-    const reopened = open(webhooks.db.name, { maxReaders });
+    const { path, webhooks, r1, r2 } = await seeded();
+    const reopened = open(path, { maxReaders });
     await reopened.close();
     await webhooks.close();
     for (const closed of [webhooks, reopened]) {
@@ -120,7 +122,8 @@ test("after close() every read and action refuses with ERR_CLOSED, whatever maxR
 });
 
 test("iterateEvents(): every match newest first, a page per query; no reader or read transaction is held between steps", async () => {
-  const webhooks = open(tempDbPath(), { maxReaders: 2 });
+  const db = new Database(tempDbPath()); // the test's own connection (the app-owned pattern), to run a checkpoint on
+  const webhooks = open(db, { maxReaders: 2 });
   const ep = webhooks.endpoint("a", { path: "/a" });
   const ids: number[] = [];
   for (let i = 0; i < 250; i++) ids.push((await ep.receive({ body: "{}", dedupeKey: `k${i}`, eventType: i % 2 ? "odd" : "even" })).eventId!);
@@ -146,7 +149,7 @@ test("iterateEvents(): every match newest first, a page per query; no reader or 
   // Nothing holds a snapshot while the iterators wait: a TRUNCATE checkpoint is not blocked by any reader.
   await webhooks.ignore(ids[0]!);
   await webhooks.requeue(ids[0]!);
-  assert.equal((webhooks.db.pragma("wal_checkpoint(TRUNCATE)") as Array<{ busy: number }>)[0]!.busy, 0, "no read transaction is open between steps");
+  assert.equal((db.pragma("wal_checkpoint(TRUNCATE)") as Array<{ busy: number }>)[0]!.busy, 0, "no read transaction is open between steps");
   assert.deepEqual(await first(), newestFirst);
   assert.deepEqual(await second(), newestFirst.filter((id) => (ids.indexOf(id) % 2) === 1));
   assert.deepEqual(await third(), newestFirst, "paging yields the same rows, no gaps or repeats at page edges");
@@ -175,10 +178,12 @@ test("iterateEvents(): every match newest first, a page per query; no reader or 
   await assert.rejects(pending.next(), isClosed);
   await assert.rejects(unstarted[0]!.next(), isClosed);
   await assert.rejects(webhooks.iterateEvents().next(), isClosed);
+  db.close();
 });
 
 test("iterateEvents() with maxReaders 0 pages through the writer and sees each page's committed state: bulk ignore while iterating", async () => {
-  const webhooks = open(tempDbPath(), { maxReaders: 0 });
+  const path = tempDbPath();
+  const webhooks = open(path, { maxReaders: 0 });
   const ep = webhooks.endpoint("a", { path: "/a" });
   for (let i = 0; i < 230; i++) await ep.receive({ body: "{}", dedupeKey: `k${i}` });
   let ignored = 0;
@@ -189,8 +194,10 @@ test("iterateEvents() with maxReaders 0 pages through the writer and sees each p
   assert.equal(webhooks.openReaders, 0);
   assert.equal(ignored, 230);
   assert.equal((await webhooks.listEvents({ status: "received" })).length, 0);
-  const plan = webhooks.db.prepare(`EXPLAIN QUERY PLAN SELECT e.id FROM knocker_events e WHERE (e.received_at, e.id) < (?, ?)
+  const file = new Database(path, { readonly: true }); // a connection of the test's own, to ask SQLite for the plan
+  const plan = file.prepare(`EXPLAIN QUERY PLAN SELECT e.id FROM knocker_events e WHERE (e.received_at, e.id) < (?, ?)
     ORDER BY e.received_at DESC, e.id DESC LIMIT 100`).all(1, 1) as Array<{ detail: string }>;
+  file.close();
   assert.ok(plan.some((row) => /SEARCH .*received_at</.test(row.detail)), `a page is an index range: ${JSON.stringify(plan)}`);
   const paged = webhooks.iterateEvents();
   await paged.next();

@@ -29,14 +29,15 @@ test("vectors exist for all 21 curated providers, with the required cases", asyn
 for (const provider of providers) {
   describe(`${provider} vectors`, () => {
     const files = readdirSync(join(root, provider)).filter((file) => file.endsWith(".json")).sort();
-    const webhooks = open(tempDbPath(`${provider}.db`));
+    const path = tempDbPath(`${provider}.db`);
+    const webhooks = open(path);
     after(() => webhooks.close());
     files.forEach((file, index) => {
       const vector = JSON.parse(readFileSync(join(root, provider, file), "utf8")) as Vector;
       test(`${file}: ${vector.description}`, async () => {
         const { request, expected } = vector;
         // Each vector pins its own clock, so each gets its own inbox on the shared file.
-        const inbox = open(webhooks.db.name, { now: () => request.now });
+        const inbox = open(path, { now: () => request.now });
         try {
           const endpoint = inbox.endpoint(`${provider}-${index}`, {
             path: `/${provider}/${index}`,

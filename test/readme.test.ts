@@ -5,10 +5,9 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { tempDir } from "./support.js";
+import { runnableExample, tempDir } from "./support.js";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-const entry = new URL("../src/index.ts", import.meta.url).href;
 const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((code) => code.includes('from "knocker"'));
 
 test("the README has runnable examples", () => {
@@ -20,7 +19,7 @@ blocks.forEach((code, index) => {
   test(`README example ${index + 1}: ${title.trim()}`, () => {
     const dir = tempDir();
     const file = join(dir, `example-${index}.mts`);
-    writeFileSync(file, code.replaceAll('from "knocker"', `from ${JSON.stringify(entry)}`));
+    writeFileSync(file, runnableExample(code));
     const run = spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), file], { cwd: dir, encoding: "utf8", timeout: 30_000 });
     assert.equal(run.status, 0, run.stderr);
     const expected = code

@@ -5,10 +5,9 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { tempDir } from "./support.js";
+import { runnableExample, tempDir } from "./support.js";
 
 const doc = readFileSync(new URL("../docs/retention.md", import.meta.url), "utf8");
-const entry = new URL("../src/index.ts", import.meta.url).href;
 const runnable = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((code) => code.includes('from "knocker"'));
 
 test("docs/retention.md has runnable examples", () => {
@@ -19,7 +18,7 @@ runnable.forEach((code, index) => {
   test(`docs/retention.md example ${index + 1} runs and prints what it says`, () => {
     const dir = tempDir();
     const file = join(dir, `retention-example-${index}.mts`);
-    writeFileSync(file, code.replaceAll('from "knocker"', `from ${JSON.stringify(entry)}`));
+    writeFileSync(file, runnableExample(code));
     const run = spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), file], { cwd: dir, encoding: "utf8", timeout: 30_000 });
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stderr, "", "no error reached onError");

@@ -5,6 +5,7 @@
 // written).
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import Database from "better-sqlite3";
 import { open, type RetentionPolicyOptions } from "../src/index.js";
 import { tempDbPath } from "./support.js";
 import { Child, fixture, sleep, type Message } from "./support/processes.js";
@@ -34,15 +35,20 @@ async function waitFor(what: string, predicate: () => boolean, timeoutMs: number
 
 test(`${PROCESSES} processes run retention every second on one file: every fire runs once, nothing is pruned twice, the leader can die`, async (t) => {
   const path = tempDbPath();
-  const parent = open(path);
-  t.after(() => parent.close());
+  // The parent's inbox runs on its own connection (the app-owned pattern), which seeds and checks the rows.
+  const db = new Database(path);
+  const parent = open(db);
+  t.after(async () => {
+    await parent.close();
+    db.close();
+  });
   parent.endpoint("acme", { path: "/acme" });
-  const endpointId = parent.db.prepare("SELECT id FROM knocker_endpoints WHERE name = 'acme'").pluck().get() as number;
+  const endpointId = db.prepare("SELECT id FROM knocker_endpoints WHERE name = 'acme'").pluck().get() as number;
   let seeded = NOTHING_SEEDED;
   let lastSeedAt = 0;
   const seed = () => {
     // Already older than the policy's age when written: the next fire takes them.
-    const chunk: Seeded = seedPrunable(parent.db, {
+    const chunk: Seeded = seedPrunable(db, {
       endpointId, receivedAt: unix() - 10, handled: 6, ignored: 4, orphans: 3, deliveriesPerEvent: 2, attemptsPerEvent: 2,
     });
     seeded = addSeeded(seeded, chunk);
@@ -66,7 +72,7 @@ test(`${PROCESSES} processes run retention every second on one file: every fire 
   await sleep(BEFORE_KILL_MS);
   // The leader is whoever holds the scheduler lock; kill it right after a run finished, when it
   // is idle until the next second (a kill inside a run would legitimately re-run that fire later).
-  const owner = parent.db.prepare("SELECT owner FROM _honker_locks WHERE name = 'knocker-retention:knocker.events'").pluck().get() as string;
+  const owner = db.prepare("SELECT owner FROM _honker_locks WHERE name = 'knocker-retention:knocker.events'").pluck().get() as string;
   const leaderPid = Number(owner.split(":")[1]);
   const leader = children.find((child) => child.pid === leaderPid);
   assert.ok(leader, `the lock owner ${owner} is one of the children`);
@@ -116,7 +122,7 @@ test(`${PROCESSES} processes run retention every second on one file: every fire 
   assert.ok(runs.every((r) => r.complete === true && r.batches === 2));
 
   // Audit rows = fires, per kind, with one row per (kind, fire).
-  const audits = parent.db.prepare(`SELECT kind, json_extract(summary_json, '$.fire_at') AS fire_at, events_pruned, deliveries_pruned,
+  const audits = db.prepare(`SELECT kind, json_extract(summary_json, '$.fire_at') AS fire_at, events_pruned, deliveries_pruned,
       attempts_pruned, live_jobs_pruned, json_extract(summary_json, '$.source') AS source FROM knocker_prune_audits`).all() as Array<Record<string, number | string>>;
   assert.ok(audits.every((a) => a.source === "retention"));
   for (const kind of ["prune_events", "prune_orphan_deliveries"]) {
@@ -127,7 +133,7 @@ test(`${PROCESSES} processes run retention every second on one file: every fire 
 
   // Nothing pruned twice: the audit counts add up to exactly what was written, and it is all gone.
   const sum = (kind: string, column: string) => audits.filter((a) => a.kind === kind).reduce((n, a) => n + (a[column] as number), 0);
-  const count = (sql: string) => parent.db.prepare(sql).pluck().get() as number;
+  const count = (sql: string) => db.prepare(sql).pluck().get() as number;
   assert.equal(count("SELECT COUNT(*) FROM knocker_events"), 0);
   assert.equal(count("SELECT COUNT(*) FROM knocker_deliveries"), 0);
   assert.equal(count("SELECT COUNT(*) FROM knocker_attempts"), 0);
@@ -142,5 +148,5 @@ test(`${PROCESSES} processes run retention every second on one file: every fire 
   assert.equal(count("SELECT COUNT(*) FROM _honker_live WHERE queue = 'knocker.events.retention'"), 0);
   assert.equal(count("SELECT COUNT(*) FROM _honker_dead"), 0);
   assert.equal(count("SELECT COUNT(*) FROM _honker_locks"), 0, "stopped processes released the lock");
-  assert.equal(parent.db.pragma("integrity_check", { simple: true }), "ok");
+  assert.equal(db.pragma("integrity_check", { simple: true }), "ok");
 });

@@ -4,7 +4,8 @@
 // worker acking a job of a pruned event quietly. Real SQLite files, the public API; raw SQL only
 // to look at the file or to put rows there that another binding or process could have written.
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { after, test } from "node:test";
+import Database from "better-sqlite3";
 import { KnockerError, open, type Knocker, type OpenOptions } from "../src/index.js";
 import { drain, stripeSignature, tempDbPath } from "./support.js";
 
@@ -12,9 +13,16 @@ const T0 = 1_700_000_000;
 const SECRET = "whsec_retention_test";
 const QUEUE = "knocker.events";
 
+// setup() opens the inbox on the test's own connection (the app-owned pattern), which looks at the
+// file and puts rows there; they are closed when the file's tests are done.
+const connections: Database.Database[] = [];
+after(() => connections.forEach((db) => db.close()));
+
 function setup(options: OpenOptions = {}, path = tempDbPath()) {
   const clock = { now: T0 };
-  const webhooks = open(path, { retryBackoff: false, now: () => clock.now, ...options });
+  const db = new Database(path);
+  connections.push(db);
+  const webhooks = open(db, { retryBackoff: false, now: () => clock.now, ...options });
   const acme = webhooks.endpoint("acme", { path: "/acme" });
   const stripe = webhooks.endpoint("stripe", { path: "/stripe", provider: "stripe", secrets: [SECRET] });
   const failedOnce = new Set<number>();
@@ -27,9 +35,9 @@ function setup(options: OpenOptions = {}, path = tempDbPath()) {
     }
     handled.push(event.id);
   });
-  const one = (sql: string, ...params: unknown[]) => webhooks.db.prepare(sql).pluck().get(...params);
-  const all = (sql: string, ...params: unknown[]) => webhooks.db.prepare(sql).all(...params) as Record<string, unknown>[];
-  const col = (sql: string, ...params: unknown[]) => webhooks.db.prepare(sql).pluck().all(...params);
+  const one = (sql: string, ...params: unknown[]) => db.prepare(sql).pluck().get(...params);
+  const all = (sql: string, ...params: unknown[]) => db.prepare(sql).all(...params) as Record<string, unknown>[];
+  const col = (sql: string, ...params: unknown[]) => db.prepare(sql).pluck().all(...params);
   /** A new event received at `at` (the pinned clock), with `repeats` more deliveries of it. */
   const receive = async (at: number, key: string, { repeats = 0, flaky = false } = {}) => {
     clock.now = at;
@@ -51,11 +59,11 @@ function setup(options: OpenOptions = {}, path = tempDbPath()) {
     clock.now = now;
     return drain(webhooks, () => one("SELECT COUNT(*) FROM knocker_events WHERE status IN ('received', 'failed')") === 0);
   };
-  return { webhooks, clock, one, all, col, receive, orphan, settle, handled };
+  return { db, webhooks, clock, one, all, col, receive, orphan, settle, handled };
 }
 
 const isCode = (code: string) => (error: unknown) => error instanceof KnockerError && error.code === code;
-const auditCount = (w: Knocker) => w.db.prepare("SELECT COUNT(*) FROM knocker_prune_audits").pluck().get() as number;
+const auditCount = async (w: Knocker) => (await w.listPruneAudits({ limit: 1000 })).length;
 
 test("pruneEvents validation: every rule, ERR_INVALID_ARGUMENT, and no audit row for a refused call", async () => {
   const { webhooks } = setup();
@@ -92,14 +100,14 @@ test("pruneEvents validation: every rule, ERR_INVALID_ARGUMENT, and no audit row
   await assert.rejects(webhooks.pruneEvents({ olderThan: T0, statuses: ["dead"] } as never), /statuses may only contain handled, ignored.*"dead"/);
   await assert.rejects(webhooks.pruneEvents({ olderThan: T0, limit: 0 }), /limit must be an integer from 1 to 1000, got 0/);
   await assert.rejects(webhooks.pruneEvents({ olderThan: 1.5 }), /olderThan must be an integer unix timestamp in seconds, got 1.5/);
-  assert.equal(auditCount(webhooks), 0, "refused calls write no audit row");
+  assert.equal(await auditCount(webhooks), 0, "refused calls write no audit row");
 
   // Accepted edges: limit 1 and 1000, olderThan 0, each status alone.
   for (const options of [{ olderThan: 0 }, { olderThan: T0, limit: 1 }, { olderThan: T0, limit: 1000 },
     { olderThan: T0, statuses: ["handled"] }, { olderThan: T0, statuses: ["ignored"] }] as const) {
     assert.deepEqual(await webhooks.pruneEvents(options), { eventsPruned: 0, deliveriesPruned: 0, attemptsPruned: 0, liveJobsPruned: 0 });
   }
-  assert.equal(auditCount(webhooks), 5, "one audit row per successful call, also when nothing matched");
+  assert.equal(await auditCount(webhooks), 5, "one audit row per successful call, also when nothing matched");
   await webhooks.close();
   await assert.rejects(webhooks.pruneEvents({ olderThan: T0 }), isCode("ERR_CLOSED"));
 });
@@ -119,7 +127,7 @@ test("pruneEvents: statuses are de-duplicated, default to handled + ignored, and
 });
 
 test("pruneEvents: strict received_at < olderThan, only handled/ignored, oldest first up to limit (ties by id)", async () => {
-  const { webhooks, receive, settle, col, one } = setup({ maxAttempts: 2, retryBackoff: { initialS: 3600, maxS: 3600 } });
+  const { db, webhooks, receive, settle, col, one } = setup({ maxAttempts: 2, retryBackoff: { initialS: 3600, maxS: 3600 } });
   // Received out of order so that id order and age order differ.
   const e50 = await receive(T0 + 50, "e50");
   const e10a = await receive(T0 + 10, "e10a");
@@ -134,7 +142,7 @@ test("pruneEvents: strict received_at < olderThan, only handled/ignored, oldest 
   const dead = (await webhooks.receive({ endpoint: "nohandler", body: "{}", dedupeKey: "dead" })).eventId!; // received at T0+100
   await settle(T0 + 100);
   assert.equal((await webhooks.getEvent(dead))!.status, "dead");
-  webhooks.db.prepare("UPDATE knocker_events SET received_at = ? WHERE id = ?").run(T0, dead); // as old as anything
+  db.prepare("UPDATE knocker_events SET received_at = ? WHERE id = ?").run(T0, dead); // as old as anything
   const stillReceived = await receive(T0, "still-received"); // never run: no worker after this
 
   const ids = () => col("SELECT id FROM knocker_events ORDER BY id") as number[];
@@ -168,7 +176,7 @@ test("pruneEvents: strict received_at < olderThan, only handled/ignored, oldest 
 });
 
 test("pruneEvents counts: several deliveries and attempts per event, live jobs â€” in the result and the audit row", async () => {
-  const { webhooks, receive, settle, one, col, all } = setup();
+  const { db, webhooks, receive, settle, one, col, all } = setup();
   const a = await receive(T0 + 1, "a", { repeats: 2, flaky: true }); // 3 deliveries, attempts: failed + handled
   const b = await receive(T0 + 2, "b", { repeats: 1 }); // 2 deliveries, 1 attempt
   const c = await receive(T0 + 3, "c"); // ignored before it ran: 1 delivery, attempt "ignored", its job still queued
@@ -176,7 +184,7 @@ test("pruneEvents counts: several deliveries and attempts per event, live jobs â
   await webhooks.ignore(c);
   // Run everything but c's job (the worker would ack it quietly): settle a, b and keep only.
   const cJob = one("SELECT id FROM _honker_live WHERE json_extract(payload, '$.event_id') = ?", c) as number;
-  webhooks.db.prepare("UPDATE _honker_live SET run_at = ? WHERE id = ?").run(T0 + 1_000_000, cJob);
+  db.prepare("UPDATE _honker_live SET run_at = ? WHERE id = ?").run(T0 + 1_000_000, cJob);
   await settle(T0 + 60);
   assert.deepEqual((await webhooks.listAttempts(a)).map((x) => x.outcome), ["handled", "failed"]);
   assert.deepEqual((await Promise.all([a, b, keep].map((id) => webhooks.getEvent(id)))).map((event) => event!.status), ["handled", "handled", "handled"]);
@@ -205,19 +213,19 @@ test("pruneEvents counts: several deliveries and attempts per event, live jobs â
   assert.deepEqual(col("SELECT event_id FROM knocker_deliveries"), [keep, keep]);
   assert.deepEqual(col("SELECT event_id FROM knocker_attempts"), [keep]);
   assert.deepEqual(all("SELECT id, status FROM knocker_events"), [{ id: keep, status: "handled" }]);
-  assert.deepEqual(webhooks.db.pragma("foreign_key_check"), []);
+  assert.deepEqual(db.pragma("foreign_key_check"), []);
   await webhooks.close();
 });
 
 test("pruneEvents removes live jobs of this queue only, leaves malformed payloads and in-flight claims alone", async () => {
   const path = tempDbPath();
-  const { webhooks, receive, one, col, clock } = setup({}, path);
+  const { db, webhooks, receive, one, col, clock } = setup({}, path);
   const ignored = await receive(T0, "ignored");
   await webhooks.ignore(ignored); // its job stays queued: the worker would ack it quietly
   const other = await receive(T0, "other");
   await webhooks.ignore(other);
   const insertJob = (queue: string, payload: string, state = "pending", claimExpiresAt: number | null = null) =>
-    Number(webhooks.db.prepare(`INSERT INTO _honker_live (queue, payload, state, run_at, worker_id, claim_expires_at, attempts, created_at)
+    Number(db.prepare(`INSERT INTO _honker_live (queue, payload, state, run_at, worker_id, claim_expires_at, attempts, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(queue, payload, state, T0, state === "processing" ? "w" : null, claimExpiresAt,
       state === "processing" ? 1 : 0, T0).lastInsertRowid);
   const id = ignored;
@@ -252,7 +260,7 @@ test("pruneEvents removes live jobs of this queue only, leaves malformed payload
   // here the claim expires (that worker died) and this worker picks the job up.
   clock.now = T0 + 31;
   const errors: unknown[] = [];
-  webhooks.db.prepare("DELETE FROM _honker_live WHERE queue = ? AND id <> ?").run(QUEUE, liveClaim); // the malformed ones would be dead-lettered
+  db.prepare("DELETE FROM _honker_live WHERE queue = ? AND id <> ?").run(QUEUE, liveClaim); // the malformed ones would be dead-lettered
   await drain(webhooks, () => one("SELECT COUNT(*) FROM _honker_live WHERE queue = ?", QUEUE) === 0, { onError: (e) => errors.push(e) });
   assert.equal(one("SELECT COUNT(*) FROM _honker_live WHERE queue = ?", QUEUE), 0);
   assert.equal(one("SELECT COUNT(*) FROM _honker_dead"), 0);
@@ -260,25 +268,27 @@ test("pruneEvents removes live jobs of this queue only, leaves malformed payload
   await webhooks.close();
 
   // A Knocker on another queue prunes with its own queue's jobs: the "other.events" job goes.
-  const otherQueue = open(path, { queueName: "other.events", now: () => T0 + 40 });
-  const third = otherQueue.db.prepare(`INSERT INTO knocker_events (endpoint_id, received_at, method, headers_json, body_blob, query_json, status)
+  const otherDb = new Database(path);
+  const otherQueue = open(otherDb, { queueName: "other.events", now: () => T0 + 40 });
+  const third = otherDb.prepare(`INSERT INTO knocker_events (endpoint_id, received_at, method, headers_json, body_blob, query_json, status)
     SELECT id, ?, 'POST', '{}', x'7b7d', '{}', 'handled' FROM knocker_endpoints WHERE name = 'acme'`).run(T0).lastInsertRowid;
-  otherQueue.db.prepare("UPDATE _honker_live SET payload = ? WHERE id = ?").run(`{"event_id":${third}}`, foreign[0]);
-  otherQueue.db.prepare("UPDATE _honker_live SET payload = ? WHERE id = ?").run(`{"event_id":${third}}`, foreign[1]);
+  otherDb.prepare("UPDATE _honker_live SET payload = ? WHERE id = ?").run(`{"event_id":${third}}`, foreign[0]);
+  otherDb.prepare("UPDATE _honker_live SET payload = ? WHERE id = ?").run(`{"event_id":${third}}`, foreign[1]);
   assert.equal((await otherQueue.pruneEvents({ olderThan: T0 + 1 })).liveJobsPruned, 1);
   assert.equal((await otherQueue.listPruneAudits())[0]!.queueName, "other.events");
-  assert.equal(otherQueue.db.prepare("SELECT COUNT(*) FROM _honker_live WHERE id = ?").pluck().get(foreign[1]), 1);
+  assert.equal(otherDb.prepare("SELECT COUNT(*) FROM _honker_live WHERE id = ?").pluck().get(foreign[1]), 1);
   await otherQueue.close();
+  otherDb.close();
 });
 
 test("a job of a pruned event that turns up later is acked quietly: no handler, no error, no dead letter", async () => {
-  const { webhooks, receive, settle, one, handled } = setup();
+  const { db, webhooks, receive, settle, one, handled } = setup();
   const id = await receive(T0, "gone");
   await settle(T0 + 10);
   assert.deepEqual(handled, [id]);
   assert.equal((await webhooks.pruneEvents({ olderThan: T0 + 1 })).eventsPruned, 1);
   // A job for it written afterwards (another binding, a replay racing the prune on another processâ€¦).
-  webhooks.db.prepare("INSERT INTO _honker_live (queue, payload, state, run_at, created_at) VALUES (?, ?, 'pending', ?, ?)")
+  db.prepare("INSERT INTO _honker_live (queue, payload, state, run_at, created_at) VALUES (?, ?, 'pending', ?, ?)")
     .run(QUEUE, JSON.stringify({ event_id: id }), T0, T0);
   const errors: unknown[] = [];
   await drain(webhooks, () => one("SELECT COUNT(*) FROM _honker_live") === 0, { onError: (e) => errors.push(e) });
@@ -292,29 +302,29 @@ test("a job of a pruned event that turns up later is acked quietly: no handler, 
 });
 
 test("pruneEvents is one transaction: a failure part-way leaves every row, and no audit row", async () => {
-  const { webhooks, receive, settle, one } = setup();
+  const { db, webhooks, receive, settle, one } = setup();
   for (let i = 0; i < 5; i++) await receive(T0 + i, `k${i}`, { repeats: 1 });
   await settle(T0 + 10);
   const before = () => ["knocker_events", "knocker_deliveries", "knocker_attempts", "knocker_prune_audits"].map((t) => one(`SELECT COUNT(*) FROM ${t}`));
   const snapshot = before();
   // The fourth oldest event refuses to go (as a disk-full or a constraint would part-way through).
   const victim = one("SELECT id FROM knocker_events ORDER BY received_at LIMIT 1 OFFSET 3") as number;
-  webhooks.db.exec(`CREATE TRIGGER refuse BEFORE DELETE ON knocker_events WHEN old.id = ${victim} BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+  db.exec(`CREATE TRIGGER refuse BEFORE DELETE ON knocker_events WHEN old.id = ${victim} BEGIN SELECT RAISE(ABORT, 'refused'); END`);
   await assert.rejects(webhooks.pruneEvents({ olderThan: T0 + 100 }), /refused/);
   assert.deepEqual(before(), snapshot);
-  webhooks.db.exec("DROP TRIGGER refuse");
+  db.exec("DROP TRIGGER refuse");
   assert.equal((await webhooks.pruneEvents({ olderThan: T0 + 100 })).eventsPruned, 5);
   assert.equal((await webhooks.listPruneAudits()).length, 1);
   await webhooks.close();
 });
 
 test("pruneOrphanDeliveries: validation, strict cutoff, oldest first, linked deliveries untouched, audit row", async () => {
-  const { webhooks, receive, orphan, col, one } = setup();
+  const { db, webhooks, receive, orphan, col, one } = setup();
   for (const options of [undefined, {}, { olderThan: -1 }, { olderThan: 1.5 }, { olderThan: "x" }, { olderThan: T0, limit: 0 },
     { olderThan: T0, limit: 1001 }, { olderThan: T0, limit: 1.5 }, { olderThan: T0, statuses: ["handled"] }]) {
     await assert.rejects(webhooks.pruneOrphanDeliveries(options as never), isCode("ERR_INVALID_ARGUMENT"), JSON.stringify(options));
   }
-  assert.equal(auditCount(webhooks), 0);
+  assert.equal(await auditCount(webhooks), 0);
   const o30 = await orphan(T0 + 30);
   const o10 = await orphan(T0 + 10);
   const o20 = await orphan(T0 + 20);
@@ -339,10 +349,10 @@ test("pruneOrphanDeliveries: validation, strict cutoff, oldest first, linked del
   assert.deepEqual(JSON.parse(audits[2]!.summaryJson), { source: "manual", older_than: T0 + 40, limit: 2, received_at: { min: T0 + 10, max: T0 + 20 } });
 
   // One transaction: when the audit row cannot be written, the deliveries stay.
-  webhooks.db.exec("CREATE TRIGGER no_audit BEFORE INSERT ON knocker_prune_audits BEGIN SELECT RAISE(ABORT, 'audit refused'); END");
+  db.exec("CREATE TRIGGER no_audit BEFORE INSERT ON knocker_prune_audits BEGIN SELECT RAISE(ABORT, 'audit refused'); END");
   await assert.rejects(webhooks.pruneOrphanDeliveries({ olderThan: T0 + 100 }), /audit refused/);
   assert.deepEqual(orphans(), [atCutoff]);
-  webhooks.db.exec("DROP TRIGGER no_audit");
+  db.exec("DROP TRIGGER no_audit");
   assert.deepEqual(await webhooks.pruneOrphanDeliveries({ olderThan: T0 + 100 }), { deliveriesPruned: 1 });
   await webhooks.close();
 });

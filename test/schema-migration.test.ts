@@ -100,7 +100,7 @@ for (const version of [1, 2] as const) {
     before.close();
 
     const webhooks = open(path, { maxReaders: 0 });
-    const db = webhooks.db;
+    const db = new Database(path); // a connection of the test's own, to look at the migrated file
     assert.equal(db.pragma("user_version", { simple: true }), CURRENT_VERSION);
     assert.equal(db.pragma("integrity_check", { simple: true }), "ok");
     assert.deepEqual(db.pragma("foreign_key_check"), []);
@@ -113,11 +113,13 @@ for (const version of [1, 2] as const) {
     assert.equal(liveSequence(db), 9, "the AUTOINCREMENT counter is carried over");
 
     // The layout is exactly a fresh file's.
-    const fresh = open(tempDbPath(), { maxReaders: 0 });
-    for (const table of [...TABLES, "knocker_dropped_rejections"]) assert.deepEqual(columns(db, table), columns(fresh.db, table), table);
+    const freshPath = tempDbPath();
+    await open(freshPath, { maxReaders: 0 }).close();
+    const fresh = new Database(freshPath, { readonly: true });
+    for (const table of [...TABLES, "knocker_dropped_rejections"]) assert.deepEqual(columns(db, table), columns(fresh, table), table);
     const indexes = (d: SqliteDatabase) => d.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE '\\_honker%' ESCAPE '\\' AND sql IS NOT NULL ORDER BY name").all();
-    assert.deepEqual(indexes(db), indexes(fresh.db));
-    await fresh.close();
+    assert.deepEqual(indexes(db), indexes(fresh));
+    fresh.close();
     const defaults = Object.fromEntries((columns(db, "_honker_live") as Array<{ name: string; dflt_value: string | null }>).map((c) => [c.name, c.dflt_value]));
     assert.equal(defaults.run_at, "unixepoch()");
     assert.equal(defaults.created_at, "unixepoch()");
@@ -140,6 +142,7 @@ for (const version of [1, 2] as const) {
     assert.deepEqual(handled, [5]);
     assert.equal((await webhooks.getEvent(5))!.status, "handled");
     await webhooks.close();
+    db.close();
   });
 }
 
@@ -150,11 +153,14 @@ test("several processes opening the same old file at the same moment migrate it 
   const rowsBefore = snapshot(before);
   before.close();
   const script = `
+    import Database from ${JSON.stringify(import.meta.resolve("better-sqlite3"))};
     import { open } from ${JSON.stringify(new URL("../src/index.ts", import.meta.url).href)};
     const start = Number(process.argv[2]);
     while (Date.now() < start) {}
     const w = open(${JSON.stringify(path)});
-    console.log(JSON.stringify({ version: w.db.pragma("user_version", { simple: true }), jobs: w.db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get() }));
+    const db = new Database(${JSON.stringify(path)}, { readonly: true }); // a look at the file this open() left
+    console.log(JSON.stringify({ version: db.pragma("user_version", { simple: true }), jobs: db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get() }));
+    db.close();
     await w.close();`;
   const results = await raceScripts(script, 5);
   for (const r of results) {

@@ -13,6 +13,17 @@ export function tempDir(prefix = "knocker-test-"): string {
   return dir;
 }
 
+/**
+ * A documentation example as the source of a file that runs from a temp directory: "knocker" is
+ * this repository's source entry, and "better-sqlite3" (an example that opens the app's own
+ * connection) is the package that entry uses, so the example has one copy of SQLite.
+ */
+export function runnableExample(code: string): string {
+  return code
+    .replaceAll('from "knocker"', `from ${JSON.stringify(new URL("../src/index.ts", import.meta.url).href)}`)
+    .replaceAll('from "better-sqlite3"', `from ${JSON.stringify(import.meta.resolve("better-sqlite3"))}`);
+}
+
 /** A path for a new SQLite file on disk. */
 export function tempDbPath(name = "knocker.db"): string {
   return join(tempDir(), name);

@@ -4,26 +4,32 @@
 // queue, and once the disk has room again every event is handled exactly once.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import Database from "better-sqlite3";
 import { KnockerError, open, type Handler, type OpenOptions } from "../src/index.js";
 import { tempDbPath } from "./support.js";
 
 /** A row too big for the room left: a handler that inserts it fills the disk. */
 const BALLAST = Buffer.alloc(2_000_000);
 
-/** Three received events (k0, k1, k2) on a file with room for about 20 more pages. */
+/**
+ * Three received events (k0, k1, k2) on a file with room for about 20 more pages. The inbox runs
+ * on the test's own connection (the app-owned pattern): it holds the app's tables, and its page
+ * limit is the inbox's disk.
+ */
 async function nearlyFullInbox(options: OpenOptions, schema: string, handler: Handler) {
-  const webhooks = open(tempDbPath(), { retryBackoff: false, ...options });
-  webhooks.db.exec(`${schema}; CREATE TABLE ballast (b BLOB)`);
+  const db = new Database(tempDbPath());
+  const webhooks = open(db, { retryBackoff: false, ...options });
+  db.exec(`${schema}; CREATE TABLE ballast (b BLOB)`);
   const ep = webhooks.endpoint("e", { path: "/e" }).handle(handler);
   for (const key of ["k0", "k1", "k2"]) await ep.receive({ body: "{}", dedupeKey: key });
-  const pages = webhooks.db.pragma("page_count", { simple: true }) as number;
-  webhooks.db.pragma(`max_page_count = ${pages + 20}`);
-  return { webhooks, freeDisk: () => void webhooks.db.pragma("max_page_count = 1073741823") };
+  const pages = db.pragma("page_count", { simple: true }) as number;
+  db.pragma(`max_page_count = ${pages + 20}`);
+  return { db, webhooks, freeDisk: () => void db.pragma("max_page_count = 1073741823") };
 }
 
 test("disk full inside a handler fails the whole batch: no event, attempt or job changes commit; after space frees up each event is handled once", { timeout: 30_000 }, async () => {
   let fillDisk = true;
-  const { webhooks, freeDisk } = await nearlyFullInbox({ visibilityTimeoutS: 1 }, "CREATE TABLE handled (event_key TEXT NOT NULL UNIQUE)", (event, tx) => {
+  const { db, webhooks, freeDisk } = await nearlyFullInbox({ visibilityTimeoutS: 1 }, "CREATE TABLE handled (event_key TEXT NOT NULL UNIQUE)", (event, tx) => {
     tx.run("INSERT INTO handled (event_key) VALUES (?)", [event.dedupeKey]);
     if (event.dedupeKey === "k1" && fillDisk) tx.run("INSERT INTO ballast (b) VALUES (?)", [BALLAST]);
   });
@@ -36,15 +42,15 @@ test("disk full inside a handler fails the whole batch: no event, attempt or job
   assert.ok(errors.length > 0, "the storage failure is reported through onError");
   const first = errors[0];
   assert.ok(first instanceof KnockerError && first.code === "ERR_STORAGE", String(first));
-  assert.equal(webhooks.db.inTransaction, false);
+  assert.equal(db.inTransaction, false);
 
   // Nothing of the failed batch committed: no handled event, no attempt row, no business row.
   for (const event of await webhooks.listEvents()) {
     assert.equal(event.status, "received", `${event.dedupeKey} still received`);
     assert.equal((await webhooks.listAttempts(event.id)).length, 0);
   }
-  assert.equal(webhooks.db.prepare("SELECT COUNT(*) FROM handled").pluck().get(), 0);
-  assert.equal(webhooks.db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get(), 3, "every job is still live");
+  assert.equal(db.prepare("SELECT COUNT(*) FROM handled").pluck().get(), 0);
+  assert.equal(db.prepare("SELECT COUNT(*) FROM _honker_live").pluck().get(), 3, "every job is still live");
 
   // Room again: the expired claims are taken over and every event is handled exactly once.
   fillDisk = false;
@@ -54,15 +60,16 @@ test("disk full inside a handler fails the whole batch: no event, attempt or job
   controller.abort();
   await running;
   assert.deepEqual((await webhooks.listEvents()).map((e) => e.status), ["handled", "handled", "handled"]);
-  assert.deepEqual(webhooks.db.prepare("SELECT event_key FROM handled ORDER BY event_key").pluck().all(), ["k0", "k1", "k2"]);
+  assert.deepEqual(db.prepare("SELECT event_key FROM handled ORDER BY event_key").pluck().all(), ["k0", "k1", "k2"]);
   assert.ok(webhooks.workerStates()[0]!.lastError !== null);
   await webhooks.close();
+  db.close();
 });
 
 test("a handler that swallows the disk-full error commits nothing on its own; the claims go back unused (maxAttempts 1 still handles)", { timeout: 30_000 }, async () => {
   let fillDisk = true;
   const swallowed: unknown[] = [];
-  const { webhooks, freeDisk } = await nearlyFullInbox({ maxAttempts: 1 }, "CREATE TABLE business (k TEXT, step TEXT)", (event, tx) => {
+  const { db, webhooks, freeDisk } = await nearlyFullInbox({ maxAttempts: 1 }, "CREATE TABLE business (k TEXT, step TEXT)", (event, tx) => {
     tx.run("INSERT INTO business VALUES (?, 'before')", [event.dedupeKey]);
     if (event.dedupeKey === "k1" && fillDisk) {
       try {
@@ -84,8 +91,8 @@ test("a handler that swallows the disk-full error commits nothing on its own; th
   assert.equal(swallowed.length, 1);
   assert.ok(errors[0] instanceof KnockerError && errors[0].code === "ERR_STORAGE", String(errors[0]));
   assert.deepEqual((await webhooks.listEvents()).map((e) => e.status), ["received", "received", "received"]);
-  assert.deepEqual(webhooks.db.prepare("SELECT * FROM business").all(), [], "no handler write committed on its own");
-  assert.deepEqual(webhooks.db.prepare("SELECT state, attempts FROM _honker_live ORDER BY id").all(),
+  assert.deepEqual(db.prepare("SELECT * FROM business").all(), [], "no handler write committed on its own");
+  assert.deepEqual(db.prepare("SELECT state, attempts FROM _honker_live ORDER BY id").all(),
     [{ state: "pending", attempts: 0 }, { state: "pending", attempts: 0 }, { state: "pending", attempts: 0 }], "claims handed back, attempts refunded");
 
   fillDisk = false;
@@ -98,4 +105,5 @@ test("a handler that swallows the disk-full error commits nothing on its own; th
   await second;
   assert.deepEqual((await webhooks.listEvents()).map((e) => e.status), ["handled", "handled", "handled"], "not dead: no attempt was used up");
   await webhooks.close();
+  db.close();
 });

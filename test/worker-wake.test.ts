@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { randomInt } from "node:crypto";
 import { test } from "node:test";
+import Database from "better-sqlite3";
 import { open } from "../src/index.js";
 import { tempDbPath } from "./support.js";
 import { Child, fixture, median, sleep } from "./support/processes.js";
@@ -15,9 +16,13 @@ const IDLE_CPU_LIMIT = 0.02; // of one core
 
 test("an idle worker in another process wakes within 50 ms of every commit and idles under 2% of a core", async (t) => {
   const path = tempDbPath();
-  const webhooks = open(path); // durability "full" on both sides, the default
-  t.after(() => webhooks.close());
-  webhooks.db.exec("CREATE TABLE business (event_key TEXT NOT NULL UNIQUE, event_id INTEGER NOT NULL, worker TEXT NOT NULL)");
+  const db = new Database(path); // the app's connection, which also holds its business table
+  const webhooks = open(db); // durability "full" on both sides, the default
+  t.after(async () => {
+    await webhooks.close();
+    db.close();
+  });
+  db.exec("CREATE TABLE business (event_key TEXT NOT NULL UNIQUE, event_id INTEGER NOT NULL, worker TEXT NOT NULL)");
   const acme = webhooks.endpoint("acme", { path: "/acme" });
   // The moment this process's commit returned (same clock as the child's handler timestamps).
   let committedAt = 0;

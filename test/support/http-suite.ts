@@ -8,8 +8,9 @@ import { after, before, test } from "node:test";
 import { sign as githubSign } from "@octokit/webhooks-methods";
 import { isValidSlackRequest } from "@slack/bolt";
 import { verifyKey } from "discord-interactions";
+import Database from "better-sqlite3";
 import Stripe from "stripe";
-import { open, type Knocker } from "../../src/index.js";
+import { open, type Knocker, type SqliteDatabase } from "../../src/index.js";
 import { tempDbPath } from "../support.js";
 
 export const SECRETS = {
@@ -32,10 +33,11 @@ const stripeSdk = new Stripe("sk_test_http_suite");
 
 /**
  * An inbox with stripe, github, slack, meta and discord endpoints under /webhooks/…, and a stripe
- * endpoint at /webhooks/paused registered with `enabled: false`; closed after the file.
+ * endpoint at /webhooks/paused registered with `enabled: false`; closed after the file. On a new
+ * file, or on a connection the test keeps (`open(db)`).
  */
-export function suiteInbox(): Knocker {
-  const webhooks = open(tempDbPath(), { maxBodyBytes: LIMIT });
+export function suiteInbox(database: string | SqliteDatabase = tempDbPath()): Knocker {
+  const webhooks = open(database, { maxBodyBytes: LIMIT });
   webhooks.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: [SECRETS.stripe] });
   webhooks.endpoint("github", { path: "/webhooks/github", provider: "github", secrets: [SECRETS.github] });
   webhooks.endpoint("slack", { path: "/webhooks/slack", provider: "slack", secrets: [SECRETS.slack] });
@@ -110,6 +112,9 @@ interface Sent {
 /** Every status code of the front door through one server flavour. */
 export function httpStatusSuite(flavour: Flavour): void {
   let webhooks: Knocker;
+  // The suite's own connection to the inbox's file (the app-owned pattern): its page limit is the
+  // inbox's disk in the disk-full test.
+  let db: Database.Database;
   let url = "";
   let stop: () => Promise<void> = async () => {};
   const deliveries = async () => (await webhooks.listDeliveries({ limit: 1000 })).length;
@@ -119,12 +124,14 @@ export function httpStatusSuite(flavour: Flavour): void {
   };
 
   before(async () => {
-    webhooks = suiteInbox();
+    db = new Database(tempDbPath());
+    webhooks = suiteInbox(db);
     ({ url, stop } = await flavour.start(webhooks));
   });
   after(async () => {
     await stop();
     await webhooks.close();
+    db.close();
   });
 
   test(`${flavour.name}: 204 for a new Stripe event (stored, linked, queued) and 204 for its duplicate`, async () => {
@@ -261,17 +268,17 @@ export function httpStatusSuite(flavour: Flavour): void {
   });
 
   test(`${flavour.name}: 503 with Retry-After when the receipt cannot be committed (disk full), then 204 once it can`, async () => {
-    const pages = webhooks.db.pragma("page_count", { simple: true }) as number;
+    const pages = db.pragma("page_count", { simple: true }) as number;
     const reports: Array<{ status: number; error?: unknown }> = [];
     const off = webhooks.on("http:response", (payload) => reports.push(payload));
     const body = stripeEvent("evt_http_full", "invoice.paid", 16 * 1024);
     const countBefore = await deliveries();
-    webhooks.db.pragma(`max_page_count = ${pages}`);
+    db.pragma(`max_page_count = ${pages}`);
     let sent: Sent;
     try {
       sent = await send("/webhooks/stripe", { body, headers: stripeHeaders(body) });
     } finally {
-      webhooks.db.pragma("max_page_count = 1073741823");
+      db.pragma("max_page_count = 1073741823");
       off();
     }
     assert.equal(sent.status, 503);

@@ -21,6 +21,7 @@ import { RetentionRunner } from "./retention/run-retention.js";
 import { attachEngine } from "./store/engine-of.js";
 import { IngressService } from "./ingest/ingress-service.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
+import type { Store } from "./store/store.js";
 import { WorkerPool } from "./worker/worker.js";
 
 /**
@@ -33,7 +34,7 @@ export function open(pathOrDatabase: string | SqliteDatabase, options?: OpenOpti
 
 export class Knocker {
   readonly #options: ResolvedOptions;
-  readonly #store: SqliteStore;
+  readonly #store: Store;
   readonly #endpoints: EndpointRegistry;
   readonly #workers: WorkerPool;
   readonly #operator: Operator;

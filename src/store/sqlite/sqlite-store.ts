@@ -96,7 +96,7 @@ export class SqliteStore implements Store {
     return this.readers.openCount;
   }
 
-  /** The writer connection (the CLI and tests; Knocker owns its transactions). */
+  /** The writer connection (the package's own tools; Knocker owns its transactions). */
   get db(): SqliteDatabase {
     return this.#db;
   }

@@ -118,20 +118,25 @@ export class Knocker {
   // ---- ingress ----------------------------------------------------------------------------
 
   /** Verify with the endpoint's provider, store, dedupe and enqueue. Resolves after the commit. */
-  async receive(input: ReceiveByNameInput): Promise<IngestResult> {
+  receive(input: ReceiveByNameInput): Promise<IngestResult> {
     return this.#ingest(input, false);
   }
 
   /** Trusted low-level ingress: no verification; the caller states validity and metadata. */
-  async ingest(input: IngestInput): Promise<IngestResult> {
+  ingest(input: IngestInput): Promise<IngestResult> {
     return this.#ingest(input, true);
   }
 
-  async #ingest(input: ReceiveByNameInput | IngestInput, trusted: boolean): Promise<IngestResult> {
-    this.#assertOpen();
-    if (input === null || typeof input !== "object") throw new TypeError("receive() takes an object: { endpoint, body, headers, … }");
-    const endpoint = this.#endpoints.get(input.endpoint);
-    return this.#ingress.receiveAt(endpoint, input, trusted);
+  // Not `async`: the receipt's own promise is handed back as it is (no extra turns on the hot
+  // path); a bad call still rejects rather than throws.
+  #ingest(input: ReceiveByNameInput | IngestInput, trusted: boolean): Promise<IngestResult> {
+    try {
+      this.#assertOpen();
+      if (input === null || typeof input !== "object") throw new TypeError("receive() takes an object: { endpoint, body, headers, … }");
+      return this.#ingress.receiveAt(this.#endpoints.get(input.endpoint), input, trusted);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   // ---- HTTP -------------------------------------------------------------------------------

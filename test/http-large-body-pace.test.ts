@@ -4,30 +4,19 @@
 // while large bodies are paused are answered at once, the pause counts against bodyTimeoutMs,
 // and the fetch() adapter is paced the same way.
 import assert from "node:assert/strict";
-import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { request } from "node:http";
 import { after, before, describe, test } from "node:test";
-import { open, KnockerError, type Knocker, type OpenOptions } from "../src/index.js";
+import { open, KnockerError, type OpenOptions } from "../src/index.js";
 import { stripeSignature, tempDbPath } from "./support.js";
+import { serveInbox, type ServedInbox } from "./support/node-server.js";
 
 const SECRET = "whsec_large_body_pace";
 const MiB = 1024 * 1024;
 
-async function serve(options: OpenOptions): Promise<{ webhooks: Knocker; port: number; close(): Promise<void> }> {
+function serve(options: OpenOptions): Promise<ServedInbox> {
   const webhooks = open(tempDbPath("pace.db"), options);
   webhooks.endpoint("stripe", { path: "/stripe", provider: "stripe", secrets: [SECRET] });
-  const handler = webhooks.nodeHandler();
-  const server: Server = createServer((req, res) => void handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    webhooks,
-    port: (server.address() as AddressInfo).port,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      webhooks.close();
-    },
-  };
+  return serveInbox(webhooks);
 }
 
 function post(port: number, body: Buffer, signature: string): Promise<{ status: number; ms: number }> {

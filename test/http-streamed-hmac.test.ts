@@ -4,18 +4,18 @@
 // it arrived (a spy on RawBody.whole, the only way to the whole body).
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
-import { createServer, request as httpRequest, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
 import Stripe from "stripe";
-import { open, type Knocker } from "../src/index.js";
+import { open } from "../src/index.js";
 import { RawBody } from "../src/ingest/raw-body.js";
 import { Provider, ProviderRequest } from "../src/providers/provider.js";
 import { CURATED_PROVIDER_NAMES, prepareProvider } from "../src/providers/registry.js";
 import type { Vector } from "../providers/generate/write-vectors.js";
 import { tempDbPath } from "./support.js";
+import { serveInbox, type ServedInbox } from "./support/node-server.js";
 
 /** The curated providers whose signature is an HMAC over (a prefix and) the raw body. */
 const STREAMED = ["clerk", "github", "intercom", "lemon-squeezy", "linear", "meta", "paddle", "resend", "shopify", "slack", "standard-webhooks", "stripe", "zendesk"];
@@ -46,19 +46,8 @@ after(() => {
 });
 
 /** One inbox per clock (vectors pin theirs), each behind its own node:http server. */
-async function serve(now: number): Promise<{ webhooks: Knocker; port: number; close(): Promise<void> }> {
-  const webhooks = open(tempDbPath(`streamed-${now}-${Math.random().toString(36).slice(2)}.db`), { now: () => now });
-  const handler = webhooks.nodeHandler();
-  const server: Server = createServer((req, res) => void handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    webhooks,
-    port: (server.address() as AddressInfo).port,
-    close: async () => {
-      await new Promise((resolve) => server.close(resolve));
-      await webhooks.close();
-    },
-  };
+function serve(now: number): Promise<ServedInbox> {
+  return serveInbox(open(tempDbPath(`streamed-${now}-${Math.random().toString(36).slice(2)}.db`), { now: () => now }));
 }
 
 /** POST `body` in `pieces` writes with a pause between them, so it arrives in several chunks. */

@@ -115,7 +115,7 @@ test("Knocker opens a file Honker created and ingests into it, leaving Honker's 
   assert.equal(made![0]!.id, 1);
 
   const webhooks = open(path);
-  assert.equal(webhooks.db.pragma("user_version", { simple: true }), 4);
+  assert.equal(webhooks.db.pragma("user_version", { simple: true }), 5);
   const handled: number[] = [];
   webhooks.endpoint("orders", { path: "/orders" }).handle((event) => void handled.push(event.id));
   const result = await webhooks.receive({ endpoint: "orders", body: "{}", headers: {} });

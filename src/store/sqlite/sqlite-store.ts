@@ -7,7 +7,9 @@ import { Operator } from "../../operator/operator.js";
 import type { ResolvedOptions } from "../../options.js";
 import { RetentionRunner } from "../../retention/run-retention.js";
 import type { ChangeFeed, JobStore, ReceiptStore } from "../store.js";
+import type { DashboardQueries } from "../../dashboard/queries.js";
 import { configureWriter, immediateTransaction, isBetterSqlite3Database, mainDatabaseFile, openWriter } from "./connection.js";
+import { SqliteDashboardQueries } from "./dashboard-queries.js";
 import { Dispatcher } from "./dispatcher.js";
 import { GroupCommitter } from "./group-commit.js";
 import { prepareEventStatements } from "./plans/events.js";
@@ -36,6 +38,8 @@ export class SqliteStore {
   readonly retention: RetentionRunner;
   readonly rejections: RejectionBudget;
   readonly readers: ReaderPool;
+  /** The operator dashboard's aggregates and pages, on reader connections. */
+  readonly dashboard: DashboardQueries;
   readonly #db: Database;
   readonly #ownsDb: boolean;
   readonly #walSync: WalSync | null;
@@ -66,6 +70,7 @@ export class SqliteStore {
     }
     const path = mainDatabaseFile(this.#db);
     this.readers = new ReaderPool(path, options.maxReaders, this.#db, busyTimeoutMs);
+    this.dashboard = new SqliteDashboardQueries(this.readers, queueName);
     const queue = new Queue(this.#db, { name: queueName, visibilityTimeoutS, maxAttempts, retryBackoff });
     const wake = new Wake(this.#db);
     this.changes = wake;

@@ -69,7 +69,7 @@ export function pageResponse(ctx: PageContext, title: string, section: Section, 
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${title} · Knocker</title>
 <link rel="stylesheet" href="${link(ctx, "/assets/dashboard.css", { v: css.version })}">
 <script src="${link(ctx, "/assets/dashboard.js", { v: js.version })}" defer></script>

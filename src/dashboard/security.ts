@@ -3,7 +3,8 @@
 //   names a loopback host, so a DNS-rebinding page cannot pass for local);
 // - what a page may do in the browser: a Content-Security-Policy without 'unsafe-inline' and
 //   without other origins (scripts and styles only from the dashboard's own assets), no framing,
-//   no MIME sniffing, no referrer;
+//   no MIME sniffing, no referrer to other origins (same-origin: with no-referrer at all,
+//   browsers send `Origin: null` on the dashboard's own form posts);
 // - who may act: POST only, from the dashboard's own origin (Origin / Sec-Fetch-Site), with a
 //   CSRF token bound to a per-browser cookie by an HMAC only this dashboard can compute.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
@@ -25,7 +26,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "content-security-policy": CSP,
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
-  "referrer-policy": "no-referrer",
+  "referrer-policy": "same-origin",
   "cross-origin-opener-policy": "same-origin",
   "cross-origin-resource-policy": "same-origin",
 };

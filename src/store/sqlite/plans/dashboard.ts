@@ -29,7 +29,7 @@ export const DASHBOARD_SQL = {
   deliveryById: "SELECT d.event_id AS eventId, d.id AS deliveryId, k.name AS endpoint FROM knocker_deliveries d JOIN knocker_endpoints k ON k.id = d.endpoint_id WHERE d.id = ?",
   /** The dedupe index (endpoint_id, dedupe_key), probed once per endpoint. */
   eventsByDedupeKey: `SELECT e.id AS eventId, NULL AS deliveryId, k.name AS endpoint FROM knocker_events e JOIN knocker_endpoints k ON k.id = e.endpoint_id
-    WHERE e.endpoint_id IN (SELECT id FROM knocker_endpoints) AND e.dedupe_key = ? ORDER BY e.id DESC LIMIT 20`,
+    WHERE e.endpoint_id IN (SELECT id FROM knocker_endpoints) AND e.dedupe_key = ? LIMIT 100`,
   /** The newest `limit` deliveries by knocker_deliveries_received, filtered: bounded work, whatever the file's size. */
   recentDeliveriesByProviderId: `SELECT r.event_id AS eventId, r.id AS deliveryId, k.name AS endpoint,
       CASE WHEN r.provider_event_id = @text THEN 'provider event id' ELSE 'provider delivery id' END AS "match"

@@ -417,11 +417,13 @@ export interface DashboardOptions {
   /**
    * Required: who may see the inbox. A function of the request (a session cookie, a header set by
    * an authenticating proxy, a bearer token…) returning true to let it in; false, a throw or a
-   * rejection answers 401 with no data. Or `"local-only"`: only peers on a loopback address, with
-   * a Host header naming a loopback host — the peer address must be passed to the handler (the
-   * `.node` adapter does; a fetch server passes `{ remoteAddress }` as the second argument).
+   * rejection answers 401 with no data. It may instead return a `Response` to answer with (a
+   * redirect to the app's login, a 401 with `WWW-Authenticate: Basic`). Or `"local-only"`: only
+   * peers on a loopback address, with a Host header naming a loopback host — the peer address
+   * must be passed to the handler (the `.node` adapter does; a fetch server passes
+   * `{ remoteAddress }` as the second argument).
    */
-  authorize: ((request: Request) => boolean | Promise<boolean>) | "local-only";
+  authorize: ((request: Request) => boolean | Response | Promise<boolean | Response>) | "local-only";
   /** Where the dashboard is mounted, e.g. `"/ops/knocker"` (default `"/"`); requests outside it answer 404. */
   basePath?: string;
   /** Show everything, change nothing: action buttons are hidden and action requests refused (403). */

@@ -83,6 +83,27 @@ test("without authorization every route answers 401 with no data and no cookie; 
   assert.deepEqual(await status(), before);
 });
 
+test("authorize may answer with its own Response (a Basic challenge, a login redirect), which gets the security headers", async () => {
+  const password = "correct horse";
+  const expected = `Basic ${Buffer.from(`ops:${password}`).toString("base64")}`;
+  const dashboard = webhooks.dashboard({
+    authorize: (request) =>
+      request.headers.get("authorization") === expected ||
+      new Response("Sign in\n", { status: 401, headers: { "www-authenticate": 'Basic realm="knocker", charset="UTF-8"' } }),
+  });
+  const challenge = await dashboard(new Request(`${BASE}/events`));
+  assert.equal(challenge.status, 401);
+  assert.equal(challenge.headers.get("www-authenticate"), 'Basic realm="knocker", charset="UTF-8"');
+  assert.equal(await challenge.text(), "Sign in\n");
+  assertSecurityHeaders(challenge, "challenge");
+  assert.equal((await dashboard(new Request(`${BASE}/events`, { headers: { authorization: expected } }))).status, 200);
+  const login = webhooks.dashboard({ authorize: () => Response.redirect("https://sso.example/login", 302) });
+  const redirected = await login(new Request(`${BASE}/`));
+  assert.equal(redirected.status, 302);
+  assert.equal(redirected.headers.get("location"), "https://sso.example/login");
+  assertSecurityHeaders(redirected, "redirect");
+});
+
 test('"local-only" lets in loopback peers that name a loopback host, and nobody else', async () => {
   const dashboard = webhooks.dashboard({ authorize: "local-only" });
   const cases: Array<[string | undefined, string, number]> = [

@@ -22,7 +22,7 @@ const MAX_FORM_BYTES = 64 * 1024;
 const EVENT_ACTIONS = ["replay", "requeue", "ignore"] as const;
 
 interface Settings {
-  authorize: (request: Request, peer: DashboardPeer | undefined) => boolean | Promise<boolean>;
+  authorize: (request: Request, peer: DashboardPeer | undefined) => boolean | Response | Promise<boolean | Response>;
   base: string;
   readOnly: boolean;
   tokens: CsrfTokens;
@@ -53,6 +53,13 @@ function checkOptions(options: DashboardOptions): Settings {
   return { authorize: check, base: basePath.endsWith("/") ? basePath : `${basePath}/`, readOnly, tokens: new CsrfTokens(secret) };
 }
 
+/** The app's own answer to an unauthorized request (its login redirect, a Basic challenge), with the security headers. */
+function withSecurityHeaders(response: Response): Response {
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) headers.set(name, value);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
 /** A bare answer with the security headers: nothing of the inbox in it. */
 function plain(status: number, text: string, headers: Record<string, string> = {}): Response {
   return respond(null, status, `${text}\n`, "text/plain; charset=utf-8", headers);
@@ -69,13 +76,14 @@ export function createDashboard(deps: DashboardDeps, options: DashboardOptions):
     const inside = url.pathname.startsWith(base) || `${url.pathname}/` === base;
     if (!inside) return plain(404, "Not Found");
 
-    let allowed = false;
+    let decision: boolean | Response = false;
     try {
-      allowed = (await settings.authorize(request, peer)) === true;
+      decision = await settings.authorize(request, peer);
     } catch {
-      allowed = false; // a failing check refuses, never lets through
+      decision = false; // a failing check refuses, never lets through
     }
-    if (!allowed) return plain(401, "Unauthorized");
+    if (decision instanceof Response) return withSecurityHeaders(decision);
+    if (decision !== true) return plain(401, "Unauthorized");
     if (url.pathname !== base && `${url.pathname}/` === base) return plain(308, "Moved", { location: `${base}${url.search}` });
     if (deps.operator.closed) return plain(503, "The inbox is closed", { "retry-after": "5" });
 

@@ -24,13 +24,16 @@ let stopWorker: AbortController;
 let worker: Promise<void>;
 /** While true, the handlers fail (the "bug" the operator fixes before replaying). */
 let broken = true;
+/** The inbox's clock: pinned while the day's earlier traffic is stored, then the real one. */
+let pinned: number | null = null;
+const now = () => pinned ?? Math.floor(Date.now() / 1000);
 
 async function stripeReceipt(id: string, type: string, data: Record<string, unknown>): Promise<number | null> {
   const body = JSON.stringify({ id, object: "event", type, data: { object: data } });
   const result = await webhooks.receive({
     endpoint: "stripe",
     body,
-    headers: { "stripe-signature": stripeSignature(body, SECRET), "content-type": "application/json", "user-agent": "Stripe/1.0" },
+    headers: { "stripe-signature": stripeSignature(body, SECRET, now()), "content-type": "application/json", "user-agent": "Stripe/1.0" },
   });
   return result.eventId;
 }
@@ -46,7 +49,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10
 const statusOf = async (id: number) => (await webhooks.getEvent(id))!.status;
 
 before(async () => {
-  webhooks = open(tempDbPath(), { maxAttempts: 2, retryBackoff: false });
+  webhooks = open(tempDbPath(), { maxAttempts: 2, retryBackoff: false, now });
   webhooks.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: [SECRET] });
   webhooks.endpoint("orders", { path: "/webhooks/orders" });
   const fail = (what: string) => {
@@ -55,8 +58,23 @@ before(async () => {
   webhooks.handle({ endpoint: "stripe", eventType: "invoice.paid" }, () => fail("invoice.paid"));
   webhooks.handle({ endpoint: "stripe", eventType: "checkout.session.completed" }, () => undefined);
   webhooks.handle({ endpoint: "orders" }, (event) => fail(event.eventType ?? "order"));
+  // The last 23 hours of traffic (the overview's chart), stored before the worker starts.
+  const start = Math.floor(Date.now() / 1000) - 23 * 3600;
+  for (let hour = 0; hour < 23; hour++) {
+    const receipts = 3 + Math.round(4 + 3 * Math.sin(hour / 3));
+    for (let i = 0; i < receipts; i++) {
+      pinned = start + hour * 3600 + i * 97;
+      await stripeReceipt(`evt_h${hour}_${i}`, "checkout.session.completed", { id: `cs_h${hour}_${i}`, amount_total: 500 + i });
+      if (i === 0 && hour % 5 === 2) await webhooks.receive({ endpoint: "stripe", body: "{}", headers: { "stripe-signature": `t=${pinned},v1=${"0".repeat(64)}` } });
+    }
+    if (hour % 2 === 0) await webhooks.ingest({ endpoint: "orders", body: JSON.stringify({ order: `ord_${hour}` }), eventType: "order.created", dedupeKey: `hist-${hour}` });
+  }
+  pinned = null;
+  broken = false; // yesterday's traffic was handled
   stopWorker = new AbortController();
   worker = webhooks.runWorker({ signal: stopWorker.signal });
+  await until("the earlier traffic handled", async () => (await webhooks.listEvents({ status: "received", limit: 1 })).length === 0);
+  broken = true;
   browser = await launchBrowser();
   served = await serve(webhooks.dashboard({ authorize: (request) => request.headers.get("authorization") === TOKEN }));
   if (SHOTS) mkdirSync(SHOTS, { recursive: true });

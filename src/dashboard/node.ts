@@ -53,6 +53,7 @@ async function toRequest(req: IncomingMessage, target: string): Promise<Request>
 
 /** At most MAX_BODY_BYTES (one byte more tells the handler it was too large); the rest is left unread. */
 function readLimited(req: IncomingMessage): Promise<Buffer> {
+  if (req.readableEnded) return Promise.resolve(alreadyParsed(req));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -74,6 +75,21 @@ function readLimited(req: IncomingMessage): Promise<Buffer> {
     req.once("end", finish);
     req.once("error", reject);
   });
+}
+
+/**
+ * A body parser mounted before the dashboard (express.urlencoded()) read the stream already:
+ * the form is taken from what it left in `req.body`.
+ */
+function alreadyParsed(req: IncomingMessage): Buffer {
+  const body = (req as { body?: unknown }).body;
+  if (typeof body === "string" || Buffer.isBuffer(body)) return Buffer.from(body);
+  if (body !== null && typeof body === "object") {
+    const form = new URLSearchParams();
+    for (const [name, value] of Object.entries(body)) if (typeof value === "string") form.append(name, value);
+    return Buffer.from(form.toString());
+  }
+  return Buffer.alloc(0);
 }
 
 async function send(res: ServerResponse, response: Response): Promise<void> {

@@ -43,7 +43,8 @@ function checkOptions(options: DashboardOptions): Settings {
       'dashboard() option "authorize" is required: a function (request) => boolean | Promise<boolean> that decides who may see the inbox, or "local-only" (loopback peers only)',
     );
   }
-  if (typeof basePath !== "string" || !/^\/(?:[A-Za-z0-9._~!$&'()*+,;=:@%-]+\/?)*$/.test(basePath) || basePath.includes("//")) {
+  // Segments of URL path characters, each but the last followed by "/" (one way to match: no backtracking).
+  if (typeof basePath !== "string" || !/^\/(?:[A-Za-z0-9._~!$&'()*+,;=:@%-]+\/)*[A-Za-z0-9._~!$&'()*+,;=:@%-]*$/.test(basePath)) {
     throw new KnockerError("ERR_INVALID_OPTION", `dashboard() option "basePath" must be a path like "/" or "/ops/knocker", got ${JSON.stringify(basePath)}`);
   }
   if (typeof readOnly !== "boolean") throw new KnockerError("ERR_INVALID_OPTION", 'dashboard() option "readOnly" must be a boolean');

@@ -405,3 +405,42 @@ export interface NodeHandlerOptions {
  * with `next`, they are passed on.
  */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => Promise<void>;
+
+// ---- the operator dashboard (CONTRACT §12, docs/dashboard.md) ----------------------------------
+
+/** What the server knows about a request's peer, which a fetch-style `Request` does not carry. */
+export interface DashboardPeer {
+  /** The socket's remote address (`req.socket.remoteAddress` on node:http). */
+  remoteAddress?: string | undefined;
+}
+
+export interface DashboardOptions {
+  /**
+   * Required: who may see the inbox. A function of the request (a session cookie, a header set by
+   * an authenticating proxy, a bearer token…) returning true to let it in; false, a throw or a
+   * rejection answers 401 with no data. It may instead return a `Response` to answer with (a
+   * redirect to the app's login, a 401 with `WWW-Authenticate: Basic`). Or `"local-only"`: only
+   * peers on a loopback address, with a Host header naming a loopback host — the peer address
+   * must be passed to the handler (the `.node` adapter does; a fetch server passes
+   * `{ remoteAddress }` as the second argument).
+   */
+  authorize: ((request: Request) => boolean | Response | Promise<boolean | Response>) | "local-only";
+  /** Where the dashboard is mounted, e.g. `"/ops/knocker"` (default `"/"`); requests outside it answer 404. */
+  basePath?: string;
+  /** Show everything, change nothing: action buttons are hidden and action requests refused (403). */
+  readOnly?: boolean;
+  /**
+   * Key of the CSRF tokens (at least 16 bytes). Default: random per `dashboard()` call, so forms
+   * loaded before a restart must be reloaded. Give every process behind one load balancer the same.
+   */
+  secret?: string | Uint8Array;
+}
+
+/**
+ * The dashboard as a fetch-style handler (`(request, peer?) => Promise<Response>`), plus `.node`
+ * for node:http and Express (`(req, res, next?)`, which passes the peer address).
+ */
+export interface DashboardHandler {
+  (request: Request, peer?: DashboardPeer): Promise<Response>;
+  readonly node: NodeHandler;
+}

@@ -2,8 +2,10 @@ import { EndpointRegistry } from "./endpoints.js";
 import { KnockerError } from "./errors.js";
 import { handleFetch } from "./http/fetch-handler.js";
 import { FrontDoor } from "./http/front-door.js";
+import { createDashboard } from "./dashboard/dashboard.js";
 import { createNodeHandler } from "./http/node-adapter.js";
 import type {
+  DashboardHandler, DashboardOptions,
   AddEndpointOptions, AsyncHandleOptions, AsyncHandler, Attempt, Delivery, EndpointOptions, Event, HandleOptions, HandleTarget, Handler, IngestInput,
   TransactionalHandleOptions, IngestResult, IterateEventsOptions,
   ListDeliveriesOptions, ListEventsOptions, NodeHandler, NodeHandlerOptions, OpenOptions, ReceiveByNameInput, ReceiveInput,
@@ -150,6 +152,26 @@ export class Knocker {
   /** `(req, res, next?)` for node:http, Express and Fastify (a hijacked route, see docs/http.md); mount it before any body parser. */
   nodeHandler(options?: NodeHandlerOptions): NodeHandler {
     return createNodeHandler(this.#frontDoor, options);
+  }
+
+  /**
+   * The operator dashboard as a fetch-style handler (and `.node` for node:http / Express): the
+   * inbox in a browser, with replay, requeue and ignore, one at a time or by filter. `authorize`
+   * is required (see docs/dashboard.md).
+   */
+  dashboard(options: DashboardOptions): DashboardHandler {
+    this.#assertOpen();
+    const endpoints = this.#endpoints;
+    return createDashboard({
+      operator: this,
+      queries: this.#store.dashboard,
+      queueName: this.#options.queueName,
+      now: this.#options.now,
+      secretNames: (name) => {
+        const provider = endpoints.all().find((endpoint) => endpoint.name === name)?.provider;
+        return { headers: provider?.secretHeaders ?? [], query: provider?.secretQueryParams ?? [] };
+      },
+    }, options);
   }
 
   // ---- operator ----------------------------------------------------------------------------

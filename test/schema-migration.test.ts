@@ -9,7 +9,7 @@ import { open, type SqliteDatabase } from "../src/index.js";
 import { drain, tempDbPath, tempDir } from "./support.js";
 import { raceScripts } from "./support/processes.js";
 
-const CURRENT_VERSION = 4;
+const CURRENT_VERSION = 5;
 /** Columns added after version 2 (NULL on rows that were there before). */
 const ADDED_COLUMNS = new Set(["body_length", "body_sha256", "body_identity"]);
 const V2_SCHEMA = readFileSync(new URL("./fixtures/schema/v2.sql", import.meta.url), "utf8");
@@ -117,7 +117,7 @@ for (const version of [1, 2] as const) {
     await open(freshPath, { maxReaders: 0 }).close();
     const fresh = new Database(freshPath, { readonly: true });
     for (const table of [...TABLES, "knocker_dropped_rejections"]) assert.deepEqual(columns(db, table), columns(fresh, table), table);
-    const indexes = (d: SqliteDatabase) => d.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE '\\_honker%' ESCAPE '\\' AND sql IS NOT NULL ORDER BY name").all();
+    const indexes = (d: SqliteDatabase) => d.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name").all();
     assert.deepEqual(indexes(db), indexes(fresh));
     fresh.close();
     const defaults = Object.fromEntries((columns(db, "_honker_live") as Array<{ name: string; dflt_value: string | null }>).map((c) => [c.name, c.dflt_value]));
@@ -145,6 +145,31 @@ for (const version of [1, 2] as const) {
     db.close();
   });
 }
+
+test("a version-4 file (0.2.0) gains the dashboard's indexes and keeps its rows", async () => {
+  const path = tempDbPath();
+  const first = open(path);
+  const ep = first.endpoint("orders", { path: "/orders" });
+  await ep.receive({ body: "{}", eventType: "order.paid", dedupeKey: "o-1" });
+  await first.close();
+  const DASHBOARD_INDEXES = ["knocker_deliveries_endpoint_signature", "knocker_events_endpoint_status", "knocker_events_type_status"];
+  const v4 = new Database(path);
+  for (const name of DASHBOARD_INDEXES) v4.exec(`DROP INDEX ${name}`);
+  v4.pragma("user_version = 4");
+  const rowsBefore = snapshot(v4);
+  v4.close();
+
+  const db = new Database(path); // the app's own connection, handed to open()
+  const webhooks = open(db, { maxReaders: 0 });
+  assert.equal(db.pragma("user_version", { simple: true }), CURRENT_VERSION);
+  const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name IN (?, ?, ?) ORDER BY name").pluck().all(...DASHBOARD_INDEXES);
+  assert.deepEqual(names, DASHBOARD_INDEXES);
+  assert.deepEqual(snapshot(db), rowsBefore);
+  const plan = db.prepare("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM knocker_events WHERE endpoint_id = 1 AND status = 'dead'").all() as Array<{ detail: string }>;
+  assert.match(plan.map((row) => row.detail).join(" "), /COVERING INDEX knocker_events_endpoint_status/);
+  await webhooks.close();
+  db.close();
+});
 
 test("several processes opening the same old file at the same moment migrate it once", async () => {
   const path = join(tempDir(), "old.db");

@@ -3,6 +3,7 @@ import { KnockerError } from "../errors.js";
 import type { Knocker } from "../knocker.js";
 import { checkPositionals, EXIT, GLOBAL_OPTIONS, parseCommandArgs, Refusal, UsageError } from "./args.js";
 import { commandHelp, overallHelp, type Command, type Context } from "./command.js";
+import { dashboardCommand } from "./commands/dashboard.js";
 import { ignoreCommand, pruneCommand, replayCommand, replayDeliveryCommand, requeueCommand } from "./commands/actions.js";
 import { auditsCommand, deliveriesCommand, deliveryCommand, eventCommand, eventsCommand } from "./commands/read.js";
 import { signCommand } from "./commands/sign.js";
@@ -12,7 +13,7 @@ import { escapeJson, escapeText } from "./escape.js";
 
 export const COMMANDS: readonly Command[] = [
   eventsCommand, eventCommand, deliveriesCommand, deliveryCommand, auditsCommand, statsCommand,
-  replayCommand, requeueCommand, ignoreCommand, replayDeliveryCommand, pruneCommand, signCommand,
+  replayCommand, requeueCommand, ignoreCommand, replayDeliveryCommand, pruneCommand, signCommand, dashboardCommand,
 ];
 
 /** Global options that take a value, so the command name can be found after them (`knocker --db x events`). */

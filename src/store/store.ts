@@ -7,6 +7,7 @@ import type { Attempt, Delivery, Event, EventStatus, IngestResult, PrunableStatu
 import type { EventPruneRequest, OrphanPruneRequest, PruneSource } from "../retention/prune-requests.js";
 import type { Receipt } from "../ingest/receipt.js";
 import type { Finalizer } from "../interfaces.js";
+import type { DashboardQueries } from "../dashboard/queries.js";
 import type { JobOutcome, StartedJob } from "../worker/outcomes.js";
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -261,6 +262,8 @@ export interface Store {
   readonly retention: RetentionStore;
   readonly rejections: RejectionCounter;
   readonly cli: CliQueries;
+  /** The operator dashboard's aggregates and pages (reads only). */
+  readonly dashboard: DashboardQueries;
   /** Connections open for reads, for `openReaders` (0 where the engine pools them elsewhere). */
   readonly openReaders: number;
   /** Record an endpoint (never its secrets); returns its stable id. */

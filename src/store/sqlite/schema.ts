@@ -3,7 +3,7 @@ import { KnockerError } from "../../errors.js";
 import { immediateTransaction } from "./connection.js";
 
 /** Bumped whenever the layout changes; stored in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /**
  * Finds a queue's jobs by event id. Partial on json_valid(): Honker tooling may put payloads that
@@ -19,6 +19,18 @@ const EVENT_JOB_INDEX = `CREATE INDEX IF NOT EXISTS _honker_live_event_v2
  */
 const BODY_IDENTITY_INDEX = `CREATE UNIQUE INDEX IF NOT EXISTS knocker_events_body_identity
   ON knocker_events(endpoint_id, body_identity) WHERE body_identity IS NOT NULL;`;
+
+/**
+ * The operator dashboard's reads (src/store/sqlite/plans/dashboard.ts), each an index range: an
+ * endpoint's events by status (the overview's counts, its oldest unhandled event, the events page
+ * filtered by endpoint), events by type, and an endpoint's receipts by signature verdict over time
+ * (the receipts chart, rejected receipts). Every key ends in received_at, which only grows, so a
+ * new row lands at the end of its range: a few hot pages, not one random page per receipt.
+ */
+const DASHBOARD_INDEXES = `
+CREATE INDEX IF NOT EXISTS knocker_events_endpoint_status ON knocker_events(endpoint_id, status, received_at);
+CREATE INDEX IF NOT EXISTS knocker_events_type_status ON knocker_events(event_type, status, received_at);
+CREATE INDEX IF NOT EXISTS knocker_deliveries_endpoint_signature ON knocker_deliveries(endpoint_id, signature_valid, received_at);`;
 
 /** Rejected receipts counted but not stored (over invalidDeliveriesPerMinute), per endpoint and minute. */
 const DROPPED_REJECTIONS = `CREATE TABLE IF NOT EXISTS knocker_dropped_rejections (
@@ -138,6 +150,7 @@ CREATE INDEX IF NOT EXISTS knocker_deliveries_event ON knocker_deliveries(event_
 ${DROPPED_REJECTIONS}
 CREATE INDEX IF NOT EXISTS knocker_deliveries_received ON knocker_deliveries(received_at);
 CREATE INDEX IF NOT EXISTS knocker_deliveries_orphans ON knocker_deliveries(received_at) WHERE event_id IS NULL;
+${DASHBOARD_INDEXES}
 
 CREATE TABLE IF NOT EXISTS knocker_attempts (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -250,6 +263,8 @@ const MIGRATIONS: Record<number, (db: Database) => void> = {
   1: (db) => db.exec(`DROP INDEX IF EXISTS _honker_live_event; ${EVENT_JOB_INDEX}`),
   2: rebuildQueueTables,
   3: addDeliveryBodyDigest,
+  // v4 → v5: the dashboard's indexes (built once, when a 0.2 file is first opened by this release).
+  4: (db) => db.exec(DASHBOARD_INDEXES),
 };
 
 /**

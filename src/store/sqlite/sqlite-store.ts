@@ -7,7 +7,9 @@ import type { ResolvedOptions } from "../../options.js";
 import { retentionQueueName } from "../../retention/run-retention.js";
 import type { ChangeFeed, CliQueries, JobStore, ReceiptStore, RetentionStore, Store } from "../store.js";
 import { countPrunable, selectEventIds, selectStats } from "./plans/cli.js";
+import type { DashboardQueries } from "../../dashboard/queries.js";
 import { configureWriter, immediateTransaction, isBetterSqlite3Database, mainDatabaseFile, openWriter } from "./connection.js";
+import { SqliteDashboardQueries } from "./dashboard-queries.js";
 import { Dispatcher } from "./dispatcher.js";
 import { SqliteOperatorStore } from "./operator-store.js";
 import { GroupCommitter } from "./group-commit.js";
@@ -39,6 +41,8 @@ export class SqliteStore implements Store {
   readonly rejections: RejectionBudget;
   readonly readers: ReaderPool;
   readonly cli: CliQueries;
+  /** The operator dashboard's aggregates and pages, on reader connections. */
+  readonly dashboard: DashboardQueries;
   readonly #db: Database;
   readonly #ownsDb: boolean;
   readonly #walSync: WalSync | null;
@@ -69,6 +73,7 @@ export class SqliteStore implements Store {
     }
     const path = mainDatabaseFile(this.#db);
     this.readers = new ReaderPool(path, options.maxReaders, this.#db, busyTimeoutMs);
+    this.dashboard = new SqliteDashboardQueries(this.readers, queueName);
     const queue = new Queue(this.#db, { name: queueName, visibilityTimeoutS, maxAttempts, retryBackoff });
     const wake = new Wake(this.#db);
     this.changes = wake;

@@ -1,5 +1,6 @@
 import type { Attempt, Delivery, Event, HeaderMap, PruneAudit, QueryMap } from "../interfaces.js";
 import { escapeAndTruncate, escapeJson, escapeText } from "./escape.js";
+export { age } from "../text/age.js";
 
 /** Text from a webhook or the database for one line of human output: control characters escaped. */
 export const safe = (text: string): string => escapeText(text, "cell");
@@ -36,14 +37,6 @@ export function time(seconds: number | null): string {
   return new Date(seconds * 1000).toISOString().replace("T", " ").replace(/\.\d{3}Z$/, "");
 }
 
-/** Seconds → `45s`, `3m 20s`, `5h 2m`, `3d 4h`. */
-export function age(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
-  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
-}
 
 /**
  * One table cell: control characters (line breaks and tabs included) escaped, at most `max`

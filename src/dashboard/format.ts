@@ -2,6 +2,7 @@
 // in stored headers and query strings before they are shown.
 import type { HeaderMap, QueryMap } from "../interfaces.js";
 import { redactHeaders, redactQuery } from "../ingest/normalize.js";
+export { age } from "../text/age.js";
 
 /** Unix seconds → `2025-01-31 12:00:00 UTC`. */
 export function utc(seconds: number | null): string {
@@ -14,14 +15,6 @@ export function iso(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** Seconds → `45s`, `3m 20s`, `5h 2m`, `3d 4h`. */
-export function age(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
-  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
-}
 
 export function count(n: number): string {
   return n.toLocaleString("en-US");

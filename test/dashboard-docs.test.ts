@@ -6,10 +6,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { tempDir } from "./support.js";
+import { expectedPrints, printedLines, runnableExample, tempDir } from "./support.js";
 
 const doc = readFileSync(new URL("../docs/dashboard.md", import.meta.url), "utf8");
-const entry = new URL("../src/index.ts", import.meta.url).href;
 const runnable = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((code) => code.includes('from "knocker"'));
 
 test("docs/dashboard.md has runnable examples and its screenshots", () => {
@@ -27,14 +26,11 @@ runnable.forEach((code, index) => {
     const scripts = new URL("../.tmp/", import.meta.url);
     mkdirSync(scripts, { recursive: true });
     const file = join(fileURLToPath(scripts), `dashboard-example-${process.pid}-${index}.mts`);
-    writeFileSync(file, code.replaceAll('from "knocker"', `from ${JSON.stringify(entry)}`));
+    writeFileSync(file, runnableExample(code));
     const run = spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), file], { cwd: dir, encoding: "utf8", timeout: 30_000 });
     rmSync(file, { force: true });
     assert.equal(run.status, 0, run.stderr);
-    const expected = code
-      .split("\n")
-      .filter((line) => /^\s*console\.log\(.*\/\/ /.test(line))
-      .map((line) => line.slice(line.lastIndexOf("// ") + 3).trim());
-    assert.deepEqual(run.stdout.trim().split("\n").filter(Boolean).map((line) => line.trim()), expected);
+    const expected = expectedPrints(code);
+    assert.deepEqual(printedLines(run.stdout), expected);
   });
 });

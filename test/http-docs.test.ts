@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { runnableExample, tempDir } from "./support.js";
+import { expectedPrints, printedLines, runnableExample, tempDir } from "./support.js";
 
 const doc = readFileSync(new URL("../docs/http.md", import.meta.url), "utf8");
 const runnable = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((code) => code.includes('from "knocker"'));
@@ -23,11 +23,8 @@ runnable.forEach((code, index) => {
     writeFileSync(file, runnableExample(code));
     const run = spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), file], { cwd: dir, encoding: "utf8", timeout: 30_000 });
     assert.equal(run.status, 0, run.stderr);
-    const expected = code
-      .split("\n")
-      .filter((line) => /^\s*console\.log\(.*\/\/ /.test(line))
-      .map((line) => line.slice(line.lastIndexOf("// ") + 3).trim());
-    assert.deepEqual(run.stdout.trim().split("\n").filter(Boolean).map((line) => line.trim()), expected);
+    const expected = expectedPrints(code);
+    assert.deepEqual(printedLines(run.stdout), expected);
   });
 });
 

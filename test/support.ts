@@ -24,6 +24,19 @@ export function runnableExample(code: string): string {
     .replaceAll('from "better-sqlite3"', `from ${JSON.stringify(import.meta.resolve("better-sqlite3"))}`);
 }
 
+/** What a docs example says it prints: the `// …` comment of each `console.log(…)` line, in order. */
+export function expectedPrints(code: string): string[] {
+  return code
+    .split("\n")
+    .filter((line) => /^\s*console\.log\(.*\/\/ /.test(line))
+    .map((line) => line.slice(line.lastIndexOf("// ") + 3).trim());
+}
+
+/** The non-empty lines a run printed, trimmed (to compare with expectedPrints). */
+export function printedLines(stdout: string): string[] {
+  return stdout.trim().split("\n").filter(Boolean).map((line) => line.trim());
+}
+
 /** A path for a new SQLite file on disk. */
 export function tempDbPath(name = "knocker.db"): string {
   return join(tempDir(), name);

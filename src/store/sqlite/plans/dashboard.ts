@@ -103,20 +103,36 @@ export function eventPagePlan(selection: EventSelection, limit: number, text: nu
   const { arms, index } = eventArms(selection);
   const upper = upperBound(selection.until, after);
   const params: Record<string, unknown> = { limit, text };
-  const parts = arms.map((arm) => {
-    const where = [...arm.where];
-    Object.assign(params, arm.params);
-    if (selection.since !== undefined) (where.push("received_at >= @since"), (params.since = selection.since));
-    if (upper !== null) (where.push("(received_at, id) < (@upperAt, @upperId)"), (params.upperAt = upper[0]), (params.upperId = upper[1]));
-    return `SELECT * FROM (SELECT id, received_at FROM knocker_events INDEXED BY ${index}
-      ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY received_at DESC, id DESC LIMIT @limit)`;
-  });
+  for (const arm of arms) Object.assign(params, arm.params);
+  const page = newestFirstPage("knocker_events", arms.map((arm) => ({ index, where: arm.where })), selection.since, upper, params);
   return {
-    sql: `SELECT ${EVENT_SUMMARY} FROM (${parts.join(" UNION ALL ")} ORDER BY received_at DESC, id DESC LIMIT @limit) page
+    sql: `SELECT ${EVENT_SUMMARY} FROM (${page}) page
       JOIN knocker_events e ON e.id = page.id JOIN knocker_endpoints k ON k.id = e.endpoint_id
       ORDER BY page.received_at DESC, page.id DESC`,
     params,
   };
+}
+
+/**
+ * Ids of one page, newest first: each arm walks its index newest first to `@limit` rows (within
+ * `since` and below the cursor), and the arms are merged. Every arm is an index range, so a page
+ * costs `arms x limit` rows however big the table.
+ */
+function newestFirstPage(
+  table: string,
+  arms: ReadonlyArray<{ index: string; where: readonly string[] }>,
+  since: number | undefined,
+  upper: readonly [number, number] | null,
+  params: Record<string, unknown>,
+): string {
+  const parts = arms.map(({ index, where }) => {
+    const all = [...where];
+    if (since !== undefined) (all.push("received_at >= @since"), (params.since = since));
+    if (upper !== null) (all.push("(received_at, id) < (@upperAt, @upperId)"), (params.upperAt = upper[0]), (params.upperId = upper[1]));
+    return `SELECT * FROM (SELECT id, received_at FROM ${table} INDEXED BY ${index}
+      ${all.length > 0 ? `WHERE ${all.join(" AND ")}` : ""} ORDER BY received_at DESC, id DESC LIMIT @limit)`;
+  });
+  return `${parts.join(" UNION ALL ")} ORDER BY received_at DESC, id DESC LIMIT @limit`;
 }
 
 /** Oldest first: the ids a bulk action takes, and (separately) how many match up to a cap. */
@@ -167,15 +183,9 @@ export function deliveryPagePlan(selection: DeliverySelection, endpointIds: read
     arms.push({ index: "knocker_deliveries_received", where: [] });
   }
   if (arms.length === 0) return { sql: `SELECT ${DELIVERY_SUMMARY} FROM knocker_deliveries d JOIN knocker_endpoints k ON k.id = d.endpoint_id WHERE 0`, params };
-  const parts = arms.map(({ index, where }) => {
-    const all = [...where];
-    if (selection.since !== undefined) (all.push("received_at >= @since"), (params.since = selection.since));
-    if (upper !== null) (all.push("(received_at, id) < (@upperAt, @upperId)"), (params.upperAt = upper[0]), (params.upperId = upper[1]));
-    return `SELECT * FROM (SELECT id, received_at FROM knocker_deliveries INDEXED BY ${index}
-      ${all.length > 0 ? `WHERE ${all.join(" AND ")}` : ""} ORDER BY received_at DESC, id DESC LIMIT @limit)`;
-  });
+  const page = newestFirstPage("knocker_deliveries", arms, selection.since, upper, params);
   return {
-    sql: `SELECT ${DELIVERY_SUMMARY} FROM (${parts.join(" UNION ALL ")} ORDER BY received_at DESC, id DESC LIMIT @limit) page
+    sql: `SELECT ${DELIVERY_SUMMARY} FROM (${page}) page
       JOIN knocker_deliveries d ON d.id = page.id JOIN knocker_endpoints k ON k.id = d.endpoint_id
       ORDER BY page.received_at DESC, page.id DESC`,
     params,

@@ -26,6 +26,9 @@ import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
 import { WorkerPool } from "./worker/worker.js";
 
+/** Endpoint.receive()'s way in (set by Knocker's static block, which can reach its private members). */
+let ingestAt: (knocker: Knocker, endpoint: string, input: ReceiveInput | IngestInput, trusted: boolean) => Promise<IngestResult>;
+
 /**
  * Open (or create) a Knocker inbox on a SQLite file, or on a better-sqlite3 connection the app
  * already has. One `open()` per process, shared by ingress and workers, is the fast path.
@@ -129,16 +132,26 @@ export class Knocker {
     return this.#ingest(input, true);
   }
 
+  #ingest(input: ReceiveByNameInput | IngestInput, trusted: boolean): Promise<IngestResult> {
+    if (input === null || typeof input !== "object") return Promise.reject(new TypeError("receive() takes an object: { endpoint, body, headers, … }"));
+    return this.#ingestAt(input.endpoint, input, trusted);
+  }
+
   // Not `async`: the receipt's own promise is handed back as it is (no extra turns on the hot
   // path); a bad call still rejects rather than throws.
-  #ingest(input: ReceiveByNameInput | IngestInput, trusted: boolean): Promise<IngestResult> {
+  #ingestAt(endpoint: string, input: ReceiveInput | IngestInput, trusted: boolean): Promise<IngestResult> {
     try {
       this.#assertOpen();
-      if (input === null || typeof input !== "object") throw new TypeError("receive() takes an object: { endpoint, body, headers, … }");
-      return this.#ingress.receiveAt(this.#endpoints.get(input.endpoint), input, trusted);
+      return this.#ingress.receiveAt(this.#endpoints.get(endpoint), input, trusted);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  static {
+    // Endpoint.receive() reaches the endpoint by its name without copying the caller's input
+    // into a new object with an `endpoint` key (a copy per receipt on the hot path).
+    ingestAt = (knocker, endpoint, input, trusted) => knocker.#ingestAt(endpoint, input, trusted);
   }
 
   // ---- HTTP -------------------------------------------------------------------------------
@@ -340,7 +353,7 @@ export class Endpoint {
 
   receive(input: ReceiveInput): Promise<IngestResult> {
     if (input === null || typeof input !== "object") return Promise.reject(new TypeError("receive() takes an object: { body, headers, … }"));
-    return this.#knocker.receive({ ...input, endpoint: this.name });
+    return ingestAt(this.#knocker, this.name, input, false);
   }
 
   ingest(input: Omit<IngestInput, "endpoint">): Promise<IngestResult> {

@@ -8,7 +8,10 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import Database from "better-sqlite3";
 import { open, type Delivery, type Event, type EventStatus, type Knocker } from "../src/index.js";
-import { ALL_STATUSES, DASHBOARD_SQL, deliveryPagePlan, eventPagePlan, selectionPlans } from "../src/store/sqlite/plans/dashboard.js";
+import { DASHBOARD_SQL, deliveryPagePlan, eventPagePlan, selectionPlans } from "../src/store/sqlite/plans/dashboard.js";
+import { eventListPlan } from "../src/store/sqlite/plans/operator.js";
+import { prunableEventsPlan } from "../src/store/sqlite/plans/prune.js";
+import { ALL_STATUSES } from "../src/store/sqlite/plans/ranges.js";
 import { SqliteDashboardQueries } from "../src/store/sqlite/dashboard-queries.js";
 import { ReaderPool } from "../src/store/sqlite/reader-pool.js";
 import type { DashboardQueries, EventSelection } from "../src/dashboard/queries.js";
@@ -243,12 +246,26 @@ test("every statement is an index range or an ordered index walk: no table scan,
     const count = (text.match(/\?/g) ?? []).length;
     check(name, text, /@/.test(text) ? { text: "x", limit: 10 } : Array.from({ length: count }, () => 1));
   }
+  const every = [...endpointIds.values()];
   for (const selection of selections().filter((_, i) => i % 7 === 0)) {
-    const page = eventPagePlan(selection, 51, 300, { receivedAt: T0, id: 9 });
+    const page = eventPagePlan(selection, every, 51, 300, { receivedAt: T0, id: 9 });
     check(`eventPage ${JSON.stringify(selection)}`, page.sql, page.params);
-    const { ids, count } = selectionPlans(selection, 1000, 99, 1000);
+    const { ids, count } = selectionPlans(selection, every, 1000, 99, 1000);
     check(`selection ${JSON.stringify(selection)}`, ids.sql, ids.params);
     check(`count ${JSON.stringify(selection)}`, count.sql, count.params);
+  }
+  // The operator's listEvents and retention's prune walk the same ranges.
+  for (const status of [undefined, ...ALL_STATUSES]) {
+    for (const endpointId of [undefined, 1]) {
+      for (const eventType of [undefined, "ok"]) {
+        const list = eventListPlan({ status, eventType, since: T0 }, endpointId, every, 51, { receivedAt: T0 + 99, id: 9 });
+        check(`listEvents ${status} ${endpointId} ${eventType}`, list.sql, list.params);
+      }
+    }
+  }
+  for (const statuses of [["handled"], ["handled", "ignored"]] as const) {
+    const prune = prunableEventsPlan(statuses, every, T0, 1000);
+    check(`prune ${statuses.join(", ")}`, prune.sql, prune.params);
   }
   for (const kind of [undefined, "invalid", "orphaned"] as const) {
     for (const endpointId of [undefined, 1]) {

@@ -77,14 +77,12 @@ export class SqliteDashboardQueries implements DashboardQueries {
   }
 
   async eventPage(selection: EventSelection, limit: number, after?: PageCursor): Promise<EventSummary[]> {
-    const plan = eventPagePlan(selection, limit, SUMMARY_TEXT, after);
-    return this.#read((db) => run(db, plan) as EventSummary[]);
+    return this.#read((db, sql) => run(db, eventPagePlan(selection, endpointIds(sql), limit, SUMMARY_TEXT, after)) as EventSummary[]);
   }
 
   async deliveryPage(selection: DeliverySelection, limit: number, after?: PageCursor): Promise<DeliverySummary[]> {
     return this.#read((db, sql) => {
-      const endpointIds = (sql.endpoints.all() as Array<{ id: number }>).map((row) => row.id);
-      const rows = run(db, deliveryPagePlan(selection, endpointIds, limit, SUMMARY_TEXT, after)) as Array<DeliverySummary & { signatureValid: number | null }>;
+      const rows = run(db, deliveryPagePlan(selection, endpointIds(sql), limit, SUMMARY_TEXT, after)) as Array<DeliverySummary & { signatureValid: number | null }>;
       return rows.map((row) => ({ ...row, signatureValid: row.signatureValid === null ? null : row.signatureValid === 1 }));
     });
   }
@@ -106,11 +104,13 @@ export class SqliteDashboardQueries implements DashboardQueries {
   }
 
   async selectEvents(selection: EventSelection, options: { limit: number; throughId?: number; countCap: number }): Promise<{ ids: number[]; total: number }> {
-    const plans = selectionPlans(selection, options.limit, options.throughId, options.countCap);
-    return this.#read((db) => ({
-      ids: db.prepare(plans.ids.sql).pluck().all(plans.ids.params) as number[],
-      total: db.prepare(plans.count.sql).pluck().get(plans.count.params) as number,
-    }));
+    return this.#read((db, sql) => {
+      const plans = selectionPlans(selection, endpointIds(sql), options.limit, options.throughId, options.countCap);
+      return {
+        ids: db.prepare(plans.ids.sql).pluck().all(plans.ids.params) as number[],
+        total: db.prepare(plans.count.sql).pluck().get(plans.count.params) as number,
+      };
+    });
   }
 
   async maxEventId(): Promise<number> {
@@ -130,6 +130,10 @@ export class SqliteDashboardQueries implements DashboardQueries {
     if (prepared === undefined) this.#prepared.set(db, (prepared = prepareAll(db, DASHBOARD_SQL)));
     return prepared;
   }
+}
+
+function endpointIds(sql: Prepared): number[] {
+  return (sql.endpoints.all() as Array<{ id: number }>).map((row) => row.id);
 }
 
 function run(db: Database, plan: Plan): unknown[] {

@@ -1,4 +1,4 @@
-import type { Database } from "better-sqlite3";
+import type { Database, Statement } from "better-sqlite3";
 import { KnockerError } from "../../errors.js";
 import type {
   ListPruneAuditsOptions, PrunableStatus, PruneAudit, PruneDeliveriesResult, PruneEventsOptions, PruneEventsResult, PruneKind,
@@ -10,7 +10,7 @@ import type { AuditFilter, PruneStore } from "../store.js";
 import { immediateTransaction } from "./connection.js";
 import type { ReaderPool } from "./reader-pool.js";
 import { toPruneAudit } from "../rows.js";
-import { preparePruneStatements, selectAudits, type PruneStatements } from "./plans/prune.js";
+import { preparePruneStatements, prunableEventsPlan, selectAudits, type PruneStatements } from "./plans/prune.js";
 
 interface IdRow {
   id: number;
@@ -29,6 +29,8 @@ export class Pruner implements PruneStore {
   readonly #queueName: string;
   readonly #now: () => number;
   readonly #sql: PruneStatements;
+  /** The prunable-events walks, one per number of endpoints and statuses. */
+  readonly #walks = new Map<string, Statement>();
 
   constructor(db: Database, readers: ReaderPool, queueName: string, now: () => number) {
     this.#db = db;
@@ -55,8 +57,8 @@ export class Pruner implements PruneStore {
   /** Runs inside the caller's write transaction. */
   pruneEventsInTransaction(request: EventPruneRequest, source: PruneSource): PruneEventsResult {
     const now = this.#now();
-    const [status1, status2 = status1] = request.statuses;
-    const rows = this.#sql.selectEvents.all({ status1, status2, olderThan: request.olderThan, limit: request.limit }) as IdRow[];
+    const plan = prunableEventsPlan(request.statuses, this.#sql.endpointIds.all() as number[], request.olderThan, request.limit);
+    const rows = this.#prepared(plan.sql).all(plan.params) as IdRow[];
     const result: PruneEventsResult = { eventsPruned: 0, deliveriesPruned: 0, attemptsPruned: 0, liveJobsPruned: 0 };
     let claimedJobsLeft = 0;
     if (rows.length > 0) {
@@ -92,6 +94,12 @@ export class Pruner implements PruneStore {
       { ...summarySource(source), older_than: request.olderThan, limit: request.limit, received_at: receivedRange(rows) },
     );
     return { deliveriesPruned };
+  }
+
+  #prepared(sql: string): Statement {
+    let statement = this.#walks.get(sql);
+    if (statement === undefined) this.#walks.set(sql, (statement = this.#db.prepare(sql)));
+    return statement;
   }
 
   #audit(kind: PruneKind, executedAt: number, counts: PruneEventsResult, summary: Record<string, unknown>): void {

@@ -21,11 +21,13 @@ const BODY_IDENTITY_INDEX = `CREATE UNIQUE INDEX IF NOT EXISTS knocker_events_bo
   ON knocker_events(endpoint_id, body_identity) WHERE body_identity IS NOT NULL;`;
 
 /**
- * The operator dashboard's reads (src/store/sqlite/plans/dashboard.ts), each an index range: an
- * endpoint's events by status (the overview's counts, its oldest unhandled event, the events page
- * filtered by endpoint), events by type, and an endpoint's receipts by signature verdict over time
- * (the receipts chart, rejected receipts). Every key ends in received_at, which only grows, so a
- * new row lands at the end of its range: a few hot pages, not one random page per receipt.
+ * Events by endpoint and status, events by type and status, and an endpoint's receipts by
+ * signature verdict over time: the index ranges the dashboard's pages and counts, the operator's
+ * listEvents and retention's prune walk (plans/ranges.ts). Every key ends in received_at, which
+ * only grows, so a new row lands at the end of its range: a few hot pages, not one random page per
+ * receipt. Version 5 put knocker_events_endpoint_status in the place of the (status,
+ * received_at) index: a selection of statuses alone walks each endpoint's range of them, and each
+ * handler outcome moves an event in two status indexes rather than three.
  */
 const DASHBOARD_INDEXES = `
 CREATE INDEX IF NOT EXISTS knocker_events_endpoint_status ON knocker_events(endpoint_id, status, received_at);
@@ -125,7 +127,6 @@ CREATE TABLE IF NOT EXISTS knocker_events (
 CREATE UNIQUE INDEX IF NOT EXISTS knocker_events_dedupe
   ON knocker_events(endpoint_id, dedupe_key) WHERE dedupe_key IS NOT NULL;
 ${BODY_IDENTITY_INDEX}
-CREATE INDEX IF NOT EXISTS knocker_events_status_received ON knocker_events(status, received_at);
 CREATE INDEX IF NOT EXISTS knocker_events_received ON knocker_events(received_at);
 
 CREATE TABLE IF NOT EXISTS knocker_deliveries (
@@ -264,7 +265,7 @@ const MIGRATIONS: Record<number, (db: Database) => void> = {
   2: rebuildQueueTables,
   3: addDeliveryBodyDigest,
   // v4 → v5: the dashboard's indexes (built once, when a 0.2 file is first opened by this release).
-  4: (db) => db.exec(DASHBOARD_INDEXES),
+  4: (db) => db.exec(`${DASHBOARD_INDEXES} DROP INDEX IF EXISTS knocker_events_status_received;`),
 };
 
 /**

@@ -1,12 +1,10 @@
 // Every statement of the operator dashboard's own reads (src/dashboard/queries.ts). Each is an
-// index range, never a scan of a whole table: the events page walks one index range per status
-// and merges them (SQLite cannot merge an index's ranges by itself), counts are range counts on
-// the schema's dashboard indexes (schema.ts, version 5). test/dashboard-queries.test.ts checks
-// the plans. better-sqlite3 binds JS numbers as REAL: slot arithmetic is done in JS, not in SQL.
-import type { EventStatus } from "../../../interfaces.js";
+// index range, never a scan of a whole table: pages and bulk selections walk index ranges and
+// merge them (ranges.ts), counts are range counts on the schema's dashboard indexes (schema.ts,
+// version 5). test/dashboard-queries.test.ts checks the plans. better-sqlite3 binds JS numbers as
+// REAL: slot arithmetic is done in JS, not in SQL.
 import type { DeliverySelection, EventSelection, PageCursor } from "../../../dashboard/queries.js";
-
-export const ALL_STATUSES: readonly EventStatus[] = ["received", "processing", "handled", "failed", "dead", "ignored"];
+import { countRanges, eventRanges, walkRanges, type Range } from "./ranges.js";
 
 export const DASHBOARD_SQL = {
   endpoints: "SELECT id, name, path, provider, enabled FROM knocker_endpoints ORDER BY name",
@@ -52,43 +50,6 @@ export interface Plan {
   params: Record<string, unknown>;
 }
 
-/**
- * One index range per arm: the equality columns of an index, then received_at (and the rowid,
- * which every SQLite index ends with) in order. `upper` is a row value so that a page after a
- * cursor, and `until`, are one range bound: with both a plain bound and a row value the planner
- * scans from the plain one and filters.
- */
-interface Arm {
-  where: string[];
-  params: Record<string, unknown>;
-}
-
-/**
- * Newest first (pages) or oldest first (bulk selections) over the events matching `selection`:
- * - no endpoint, no type, every status: knocker_events_received;
- * - statuses given, no endpoint, no type: knocker_events_status_received, one arm per status;
- * - an endpoint, no type: knocker_events_endpoint_status, one arm per status;
- * - a type: knocker_events_type_status, one arm per status (the endpoint, if any, filters).
- * Each arm takes its own `limit` rows, the union is ordered and cut again: at most
- * 6 × limit index entries are read, whatever the inbox holds.
- */
-function eventArms(selection: EventSelection): { arms: Arm[]; index: string } {
-  const statuses = selection.statuses;
-  const perStatus = statuses ?? ALL_STATUSES;
-  const base = (status: EventStatus | null, i: number): Arm => {
-    const where: string[] = [];
-    const params: Record<string, unknown> = {};
-    if (status !== null) (where.push(`status = @status${i}`), (params[`status${i}`] = status));
-    if (selection.endpointId !== undefined) (where.push("endpoint_id = @endpoint"), (params.endpoint = selection.endpointId));
-    if (selection.eventType !== undefined) (where.push("event_type = @type"), (params.type = selection.eventType));
-    return { where, params };
-  };
-  if (selection.eventType !== undefined) return { arms: perStatus.map((s, i) => base(s, i)), index: "knocker_events_type_status" };
-  if (selection.endpointId !== undefined) return { arms: perStatus.map((s, i) => base(s, i)), index: "knocker_events_endpoint_status" };
-  if (statuses !== undefined) return { arms: statuses.map((s, i) => base(s, i)), index: "knocker_events_status_received" };
-  return { arms: [base(null, 0)], index: "knocker_events_received" };
-}
-
 /** The upper row-value bound of a newest-first walk: below the cursor and at or before `until`. */
 function upperBound(until: number | undefined, after: PageCursor | undefined): [number, number] | null {
   const untilBound: [number, number] | null = until === undefined ? null : [until + 1, 0];
@@ -99,12 +60,23 @@ function upperBound(until: number | undefined, after: PageCursor | undefined): [
   return cursorFirst ? cursorBound : untilBound;
 }
 
-export function eventPagePlan(selection: EventSelection, limit: number, text: number, after?: PageCursor): Plan {
-  const { arms, index } = eventArms(selection);
-  const upper = upperBound(selection.until, after);
+/**
+ * Bounds of a newest-first page: `since`, and `upper` as one row value, so that a page after a
+ * cursor, and `until`, are one range bound (with both a plain bound and a row value the planner
+ * scans from the plain one and filters).
+ */
+function pageBounds(since: number | undefined, upper: readonly [number, number] | null, params: Record<string, unknown>): string[] {
+  const bounds: string[] = [];
+  if (since !== undefined) (bounds.push("received_at >= @since"), (params.since = since));
+  if (upper !== null) (bounds.push("(received_at, id) < (@upperAt, @upperId)"), (params.upperAt = upper[0]), (params.upperId = upper[1]));
+  return bounds;
+}
+
+/** One page of events, newest first: `everyEndpoint` is every endpoint's id (a selection of statuses alone walks each endpoint's ranges). */
+export function eventPagePlan(selection: EventSelection, everyEndpoint: readonly number[], limit: number, text: number, after?: PageCursor): Plan {
   const params: Record<string, unknown> = { limit, text };
-  for (const arm of arms) Object.assign(params, arm.params);
-  const page = newestFirstPage("knocker_events", arms.map((arm) => ({ index, where: arm.where })), selection.since, upper, params);
+  const ranges = eventRanges(selection, everyEndpoint, params);
+  const page = walkRanges("knocker_events", ranges, pageBounds(selection.since, upperBound(selection.until, after), params), "DESC");
   return {
     sql: `SELECT ${EVENT_SUMMARY} FROM (${page}) page
       JOIN knocker_events e ON e.id = page.id JOIN knocker_endpoints k ON k.id = e.endpoint_id
@@ -113,46 +85,23 @@ export function eventPagePlan(selection: EventSelection, limit: number, text: nu
   };
 }
 
-/**
- * Ids of one page, newest first: each arm walks its index newest first to `@limit` rows (within
- * `since` and below the cursor), and the arms are merged. Every arm is an index range, so a page
- * costs `arms x limit` rows however big the table.
- */
-function newestFirstPage(
-  table: string,
-  arms: ReadonlyArray<{ index: string; where: readonly string[] }>,
-  since: number | undefined,
-  upper: readonly [number, number] | null,
-  params: Record<string, unknown>,
-): string {
-  const parts = arms.map(({ index, where }) => {
-    const all = [...where];
-    if (since !== undefined) (all.push("received_at >= @since"), (params.since = since));
-    if (upper !== null) (all.push("(received_at, id) < (@upperAt, @upperId)"), (params.upperAt = upper[0]), (params.upperId = upper[1]));
-    return `SELECT * FROM (SELECT id, received_at FROM ${table} INDEXED BY ${index}
-      ${all.length > 0 ? `WHERE ${all.join(" AND ")}` : ""} ORDER BY received_at DESC, id DESC LIMIT @limit)`;
-  });
-  return `${parts.join(" UNION ALL ")} ORDER BY received_at DESC, id DESC LIMIT @limit`;
-}
-
 /** Oldest first: the ids a bulk action takes, and (separately) how many match up to a cap. */
-export function selectionPlans(selection: EventSelection, limit: number, throughId: number | undefined, countCap: number): { ids: Plan; count: Plan } {
-  const { arms, index } = eventArms(selection);
+export function selectionPlans(
+  selection: EventSelection,
+  everyEndpoint: readonly number[],
+  limit: number,
+  throughId: number | undefined,
+  countCap: number,
+): { ids: Plan; count: Plan } {
   const params: Record<string, unknown> = { limit, cap: countCap };
-  const wheres = arms.map((arm) => {
-    const where = [...arm.where];
-    Object.assign(params, arm.params);
-    if (selection.since !== undefined) (where.push("received_at >= @since"), (params.since = selection.since));
-    if (selection.until !== undefined) (where.push("received_at <= @until"), (params.until = selection.until));
-    if (throughId !== undefined) (where.push("id <= @through"), (params.through = throughId));
-    return where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
-  });
-  const ids = wheres.map((where) => `SELECT * FROM (SELECT id, received_at FROM knocker_events INDEXED BY ${index} ${where}
-    ORDER BY received_at, id LIMIT @limit)`);
-  const counts = wheres.map((where) => `SELECT COUNT(*) AS n FROM (SELECT 1 FROM knocker_events INDEXED BY ${index} ${where} LIMIT @cap)`);
+  const ranges = eventRanges(selection, everyEndpoint, params);
+  const bounds: string[] = [];
+  if (selection.since !== undefined) (bounds.push("received_at >= @since"), (params.since = selection.since));
+  if (selection.until !== undefined) (bounds.push("received_at <= @until"), (params.until = selection.until));
+  if (throughId !== undefined) (bounds.push("id <= @through"), (params.through = throughId));
   return {
-    ids: { sql: `SELECT id FROM (${ids.join(" UNION ALL ")} ORDER BY received_at, id LIMIT @limit)`, params },
-    count: { sql: `SELECT MIN(SUM(n), @cap) FROM (${counts.join(" UNION ALL ")})`, params },
+    ids: { sql: `SELECT id FROM (${walkRanges("knocker_events", ranges, bounds, "ASC")})`, params },
+    count: { sql: countRanges("knocker_events", ranges, bounds), params },
   };
 }
 
@@ -165,7 +114,7 @@ export function selectionPlans(selection: EventSelection, limit: number, through
 export function deliveryPagePlan(selection: DeliverySelection, endpointIds: readonly number[], limit: number, text: number, after?: PageCursor): Plan {
   const params: Record<string, unknown> = { limit, text };
   const upper = upperBound(selection.until, after);
-  const arms: Array<{ index: string; where: string[] }> = [];
+  const arms: Range[] = [];
   const endpoints = selection.endpointId !== undefined ? [selection.endpointId] : endpointIds;
   if (selection.kind === "invalid") {
     endpoints.forEach((id, i) => arms.push({ index: "knocker_deliveries_endpoint_signature", where: [`endpoint_id = @e${i}`, "signature_valid = 0"] }));
@@ -182,8 +131,7 @@ export function deliveryPagePlan(selection: DeliverySelection, endpointIds: read
   } else {
     arms.push({ index: "knocker_deliveries_received", where: [] });
   }
-  if (arms.length === 0) return { sql: `SELECT ${DELIVERY_SUMMARY} FROM knocker_deliveries d JOIN knocker_endpoints k ON k.id = d.endpoint_id WHERE 0`, params };
-  const page = newestFirstPage("knocker_deliveries", arms, selection.since, upper, params);
+  const page = walkRanges("knocker_deliveries", arms, pageBounds(selection.since, upper, params), "DESC");
   return {
     sql: `SELECT ${DELIVERY_SUMMARY} FROM (${page}) page
       JOIN knocker_deliveries d ON d.id = page.id JOIN knocker_endpoints k ON k.id = d.endpoint_id

@@ -2,6 +2,7 @@ import type { Database } from "better-sqlite3";
 import type { DeliveryFilter, EventCursor, EventFilter } from "../../store.js";
 import { DELIVERY_COLUMNS, EVENT_COLUMNS } from "./events.js";
 import type { AttemptRow, DeliveryRow, EventRow } from "../../rows.js";
+import { eventRanges, walkRanges } from "./ranges.js";
 
 type Filters = { clauses: string[]; params: unknown[] };
 
@@ -9,29 +10,42 @@ function where({ clauses }: Filters): string {
   return clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "";
 }
 
-
-/** Newest first; ids break ties within one second. */
-function eventsQuery(filter: EventFilter, limit: number, after?: EventCursor): { sql: string; params: unknown[] } {
-  const f: Filters = { clauses: [], params: [] };
-  if (filter.status !== undefined) (f.clauses.push("e.status = ?"), f.params.push(filter.status));
-  if (filter.endpoint !== undefined) (f.clauses.push("k.name = ?"), f.params.push(filter.endpoint));
-  if (filter.eventType !== undefined) (f.clauses.push("e.event_type = ?"), f.params.push(filter.eventType));
-  if (filter.since !== undefined) (f.clauses.push("e.received_at >= ?"), f.params.push(filter.since));
-  if (after !== undefined) {
-    f.clauses.push("(e.received_at, e.id) < (?, ?)"); // a row value: an index range, not a scan
-    f.params.push(after.receivedAt, after.id);
-  }
-  f.params.push(limit);
+/**
+ * Newest first, ids breaking ties within one second: the filter's index ranges walked and merged
+ * (ranges.ts), so a page costs the same on a file of any size. `endpointId` is the filter's
+ * endpoint, looked up by name.
+ */
+export function eventListPlan(
+  filter: Omit<EventFilter, "endpoint">,
+  endpointId: number | undefined,
+  everyEndpoint: readonly number[],
+  limit: number,
+  after?: EventCursor,
+): { sql: string; params: Record<string, unknown> } {
+  const params: Record<string, unknown> = { limit };
+  const statuses = filter.status === undefined ? undefined : [filter.status];
+  const ranges = eventRanges({ statuses, endpointId, eventType: filter.eventType }, everyEndpoint, params);
+  const bounds: string[] = [];
+  if (filter.since !== undefined) (bounds.push("received_at >= @since"), (params.since = filter.since));
+  if (after !== undefined) (bounds.push("(received_at, id) < (@afterAt, @afterId)"), (params.afterAt = after.receivedAt), (params.afterId = after.id));
+  const page = walkRanges("knocker_events", ranges, bounds, "DESC");
   return {
-    sql: `SELECT ${EVENT_COLUMNS} FROM knocker_events e JOIN knocker_endpoints k ON k.id = e.endpoint_id
-       ${where(f)} ORDER BY e.received_at DESC, e.id DESC LIMIT ?`,
-    params: f.params,
+    sql: `SELECT ${EVENT_COLUMNS} FROM (${page}) page JOIN knocker_events e ON e.id = page.id JOIN knocker_endpoints k ON k.id = e.endpoint_id
+       ORDER BY page.received_at DESC, page.id DESC`,
+    params,
   };
 }
 
+/** An endpoint name that is not registered matches nothing. */
 export function selectEvents(db: Database, filter: EventFilter, limit: number, after?: EventCursor): EventRow[] {
-  const { sql, params } = eventsQuery(filter, limit, after);
-  return db.prepare(sql).all(...params) as EventRow[];
+  let endpointId: number | undefined;
+  if (filter.endpoint !== undefined) {
+    endpointId = db.prepare("SELECT id FROM knocker_endpoints WHERE name = ?").pluck().get(filter.endpoint) as number | undefined;
+    if (endpointId === undefined) return [];
+  }
+  const everyEndpoint = db.prepare("SELECT id FROM knocker_endpoints").pluck().all() as number[];
+  const plan = eventListPlan(filter, endpointId, everyEndpoint, limit, after);
+  return db.prepare(plan.sql).all(plan.params) as EventRow[];
 }
 
 export function selectDeliveries(db: Database, filter: DeliveryFilter): DeliveryRow[] {

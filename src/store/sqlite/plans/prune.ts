@@ -1,8 +1,9 @@
 import type { Database } from "better-sqlite3";
-import type { PruneKind } from "../../../interfaces.js";
+import type { PrunableStatus, PruneKind } from "../../../interfaces.js";
 import { prepareAll } from "../connection.js";
 import type { PruneAuditRow } from "../../rows.js";
 import type { AuditFilter } from "../../store.js";
+import { eventRanges, walkRanges } from "./ranges.js";
 
 // Every statement retention runs on the Knocker tables. Sets of ids travel as one JSON array
 // bound to `json_each(?)`, so a batch of up to 1,000 events costs a handful of statements, each
@@ -11,14 +12,7 @@ import type { AuditFilter } from "../../store.js";
 /** Statements of the prune primitives, prepared once on the writer connection. */
 export function preparePruneStatements(db: Database) {
   return prepareAll(db, {
-    /**
-     * The oldest prunable events, ties broken by id. Always two statuses (the same one twice when
-     * only one is asked for): SQLite walks the (status, received_at) index once per status and
-     * stops after `limit` rows, so the cost does not grow with the size of the backlog.
-     */
-    selectEvents: `SELECT id, received_at FROM knocker_events
-       WHERE status IN (@status1, @status2) AND received_at < @olderThan
-       ORDER BY received_at, id LIMIT @limit`,
+    endpointIds: { pluck: "SELECT id FROM knocker_endpoints" },
 
     /**
      * Jobs of this queue about the given events (found through the `_honker_live_event_v2` index,
@@ -51,6 +45,22 @@ export function preparePruneStatements(db: Database) {
 }
 
 export type PruneStatements = ReturnType<typeof preparePruneStatements>;
+
+/**
+ * The oldest prunable events, ties broken by id: every endpoint's range of each status in
+ * knocker_events_endpoint_status, walked to `limit` rows and merged (ranges.ts), so a batch
+ * reads at most endpoints × statuses × limit index entries however large the backlog.
+ */
+export function prunableEventsPlan(
+  statuses: readonly PrunableStatus[],
+  everyEndpoint: readonly number[],
+  olderThan: number,
+  limit: number,
+): { sql: string; params: Record<string, unknown> } {
+  const params: Record<string, unknown> = { olderThan, limit };
+  const ranges = eventRanges({ statuses }, everyEndpoint, params);
+  return { sql: walkRanges("knocker_events", ranges, ["received_at < @olderThan"], "ASC"), params };
+}
 
 
 /** Audit rows, newest first (ids break ties within one second); runs on a reader connection. */

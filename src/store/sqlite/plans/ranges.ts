@@ -1,0 +1,74 @@
+// Selections of events (or deliveries) in received_at order, each one a set of index ranges walked
+// in order and merged. SQLite walks one range of an index in order, but not several: asked for
+// `status IN (a, b) ORDER BY received_at LIMIT n`, it reads every entry of both ranges and sorts
+// them. Walking each range to `@limit` entries and merging the walks reads at most
+// ranges × limit entries, whatever the table holds. Used by the dashboard's pages and bulk
+// selections, the operator's listEvents and retention's prune.
+import type { EventStatus } from "../../../interfaces.js";
+
+export const ALL_STATUSES: readonly EventStatus[] = ["received", "processing", "handled", "failed", "dead", "ignored"];
+
+/** One range: an index and the equality conditions on its leading columns; received_at and the rowid follow in every key. */
+export interface Range {
+  index: string;
+  where: readonly string[];
+}
+
+export interface EventRangeSelection {
+  /** Any of these statuses; undefined: every status. */
+  statuses?: readonly EventStatus[];
+  endpointId?: number;
+  eventType?: string;
+}
+
+/**
+ * The ranges that hold the events of a selection; their parameters go into `params`:
+ * - a type: knocker_events_type_status, one range per status (the endpoint, if any, filters);
+ * - an endpoint: knocker_events_endpoint_status, one range per status;
+ * - statuses only: knocker_events_endpoint_status, one range per endpoint of `everyEndpoint` and status;
+ * - nothing: knocker_events_received.
+ */
+export function eventRanges(selection: EventRangeSelection, everyEndpoint: readonly number[], params: Record<string, unknown>): Range[] {
+  const statuses = selection.statuses ?? ALL_STATUSES;
+  statuses.forEach((status, i) => (params[`status${i}`] = status));
+  if (selection.eventType !== undefined) {
+    params.type = selection.eventType;
+    const endpoint = selection.endpointId === undefined ? [] : ["endpoint_id = @endpoint"];
+    if (selection.endpointId !== undefined) params.endpoint = selection.endpointId;
+    return statuses.map((_, i) => ({ index: "knocker_events_type_status", where: ["event_type = @type", `status = @status${i}`, ...endpoint] }));
+  }
+  if (selection.endpointId !== undefined) {
+    params.endpoint = selection.endpointId;
+    return statuses.map((_, i) => ({ index: "knocker_events_endpoint_status", where: ["endpoint_id = @endpoint", `status = @status${i}`] }));
+  }
+  if (selection.statuses === undefined) return [{ index: "knocker_events_received", where: [] }];
+  return everyEndpoint.flatMap((id, e) => {
+    params[`endpoint${e}`] = id;
+    return statuses.map((_, i) => ({ index: "knocker_events_endpoint_status", where: [`endpoint_id = @endpoint${e}`, `status = @status${i}`] }));
+  });
+}
+
+/**
+ * `id, received_at` of the first `@limit` rows over `ranges` within `bounds`, newest first
+ * ("DESC") or oldest first ("ASC"), ties broken by id. No range: no rows.
+ */
+export function walkRanges(table: string, ranges: readonly Range[], bounds: readonly string[], order: "ASC" | "DESC"): string {
+  const by = `ORDER BY received_at ${order}, id ${order}`;
+  if (ranges.length === 0) return `SELECT id, received_at FROM ${table} WHERE 0`;
+  const walks = ranges.map(({ index, where }) => {
+    const all = [...where, ...bounds];
+    return `SELECT * FROM (SELECT id, received_at FROM ${table} INDEXED BY ${index}
+      ${all.length > 0 ? `WHERE ${all.join(" AND ")}` : ""} ${by} LIMIT @limit)`;
+  });
+  return `${walks.join(" UNION ALL ")} ${by} LIMIT @limit`;
+}
+
+/** How many rows the ranges hold within `bounds`, counting each range up to `@cap` (the sum capped too). */
+export function countRanges(table: string, ranges: readonly Range[], bounds: readonly string[]): string {
+  if (ranges.length === 0) return "SELECT 0";
+  const counts = ranges.map(({ index, where }) => {
+    const all = [...where, ...bounds];
+    return `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${table} INDEXED BY ${index} ${all.length > 0 ? `WHERE ${all.join(" AND ")}` : ""} LIMIT @cap)`;
+  });
+  return `SELECT MIN(SUM(n), @cap) FROM (${counts.join(" UNION ALL ")})`;
+}

@@ -146,15 +146,23 @@ for (const version of [1, 2] as const) {
   });
 }
 
-test("a version-4 file (0.2.0) gains the dashboard's indexes and keeps its rows", async () => {
+test("a version-4 file (0.2.0) gets the dashboard's indexes in place of its (status, received_at) index and keeps its rows", async () => {
   const path = tempDbPath();
   const first = open(path);
   const ep = first.endpoint("orders", { path: "/orders" });
   await ep.receive({ body: "{}", eventType: "order.paid", dedupeKey: "o-1" });
   await first.close();
-  const DASHBOARD_INDEXES = ["knocker_deliveries_endpoint_signature", "knocker_events_endpoint_status", "knocker_events_type_status"];
+  const indexes = (db: Database.Database) => db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name").all();
+  const fresh = new Database(path);
+  const freshIndexes = indexes(fresh);
+  fresh.close();
+  const DASHBOARD_INDEXES = [
+    "knocker_deliveries_endpoint_signature", "knocker_events_endpoint_status", "knocker_events_type", "knocker_events_type_unsettled",
+  ];
+  // The layout 0.2.0 wrote: no dashboard index, the (status, received_at) one.
   const v4 = new Database(path);
   for (const name of DASHBOARD_INDEXES) v4.exec(`DROP INDEX ${name}`);
+  v4.exec("CREATE INDEX knocker_events_status_received ON knocker_events(status, received_at)");
   v4.pragma("user_version = 4");
   const rowsBefore = snapshot(v4);
   v4.close();
@@ -162,8 +170,8 @@ test("a version-4 file (0.2.0) gains the dashboard's indexes and keeps its rows"
   const db = new Database(path); // the app's own connection, handed to open()
   const webhooks = open(db, { maxReaders: 0 });
   assert.equal(db.pragma("user_version", { simple: true }), CURRENT_VERSION);
-  const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name IN (?, ?, ?) ORDER BY name").pluck().all(...DASHBOARD_INDEXES);
-  assert.deepEqual(names, DASHBOARD_INDEXES);
+  assert.deepEqual(indexes(db), freshIndexes, "the same indexes as a file this release creates");
+  assert.ok(!freshIndexes.some((row) => (row as { name: string }).name === "knocker_events_status_received"));
   assert.deepEqual(snapshot(db), rowsBefore);
   const plan = db.prepare("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM knocker_events WHERE endpoint_id = 1 AND status = 'dead'").all() as Array<{ detail: string }>;
   assert.match(plan.map((row) => row.detail).join(" "), /COVERING INDEX knocker_events_endpoint_status/);

@@ -2,9 +2,11 @@
 // in order and merged. SQLite walks one range of an index in order, but not several: asked for
 // `status IN (a, b) ORDER BY received_at LIMIT n`, it reads every entry of both ranges and sorts
 // them. Walking each range to `@limit` entries and merging the walks reads at most
-// ranges × limit entries, whatever the table holds. Used by the dashboard's pages and bulk
-// selections, the operator's listEvents and retention's prune.
+// ranges × limit entries, whatever the table holds (eventRanges names the two ranges that skip
+// rows). Used by the dashboard's pages and bulk selections, the operator's listEvents and
+// retention's prune.
 import type { EventStatus } from "../../../interfaces.js";
+import { UNSETTLED_STATUSES } from "../schema.js";
 
 export const ALL_STATUSES: readonly EventStatus[] = ["received", "processing", "handled", "failed", "dead", "ignored"];
 
@@ -23,20 +25,29 @@ export interface EventRangeSelection {
 
 /**
  * The ranges that hold the events of a selection; their parameters go into `params`:
- * - a type: knocker_events_type_status, one range per status (the endpoint, if any, filters);
+ * - a type: knocker_events_type, or for a status an event reaches only when something went wrong
+ *   or an operator stepped in, knocker_events_type_unsettled (the endpoint, if any, filters);
+ *   "received" and "handled" walk the type's range and skip the other statuses — handled events
+ *   are most of an inbox and received ones its newest, so few are skipped;
  * - an endpoint: knocker_events_endpoint_status, one range per status;
  * - statuses only: knocker_events_endpoint_status, one range per endpoint of `everyEndpoint` and status;
  * - nothing: knocker_events_received.
  */
 export function eventRanges(selection: EventRangeSelection, everyEndpoint: readonly number[], params: Record<string, unknown>): Range[] {
   const statuses = selection.statuses ?? ALL_STATUSES;
-  statuses.forEach((status, i) => (params[`status${i}`] = status));
   if (selection.eventType !== undefined) {
     params.type = selection.eventType;
-    const endpoint = selection.endpointId === undefined ? [] : ["endpoint_id = @endpoint"];
-    if (selection.endpointId !== undefined) params.endpoint = selection.endpointId;
-    return statuses.map((_, i) => ({ index: "knocker_events_type_status", where: ["event_type = @type", `status = @status${i}`, ...endpoint] }));
+    const where = ["event_type = @type"];
+    if (selection.endpointId !== undefined) (where.push("endpoint_id = @endpoint"), (params.endpoint = selection.endpointId));
+    if (selection.statuses === undefined) return [{ index: "knocker_events_type", where }];
+    return statuses.map((status, i) => {
+      params[`status${i}`] = status;
+      return UNSETTLED.has(status)
+        ? { index: "knocker_events_type_unsettled", where: [...where, `status = @status${i}`, UNSETTLED_STATUSES] }
+        : { index: "knocker_events_type", where: [...where, `status = @status${i}`] };
+    });
   }
+  statuses.forEach((status, i) => (params[`status${i}`] = status));
   if (selection.endpointId !== undefined) {
     params.endpoint = selection.endpointId;
     return statuses.map((_, i) => ({ index: "knocker_events_endpoint_status", where: ["endpoint_id = @endpoint", `status = @status${i}`] }));
@@ -47,6 +58,9 @@ export function eventRanges(selection: EventRangeSelection, everyEndpoint: reado
     return statuses.map((_, i) => ({ index: "knocker_events_endpoint_status", where: [`endpoint_id = @endpoint${e}`, `status = @status${i}`] }));
   });
 }
+
+/** The statuses knocker_events_type_unsettled holds; its WHERE is repeated in each query, so the planner may use it. */
+const UNSETTLED: ReadonlySet<EventStatus> = new Set(["processing", "failed", "dead", "ignored"]);
 
 /**
  * `id, received_at` of the first `@limit` rows over `ranges` within `bounds`, newest first

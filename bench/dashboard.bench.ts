@@ -53,6 +53,8 @@ const rows: Row[] = [
   { page: "events: status dead", route: "/events?status=dead", target: true, handler: () => shared },
   { page: "events: one endpoint", route: "/events?endpoint=github", target: true, handler: () => shared },
   { page: "events: type + status, 15 days back", route: `/events?type=push&status=handled&before=${middle}.${oneEvent}`, target: true, handler: () => shared },
+  { page: "events: type + status received", route: "/events?type=push&status=received", target: true, handler: () => shared },
+  { page: "events: type + status dead", route: "/events?type=push&status=dead", target: true, handler: () => shared },
   { page: "events: endpoint + time range", route: `/events?endpoint=slack&since=${middle - 86_400}&until=${middle}`, target: true, handler: () => shared },
   { page: "one event", route: `/events/${oneEvent}`, target: false, handler: () => shared },
   { page: "deliveries: rejected", route: "/deliveries?kind=invalid", target: false, handler: () => shared },

@@ -7,7 +7,7 @@ import type { PruneEventsResult, RetentionPolicyOptions, RunRetentionOptions } f
 import type { Observer } from "../observer.js";
 import type { ClaimedJob, RetentionPhase, RetentionSchedule, RetentionStore } from "../store/store.js";
 import { RetentionPolicy } from "./policy.js";
-import { checkLoopOptions, reporter, sleep } from "../jobs/loop.js";
+import { checkLoopOptions, msUntil, reporter, runJobLoop, sleep } from "../jobs/loop.js";
 
 /** Longest sleep between looks at the schedule (also how fast a pinned test clock is noticed). */
 const MAX_IDLE_MS = 1000;
@@ -97,30 +97,30 @@ export class RetentionRunner {
 
     try {
       await scheduler.register(this.#now());
-      while (!stop.aborted && this.#store.isOpen) {
-        let sleepMs: number;
-        try {
-          const now = this.#now();
-          const enabled = await this.#tickIfWorthIt(scheduler, owner, now);
-          // Paused (`enabled = 0`): no fires and no runs, but keep ticking (the lease) and looking,
-          // so setting `enabled = 1` again resumes without a restart.
-          const job = enabled ? await this.#claim(owner, now) : null;
-          if (job) {
+      await runJobLoop(
+        {
+          keepGoing: () => !stop.aborted && this.#store.isOpen,
+          turn: async () => {
+            const now = this.#now();
+            const enabled = await this.#tickIfWorthIt(scheduler, owner, now);
+            // Paused (`enabled = 0`): no fires and no runs, but keep ticking (the lease) and looking,
+            // so setting `enabled = 1` again resumes without a restart.
+            const job = enabled ? await this.#claim(owner, now) : null;
+            if (job === null) {
+              const ms = await this.#msUntilNextLook(scheduler, owner, now);
+              return () => sleep(ms, stop);
+            }
             active.job = job;
             try {
               await this.#runJob(job, scheduler, stop, report);
             } finally {
               active.job = null;
             }
-            continue;
-          }
-          sleepMs = await this.#msUntilNextLook(scheduler, owner, now);
-        } catch (error) {
-          report(error);
-          sleepMs = ERROR_PAUSE_MS;
-        }
-        await sleep(sleepMs, stop);
-      }
+            return "worked";
+          },
+        },
+        { stop, report, errorPauseMs: ERROR_PAUSE_MS },
+      );
     } finally {
       if (this.#active === active) this.#active = null;
       if (this.#store.isOpen) {
@@ -180,8 +180,7 @@ export class RetentionRunner {
     const next = Math.min(...times);
     if (!Number.isFinite(next)) return MAX_IDLE_MS;
     if (next <= now) return CONTENDED_POLL_MS;
-    // Timestamps are whole seconds; subtract the part of the current second already gone.
-    return Math.max(1, Math.min(MAX_IDLE_MS, (next - now) * 1000 - (Date.now() % 1000)));
+    return Math.min(MAX_IDLE_MS, msUntil(next, now));
   }
 
   async #runJob(job: ClaimedJob, scheduler: RetentionSchedule, stop: AbortSignal, report: (error: unknown) => void): Promise<void> {

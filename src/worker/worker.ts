@@ -8,7 +8,7 @@ import type { Observer } from "../observer.js";
 import type { ChangeFeed, ClaimedJob, JobStore } from "../store/store.js";
 import { AsyncRun } from "./async-run.js";
 import { errorMessage, type JobOutcome } from "./outcomes.js";
-import { checkLoopOptions, reporter, sleep } from "../jobs/loop.js";
+import { checkLoopOptions, reporter, runJobLoop, type JobLoop } from "../jobs/loop.js";
 
 /** Pause after a failed claim or commit (lock timeout, disk full) before trying again. */
 const ERROR_PAUSE_MS = 250;
@@ -111,54 +111,52 @@ export class WorkerPool {
       stop.addEventListener("abort", () => resolve(), { once: true });
     });
 
-    try {
-      let jobs: ClaimedJob[] = [];
+    let jobs: ClaimedJob[] = [];
+    const loop: JobLoop = {
+      // Claimed jobs are drained even when `stop` fires meanwhile; only then does the loop end.
       // close() hands claimed jobs back (stopAll); a connection closed under us leaves them to expire.
-      while ((!stop.aborted || jobs.length > 0) && !this.#closed && this.#jobs.isOpen) {
-        let outcomes: JobOutcome[];
-        try {
-          if (jobs.length === 0) {
-            const room = Math.min(batchSize, asyncRoom());
-            if (room <= 0) {
-              await untilFreed();
-              continue;
-            }
-            // Read the data version before looking, so a commit from another process that lands
-            // between the look and the wait still wakes us at the next poll.
-            const seen = this.#wake.version();
-            if (!(await this.#jobs.hasDueWork())) {
-              await this.#wake.wait(await this.#jobs.msUntilDue(), stop, seen);
-              continue;
-            }
-            jobs = await this.#jobs.claim(workerId, room);
-            this.#held.set(workerId, jobs);
-            if (jobs.length === 0) continue;
+      keepGoing: () => (!stop.aborted || jobs.length > 0) && !this.#closed && this.#jobs.isOpen,
+      turn: async () => {
+        if (jobs.length === 0) {
+          const room = Math.min(batchSize, asyncRoom());
+          if (room <= 0) return untilFreed;
+          // Read the data version before looking, so a commit from another process that lands
+          // between the look and the wait still wakes us at the next poll.
+          const seen = this.#wake.version();
+          if (!(await this.#jobs.hasDueWork())) {
+            const ms = await this.#jobs.msUntilDue();
+            return () => this.#wake.wait(ms, stop, seen);
           }
-          // Claimed jobs are drained even when `stop` fires meanwhile; only then does the loop end.
-          const started = performance.now();
-          const claimNext = stop.aborted ? undefined : { workerId, limit: batchSize, asyncRoom: asyncRoom() };
-          const batch = await this.#jobs.runBatch(jobs, (eventId) => (state.currentEventId = eventId), claimNext);
-          this.#held.set(workerId, batch.next); // before any listener runs: it may call close()
-          start(batch.outcomes);
-          const count = (kind: JobOutcome["kind"]) => batch.outcomes.filter((outcome) => outcome.kind === kind).length;
-          this.#observer.emit("worker:batch", {
-            workerId, jobs: jobs.length, handled: count("handled"), failed: count("failed"), dead: count("dead"),
-            durationMs: performance.now() - started,
-          });
-          outcomes = batch.outcomes;
-          jobs = batch.next;
-        } catch (error) {
-          // The batch rolled back, handlers and all: its claims go back to the queue unused.
-          await Promise.resolve(this.#jobs.release(jobs)).catch(() => {});
-          jobs = [];
-          this.#held.delete(workerId);
-          report(error, null);
-          await sleep(ERROR_PAUSE_MS, stop);
-          continue;
+          jobs = await this.#jobs.claim(workerId, room);
+          this.#held.set(workerId, jobs);
+          if (jobs.length === 0) return "worked";
         }
-        for (const outcome of outcomes) reportOutcome(outcome);
-        await yieldToEventLoop(); // let ingress and timers run between batches
-      }
+        const started = performance.now();
+        const claimNext = stop.aborted ? undefined : { workerId, limit: batchSize, asyncRoom: asyncRoom() };
+        const batch = await this.#jobs.runBatch(jobs, (eventId) => (state.currentEventId = eventId), claimNext);
+        this.#held.set(workerId, batch.next); // before any listener runs: it may call close()
+        start(batch.outcomes);
+        const count = (kind: JobOutcome["kind"]) => batch.outcomes.filter((outcome) => outcome.kind === kind).length;
+        this.#observer.emit("worker:batch", {
+          workerId, jobs: jobs.length, handled: count("handled"), failed: count("failed"), dead: count("dead"),
+          durationMs: performance.now() - started,
+        });
+        jobs = batch.next;
+        for (const outcome of batch.outcomes) reportOutcome(outcome);
+        return "worked";
+      },
+      // The batch rolled back, handlers and all: its claims go back to the queue unused.
+      recover: async () => {
+        const unused = jobs;
+        jobs = [];
+        this.#held.delete(workerId);
+        await this.#jobs.release(unused);
+      },
+      between: () => yieldToEventLoop(), // let ingress and timers run between batches
+    };
+
+    try {
+      await runJobLoop(loop, { stop, report: (error) => report(error, null), errorPauseMs: ERROR_PAUSE_MS });
       // Stopping: async handlers in flight get up to shutdownTimeoutS to finish, then are aborted
       // and their claims handed back (attempt refunded). close() already abandoned them.
       if (inFlight.size > 0) {

@@ -9,6 +9,7 @@ import { immediateTransaction } from "./connection.js";
 import type { EventStatements } from "./plans/events.js";
 import { toEvent, type DeliveryRow, type EventRow } from "../rows.js";
 import { createHandlerTx, requireTransaction } from "./handler-tx.js";
+import { msUntil } from "../../jobs/loop.js";
 
 interface JobPayload {
   eventId: number;
@@ -66,9 +67,7 @@ export class Dispatcher implements JobStore {
   /** Milliseconds until the next job becomes claimable (Infinity when the queue is empty). */
   msUntilDue(): number {
     const due = this.#queue.nextDueAt();
-    if (due === null) return Number.POSITIVE_INFINITY;
-    // Timestamps are whole seconds; subtract the part of the current second already gone.
-    return Math.max(1, (due - this.#now()) * 1000 - (Date.now() % 1000));
+    return due === null ? Number.POSITIVE_INFINITY : msUntil(due, this.#now());
   }
 
   /** Dead-letter claims that expired on their last attempt, then claim up to `limit` jobs. */

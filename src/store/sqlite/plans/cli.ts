@@ -1,5 +1,7 @@
 import type { PrunableStatus, SqliteDatabase } from "../../../interfaces.js";
 import type { DeliveryCountRow, EventSelection, QueueRow, StatsRows, StatusCountRow } from "../../store.js";
+import { prunableCountPlan } from "./prune.js";
+import { endpointScope, eventRanges, walkRanges } from "./ranges.js";
 
 // The CLI's own reads: the counts of `knocker stats`, the id snapshot of a bulk action and the
 // count a prune asks to confirm. Each runs on the Knocker's writer connection as a read
@@ -33,38 +35,27 @@ export function selectStats(db: SqliteDatabase, queueName: string): StatsRows {
   }))();
 }
 
-/** Ids of the events a bulk action will visit, oldest first, taken once before any change. */
+/** Ids of the events a bulk action will visit, oldest first, taken once before any change (ranges.ts). */
 export function selectEventIds(db: SqliteDatabase, selection: EventSelection): number[] {
-  const clauses: string[] = [];
-  const params: unknown[] = [];
-  if (selection.status !== undefined) (clauses.push("e.status = ?"), params.push(selection.status));
-  if (selection.endpoint !== undefined) (clauses.push("k.name = ?"), params.push(selection.endpoint));
-  if (selection.eventType !== undefined) (clauses.push("e.event_type = ?"), params.push(selection.eventType));
-  if (selection.since !== undefined) (clauses.push("e.received_at >= ?"), params.push(selection.since));
-  const where = clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "";
-  return db
-    .prepare(
-      `SELECT e.id FROM knocker_events e JOIN knocker_endpoints k ON k.id = e.endpoint_id ${where}
-       ORDER BY e.id LIMIT ?`,
-    )
-    .pluck()
-    .all(...params, selection.limit ?? -1) as number[];
+  const scope = endpointScope(db, selection.endpoint);
+  if (scope === null) return [];
+  const params: Record<string, unknown> = { limit: selection.limit ?? -1 };
+  const statuses = selection.status === undefined ? undefined : [selection.status];
+  const ranges = eventRanges({ statuses, endpointId: scope.endpointId, eventType: selection.eventType }, scope.everyEndpoint, params);
+  const bounds: string[] = [];
+  if (selection.since !== undefined) (bounds.push("received_at >= @since"), (params.since = selection.since));
+  return db.prepare(`SELECT id FROM (${walkRanges("knocker_events", ranges, bounds, "ASC")})`).pluck().all(params) as number[];
 }
 
-/** What `prune` would remove, counted up to `limit`: the number its confirmation names. */
+/** What `prune` would remove, counted up to `limit`: the number its confirmation names (the prune's own ranges). */
 export function countPrunable(
   db: SqliteDatabase,
   what: { statuses: readonly PrunableStatus[]; olderThan: number; limit: number } | { olderThan: number; limit: number },
 ): number {
   if ("statuses" in what) {
-    const statuses = [...what.statuses];
-    return db
-      .prepare(
-        `SELECT COUNT(*) FROM (SELECT 1 FROM knocker_events
-           WHERE status IN (${statuses.map(() => "?").join(", ")}) AND received_at < ? LIMIT ?)`,
-      )
-      .pluck()
-      .get(...statuses, what.olderThan, what.limit) as number;
+    const everyEndpoint = db.prepare("SELECT id FROM knocker_endpoints").pluck().all() as number[];
+    const plan = prunableCountPlan(what.statuses, everyEndpoint, what.olderThan, what.limit);
+    return db.prepare(plan.sql).pluck().get(plan.params) as number;
   }
   return db
     .prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM knocker_deliveries WHERE event_id IS NULL AND received_at < ? LIMIT ?)`)

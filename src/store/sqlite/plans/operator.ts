@@ -2,7 +2,7 @@ import type { Database } from "better-sqlite3";
 import type { DeliveryFilter, EventCursor, EventFilter } from "../../store.js";
 import { DELIVERY_COLUMNS, EVENT_COLUMNS } from "./events.js";
 import type { AttemptRow, DeliveryRow, EventRow } from "../../rows.js";
-import { eventRanges, walkRanges } from "./ranges.js";
+import { endpointScope, eventRanges, walkRanges } from "./ranges.js";
 
 type Filters = { clauses: string[]; params: unknown[] };
 
@@ -38,13 +38,9 @@ export function eventListPlan(
 
 /** An endpoint name that is not registered matches nothing. */
 export function selectEvents(db: Database, filter: EventFilter, limit: number, after?: EventCursor): EventRow[] {
-  let endpointId: number | undefined;
-  if (filter.endpoint !== undefined) {
-    endpointId = db.prepare("SELECT id FROM knocker_endpoints WHERE name = ?").pluck().get(filter.endpoint) as number | undefined;
-    if (endpointId === undefined) return [];
-  }
-  const everyEndpoint = db.prepare("SELECT id FROM knocker_endpoints").pluck().all() as number[];
-  const plan = eventListPlan(filter, endpointId, everyEndpoint, limit, after);
+  const scope = endpointScope(db, filter.endpoint);
+  if (scope === null) return [];
+  const plan = eventListPlan(filter, scope.endpointId, scope.everyEndpoint, limit, after);
   return db.prepare(plan.sql).all(plan.params) as EventRow[];
 }
 

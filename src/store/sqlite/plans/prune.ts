@@ -3,7 +3,7 @@ import type { PrunableStatus, PruneKind } from "../../../interfaces.js";
 import { prepareAll } from "../connection.js";
 import type { PruneAuditRow } from "../../rows.js";
 import type { AuditFilter } from "../../store.js";
-import { eventRanges, walkRanges } from "./ranges.js";
+import { countRanges, eventRanges, walkRanges } from "./ranges.js";
 
 // Every statement retention runs on the Knocker tables. Sets of ids travel as one JSON array
 // bound to `json_each(?)`, so a batch of up to 1,000 events costs a handful of statements, each
@@ -60,6 +60,18 @@ export function prunableEventsPlan(
   const params: Record<string, unknown> = { olderThan, limit };
   const ranges = eventRanges({ statuses }, everyEndpoint, params);
   return { sql: walkRanges("knocker_events", ranges, ["received_at < @olderThan"], "ASC"), params };
+}
+
+/** How many events a prune of `statuses` older than `olderThan` would take, up to `cap`. */
+export function prunableCountPlan(
+  statuses: readonly PrunableStatus[],
+  everyEndpoint: readonly number[],
+  olderThan: number,
+  cap: number,
+): { sql: string; params: Record<string, unknown> } {
+  const params: Record<string, unknown> = { olderThan, cap };
+  const ranges = eventRanges({ statuses }, everyEndpoint, params);
+  return { sql: countRanges("knocker_events", ranges, ["received_at < @olderThan"]), params };
 }
 
 

@@ -5,7 +5,7 @@
 // ranges × limit entries, whatever the table holds (eventRanges names the two ranges that skip
 // rows). Used by the dashboard's pages and bulk selections, the operator's listEvents and
 // retention's prune.
-import type { EventStatus } from "../../../interfaces.js";
+import type { EventStatus, SqliteDatabase } from "../../../interfaces.js";
 import { UNSETTLED_STATUSES } from "../schema.js";
 
 export const ALL_STATUSES: readonly EventStatus[] = ["received", "processing", "handled", "failed", "dead", "ignored"];
@@ -61,6 +61,16 @@ export function eventRanges(selection: EventRangeSelection, everyEndpoint: reado
 
 /** The statuses knocker_events_type_unsettled holds; its WHERE is repeated in each query, so the planner may use it. */
 const UNSETTLED: ReadonlySet<EventStatus> = new Set(["processing", "failed", "dead", "ignored"]);
+
+/**
+ * The endpoint a filter names, and every endpoint's id (for a selection of statuses alone); null
+ * when the name is not registered, so the selection matches nothing.
+ */
+export function endpointScope(db: SqliteDatabase, name: string | undefined): { endpointId: number | undefined; everyEndpoint: number[] } | null {
+  const endpointId = name === undefined ? undefined : (db.prepare("SELECT id FROM knocker_endpoints WHERE name = ?").pluck().get(name) as number | undefined);
+  if (name !== undefined && endpointId === undefined) return null;
+  return { endpointId, everyEndpoint: db.prepare("SELECT id FROM knocker_endpoints").pluck().all() as number[] };
+}
 
 /**
  * `id, received_at` of the first `@limit` rows over `ranges` within `bounds`, newest first

@@ -23,7 +23,8 @@ export type KnockerErrorCode =
   | "ERR_INVALID_HANDLER_RESULT"
   | "ERR_SHUTDOWN"
   | "ERR_NO_HANDLER"
-  | "ERR_BODY_PARSED";
+  | "ERR_BODY_PARSED"
+  | "ERR_DEPENDENCY_MISSING";
 
 export class KnockerError extends Error {
   readonly code: KnockerErrorCode;

@@ -10,11 +10,7 @@ import type { EventStatements } from "./plans/events.js";
 import { toEvent, type DeliveryRow, type EventRow } from "../rows.js";
 import { createHandlerTx, requireTransaction } from "./handler-tx.js";
 import { msUntil } from "../../jobs/loop.js";
-
-interface JobPayload {
-  eventId: number;
-  deliveryId: number | null;
-}
+import { finalClaimExpired, isRunnable, isThenable, lostAttempts, MALFORMED_PAYLOAD, noHandler, parseJobPayload } from "../../worker/dispatch-rules.js";
 
 class ClaimLost extends Error {}
 
@@ -78,10 +74,8 @@ export class Dispatcher implements JobStore {
   #claimInTransaction(workerId: string, limit: number): ClaimedJob[] {
     const now = this.#now();
     for (const job of this.#queue.expiredFinalClaims(now)) {
-      const error =
-        `claim expired on the final attempt (${job.attempts} of ${job.maxAttempts}): ` +
-        "the worker stopped, or the handler ran longer than visibilityTimeoutS";
-      const payload = parsePayload(job.payload);
+      const error = finalClaimExpired(job);
+      const payload = parseJobPayload(job.payload);
       const row = payload ? (this.#events.getEvent.get(payload.eventId) as EventRow | undefined) : undefined;
       if (row) {
         this.#recordLostAttempts(job, row, now);
@@ -134,9 +128,9 @@ export class Dispatcher implements JobStore {
 
   #dispatch(job: ClaimedJob, onJob: (eventId: number | null) => void): JobOutcome {
     const now = this.#now();
-    const payload = parsePayload(job.payload);
+    const payload = parseJobPayload(job.payload);
     if (!payload) {
-      this.#queue.deadLetter(job.id, "malformed job payload: expected {\"event_id\": <integer>}", now);
+      this.#queue.deadLetter(job.id, MALFORMED_PAYLOAD, now);
       return { kind: "skipped", eventId: null };
     }
     const { eventId } = payload;
@@ -144,7 +138,7 @@ export class Dispatcher implements JobStore {
     if (!this.#queue.renewClaim(job, now)) return lost(job, eventId);
 
     const row = this.#events.getEvent.get(eventId) as EventRow | undefined;
-    if (!row || (row.status !== "received" && row.status !== "failed")) {
+    if (!row || !isRunnable(row.status)) {
       // Ignored, pruned, or already settled: nothing to run.
       this.#queue.ack(job.id);
       return { kind: "skipped", eventId };
@@ -153,7 +147,7 @@ export class Dispatcher implements JobStore {
     const event = this.#handlerView(current, payload.deliveryId);
     const handler = this.#endpoints.handlerFor(current.endpoint, event.eventType);
     if (!handler) {
-      const error = `no handler for endpoint "${row.endpoint}" and event type "${event.eventType ?? "(none)"}", and no fallback handler`;
+      const error = noHandler(row.endpoint, event.eventType);
       this.#recordUnhandled(eventId, "dead", error, null, now);
       this.#queue.deadLetter(job.id, error, now);
       return { kind: "dead", eventId, error: new KnockerError("ERR_NO_HANDLER", error) };
@@ -199,7 +193,7 @@ export class Dispatcher implements JobStore {
     return immediateTransaction(this.#db, "recording handler outcomes", () => {
       const now = this.#now();
       const row = this.#events.getEvent.get(event.id) as EventRow | undefined;
-      if (!row || (row.status !== "received" && row.status !== "failed")) {
+      if (!row || !isRunnable(row.status)) {
         // Ignored or pruned while the handler ran (that removed its job): nothing to record.
         if (this.#queue.stillClaimed(job, now)) this.#queue.ack(job.id);
         return { kind: "skipped", eventId: event.id };
@@ -257,13 +251,10 @@ export class Dispatcher implements JobStore {
    * keeping the event's attempt_count equal to the attempts it has used.
    */
   #recordLostAttempts(job: ClaimedJob, row: EventRow, now: number): EventRow {
-    const upTo = job.attempts - 1;
-    if (row.status !== "received" && row.status !== "failed") return row;
-    if (row.attempt_count + 1 > upTo) return row; // the usual case: nothing was lost
-    for (let attempt = row.attempt_count + 1; attempt <= upTo; attempt++) {
-      const error =
-        `claim expired on attempt ${attempt} of ${job.maxAttempts} before an outcome was recorded: ` +
-        "the worker stopped, or the handler ran longer than visibilityTimeoutS";
+    if (!isRunnable(row.status)) return row;
+    const lost = lostAttempts(job, row.attempt_count);
+    if (lost.length === 0) return row; // the usual case: nothing was lost
+    for (const { error } of lost) {
       this.#events.markUnhandled.run("failed", 1, error, row.id);
       this.#events.insertAttempt.run(row.id, now, "failed", error, null);
     }
@@ -272,7 +263,7 @@ export class Dispatcher implements JobStore {
 
   #recordUnhandled(eventId: number, outcome: "failed" | "dead", error: string, durationMs: number | null, now: number): void {
     const row = this.#events.getEvent.get(eventId) as EventRow | undefined;
-    if (!row || (row.status !== "received" && row.status !== "failed")) return;
+    if (!row || !isRunnable(row.status)) return;
     this.#events.markUnhandled.run(outcome, 1, error, eventId);
     this.#events.insertAttempt.run(eventId, now, outcome, error, durationMs);
   }
@@ -286,19 +277,3 @@ export class Dispatcher implements JobStore {
     return toEvent({ ...row, ...deliveryRow, id: row.id, endpoint_id: row.endpoint_id }, deliveryRow.id);
   }
 }
-
-function parsePayload(text: string): JobPayload | null {
-  try {
-    const value = JSON.parse(text) as { event_id?: unknown; delivery_id?: unknown };
-    if (!Number.isSafeInteger(value?.event_id)) return null;
-    const deliveryId = Number.isSafeInteger(value.delivery_id) ? (value.delivery_id as number) : null;
-    return { eventId: value.event_id as number, deliveryId };
-  } catch {
-    return null;
-  }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as { then?: unknown }).then === "function";
-}
-

@@ -8,6 +8,8 @@ import { KnockerError } from "../../errors.js";
 export type PgModule = typeof Pg;
 export type PgPool = Pg.Pool;
 export type PgClient = Pg.PoolClient;
+/** The part of the module Knocker reads its type parsers from (the default export has it too). */
+export type PgTypes = Pick<PgModule, "types">;
 
 let loaded: PgModule | undefined;
 

@@ -1,0 +1,318 @@
+import type { EndpointRegistry } from "../../endpoints.js";
+import { KnockerError } from "../../errors.js";
+import type { Event, Finalizer, RetryBackoff } from "../../interfaces.js";
+import { msUntil } from "../../jobs/loop.js";
+import { retryDelayS } from "../../worker/backoff.js";
+import { finalClaimExpired, isRunnable, lostAttempts, MALFORMED_PAYLOAD, noHandler, parseJobPayload } from "../../worker/dispatch-rules.js";
+import { errorMessage, lost, type JobOutcome, type StartedJob } from "../../worker/outcomes.js";
+import { toEvent, type DeliveryRow, type EventRow } from "../rows.js";
+import type { ClaimedJob, JobStore } from "../store.js";
+import type { PgClient, PgPool, PgTypes } from "./driver.js";
+import { pgStorageError } from "./errors.js";
+import { jobPlans, type JobPlans } from "./plans/jobs.js";
+import { queryWith, type Query } from "./queries.js";
+
+/** What a transactional handler gets on Postgres: queries on the transaction that records its outcome. */
+export interface PgHandlerTx {
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+}
+
+export interface PgJobConfig {
+  quotedSchema: string;
+  queueName: string;
+  visibilityTimeoutS: number;
+  retryBackoff: RetryBackoff | false;
+}
+
+interface JobRow {
+  id: number;
+  payload: string;
+  attempts: number;
+  max_attempts: number;
+  worker_id: string;
+}
+
+const toJob = (row: JobRow): ClaimedJob => ({ id: row.id, payload: row.payload, attempts: row.attempts, maxAttempts: row.max_attempts, workerId: row.worker_id });
+
+/** Thrown inside a job's SAVEPOINT when its claim was lost while the handler ran. */
+class ClaimLost extends Error {}
+
+/**
+ * The queue and the worker's transactions on Postgres. A batch of claimed jobs shares one
+ * transaction; each job runs inside a SAVEPOINT, so a transactional handler's queries, the
+ * event's transition, the attempt row and the ack commit together — or, when the handler throws,
+ * roll back together before the failure is recorded. Claims use FOR UPDATE SKIP LOCKED, so
+ * workers on several nodes take different jobs without waiting for each other.
+ */
+export class PgJobStore implements JobStore {
+  readonly #pool: PgPool;
+  readonly #query: Query;
+  readonly #sql: JobPlans;
+  readonly #config: PgJobConfig;
+  readonly #endpoints: EndpointRegistry;
+  readonly #now: () => number;
+  #open = true;
+
+  constructor(pool: PgPool, pg: PgTypes, config: PgJobConfig, endpoints: EndpointRegistry, now: () => number) {
+    this.#pool = pool;
+    this.#query = queryWith(pg);
+    this.#sql = jobPlans(config.quotedSchema);
+    this.#config = config;
+    this.#endpoints = endpoints;
+    this.#now = now;
+  }
+
+  get isOpen(): boolean {
+    return this.#open;
+  }
+
+  close(): void {
+    this.#open = false;
+  }
+
+  async hasDueWork(): Promise<boolean> {
+    return this.#read(async (client) => (await this.#query<{ due: boolean }>(client, this.#sql.hasDue, [this.#config.queueName, this.#now()])).rows[0]!.due);
+  }
+
+  async msUntilDue(): Promise<number> {
+    const due = await this.#read(async (client) => (await this.#query<{ due: number | null }>(client, this.#sql.nextDueAt, [this.#config.queueName])).rows[0]!.due);
+    return due === null ? Number.POSITIVE_INFINITY : msUntil(due, this.#now());
+  }
+
+  claim(workerId: string, limit: number): Promise<ClaimedJob[]> {
+    return this.#transaction("claiming jobs", (client) => this.#claimIn(client, workerId, limit));
+  }
+
+  /** Run a claimed batch in one transaction; with `claimNext`, the same commit claims the next batch. */
+  async runBatch(
+    jobs: readonly ClaimedJob[],
+    onJob: (eventId: number | null) => void,
+    claimNext?: { workerId: string; limit: number; asyncRoom: number },
+  ): Promise<{ outcomes: JobOutcome[]; next: ClaimedJob[] }> {
+    try {
+      return await this.#transaction("recording handler outcomes", async (client) => {
+        const outcomes: JobOutcome[] = [];
+        for (const job of jobs) outcomes.push(await this.#dispatch(client, job, onJob));
+        const room = claimNext ? Math.min(claimNext.limit, claimNext.asyncRoom - outcomes.filter((o) => o.kind === "started").length) : 0;
+        const next = room > 0 ? await this.#claimIn(client, claimNext!.workerId, room) : [];
+        return { outcomes, next };
+      });
+    } finally {
+      onJob(null);
+    }
+  }
+
+  finishAsync({ job, event }: StartedJob, finalizer: Finalizer | undefined, durationMs: number): Promise<JobOutcome> {
+    return this.#transaction("recording handler outcomes", async (client) => {
+      const now = this.#now();
+      const row = await this.#event(client, event.id);
+      if (!row || !isRunnable(row.status)) {
+        if (await this.#stillClaimed(client, job, now)) await this.#query(client, this.#sql.ack, [job.id]);
+        return { kind: "skipped", eventId: event.id };
+      }
+      if (!(await this.#stillClaimed(client, job, now))) return lost(job, event.id);
+      if (finalizer !== undefined) {
+        await client.query("SAVEPOINT knocker_finalizer");
+        try {
+          await (finalizer as unknown as (tx: PgHandlerTx) => unknown)(handlerTx(client));
+        } catch (error) {
+          await client.query("ROLLBACK TO SAVEPOINT knocker_finalizer");
+          return this.#recordFailure(client, job, event.id, error, durationMs);
+        }
+      }
+      await this.#settleHandled(client, job, event.id, now, durationMs);
+      return { kind: "handled", eventId: event.id };
+    });
+  }
+
+  failAsync({ job, event }: StartedJob, error: unknown, durationMs: number): Promise<JobOutcome> {
+    return this.#transaction("recording handler outcomes", (client) => this.#recordFailure(client, job, event.id, error, durationMs));
+  }
+
+  async extendClaim(job: ClaimedJob): Promise<boolean> {
+    if (!this.#open) return false;
+    const now = this.#now();
+    return this.#read(async (client) =>
+      (await this.#query(client, this.#sql.extendClaim, [this.#claimExpiry(now), job.id, job.workerId, job.attempts, now])).rowCount === 1);
+  }
+
+  async release(jobs: readonly ClaimedJob[]): Promise<void> {
+    if (jobs.length === 0 || !this.#open) return;
+    await this.#transaction("handing claims back", async (client) => {
+      for (const job of jobs) await this.#query(client, this.#sql.releaseClaim, [job.id, job.workerId, job.attempts]);
+    });
+  }
+
+  async #claimIn(client: PgClient, workerId: string, limit: number): Promise<ClaimedJob[]> {
+    const now = this.#now();
+    const queue = this.#config.queueName;
+    for (const job of (await this.#query<JobRow>(client, this.#sql.expiredFinalClaims, [queue, now])).rows.map(toJob)) {
+      const error = finalClaimExpired(job);
+      const payload = parseJobPayload(job.payload);
+      const row = payload ? await this.#event(client, payload.eventId) : undefined;
+      if (row) {
+        await this.#recordLostAttempts(client, job, row, now);
+        await this.#recordUnhandled(client, row.id, "dead", error, null, now);
+      }
+      await this.#query(client, this.#sql.deadLetter, [error, now, job.id]);
+    }
+    const claimed = await this.#query<JobRow>(client, this.#sql.claim, [queue, now, this.#claimExpiry(now), workerId, limit]);
+    return claimed.rows.map(toJob).sort((a, b) => a.id - b.id);
+  }
+
+  async #dispatch(client: PgClient, job: ClaimedJob, onJob: (eventId: number | null) => void): Promise<JobOutcome> {
+    const now = this.#now();
+    const payload = parseJobPayload(job.payload);
+    if (!payload) {
+      await this.#query(client, this.#sql.deadLetter, [MALFORMED_PAYLOAD, now, job.id]);
+      return { kind: "skipped", eventId: null };
+    }
+    const { eventId } = payload;
+    onJob(eventId);
+    const renewed = await this.#query(client, this.#sql.renewClaim, [this.#claimExpiry(now), job.id, job.workerId, job.attempts]);
+    if (renewed.rowCount !== 1) return lost(job, eventId);
+
+    const row = await this.#event(client, eventId);
+    if (!row || !isRunnable(row.status)) {
+      await this.#query(client, this.#sql.ack, [job.id]);
+      return { kind: "skipped", eventId };
+    }
+    const current = await this.#recordLostAttempts(client, job, row, now);
+    const event = await this.#handlerView(client, current, payload.deliveryId);
+    const handler = this.#endpoints.handlerFor(current.endpoint, event.eventType);
+    if (!handler) {
+      const error = noHandler(row.endpoint, event.eventType);
+      await this.#recordUnhandled(client, eventId, "dead", error, null, now);
+      await this.#query(client, this.#sql.deadLetter, [error, now, job.id]);
+      return { kind: "dead", eventId, error: new KnockerError("ERR_NO_HANDLER", error) };
+    }
+    if (!handler.transaction) return { kind: "started", eventId, started: { job, event, handler } };
+
+    const started = performance.now();
+    await client.query("SAVEPOINT knocker_job");
+    try {
+      // On Postgres a transactional handler may await its queries on `tx`.
+      await (handler.fn as unknown as (event: Event, tx: PgHandlerTx) => unknown)(event, handlerTx(client));
+      const at = this.#now();
+      if (!(await this.#stillClaimed(client, job, at))) throw new ClaimLost();
+      await this.#settleHandled(client, job, eventId, at, Math.round(performance.now() - started));
+      await client.query("RELEASE SAVEPOINT knocker_job");
+      return { kind: "handled", eventId };
+    } catch (error) {
+      await client.query("ROLLBACK TO SAVEPOINT knocker_job");
+      if (error instanceof ClaimLost) return lost(job, eventId);
+      return this.#recordFailure(client, job, eventId, error, Math.round(performance.now() - started));
+    }
+  }
+
+  async #settleHandled(client: PgClient, job: ClaimedJob, eventId: number, now: number, durationMs: number): Promise<void> {
+    await this.#query(client, this.#sql.markHandled, [now, eventId]);
+    await this.#query(client, this.#sql.insertAttempt, [eventId, now, "handled", null, durationMs]);
+    await this.#query(client, this.#sql.ack, [job.id]);
+  }
+
+  /** The attempt failed: retry after the backoff, or dead-letter the last one. */
+  async #recordFailure(client: PgClient, job: ClaimedJob, eventId: number, error: unknown, durationMs: number | null): Promise<JobOutcome> {
+    const failedAt = this.#now();
+    if (!(await this.#stillClaimed(client, job, failedAt))) return lost(job, eventId);
+    const message = errorMessage(error);
+    if (job.attempts >= job.maxAttempts) {
+      await this.#recordUnhandled(client, eventId, "dead", message, durationMs, failedAt);
+      await this.#query(client, this.#sql.deadLetter, [message, failedAt, job.id]);
+      return { kind: "dead", eventId, error };
+    }
+    await this.#recordUnhandled(client, eventId, "failed", message, durationMs, failedAt);
+    await this.#query(client, this.#sql.retry, [failedAt + retryDelayS(this.#config.retryBackoff, job.attempts), job.id]);
+    return { kind: "failed", eventId, error };
+  }
+
+  async #recordLostAttempts(client: PgClient, job: ClaimedJob, row: EventRow, now: number): Promise<EventRow> {
+    if (!isRunnable(row.status)) return row;
+    const attempts = lostAttempts(job, row.attempt_count);
+    if (attempts.length === 0) return row;
+    for (const { error } of attempts) {
+      await this.#query(client, this.#sql.markUnhandled, ["failed", 1, error, row.id]);
+      await this.#query(client, this.#sql.insertAttempt, [row.id, now, "failed", error, null]);
+    }
+    return (await this.#event(client, row.id))!;
+  }
+
+  async #recordUnhandled(client: PgClient, eventId: number, outcome: "failed" | "dead", error: string, durationMs: number | null, now: number): Promise<void> {
+    const row = await this.#event(client, eventId);
+    if (!row || !isRunnable(row.status)) return;
+    await this.#query(client, this.#sql.markUnhandled, [outcome, 1, error, eventId]);
+    await this.#query(client, this.#sql.insertAttempt, [eventId, now, outcome, error, durationMs]);
+  }
+
+  async #handlerView(client: PgClient, row: EventRow, deliveryId: number | null): Promise<Event> {
+    const event = toEvent(row);
+    if (deliveryId === null) return event;
+    const deliveryRow = (await this.#query<DeliveryRow & Record<string, unknown>>(client, this.#sql.getDelivery, [deliveryId])).rows[0];
+    if (!deliveryRow || deliveryRow.event_id !== row.id) return event;
+    return toEvent({ ...row, ...deliveryRow, id: row.id, endpoint_id: row.endpoint_id }, deliveryRow.id);
+  }
+
+  async #event(client: PgClient, id: number): Promise<EventRow | undefined> {
+    return (await this.#query<EventRow & Record<string, unknown>>(client, this.#sql.getEvent, [id])).rows[0];
+  }
+
+  async #stillClaimed(client: PgClient, job: ClaimedJob, now: number): Promise<boolean> {
+    return (await this.#query(client, this.#sql.stillClaimed, [job.id, job.workerId, job.attempts, now])).rowCount === 1;
+  }
+
+  /** As on SQLite: whole seconds, plus one so every claim lasts at least visibilityTimeoutS. */
+  #claimExpiry(now: number): number {
+    return now + this.#config.visibilityTimeoutS + 1;
+  }
+
+  async #read<T>(fn: (client: PgClient) => Promise<T>): Promise<T> {
+    const client = await this.#connect();
+    try {
+      return await fn(client);
+    } catch (error) {
+      throw pgStorageError("reading the queue", error);
+    } finally {
+      client.release();
+    }
+  }
+
+  async #transaction<T>(action: string, fn: (client: PgClient) => Promise<T>): Promise<T> {
+    const client = await this.#connect();
+    let failed: unknown;
+    try {
+      await client.query("BEGIN");
+      const result = await fn(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      failed = error;
+      await client.query("ROLLBACK").catch(() => {});
+      throw pgStorageError(action, error);
+    } finally {
+      client.release(failed !== undefined && isConnectionError(failed) ? (failed as Error) : undefined);
+    }
+  }
+
+  async #connect(): Promise<PgClient> {
+    try {
+      return await this.#pool.connect();
+    } catch (error) {
+      throw pgStorageError("connecting to Postgres", error);
+    }
+  }
+}
+
+/** The tx a handler or finalizer gets: the transaction's client, results as node-postgres gives them. */
+function handlerTx(client: PgClient): PgHandlerTx {
+  return {
+    query: async (text, params) => {
+      const result = await client.query(text, params as unknown[] | undefined);
+      return { rows: result.rows, rowCount: result.rowCount };
+    },
+  };
+}
+
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code !== "string" || code.startsWith("08") || code.startsWith("57") || /^E[A-Z]+$/.test(code);
+}

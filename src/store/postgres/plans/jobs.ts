@@ -1,0 +1,64 @@
+// Every statement of the Postgres queue and of an event's transitions, for schema `s` (quoted).
+// The claim token is the same as on SQLite: (worker_id, attempts) of a row in state processing.
+
+const EVENT_COLUMNS = `e.id, e.endpoint_id, k.name AS endpoint, e.received_at, e.provider_event_id,
+  e.provider_delivery_id, e.event_type, e.method, e.headers_json, e.body_blob, e.query_json, e.dedupe_key,
+  e.status, e.attempt_count, e.handled_at, e.last_error`;
+
+const DELIVERY_COLUMNS = `d.id, d.endpoint_id, k.name AS endpoint, d.event_id, d.received_at, d.provider_event_id,
+  d.provider_delivery_id, d.event_type, d.method, d.headers_json, d.body_blob, d.query_json, d.dedupe_key,
+  d.signature_valid, d.signature_error, d.body_length, d.body_sha256`;
+
+const DUE = `((state = 'pending' AND run_at <= $2) OR (state = 'processing' AND claim_expires_at <= $2))`;
+
+export function jobPlans(s: string) {
+  return {
+    hasDue: `SELECT EXISTS (SELECT 1 FROM ${s}._honker_live WHERE queue = $1 AND ${DUE}) AS due`,
+    nextDueAt: `SELECT LEAST(
+        (SELECT MIN(run_at) FROM ${s}._honker_live WHERE queue = $1 AND state = 'pending'),
+        (SELECT MIN(claim_expires_at) FROM ${s}._honker_live WHERE queue = $1 AND state = 'processing')) AS due`,
+
+    /** Claims that expired on their last attempt, locked for the dead-lettering that follows. */
+    expiredFinalClaims: `SELECT id, payload, attempts, max_attempts, worker_id FROM ${s}._honker_live
+      WHERE queue = $1 AND state = 'processing' AND claim_expires_at <= $2 AND attempts >= max_attempts
+      ORDER BY id FOR UPDATE SKIP LOCKED`,
+
+    /**
+     * Due jobs in queue order, skipping rows another worker's transaction holds: two workers
+     * claiming at once take different jobs, neither waits. $3 claim expiry, $4 worker, $5 limit.
+     */
+    claim: `UPDATE ${s}._honker_live SET state = 'processing', worker_id = $4, claim_expires_at = $3, attempts = attempts + 1
+      WHERE id IN (
+        SELECT id FROM ${s}._honker_live
+        WHERE queue = $1 AND state IN ('pending', 'processing') AND ${DUE} AND NOT (state = 'processing' AND attempts >= max_attempts)
+        ORDER BY priority DESC, run_at, id
+        LIMIT $5
+        FOR UPDATE SKIP LOCKED)
+      RETURNING id, payload, attempts, max_attempts, worker_id`,
+
+    /** A fresh window for a claim still this worker's, expired or not (its row is then locked until commit). */
+    renewClaim: `UPDATE ${s}._honker_live SET claim_expires_at = $1 WHERE id = $2 AND state = 'processing' AND worker_id = $3 AND attempts = $4`,
+    stillClaimed: `SELECT 1 FROM ${s}._honker_live
+      WHERE id = $1 AND state = 'processing' AND worker_id = $2 AND attempts = $3 AND claim_expires_at > $4 FOR UPDATE`,
+    extendClaim: `UPDATE ${s}._honker_live SET claim_expires_at = $1
+      WHERE id = $2 AND state = 'processing' AND worker_id = $3 AND attempts = $4 AND claim_expires_at > $5`,
+    releaseClaim: `UPDATE ${s}._honker_live SET state = 'pending', worker_id = NULL, claim_expires_at = NULL, attempts = attempts - 1
+      WHERE id = $1 AND state = 'processing' AND worker_id = $2 AND attempts = $3`,
+    ack: `DELETE FROM ${s}._honker_live WHERE id = $1`,
+    retry: `UPDATE ${s}._honker_live SET state = 'pending', run_at = $1, worker_id = NULL, claim_expires_at = NULL WHERE id = $2`,
+    deadLetter: `WITH gone AS (DELETE FROM ${s}._honker_live WHERE id = $3 RETURNING *)
+      INSERT INTO ${s}._honker_dead (id, queue, payload, priority, run_at, attempts, max_attempts, last_error, created_at, died_at)
+      SELECT id, queue, payload, priority, run_at, attempts, max_attempts, $1, created_at, $2 FROM gone
+      ON CONFLICT (id) DO UPDATE SET queue = excluded.queue, payload = excluded.payload, priority = excluded.priority,
+        run_at = excluded.run_at, attempts = excluded.attempts, max_attempts = excluded.max_attempts,
+        last_error = excluded.last_error, created_at = excluded.created_at, died_at = excluded.died_at`,
+
+    getEvent: `SELECT ${EVENT_COLUMNS} FROM ${s}.knocker_events e JOIN ${s}.knocker_endpoints k ON k.id = e.endpoint_id WHERE e.id = $1`,
+    getDelivery: `SELECT ${DELIVERY_COLUMNS} FROM ${s}.knocker_deliveries d JOIN ${s}.knocker_endpoints k ON k.id = d.endpoint_id WHERE d.id = $1`,
+    markHandled: `UPDATE ${s}.knocker_events SET status = 'handled', attempt_count = attempt_count + 1, handled_at = $1, last_error = NULL WHERE id = $2`,
+    markUnhandled: `UPDATE ${s}.knocker_events SET status = $1, attempt_count = attempt_count + $2, last_error = $3 WHERE id = $4`,
+    insertAttempt: `INSERT INTO ${s}.knocker_attempts (event_id, attempted_at, outcome, error, duration_ms) VALUES ($1, $2, $3, $4, $5)`,
+  };
+}
+
+export type JobPlans = ReturnType<typeof jobPlans>;

@@ -1,0 +1,19 @@
+// Knocker's queries on a pg client: bigint columns (ids, unix seconds, counts) come back as JS
+// numbers, as on SQLite, without changing the parsers of a pool the app shares with Knocker.
+import type { CustomTypesConfig, QueryResultRow } from "pg";
+import type { PgClient, PgTypes } from "./driver.js";
+
+const INT8 = 20;
+
+export type Query = <R extends QueryResultRow = Record<string, unknown>>(client: PgClient, text: string, values?: readonly unknown[]) => Promise<{ rows: R[]; rowCount: number }>;
+
+export function queryWith(pg: PgTypes): Query {
+  const types: CustomTypesConfig = {
+    getTypeParser: ((oid: number, format?: string) =>
+      oid === INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as never)) as CustomTypesConfig["getTypeParser"],
+  };
+  return async (client, text, values = []) => {
+    const result = await client.query({ text, values: values as unknown[], types });
+    return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+  };
+}

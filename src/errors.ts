@@ -24,7 +24,8 @@ export type KnockerErrorCode =
   | "ERR_SHUTDOWN"
   | "ERR_NO_HANDLER"
   | "ERR_BODY_PARSED"
-  | "ERR_DEPENDENCY_MISSING";
+  | "ERR_DEPENDENCY_MISSING"
+  | "ERR_NOT_SUPPORTED";
 
 export class KnockerError extends Error {
   readonly code: KnockerErrorCode;

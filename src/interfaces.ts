@@ -21,6 +21,14 @@ export interface RetryBackoff {
   maxS: number;
 }
 
+/** What open() accepts as an app's own Postgres pool: node-postgres's `Pool`, described structurally (no `pg` types needed). */
+export interface PostgresPool {
+  connect(): Promise<unknown>;
+  query(...args: never[]): unknown;
+  end(): Promise<void>;
+  readonly totalCount: number;
+}
+
 export interface OpenOptions {
   queueName?: string;
   visibilityTimeoutS?: number;
@@ -50,6 +58,8 @@ export interface OpenOptions {
    * 5000 ms). A write is tried 3 times before it fails with ERR_STORAGE_BUSY (HTTP 503).
    */
   busyTimeoutMs?: number;
+  /** Postgres only: the schema that holds the inbox's tables (default "knocker"), created if missing. */
+  schema?: string;
   /** The clock, in unix seconds (default: the system clock). Tests pin it. */
   now?: () => number;
 }

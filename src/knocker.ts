@@ -11,7 +11,7 @@ import type {
   ListDeliveriesOptions, ListEventsOptions, NodeHandler, NodeHandlerOptions, OpenOptions, ReceiveByNameInput, ReceiveInput,
   RunWorkerOptions, WorkerState,
   ListPruneAuditsOptions, PruneAudit, PruneDeliveriesResult, PruneEventsOptions, PruneEventsResult, PruneOrphanDeliveriesOptions,
-  RetentionPolicyOptions, RunRetentionOptions, SqliteDatabase, SynchronousHandler,
+  PostgresPool, RetentionPolicyOptions, RunRetentionOptions, SqliteDatabase, SynchronousHandler,
 } from "./interfaces.js";
 import { Observer, type KnockerEventName, type KnockerListener } from "./observer.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
@@ -22,7 +22,7 @@ import { checkAuditFilter, checkEventPruneRequest, checkOrphanPruneRequest } fro
 import { RetentionRunner } from "./retention/run-retention.js";
 import { attachEngine } from "./store/engine-of.js";
 import { IngressService } from "./ingest/ingress-service.js";
-import { SqliteStore } from "./store/sqlite/sqlite-store.js";
+import { openStore } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
 import { WorkerPool } from "./worker/worker.js";
 
@@ -33,7 +33,7 @@ let ingestAt: (knocker: Knocker, endpoint: string, input: ReceiveInput | IngestI
  * Open (or create) a Knocker inbox on a SQLite file, or on a better-sqlite3 connection the app
  * already has. One `open()` per process, shared by ingress and workers, is the fast path.
  */
-export function open(pathOrDatabase: string | SqliteDatabase, options?: OpenOptions): Knocker {
+export function open(pathOrDatabase: string | SqliteDatabase | PostgresPool, options?: OpenOptions): Knocker {
   return new Knocker(pathOrDatabase, options);
 }
 
@@ -50,15 +50,17 @@ export class Knocker {
   #closed = false;
   /** close()'s promise, once it has closed everything it closes at once. */
   #closing: Promise<void> | null = null;
+  /** A networked engine's connections end after its pending work (SQLite's close at once). */
+  #connectionsClosed: Promise<void> = Promise.resolve();
   /** The promises of running runWorker() and runRetention() loops. */
   readonly #loops = new Set<Promise<void>>();
 
-  constructor(pathOrDatabase: string | SqliteDatabase, options?: OpenOptions) {
+  constructor(pathOrDatabase: string | SqliteDatabase | PostgresPool, options?: OpenOptions) {
     this.#options = resolveOptions(options);
     // The registry records endpoints through the store, which dispatches to the registry's handlers.
-    let store: SqliteStore | undefined;
+    let store: Store | undefined;
     this.#endpoints = new EndpointRegistry((endpoint, now) => store!.saveEndpoint(endpoint, now));
-    store = this.#store = new SqliteStore(pathOrDatabase, this.#options, this.#endpoints, this.#observer);
+    store = this.#store = openStore(pathOrDatabase, this.#options, this.#endpoints, this.#observer);
     attachEngine(this, store);
     this.#ingress = new IngressService(this.#endpoints, this.#options, store, () => this.#assertOpen());
     this.#frontDoor = new FrontDoor(this.#ingress, this.#observer);
@@ -290,7 +292,7 @@ export class Knocker {
       } catch (error) {
         return Promise.reject(error);
       }
-      this.#closing = Promise.allSettled([...this.#loops]).then(() => undefined);
+      this.#closing = Promise.allSettled([...this.#loops, this.#connectionsClosed]).then(() => undefined);
     }
     return this.#closing;
   }
@@ -301,7 +303,7 @@ export class Knocker {
     this.#closed = true;
     this.#workers.stopAll();
     this.#retention.stopAll();
-    this.#store.closeConnections();
+    this.#connectionsClosed = Promise.resolve(this.#store.closeConnections());
   }
 
   /** Keep a running loop's promise, so close() can wait for it to end. */

@@ -21,6 +21,8 @@ export interface ResolvedOptions {
   largeBodyBytesPerSecond: number;
   batchSize: number;
   busyTimeoutMs: number;
+  /** The Postgres schema holding the inbox's tables; null when not given (SQLite takes none). */
+  schema: string | null;
   now: () => number;
 }
 
@@ -57,7 +59,7 @@ const LIMITS = {
   backoffS: [0, 86_400 * 7],
 } as const;
 
-const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "now"]);
+const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "schema", "now"]);
 
 const systemClock = () => Math.floor(Date.now() / 1000);
 
@@ -78,6 +80,9 @@ export function resolveOptions(options: OpenOptions | undefined): ResolvedOption
   const durability = o.durability ?? DEFAULTS.durability;
   if (durability !== "full" && durability !== "normal") throw optionError("durability", 'must be "full" or "normal"');
   if (o.now !== undefined && typeof o.now !== "function") throw optionError("now", "must be a function returning unix seconds");
+  if (o.schema !== undefined && (typeof o.schema !== "string" || !/^[a-z_][a-z0-9_]{0,62}$/.test(o.schema))) {
+    throw optionError("schema", `must be a lower-case Postgres identifier (letters, digits and _, at most 63, not starting with a digit), got ${JSON.stringify(o.schema) ?? String(o.schema)}`);
+  }
   return {
     queueName,
     visibilityTimeoutS: integer("visibilityTimeoutS", o.visibilityTimeoutS ?? DEFAULTS.visibilityTimeoutS, LIMITS.visibilityTimeoutS),
@@ -93,6 +98,7 @@ export function resolveOptions(options: OpenOptions | undefined): ResolvedOption
     largeBodyBytesPerSecond: integer("largeBodyBytesPerSecond", o.largeBodyBytesPerSecond ?? DEFAULTS.largeBodyBytesPerSecond, LIMITS.largeBodyBytesPerSecond),
     batchSize: integer("batchSize", o.batchSize ?? DEFAULTS.batchSize, LIMITS.batchSize),
     busyTimeoutMs: integer("busyTimeoutMs", o.busyTimeoutMs ?? DEFAULTS.busyTimeoutMs, LIMITS.busyTimeoutMs),
+    schema: o.schema ?? null,
     now: (o.now as (() => number) | undefined) ?? systemClock,
   };
 }

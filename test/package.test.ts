@@ -162,6 +162,21 @@ test("ESM: import from the installed package, receive into a real SQLite file, t
   });
 });
 
+test("pg is an optional peer: not installed with knocker, and a Postgres inbox without it fails with ERR_DEPENDENCY_MISSING", () => {
+  assert.equal(existsSync(join(project, "node_modules", "pg")), false, "npm install did not add the optional peer");
+  const dir = join(project, "no-pg");
+  mkdirSync(dir);
+  writeJson(join(dir, "package.json"), { name: "app-no-pg", private: true, type: "module" });
+  writeFileSync(join(dir, "app.mjs"), [
+    'import { open } from "knocker";',
+    'const sqlite = open(":memory:"); await sqlite.close();', // SQLite never needs pg
+    'try { open("postgres://app@127.0.0.1:1/app"); console.log("opened"); } catch (error) { console.log(error.code, /npm install pg/.test(error.message)); }',
+  ].join("\n"));
+  const result = run(process.execPath, ["app.mjs"], dir, 30_000);
+  ok("the app without pg", result);
+  assert.equal(result.stdout.trim(), "ERR_DEPENDENCY_MISSING true");
+});
+
 // require() of an ES module needs Node >= 20.19 / 22.12 (process.features.require_module); the
 // package has no top-level await in its graph, which require(esm) would refuse (ERR_REQUIRE_ASYNC_MODULE).
 const requireEsm = (process.features as { require_module?: boolean }).require_module === true;

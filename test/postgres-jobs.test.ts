@@ -11,6 +11,7 @@ import { Observer } from "../src/observer.js";
 import { PgChangeFeed } from "../src/store/postgres/change-feed.js";
 import { PgJobStore, type PgHandlerTx } from "../src/store/postgres/job-store.js";
 import { PgReceiptStore } from "../src/store/postgres/receipt-store.js";
+import { PgSession } from "../src/store/postgres/session.js";
 import { bootstrapPostgres, quoteIdentifier } from "../src/store/postgres/schema.js";
 import { WorkerPool } from "../src/worker/worker.js";
 import { startPostgres, type TestPostgres } from "./support/postgres.js";
@@ -49,7 +50,7 @@ async function setUp(url: string, maxAttempts = 3): Promise<{ pool: pg.Pool; nod
   const node = (nodePool = pool): Node => {
     const registry = new EndpointRegistry(() => endpointId);
     registry.add({ name: "orders", path: "/orders" }, NOW);
-    const jobs = new PgJobStore(nodePool, pg, { quotedSchema: s, queueName: "knocker.events", visibilityTimeoutS: 30, retryBackoff: false }, registry, () => Math.floor(Date.now() / 1000));
+    const jobs = new PgJobStore(new PgSession(nodePool, pg), { quotedSchema: s, queueName: "knocker.events", visibilityTimeoutS: 30, retryBackoff: false }, registry, () => Math.floor(Date.now() / 1000));
     const workers = new WorkerPool(jobs, new PgChangeFeed(), { batchSize: 16, queueName: "knocker.events", visibilityTimeoutS: 30, hasAsyncHandlers: () => registry.hasAsyncHandlers }, new Observer());
     return { pool: nodePool, registry, jobs, workers };
   };

@@ -6,7 +6,7 @@ import { after, before, test } from "node:test";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { open } from "../src/index.js";
-import { checkSchemaName } from "../src/store/postgres/driver.js";
+import { resolveOptions } from "../src/options.js";
 import { bootstrapPostgres, PG_SCHEMA_VERSION } from "../src/store/postgres/schema.js";
 import { Child, fixture } from "./support/processes.js";
 import { startPostgres, type TestPostgres } from "./support/postgres.js";
@@ -145,9 +145,9 @@ test("the queue's event index reads event ids from JSON payloads and gives NULL 
   });
 });
 
-test("schema names: plain lower-case identifiers only", () => {
-  for (const good of ["knocker", "tenant_b", "_x1"]) assert.equal(checkSchemaName(good), good);
+test("open()'s schema option: plain lower-case identifiers only", () => {
+  for (const good of ["knocker", "tenant_b", "_x1"]) assert.equal(resolveOptions({ schema: good }).schema, good);
   for (const bad of ["", "Knocker", "1x", 'x"; DROP', "a-b", "x".repeat(64), 7, null]) {
-    assert.throws(() => checkSchemaName(bad), (error: { code?: string }) => error.code === "ERR_INVALID_OPTION");
+    assert.throws(() => resolveOptions({ schema: bad as never }), (error: { code?: string; message: string }) => error.code === "ERR_INVALID_OPTION" && /"schema"/.test(error.message));
   }
 });

@@ -270,5 +270,6 @@ export interface Store {
   saveEndpoint(endpoint: { name: string; path: string; provider: string | null; enabled: boolean }, now: number): number;
   /** Commit what is waiting and stop background work; then `closeConnections()` once the loops stopped. */
   close(): void;
-  closeConnections(): void;
+  /** SQLite closes at once; a networked engine resolves once its pending work is done and its pool ended. */
+  closeConnections(): MaybePromise<void>;
 }

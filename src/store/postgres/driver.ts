@@ -32,14 +32,3 @@ export function loadPg(): PgModule {
 export function isPostgresUrl(target: string): boolean {
   return /^postgres(?:ql)?:\/\//i.test(target);
 }
-
-/** A Postgres schema name Knocker will quote into its SQL: a plain lower-case identifier. */
-export function checkSchemaName(schema: unknown): string {
-  if (typeof schema !== "string" || !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    throw new KnockerError(
-      "ERR_INVALID_OPTION",
-      `option "schema" must be a lower-case Postgres identifier (letters, digits and _, at most 63, not starting with a digit), got ${JSON.stringify(schema) ?? String(schema)}`,
-    );
-  }
-  return schema;
-}

@@ -7,10 +7,10 @@ import { finalClaimExpired, isRunnable, lostAttempts, MALFORMED_PAYLOAD, noHandl
 import { errorMessage, lost, type JobOutcome, type StartedJob } from "../../worker/outcomes.js";
 import { toEvent, type DeliveryRow, type EventRow } from "../rows.js";
 import type { ClaimedJob, JobStore } from "../store.js";
-import type { PgClient, PgPool, PgTypes } from "./driver.js";
-import { pgStorageError } from "./errors.js";
+import type { PgClient } from "./driver.js";
 import { jobPlans, type JobPlans } from "./plans/jobs.js";
-import { queryWith, type Query } from "./queries.js";
+import type { Query } from "./queries.js";
+import type { PgSession } from "./session.js";
 
 /** What a transactional handler gets on Postgres: queries on the transaction that records its outcome. */
 export interface PgHandlerTx {
@@ -45,17 +45,18 @@ class ClaimLost extends Error {}
  * workers on several nodes take different jobs without waiting for each other.
  */
 export class PgJobStore implements JobStore {
-  readonly #pool: PgPool;
+  readonly #session: PgSession;
   readonly #query: Query;
   readonly #sql: JobPlans;
   readonly #config: PgJobConfig;
   readonly #endpoints: EndpointRegistry;
   readonly #now: () => number;
   #open = true;
+  readonly #releases = new Set<Promise<void>>();
 
-  constructor(pool: PgPool, pg: PgTypes, config: PgJobConfig, endpoints: EndpointRegistry, now: () => number) {
-    this.#pool = pool;
-    this.#query = queryWith(pg);
+  constructor(session: PgSession, config: PgJobConfig, endpoints: EndpointRegistry, now: () => number) {
+    this.#session = session;
+    this.#query = session.query;
     this.#sql = jobPlans(config.quotedSchema);
     this.#config = config;
     this.#endpoints = endpoints;
@@ -136,11 +137,21 @@ export class PgJobStore implements JobStore {
       (await this.#query(client, this.#sql.extendClaim, [this.#claimExpiry(now), job.id, job.workerId, job.attempts, now])).rowCount === 1);
   }
 
-  async release(jobs: readonly ClaimedJob[]): Promise<void> {
-    if (jobs.length === 0 || !this.#open) return;
-    await this.#transaction("handing claims back", async (client) => {
+  /** Also after close(): the engine waits for these (settled()) before it ends the pool. */
+  release(jobs: readonly ClaimedJob[]): Promise<void> {
+    if (jobs.length === 0) return Promise.resolve();
+    const released = this.#transaction("handing claims back", async (client) => {
       for (const job of jobs) await this.#query(client, this.#sql.releaseClaim, [job.id, job.workerId, job.attempts]);
     });
+    this.#releases.add(released);
+    const forget = () => this.#releases.delete(released);
+    released.then(forget, forget);
+    return released;
+  }
+
+  /** Resolves once every claim hand-back started so far has ended. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#releases]);
   }
 
   async #claimIn(client: PgClient, workerId: string, limit: number): Promise<ClaimedJob[]> {
@@ -265,40 +276,12 @@ export class PgJobStore implements JobStore {
     return now + this.#config.visibilityTimeoutS + 1;
   }
 
-  async #read<T>(fn: (client: PgClient) => Promise<T>): Promise<T> {
-    const client = await this.#connect();
-    try {
-      return await fn(client);
-    } catch (error) {
-      throw pgStorageError("reading the queue", error);
-    } finally {
-      client.release();
-    }
+  #read<T>(fn: (client: PgClient) => Promise<T>): Promise<T> {
+    return this.#session.read("reading the queue", fn);
   }
 
-  async #transaction<T>(action: string, fn: (client: PgClient) => Promise<T>): Promise<T> {
-    const client = await this.#connect();
-    let failed: unknown;
-    try {
-      await client.query("BEGIN");
-      const result = await fn(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      failed = error;
-      await client.query("ROLLBACK").catch(() => {});
-      throw pgStorageError(action, error);
-    } finally {
-      client.release(failed !== undefined && isConnectionError(failed) ? (failed as Error) : undefined);
-    }
-  }
-
-  async #connect(): Promise<PgClient> {
-    try {
-      return await this.#pool.connect();
-    } catch (error) {
-      throw pgStorageError("connecting to Postgres", error);
-    }
+  #transaction<T>(action: string, fn: (client: PgClient) => Promise<T>): Promise<T> {
+    return this.#session.transaction(action, fn);
   }
 }
 
@@ -310,9 +293,4 @@ function handlerTx(client: PgClient): PgHandlerTx {
       return { rows: result.rows, rowCount: result.rowCount };
     },
   };
-}
-
-function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code !== "string" || code.startsWith("08") || code.startsWith("57") || /^E[A-Z]+$/.test(code);
 }

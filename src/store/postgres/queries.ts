@@ -17,3 +17,15 @@ export function queryWith(pg: PgTypes): Query {
     return { rows: result.rows, rowCount: result.rowCount ?? 0 };
   };
 }
+
+/** A plan written with named parameters (@name), as node-postgres takes it: $1, $2, … and their values. */
+export function positional(sql: string, params: Record<string, unknown>): { text: string; values: unknown[] } {
+  const order: string[] = [];
+  const text = sql.replace(/@([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) => {
+    if (!(name in params)) throw new Error(`plan parameter @${name} has no value`);
+    let at = order.indexOf(name);
+    if (at < 0) at = order.push(name) - 1;
+    return `$${at + 1}`;
+  });
+  return { text, values: order.map((name) => params[name]) };
+}

@@ -204,7 +204,7 @@ export async function bootstrapPostgres(client: PgClient, schema: string): Promi
   }
 }
 
-/** A checked schema name, quoted (checkSchemaName allows no character that needs escaping). */
+/** A schema name open() has checked, quoted (the check allows no character that needs escaping). */
 export function quoteIdentifier(name: string): string {
   return `"${name}"`;
 }

@@ -74,15 +74,18 @@ export function endpointScope(db: SqliteDatabase, name: string | undefined): { e
 
 /**
  * `id, received_at` of the first `@limit` rows over `ranges` within `bounds`, newest first
- * ("DESC") or oldest first ("ASC"), ties broken by id. No range: no rows.
+ * ("DESC") or oldest first ("ASC"), ties broken by id. No range: no rows. Parameters are named
+ * (@name): Postgres plans bind them by position (postgres/queries.ts positional()).
  */
-export function walkRanges(table: string, ranges: readonly Range[], bounds: readonly string[], order: "ASC" | "DESC"): string {
+export function walkRanges(table: string, ranges: readonly Range[], bounds: readonly string[], order: "ASC" | "DESC", dialect: "sqlite" | "postgres" = "sqlite"): string {
   const by = `ORDER BY received_at ${order}, id ${order}`;
-  if (ranges.length === 0) return `SELECT id, received_at FROM ${table} WHERE 0`;
-  const walks = ranges.map(({ index, where }) => {
+  if (ranges.length === 0) return `SELECT id, received_at FROM ${table} WHERE false`;
+  // SQLite is told the index of each range; Postgres's planner picks it (and merges the walks).
+  const hint = (index: string) => (dialect === "sqlite" ? ` INDEXED BY ${index}` : "");
+  const walks = ranges.map(({ index, where }, i) => {
     const all = [...where, ...bounds];
-    return `SELECT * FROM (SELECT id, received_at FROM ${table} INDEXED BY ${index}
-      ${all.length > 0 ? `WHERE ${all.join(" AND ")}` : ""} ${by} LIMIT @limit)`;
+    return `SELECT * FROM (SELECT id, received_at FROM ${table}${hint(index)}
+      ${all.length > 0 ? `WHERE ${all.join(" AND ")}` : ""} ${by} LIMIT @limit) AS walk${i}`;
   });
   return `${walks.join(" UNION ALL ")} ${by} LIMIT @limit`;
 }

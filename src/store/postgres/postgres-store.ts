@@ -1,0 +1,232 @@
+import type { DashboardQueries } from "../../dashboard/queries.js";
+import type { EndpointRegistry } from "../../endpoints.js";
+import { KnockerError } from "../../errors.js";
+import type { IngestResult, PostgresPool } from "../../interfaces.js";
+import type { Receipt } from "../../ingest/receipt.js";
+import type { Observer } from "../../observer.js";
+import type { ResolvedOptions } from "../../options.js";
+import type { CliQueries, PruneStore, ReceiptStore, RejectionCounter, RetentionStore, Store } from "../store.js";
+import { PgChangeFeed } from "./change-feed.js";
+import { loadPg, type PgPool } from "./driver.js";
+import { pgStorageError } from "./errors.js";
+import { PgJobStore } from "./job-store.js";
+import { PgOperatorStore } from "./operator-store.js";
+import { PgReceiptStore } from "./receipt-store.js";
+import { bootstrapPostgres, quoteIdentifier } from "./schema.js";
+import { PgSession } from "./session.js";
+
+export const DEFAULT_SCHEMA = "knocker";
+
+export function isPostgresPool(value: unknown): value is PostgresPool {
+  const pool = value as Partial<PostgresPool> | null;
+  return pool !== null && typeof pool === "object" && typeof pool.connect === "function" && typeof pool.end === "function" && typeof pool.totalCount === "number";
+}
+
+/**
+ * The Postgres engine: a pool (its own, from a URL, or the app's), the schema bootstrapped in the
+ * background, and the engine's parts on it. Registration stays synchronous: an endpoint gets a
+ * process-local id at once, and its row is written before anything that needs it runs; every
+ * part waits for `ready`, so the first receive() or worker claim after open() waits for the
+ * bootstrap and the endpoint rows, and fails with their error if they failed.
+ */
+export class PostgresStore implements Store {
+  readonly kind = "postgres";
+  readonly receipts: ReceiptStore;
+  readonly jobs: PgJobStore;
+  readonly changes = new PgChangeFeed();
+  readonly operator: PgOperatorStore;
+  readonly pruner: PruneStore;
+  readonly retention: RetentionStore;
+  readonly rejections: RejectionCounter;
+  readonly cli: CliQueries;
+  readonly dashboard: DashboardQueries;
+  readonly openReaders = 0;
+  readonly #pool: PgPool;
+  readonly #ownsPool: boolean;
+  readonly #inner: PgReceiptStore;
+  readonly #schema: string;
+  /** Ungated: the bootstrap and endpoint rows that the parts' gated session waits for. */
+  readonly #setup: PgSession;
+  /** Every endpoint registered here, in order; local id → the id of its row once written. */
+  readonly #endpoints: Array<{ localId: number; endpoint: EndpointRow; now: number }> = [];
+  readonly #endpointIds = new Map<number, number>();
+  #ready: Promise<void>;
+  #readyFailed = false;
+  #closed = false;
+
+  constructor(target: string | PostgresPool, options: ResolvedOptions, endpoints: EndpointRegistry, observer: Observer) {
+    const pg = loadPg();
+    if (typeof target === "string") {
+      this.#pool = new pg.Pool({ connectionString: target, max: 10, connectionTimeoutMillis: 10_000 });
+      this.#ownsPool = true;
+    } else {
+      this.#pool = target as unknown as PgPool;
+      this.#ownsPool = false;
+    }
+    // An idle client that loses its connection emits 'error' on the pool; unhandled, it would end the process.
+    if (this.#ownsPool) this.#pool.on("error", () => {});
+    const schema = (this.#schema = options.schema ?? DEFAULT_SCHEMA);
+    const s = quoteIdentifier(schema);
+    // The gate: every statement of the engine's parts waits for the schema and endpoint rows.
+    this.#setup = new PgSession(this.#pool, pg);
+    const session = new PgSession(this.#pool, pg, () => this.#whenReady());
+    this.#ready = this.#prepare();
+    const notify = () => this.changes.notify();
+    const { queueName, maxAttempts, visibilityTimeoutS, retryBackoff, durability, now } = options;
+    this.#inner = new PgReceiptStore(this.#pool, { schema, quotedSchema: s, queueName, maxAttempts, durability, channel: channelOf(schema, queueName) }, observer, notify);
+    this.receipts = {
+      submit: (receipt) => this.#submit(receipt),
+      flushNow: () => this.#inner.flushNow(),
+    };
+    this.jobs = new PgJobStore(session, { quotedSchema: s, queueName, visibilityTimeoutS, retryBackoff }, endpoints, now);
+    this.operator = new PgOperatorStore(session, s, { name: queueName, maxAttempts }, now, notify);
+    this.rejections = new LocalRejectionBudget(options.invalidDeliveriesPerMinute, (endpoint, droppedThisMinute) => {
+      if (observer.has("ingest:rejection-dropped")) observer.emit("ingest:rejection-dropped", { endpoint, droppedThisMinute });
+    });
+    const notYet = (what: string) => () => Promise.reject(new KnockerError("ERR_NOT_SUPPORTED", `${what} is not available on the Postgres engine in this release`));
+    this.pruner = { pruneEvents: notYet("pruneEvents()"), pruneOrphanDeliveries: notYet("pruneOrphanDeliveries()"), audits: notYet("listPruneAudits()") };
+    this.cli = { stats: notYet("knocker stats"), eventIds: notYet("bulk actions"), countPrunable: notYet("knocker prune") };
+    this.retention = unavailableRetention(notYet("runRetention()"));
+    this.dashboard = new Proxy({} as DashboardQueries, { get: (_, name) => notYet(`the dashboard (${String(name)})`) });
+  }
+
+  /** Endpoint rows are written in registration order, each after the bootstrap (and the ones before it). */
+  saveEndpoint(endpoint: EndpointRow, now: number): number {
+    const localId = this.#endpoints.length + 1;
+    const saved = { localId, endpoint, now };
+    this.#endpoints.push(saved);
+    this.#ready = this.#ready.then(() => this.#saveEndpoint(saved));
+    this.#ready.catch(() => (this.#readyFailed = true));
+    return localId;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#inner.flushNow();
+    this.jobs.close();
+  }
+
+  /** Once the loops stopped: receipts settled, claims handed back, then the pool ended when it is ours. */
+  async closeConnections(): Promise<void> {
+    await this.#inner.drained();
+    await this.jobs.settled();
+    if (this.#ownsPool) await this.#pool.end();
+  }
+
+  /**
+   * The schema and the endpoint rows, before anything else runs; after a failure (the server was
+   * down at open()), the next call that needs them starts over, so the Knocker recovers without
+   * a restart.
+   */
+  #whenReady(): Promise<void> {
+    if (this.#readyFailed) {
+      this.#readyFailed = false;
+      this.#ready = this.#prepare();
+    }
+    return this.#ready;
+  }
+
+  #prepare(): Promise<void> {
+    const ready = (async () => {
+      await this.#bootstrap();
+      for (const saved of this.#endpoints) await this.#saveEndpoint(saved);
+    })();
+    ready.catch(() => (this.#readyFailed = true));
+    return ready;
+  }
+
+  async #bootstrap(): Promise<void> {
+    let client;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw pgStorageError("connecting to Postgres", error);
+    }
+    try {
+      await bootstrapPostgres(client, this.#schema);
+    } catch (error) {
+      throw pgStorageError(`creating the Knocker schema "${this.#schema}"`, error);
+    } finally {
+      client.release();
+    }
+  }
+
+  async #saveEndpoint({ localId, endpoint, now }: { localId: number; endpoint: EndpointRow; now: number }): Promise<void> {
+    const s = quoteIdentifier(this.#schema);
+    await this.#setup.transaction(`registering endpoint "${endpoint.name}"`, async (client, q) => {
+      const owner = await q<{ name: string }>(client, `SELECT name FROM ${s}.knocker_endpoints WHERE path = $1`, [endpoint.path]);
+      if (owner.rows.length > 0 && owner.rows[0]!.name !== endpoint.name) {
+        throw new KnockerError("ERR_ENDPOINT_CONFLICT", `endpoint "${endpoint.name}": path "${endpoint.path}" is recorded in the database for endpoint "${owner.rows[0]!.name}"`);
+      }
+      const { rows } = await q<{ id: number }>(
+        client,
+        `INSERT INTO ${s}.knocker_endpoints (name, path, provider, enabled, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (name) DO UPDATE SET path = excluded.path, provider = excluded.provider, enabled = excluded.enabled
+         RETURNING id`,
+        [endpoint.name, endpoint.path, endpoint.provider, endpoint.enabled ? 1 : 0, now],
+      );
+      this.#endpointIds.set(localId, rows[0]!.id);
+    });
+  }
+
+  async #submit(receipt: Receipt): Promise<IngestResult> {
+    await this.#whenReady();
+    const endpointId = this.#endpointIds.get(receipt.endpointId);
+    if (endpointId === undefined) throw new KnockerError("ERR_STORAGE", "the endpoint's row is not written yet");
+    return this.#inner.submit({ ...receipt, endpointId });
+  }
+}
+
+interface EndpointRow {
+  name: string;
+  path: string;
+  provider: string | null;
+  enabled: boolean;
+}
+
+/** One NOTIFY channel per schema and queue, within Postgres's 63-byte identifiers. */
+function channelOf(schema: string, queueName: string): string {
+  let hash = 0;
+  for (const ch of `${schema}\u0000${queueName}`) hash = (Math.imul(hash, 31) + ch.codePointAt(0)!) | 0;
+  return `knocker_${(hash >>> 0).toString(16)}`;
+}
+
+/** Rejected receipts stored per endpoint and minute, counted in this process. */
+class LocalRejectionBudget implements RejectionCounter {
+  readonly #limit: number;
+  readonly #onDrop: (endpoint: string, droppedThisMinute: number) => void;
+  readonly #counts = new Map<number, { minute: number; stored: number; dropped: number }>();
+
+  constructor(limit: number, onDrop: (endpoint: string, droppedThisMinute: number) => void) {
+    this.#limit = limit;
+    this.#onDrop = onDrop;
+  }
+
+  admit(endpointId: number, endpointName: string, nowS: number): boolean {
+    const minute = Math.floor(nowS / 60);
+    let count = this.#counts.get(endpointId);
+    if (count === undefined || count.minute !== minute) this.#counts.set(endpointId, (count = { minute, stored: 0, dropped: 0 }));
+    if (count.stored < this.#limit) {
+      count.stored++;
+      return true;
+    }
+    count.dropped++;
+    this.#onDrop(endpointName, count.dropped);
+    return false;
+  }
+}
+
+function unavailableRetention(fail: () => Promise<never>): RetentionStore {
+  return {
+    isOpen: false,
+    schedule: () => {
+      throw new KnockerError("ERR_NOT_SUPPORTED", "runRetention() is not available on the Postgres engine in this release");
+    },
+    nextJobDueAt: fail,
+    claimJob: fail,
+    pruneBatch: fail,
+    finishEarly: fail,
+    settleFailed: fail,
+  };
+}

@@ -1,0 +1,72 @@
+import type { PgClient, PgPool, PgTypes } from "./driver.js";
+import { pgStorageError } from "./errors.js";
+import { queryWith, type Query } from "./queries.js";
+
+/**
+ * How every part of the Postgres engine talks to the server: a pooled client per read or per
+ * transaction, failures as KnockerErrors (ERR_STORAGE, ERR_STORAGE_BUSY), and a client whose
+ * connection broke destroyed rather than handed back to the pool, so the next call reconnects.
+ */
+export class PgSession {
+  readonly pool: PgPool;
+  readonly query: Query;
+
+  readonly #gate: (() => Promise<void>) | undefined;
+
+  /** `gate`: what every read and transaction waits for first (the engine's bootstrap). */
+  constructor(pool: PgPool, pg: PgTypes, gate?: () => Promise<void>) {
+    this.pool = pool;
+    this.query = queryWith(pg);
+    this.#gate = gate;
+  }
+
+
+  async read<T>(action: string, fn: (client: PgClient, query: Query) => Promise<T>): Promise<T> {
+    const client = await this.#connect(action);
+    let failed: unknown;
+    try {
+      return await fn(client, this.query);
+    } catch (error) {
+      failed = error;
+      throw pgStorageError(action, error);
+    } finally {
+      client.release(isConnectionError(failed) ? (failed as Error) : undefined);
+    }
+  }
+
+  async transaction<T>(action: string, fn: (client: PgClient, query: Query) => Promise<T>): Promise<T> {
+    const client = await this.#connect(action);
+    let failed: unknown;
+    try {
+      await client.query("BEGIN");
+      const result = await fn(client, this.query);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      failed = error;
+      await client.query("ROLLBACK").catch(() => {});
+      throw pgStorageError(action, error);
+    } finally {
+      client.release(isConnectionError(failed) ? (failed as Error) : undefined);
+    }
+  }
+
+  async #connect(action: string): Promise<PgClient> {
+    await this.#gate?.();
+    try {
+      return await this.pool.connect();
+    } catch (error) {
+      throw pgStorageError(`${action} (connecting to Postgres)`, error);
+    }
+  }
+}
+
+/** A failure of the connection (or of the server under it), not of a statement. */
+function isConnectionError(error: unknown): boolean {
+  if (error === undefined) return false;
+  const code = (error as { code?: unknown } | null)?.code;
+  // Knocker's own errors and SQL errors carry a five-character SQLSTATE or a KnockerError code.
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code.startsWith("08") || code.startsWith("57");
+  if (typeof code === "string" && code.startsWith("ERR_")) return false;
+  return true;
+}

@@ -6,6 +6,8 @@ import { after, before, test } from "node:test";
 import pg from "pg";
 import Stripe from "stripe";
 import { open, type Knocker } from "../src/index.js";
+import { engineOf } from "../src/store/engine-of.js";
+import type { PgChangeFeed } from "../src/store/postgres/change-feed.js";
 import { startPostgres, type TestPostgres } from "./support/postgres.js";
 
 const SECRET = "whsec_pg_api_0123456789abcdef";
@@ -101,6 +103,40 @@ test("open(pool) with the app's own pool and a schema of its own; close() leaves
   await webhooks.close();
   assert.equal((await pool.query("SELECT count(*)::int AS n FROM inbox.knocker_events")).rows[0].n, 1, "the app's pool still works");
   await pool.end();
+});
+
+test("two nodes: a receipt on one wakes the other's idle worker through LISTEN/NOTIFY, well before the poll backstop", async () => {
+  const url = await server.createDatabase();
+  const a = open(url);
+  const b = open(url);
+  const handledAt = new Map<number, number>();
+  try {
+    const onA = a.endpoint("orders", { path: "/orders" });
+    onA.handle(((event: { id: number }) => void handledAt.set(event.id, Date.now())) as never);
+    const onB = b.endpoint("orders", { path: "/orders" });
+    await onA.receive({ body: "{}", dedupeKey: "warm-up" }); // schema and endpoint rows written
+    const feed = engineOf(a).changes as PgChangeFeed;
+    const stop = new AbortController();
+    const worker = a.runWorker({ signal: stop.signal });
+    await feed.ready();
+    assert.equal(feed.listening, true);
+    await new Promise((r) => setTimeout(r, 300)); // the warm-up handled, the worker idle
+    try {
+      for (let i = 0; i < 3; i++) {
+        const sent = Date.now();
+        const { eventId } = await onB.receive({ body: "{}", dedupeKey: `o-${i}` });
+        while (!handledAt.has(eventId!) && Date.now() - sent < 8000) await new Promise((r) => setTimeout(r, 10));
+        const latency = handledAt.get(eventId!)! - sent;
+        assert.ok(latency < 1000, `handled ${latency} ms after the other node's receipt (the backstop while listening is 5000 ms)`);
+      }
+    } finally {
+      stop.abort();
+      await worker;
+    }
+  } finally {
+    await a.close();
+    await b.close();
+  }
 });
 
 test("a server that is not there: receive() rejects with ERR_STORAGE; SQLite refuses the schema option", async () => {

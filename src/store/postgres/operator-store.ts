@@ -12,11 +12,11 @@ export class PgOperatorStore implements OperatorStore {
   readonly #session: PgSession;
   readonly #s: string;
   readonly #sql: ReturnType<typeof operatorPlans>;
-  readonly #queue: { name: string; maxAttempts: number };
+  readonly #queue: { name: string; maxAttempts: number; channel: string };
   readonly #now: () => number;
   readonly #onJobsCommitted: () => void;
 
-  constructor(session: PgSession, quotedSchema: string, queue: { name: string; maxAttempts: number }, now: () => number, onJobsCommitted: () => void) {
+  constructor(session: PgSession, quotedSchema: string, queue: { name: string; maxAttempts: number; channel: string }, now: () => number, onJobsCommitted: () => void) {
     this.#session = session;
     this.#s = quotedSchema;
     this.#sql = operatorPlans(quotedSchema);
@@ -102,6 +102,7 @@ export class PgOperatorStore implements OperatorStore {
     await q(client, this.#sql.resetForReplay, [row.id]);
     const payload = deliveryId === null ? { event_id: row.id } : { event_id: row.id, delivery_id: deliveryId };
     await q(client, this.#sql.enqueue, [this.#queue.name, JSON.stringify(payload), this.#now(), this.#queue.maxAttempts]);
+    await q(client, "SELECT pg_notify($1, '')", [this.#queue.channel]); // wakes workers on other nodes at the commit
     return this.#lock(client, q, row.id);
   }
 

@@ -33,7 +33,7 @@ export class PostgresStore implements Store {
   readonly kind = "postgres";
   readonly receipts: ReceiptStore;
   readonly jobs: PgJobStore;
-  readonly changes = new PgChangeFeed();
+  readonly changes: PgChangeFeed;
   readonly operator: PgOperatorStore;
   readonly pruner: PruneStore;
   readonly retention: RetentionStore;
@@ -67,19 +67,22 @@ export class PostgresStore implements Store {
     if (this.#ownsPool) this.#pool.on("error", () => {});
     const schema = (this.#schema = options.schema ?? DEFAULT_SCHEMA);
     const s = quoteIdentifier(schema);
+    const channel = channelOf(schema, options.queueName);
+    const poolOptions = (this.#pool as unknown as { options?: Record<string, unknown> }).options ?? {};
+    this.changes = new PgChangeFeed({ pg, config: typeof target === "string" ? { connectionString: target } : { ...poolOptions }, channel });
     // The gate: every statement of the engine's parts waits for the schema and endpoint rows.
     this.#setup = new PgSession(this.#pool, pg);
     const session = new PgSession(this.#pool, pg, () => this.#whenReady());
     this.#ready = this.#prepare();
     const notify = () => this.changes.notify();
     const { queueName, maxAttempts, visibilityTimeoutS, retryBackoff, durability, now } = options;
-    this.#inner = new PgReceiptStore(this.#pool, { schema, quotedSchema: s, queueName, maxAttempts, durability, channel: channelOf(schema, queueName) }, observer, notify);
+    this.#inner = new PgReceiptStore(this.#pool, { schema, quotedSchema: s, queueName, maxAttempts, durability, channel }, observer, notify);
     this.receipts = {
       submit: (receipt) => this.#submit(receipt),
       flushNow: () => this.#inner.flushNow(),
     };
     this.jobs = new PgJobStore(session, { quotedSchema: s, queueName, visibilityTimeoutS, retryBackoff }, endpoints, now);
-    this.operator = new PgOperatorStore(session, s, { name: queueName, maxAttempts }, now, notify);
+    this.operator = new PgOperatorStore(session, s, { name: queueName, maxAttempts, channel }, now, notify);
     this.rejections = new LocalRejectionBudget(options.invalidDeliveriesPerMinute, (endpoint, droppedThisMinute) => {
       if (observer.has("ingest:rejection-dropped")) observer.emit("ingest:rejection-dropped", { endpoint, droppedThisMinute });
     });
@@ -109,6 +112,7 @@ export class PostgresStore implements Store {
 
   /** Once the loops stopped: receipts settled, claims handed back, then the pool ended when it is ours. */
   async closeConnections(): Promise<void> {
+    await this.changes.close();
     await this.#inner.drained();
     await this.jobs.settled();
     if (this.#ownsPool) await this.#pool.end();

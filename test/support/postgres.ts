@@ -16,6 +16,10 @@ export interface TestPostgres {
   url(database?: string): string;
   /** A fresh, empty database; returns its URL. */
   createDatabase(): Promise<string>;
+  /** Stop the server process, keeping its data (start() brings it back on the same port). */
+  halt(): Promise<void>;
+  start(): Promise<void>;
+  /** Stop it for good and remove its data. */
   stop(): Promise<void>;
 }
 
@@ -39,7 +43,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     port,
     user: "postgres",
     password: PASSWORD,
-    persistent: false,
+    persistent: true, // kept across halt()/start(); stop() removes the folder
     createPostgresUser: true,
     onLog: (message: unknown) => void logs.push(String(message)),
     onError: (message: unknown) => void logs.push(String(message)),
@@ -66,8 +70,14 @@ export async function startPostgres(): Promise<TestPostgres> {
       }
       return url(name);
     },
-    async stop() {
+    async halt() {
       await server.stop();
+    },
+    async start() {
+      await server.start();
+    },
+    async stop() {
+      await server.stop().catch(() => {});
       rmSync(base, { recursive: true, force: true });
     },
   };

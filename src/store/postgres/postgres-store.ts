@@ -13,7 +13,7 @@ import { PgJobStore } from "./job-store.js";
 import { PgOperatorStore } from "./operator-store.js";
 import { PgReceiptStore } from "./receipt-store.js";
 import { bootstrapPostgres, quoteIdentifier } from "./schema.js";
-import { PgSession } from "./session.js";
+import { checkOut, PgSession } from "./session.js";
 
 export const DEFAULT_SCHEMA = "knocker";
 
@@ -143,7 +143,7 @@ export class PostgresStore implements Store {
   async #bootstrap(): Promise<void> {
     let client;
     try {
-      client = await this.#pool.connect();
+      client = await checkOut(this.#pool);
     } catch (error) {
       throw pgStorageError("connecting to Postgres", error);
     }

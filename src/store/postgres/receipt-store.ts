@@ -6,6 +6,7 @@ import type { ReceiptStore } from "../store.js";
 import type { PgClient, PgPool } from "./driver.js";
 import { pgStorageError } from "./errors.js";
 import { receiptPlans, type ReceiptPlans } from "./plans/receipts.js";
+import { checkOut } from "./session.js";
 
 /** Upper bound on receipts per transaction. */
 const MAX_BATCH = 512;
@@ -113,7 +114,7 @@ export class PgReceiptStore implements ReceiptStore {
    * refuses them all (thrown).
    */
   async #commit(receipts: readonly Receipt[]): Promise<Outcome[]> {
-    const client = await this.#pool.connect();
+    const client = await checkOut(this.#pool);
     let broken: unknown = undefined;
     try {
       try {

@@ -54,7 +54,7 @@ export class PgSession {
   async #connect(action: string): Promise<PgClient> {
     await this.#gate?.();
     try {
-      return await this.pool.connect();
+      return await checkOut(this.pool);
     } catch (error) {
       throw pgStorageError(`${action} (connecting to Postgres)`, error);
     }
@@ -69,4 +69,20 @@ function isConnectionError(error: unknown): boolean {
   if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code.startsWith("08") || code.startsWith("57");
   if (typeof code === "string" && code.startsWith("ERR_")) return false;
   return true;
+}
+
+const guarded = new WeakSet<PgClient>();
+
+/**
+ * A client from the pool that cannot crash the process: a connection that dies while the client
+ * is checked out but between queries makes node-postgres emit 'error' on it, which without a
+ * listener is an uncaught exception. The failure still reaches the next query, which rejects.
+ */
+export async function checkOut(pool: PgPool): Promise<PgClient> {
+  const client = await pool.connect();
+  if (!guarded.has(client)) {
+    client.on("error", () => {});
+    guarded.add(client);
+  }
+  return client;
 }

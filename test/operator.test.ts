@@ -1,16 +1,20 @@
-// The operator read surface: filters, newest-first ordering and argument validation.
+// The operator read surface: filters, newest-first ordering and argument validation, on every
+// engine; then SQLite's reader connections.
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import Database from "better-sqlite3";
-import { KnockerError, open } from "../src/index.js";
+import { KnockerError, open, type Knocker, type OpenOptions } from "../src/index.js";
+import { engineMatrix } from "./support/engines.js";
 import { tempDbPath } from "./support.js";
+
+const engines = engineMatrix();
 
 const isInvalid = (pattern: RegExp) => (e: unknown) => e instanceof KnockerError && e.code === "ERR_INVALID_ARGUMENT" && pattern.test(e.message);
 
-async function seeded() {
+async function seeded(openInbox: (options: OpenOptions) => Promise<Knocker> = async (options) => open(tempDbPath(), options)) {
   const clock = { now: 1_700_000_000 };
   const path = tempDbPath();
-  const webhooks = open(path, { now: () => clock.now });
+  const webhooks = await openInbox({ now: () => clock.now });
   const a = webhooks.endpoint("a", { path: "/a" });
   const b = webhooks.endpoint("b", { path: "/b" });
   const r1 = await a.receive({ body: "{}", eventType: "x", dedupeKey: "1" }); // t0
@@ -23,75 +27,79 @@ async function seeded() {
   return { path, webhooks, clock, r1, r2, r3, r4, r5 };
 }
 
-test("listEvents filters by status, endpoint, type and since, newest first", async () => {
-  const { webhooks, clock, r1, r2, r5 } = await seeded();
-  const ids = (list: { id: number }[]) => list.map((e) => e.id);
-  assert.deepEqual(ids(await webhooks.listEvents()), [r5.eventId, r2.eventId, r1.eventId]);
-  assert.deepEqual(ids(await webhooks.listEvents({ endpoint: "a" })), [r5.eventId, r1.eventId]);
-  assert.deepEqual(ids(await webhooks.listEvents({ eventType: "y" })), [r2.eventId]);
-  assert.deepEqual(ids(await webhooks.listEvents({ since: clock.now - 10 })), [r5.eventId, r2.eventId]);
-  assert.deepEqual(ids(await webhooks.listEvents({ limit: 1 })), [r5.eventId]);
-  await webhooks.ignore(r2.eventId!);
-  assert.deepEqual(ids(await webhooks.listEvents({ status: "ignored" })), [r2.eventId]);
-  assert.deepEqual(ids(await webhooks.listEvents({ status: "received", endpoint: "a", eventType: "x" })), [r5.eventId, r1.eventId]);
-  await webhooks.close();
-});
+for (const engine of engines) {
+  describe(engine.name, () => {
+    test("listEvents filters by status, endpoint, type and since, newest first", async () => {
+      const { webhooks, clock, r1, r2, r5 } = await seeded(engine.open);
+      const ids = (list: { id: number }[]) => list.map((e) => e.id);
+      assert.deepEqual(ids(await webhooks.listEvents()), [r5.eventId, r2.eventId, r1.eventId]);
+      assert.deepEqual(ids(await webhooks.listEvents({ endpoint: "a" })), [r5.eventId, r1.eventId]);
+      assert.deepEqual(ids(await webhooks.listEvents({ eventType: "y" })), [r2.eventId]);
+      assert.deepEqual(ids(await webhooks.listEvents({ since: clock.now - 10 })), [r5.eventId, r2.eventId]);
+      assert.deepEqual(ids(await webhooks.listEvents({ limit: 1 })), [r5.eventId]);
+      await webhooks.ignore(r2.eventId!);
+      assert.deepEqual(ids(await webhooks.listEvents({ status: "ignored" })), [r2.eventId]);
+      assert.deepEqual(ids(await webhooks.listEvents({ status: "received", endpoint: "a", eventType: "x" })), [r5.eventId, r1.eventId]);
+      await webhooks.close();
+    });
 
-test("listDeliveries filters by event, endpoint, validity, orphaned and since, newest first", async () => {
-  const { webhooks, clock, r1, r2, r3, r4, r5 } = await seeded();
-  const ids = (list: { id: number }[]) => list.map((d) => d.id);
-  assert.deepEqual(ids(await webhooks.listDeliveries()), [r5.deliveryId, r4.deliveryId, r3.deliveryId, r2.deliveryId, r1.deliveryId]);
-  assert.deepEqual(ids(await webhooks.listDeliveries({ eventId: r1.eventId! })), [r3.deliveryId, r1.deliveryId]);
-  assert.deepEqual(ids(await webhooks.listDeliveries({ endpoint: "b" })), [r2.deliveryId]);
-  assert.deepEqual(ids(await webhooks.listDeliveries({ signatureValid: false })), [r4.deliveryId]);
-  assert.deepEqual(ids(await webhooks.listDeliveries({ orphaned: true })), [r4.deliveryId]);
-  assert.equal((await webhooks.listDeliveries({ orphaned: false })).length, 4);
-  assert.deepEqual(ids(await webhooks.listDeliveries({ since: clock.now })), [r5.deliveryId, r4.deliveryId]);
-  await webhooks.close();
-});
+    test("listDeliveries filters by event, endpoint, validity, orphaned and since, newest first", async () => {
+      const { webhooks, clock, r1, r2, r3, r4, r5 } = await seeded(engine.open);
+      const ids = (list: { id: number }[]) => list.map((d) => d.id);
+      assert.deepEqual(ids(await webhooks.listDeliveries()), [r5.deliveryId, r4.deliveryId, r3.deliveryId, r2.deliveryId, r1.deliveryId]);
+      assert.deepEqual(ids(await webhooks.listDeliveries({ eventId: r1.eventId! })), [r3.deliveryId, r1.deliveryId]);
+      assert.deepEqual(ids(await webhooks.listDeliveries({ endpoint: "b" })), [r2.deliveryId]);
+      assert.deepEqual(ids(await webhooks.listDeliveries({ signatureValid: false })), [r4.deliveryId]);
+      assert.deepEqual(ids(await webhooks.listDeliveries({ orphaned: true })), [r4.deliveryId]);
+      assert.equal((await webhooks.listDeliveries({ orphaned: false })).length, 4);
+      assert.deepEqual(ids(await webhooks.listDeliveries({ since: clock.now })), [r5.deliveryId, r4.deliveryId]);
+      await webhooks.close();
+    });
 
-test("get* return null for unknown ids; Event and Delivery carry the documented fields", async () => {
-  const { webhooks, r1, r3 } = await seeded();
-  assert.equal(await webhooks.getEvent(12345), null);
-  assert.equal(await webhooks.getDelivery(12345), null);
-  const event = (await webhooks.getEvent(r1.eventId!))!;
-  assert.deepEqual(Object.keys(event).sort(), [
-    "attemptCount", "body", "dedupeKey", "deliveryId", "endpoint", "eventType", "handledAt", "headers", "id", "lastError",
-    "method", "providerDeliveryId", "providerEventId", "query", "receivedAt", "status",
-  ]);
-  const delivery = (await webhooks.getDelivery(r3.deliveryId!))!;
-  assert.deepEqual(Object.keys(delivery).sort(), [
-    "body", "bodyLength", "bodySha256", "bodyTruncated", "dedupeKey", "endpoint", "eventId", "eventType", "headers", "id", "method", "providerDeliveryId",
-    "providerEventId", "query", "receivedAt", "signatureError", "signatureValid",
-  ]);
-  assert.ok(Buffer.isBuffer(delivery.body));
-  assert.deepEqual(await webhooks.listAttempts(r1.eventId!), []);
-  await webhooks.close();
-});
+    test("get* return null for unknown ids; Event and Delivery carry the documented fields", async () => {
+      const { webhooks, r1, r3 } = await seeded(engine.open);
+      assert.equal(await webhooks.getEvent(12345), null);
+      assert.equal(await webhooks.getDelivery(12345), null);
+      const event = (await webhooks.getEvent(r1.eventId!))!;
+      assert.deepEqual(Object.keys(event).sort(), [
+        "attemptCount", "body", "dedupeKey", "deliveryId", "endpoint", "eventType", "handledAt", "headers", "id", "lastError",
+        "method", "providerDeliveryId", "providerEventId", "query", "receivedAt", "status",
+      ]);
+      const delivery = (await webhooks.getDelivery(r3.deliveryId!))!;
+      assert.deepEqual(Object.keys(delivery).sort(), [
+        "body", "bodyLength", "bodySha256", "bodyTruncated", "dedupeKey", "endpoint", "eventId", "eventType", "headers", "id", "method", "providerDeliveryId",
+        "providerEventId", "query", "receivedAt", "signatureError", "signatureValid",
+      ]);
+      assert.ok(Buffer.isBuffer(delivery.body));
+      assert.deepEqual(await webhooks.listAttempts(r1.eventId!), []);
+      await webhooks.close();
+    });
 
-test("operator arguments are validated with messages naming the argument", async () => {
-  const { webhooks } = await seeded();
-  for (const limit of [0, 1001, 1.5, "10", null]) {
-    await assert.rejects(webhooks.listEvents({ limit: limit as number }), isInvalid(/limit must be an integer from 1 to 1000/));
-    await assert.rejects(webhooks.listDeliveries({ limit: limit as number }), isInvalid(/limit/));
-  }
-  assert.equal((await webhooks.listEvents({ limit: 1000 })).length, 3);
-  for (const since of [1.5, "1700000000", -1]) {
-    await assert.rejects(webhooks.listEvents({ since: since as number }), isInvalid(/since must be an integer unix timestamp/));
-  }
-  await assert.rejects(webhooks.listEvents({ status: "done" as never }), isInvalid(/status must be one of received, processing/));
-  await assert.rejects(webhooks.listDeliveries({ signatureValid: 1 as never }), isInvalid(/signatureValid must be a boolean/));
-  await assert.rejects(webhooks.listDeliveries({ orphaned: "yes" as never }), isInvalid(/orphaned must be a boolean/));
-  await assert.rejects(webhooks.listEvents("x" as never), isInvalid(/options object/));
-  await assert.rejects(webhooks.listEvents({ type: "x" } as never), isInvalid(/listEvents\(\) has no option "type" \(known: status, endpoint, eventType, since, limit\)/));
-  await assert.rejects(webhooks.listDeliveries({ valid: true } as never), isInvalid(/listDeliveries\(\) has no option "valid"/));
-  for (const id of [0, -1, 1.5, "1", null]) {
-    await assert.rejects(webhooks.getEvent(id as number), isInvalid(/event id must be a positive integer/));
-    await assert.rejects(webhooks.replay(id as number), isInvalid(/event id/));
-    await assert.rejects(webhooks.replayDelivery(id as number), isInvalid(/delivery id/));
-  }
-  await webhooks.close();
-});
+    test("operator arguments are validated with messages naming the argument", async () => {
+      const { webhooks } = await seeded(engine.open);
+      for (const limit of [0, 1001, 1.5, "10", null]) {
+        await assert.rejects(webhooks.listEvents({ limit: limit as number }), isInvalid(/limit must be an integer from 1 to 1000/));
+        await assert.rejects(webhooks.listDeliveries({ limit: limit as number }), isInvalid(/limit/));
+      }
+      assert.equal((await webhooks.listEvents({ limit: 1000 })).length, 3);
+      for (const since of [1.5, "1700000000", -1]) {
+        await assert.rejects(webhooks.listEvents({ since: since as number }), isInvalid(/since must be an integer unix timestamp/));
+      }
+      await assert.rejects(webhooks.listEvents({ status: "done" as never }), isInvalid(/status must be one of received, processing/));
+      await assert.rejects(webhooks.listDeliveries({ signatureValid: 1 as never }), isInvalid(/signatureValid must be a boolean/));
+      await assert.rejects(webhooks.listDeliveries({ orphaned: "yes" as never }), isInvalid(/orphaned must be a boolean/));
+      await assert.rejects(webhooks.listEvents("x" as never), isInvalid(/options object/));
+      await assert.rejects(webhooks.listEvents({ type: "x" } as never), isInvalid(/listEvents\(\) has no option "type" \(known: status, endpoint, eventType, since, limit\)/));
+      await assert.rejects(webhooks.listDeliveries({ valid: true } as never), isInvalid(/listDeliveries\(\) has no option "valid"/));
+      for (const id of [0, -1, 1.5, "1", null]) {
+        await assert.rejects(webhooks.getEvent(id as number), isInvalid(/event id must be a positive integer/));
+        await assert.rejects(webhooks.replay(id as number), isInvalid(/event id/));
+        await assert.rejects(webhooks.replayDelivery(id as number), isInvalid(/delivery id/));
+      }
+      await webhooks.close();
+    });
+  });
+}
 
 test("after close() every read and action refuses with ERR_CLOSED, whatever maxReaders is", async () => {
   for (const maxReaders of [0, 2]) {

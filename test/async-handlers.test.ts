@@ -2,10 +2,13 @@
 // transaction, at most `concurrency` at once per worker, with a heartbeat on its claim, a
 // timeout, a finalizer that commits with the ack, and a graceful shutdown. Real SQLite files.
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { KnockerError, open, type AsyncHandler, type Event, type HandlerContext, type OpenOptions, type RunWorkerOptions } from "../src/index.js";
+import { engineMatrix, type TestEngine } from "./support/engines.js";
 import { tempDbPath } from "./support.js";
+
+const engines = engineMatrix();
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -25,6 +28,17 @@ function setup(options: OpenOptions = {}) {
     db.close();
   };
   return { db, webhooks, acme, ingest, business, status, close };
+}
+
+/** The same on any engine, without the business table: a trusted endpoint "acme". */
+async function setupOn(engine: TestEngine, options: OpenOptions = {}) {
+  const webhooks = await engine.open({ retryBackoff: false, ...options });
+  const acme = webhooks.endpoint("acme", { path: "/acme" });
+  let n = 0;
+  const ingest = async (eventType = "order.paid") =>
+    (await acme.ingest({ body: JSON.stringify({ n: n++ }), eventType, dedupeKey: `k-${n}-${Math.random()}` })).eventId!;
+  const status = async (id: number) => (await webhooks.getEvent(id))!.status;
+  return { webhooks, acme, ingest, status, close: () => webhooks.close() };
 }
 
 /** Start a worker; `stop()` aborts it and resolves once runWorker() resolved. */
@@ -50,34 +64,164 @@ async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: n
   }
 }
 
-test("100 events whose handlers each await 50 ms: never more than `concurrency` in flight, far faster than serial", async () => {
-  const { webhooks, acme, ingest, status, close } = setup();
-  let inFlight = 0;
-  let maxInFlight = 0;
-  let runs = 0;
-  acme.handle(async () => {
-    inFlight++;
-    runs++;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    await sleep(50);
-    inFlight--;
-  }, { transaction: false });
-  const ids: number[] = [];
-  for (let i = 0; i < 100; i++) ids.push(await ingest());
-  const started = performance.now();
-  const w = worker(webhooks, { concurrency: 8 });
-  await waitFor(async () => (await webhooks.listEvents({ status: "handled", limit: 200 })).length === 100, 20_000, "all 100 are handled");
-  const elapsed = performance.now() - started;
-  await w.stop();
-  assert.deepEqual(w.errors, []);
-  assert.equal(runs, 100, "each handler ran once");
-  assert.equal(maxInFlight, 8, "the cap was reached and never passed");
-  // Serial: 100 x 50 ms = 5 s. With 8 at a time, ~13 rounds of 50 ms plus commits.
-  assert.ok(elapsed < 2500, `took ${elapsed.toFixed(0)} ms, serial would be 5000 ms`);
-  for (const id of ids) assert.equal(await status(id), "handled");
-  close();
-});
+for (const engine of engines) {
+  describe(engine.name, () => {
+    test("100 events whose handlers each await 50 ms: never more than `concurrency` in flight, far faster than serial", async () => {
+      const { webhooks, acme, ingest, status, close } = await setupOn(engine);
+      let inFlight = 0;
+      let maxInFlight = 0;
+      let runs = 0;
+      acme.handle(async () => {
+        inFlight++;
+        runs++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await sleep(50);
+        inFlight--;
+      }, { transaction: false });
+      const ids: number[] = [];
+      for (let i = 0; i < 100; i++) ids.push(await ingest());
+      const started = performance.now();
+      const w = worker(webhooks, { concurrency: 8 });
+      await waitFor(async () => (await webhooks.listEvents({ status: "handled", limit: 200 })).length === 100, 20_000, "all 100 are handled");
+      const elapsed = performance.now() - started;
+      await w.stop();
+      assert.deepEqual(w.errors, []);
+      assert.equal(runs, 100, "each handler ran once");
+      assert.equal(maxInFlight, 8, "the cap was reached and never passed");
+      // Serial: 100 x 50 ms = 5 s. With 8 at a time, ~13 rounds of 50 ms plus commits.
+      assert.ok(elapsed < 2500, `took ${elapsed.toFixed(0)} ms, serial would be 5000 ms`);
+      for (const id of ids) assert.equal(await status(id), "handled");
+      await close();
+    });
 
+    test("a handler past its timeoutS sees its signal abort, the attempt fails naming the timeout, and the event is retried", async () => {
+      const { webhooks, acme, ingest, status, close } = await setupOn(engine, { maxAttempts: 3 });
+      const contexts: Array<{ attempt: number; key: string; workerId: string; abortedWith?: unknown }> = [];
+      acme.handle(async (_event, ctx: HandlerContext) => {
+        const seen: (typeof contexts)[number] = { attempt: ctx.attempt, key: ctx.idempotencyKey, workerId: ctx.workerId };
+        contexts.push(seen);
+        if (ctx.attempt === 1) {
+          await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve(), { once: true }));
+          seen.abortedWith = ctx.signal.reason;
+        }
+      }, { transaction: false, timeoutS: 0.3 });
+      const id = await ingest();
+      const w = worker(webhooks, { workerId: "w-timeout" });
+      await waitFor(async () => (await status(id)) === "handled", 5000, "the retry handles it");
+      await w.stop();
+      assert.deepEqual(contexts.map((c) => c.attempt), [1, 2]);
+      assert.ok(contexts[0]!.abortedWith instanceof KnockerError && contexts[0]!.abortedWith.code === "ERR_HANDLER_TIMEOUT");
+      assert.equal(contexts[0]!.key, contexts[1]!.key, "one idempotency key across the retries");
+      assert.deepEqual(contexts.map((c) => c.workerId), ["w-timeout", "w-timeout"]);
+      const attempts = await webhooks.listAttempts(id);
+      assert.deepEqual(attempts.map((a) => a.outcome), ["handled", "failed"]); // newest first
+      assert.equal(attempts[1]!.error, "async handler timed out after timeoutS (0.3 s) on attempt 1");
+      assert.ok(attempts[1]!.durationMs! >= 250, `the timed-out attempt lasted ${attempts[1]!.durationMs} ms`);
+      await close();
+    });
+
+    test("idempotency keys differ between events, also across inboxes whose event ids coincide", async () => {
+      const keys: string[] = [];
+      for (const _ of [1, 2]) {
+        const { webhooks, acme, ingest, close } = await setupOn(engine);
+        acme.handle(async (_event, ctx) => {
+          keys.push(ctx.idempotencyKey);
+        }, { transaction: false });
+        await ingest();
+        await ingest();
+        const w = worker(webhooks);
+        await waitFor(async () => (await webhooks.listEvents({ status: "handled" })).length === 2, 5000, "both handled");
+        await w.stop();
+        await close();
+      }
+      assert.equal(keys.length, 4);
+      assert.equal(new Set(keys).size, 4, JSON.stringify(keys));
+      for (const key of keys) assert.match(key, /^knocker-\d+-[A-Za-z0-9_-]{22}$/);
+    });
+
+    test("a handler running for 3x visibilityTimeoutS keeps its claim: a second worker never runs it", async () => {
+      const { webhooks, acme, ingest, status, close } = await setupOn(engine, { visibilityTimeoutS: 1 });
+      const runs: string[] = [];
+      acme.handle(async (_event, ctx) => {
+        runs.push(ctx.workerId);
+        await sleep(3200);
+      }, { transaction: false, timeoutS: 30 });
+      const id = await ingest();
+      const a = worker(webhooks, { workerId: "a" });
+      await waitFor(() => runs.length === 1, 5000, "worker a runs it");
+      const b = worker(webhooks, { workerId: "b" }); // polls the queue all along; would claim an expired job
+      await waitFor(async () => (await status(id)) === "handled", 10_000, "handled");
+      await Promise.all([a.stop(), b.stop()]);
+      assert.deepEqual(runs, ["a"]);
+      assert.deepEqual(a.errors, []);
+      assert.equal((await webhooks.getEvent(id))!.attemptCount, 1);
+      await close();
+    });
+
+    test("without the heartbeat's renewal the claim would expire: a handler that blocks the event loop past it loses the claim", async () => {
+      // The control for the test above: the same two workers, but the handler blocks the thread
+      // (no heartbeat can run) for longer than the claim lasts, so worker b takes the job over.
+      const { webhooks, acme, ingest, status, close } = await setupOn(engine, { visibilityTimeoutS: 1, maxAttempts: 5 });
+      const runs: string[] = [];
+      acme.handle(async (_event, ctx) => {
+        runs.push(ctx.workerId);
+        if (runs.length === 1) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2600);
+      }, { transaction: false, timeoutS: 30 });
+      const id = await ingest();
+      const a = worker(webhooks, { workerId: "a" });
+      const b = worker(webhooks, { workerId: "b" });
+      await waitFor(async () => (await status(id)) === "handled", 10_000, "handled");
+      await Promise.all([a.stop(), b.stop()]);
+      // The first run outlived its claim; whichever worker claimed the expired job ran it again.
+      assert.equal(runs.length, 2, JSON.stringify(runs));
+      assert.ok([...a.errors, ...b.errors].some((e) => e instanceof KnockerError && e.code === "ERR_CLAIM_LOST"), "the first run's worker reports its lost claim");
+      assert.equal((await webhooks.getEvent(id))!.attemptCount, 2);
+      await close();
+    });
+
+    test("graceful shutdown waits for async handlers in flight", async () => {
+      const { webhooks, acme, ingest, status, close } = await setupOn(engine);
+      let started = 0;
+      let finished = 0;
+      acme.handle(async () => {
+        started++;
+        await sleep(300);
+        finished++;
+      }, { transaction: false });
+      const ids = [await ingest(), await ingest(), await ingest()];
+      const w = worker(webhooks);
+      await waitFor(() => started === 3, 5000, "the three are running");
+      const t0 = performance.now();
+      await w.stop();
+      const waited = performance.now() - t0;
+      assert.equal(finished, 3);
+      assert.ok(waited >= 150, `runWorker() resolved after ${waited.toFixed(0)} ms, before its handlers finished`);
+      for (const id of ids) assert.equal(await status(id), "handled");
+      await close();
+    });
+
+    test("handle() and runWorker() options are checked at once", async () => {
+      const { webhooks, acme, close } = await setupOn(engine);
+      const bad: Array<[unknown, RegExp]> = [
+        [{ transaction: "no" }, /option "transaction" must be a boolean/],
+        [{ transaction: false, timeoutS: 0 }, /option "timeoutS" must be a number of seconds above 0/],
+        [{ transaction: false, timeoutS: Number.NaN }, /option "timeoutS"/],
+        [{ transaction: true, timeoutS: 5 }, /"timeoutS" is for async handlers/],
+        [{ timeoutS: 5 }, /"timeoutS" is for async handlers/],
+      ];
+      for (const [options, message] of bad) {
+        assert.throws(() => acme.handle("x", async () => {}, options as never), (e: unknown) => e instanceof KnockerError && e.code === "ERR_INVALID_OPTION" && message.test(e.message));
+      }
+      assert.throws(() => acme.handle("x", async () => {}, { transaction: false, retries: 1 } as never), /handle\(\) has no option "retries"/);
+      for (const [options, message] of [[{ concurrency: 0 }, /"concurrency" must be an integer from 1/], [{ concurrency: 2.5 }, /"concurrency"/], [{ shutdownTimeoutS: -1 }, /"shutdownTimeoutS"/]] as const) {
+        await assert.rejects(webhooks.runWorker(options), (e: unknown) => e instanceof KnockerError && e.code === "ERR_INVALID_OPTION" && message.test(e.message));
+      }
+      await close();
+    });
+  });
+}
+
+// SQLite: handlers and finalizers that write the app's table through tx.run.
 test("receive() resolves while 8 async handlers are blocked on promises that never settle; close() hands their claims back", async () => {
   const { db, webhooks, acme, ingest, close } = setup({ visibilityTimeoutS: 60 });
   const started = new Set<number>();
@@ -151,112 +295,6 @@ test("a finalizer that returns a Promise, or a handler resolving to something el
   assert.match((await webhooks.getEvent(a))!.lastError!, /finalizer returned a Promise/);
   assert.match((await webhooks.getEvent(b))!.lastError!, /resolved to number: expected nothing, or a finalizer function/);
   assert.deepEqual(business(), [], "the async finalizer's write was rolled back");
-  close();
-});
-
-test("a handler past its timeoutS sees its signal abort, the attempt fails naming the timeout, and the event is retried", async () => {
-  const { webhooks, acme, ingest, status, close } = setup({ maxAttempts: 3 });
-  const contexts: Array<{ attempt: number; key: string; workerId: string; abortedWith?: unknown }> = [];
-  acme.handle(async (_event, ctx: HandlerContext) => {
-    const seen: (typeof contexts)[number] = { attempt: ctx.attempt, key: ctx.idempotencyKey, workerId: ctx.workerId };
-    contexts.push(seen);
-    if (ctx.attempt === 1) {
-      await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve(), { once: true }));
-      seen.abortedWith = ctx.signal.reason;
-    }
-  }, { transaction: false, timeoutS: 0.3 });
-  const id = await ingest();
-  const w = worker(webhooks, { workerId: "w-timeout" });
-  await waitFor(async () => (await status(id)) === "handled", 5000, "the retry handles it");
-  await w.stop();
-  assert.deepEqual(contexts.map((c) => c.attempt), [1, 2]);
-  assert.ok(contexts[0]!.abortedWith instanceof KnockerError && contexts[0]!.abortedWith.code === "ERR_HANDLER_TIMEOUT");
-  assert.equal(contexts[0]!.key, contexts[1]!.key, "one idempotency key across the retries");
-  assert.deepEqual(contexts.map((c) => c.workerId), ["w-timeout", "w-timeout"]);
-  const attempts = await webhooks.listAttempts(id);
-  assert.deepEqual(attempts.map((a) => a.outcome), ["handled", "failed"]); // newest first
-  assert.equal(attempts[1]!.error, "async handler timed out after timeoutS (0.3 s) on attempt 1");
-  assert.ok(attempts[1]!.durationMs! >= 250, `the timed-out attempt lasted ${attempts[1]!.durationMs} ms`);
-  close();
-});
-
-test("idempotency keys differ between events, also across inboxes whose event ids coincide", async () => {
-  const keys: string[] = [];
-  for (const _ of [1, 2]) {
-    const { webhooks, acme, ingest, close } = setup();
-    acme.handle(async (_event, ctx) => {
-      keys.push(ctx.idempotencyKey);
-    }, { transaction: false });
-    await ingest();
-    await ingest();
-    const w = worker(webhooks);
-    await waitFor(async () => (await webhooks.listEvents({ status: "handled" })).length === 2, 5000, "both handled");
-    await w.stop();
-    close();
-  }
-  assert.equal(keys.length, 4);
-  assert.equal(new Set(keys).size, 4, JSON.stringify(keys));
-  for (const key of keys) assert.match(key, /^knocker-\d+-[A-Za-z0-9_-]{22}$/);
-});
-
-test("a handler running for 3x visibilityTimeoutS keeps its claim: a second worker never runs it", async () => {
-  const { webhooks, acme, ingest, status, close } = setup({ visibilityTimeoutS: 1 });
-  const runs: string[] = [];
-  acme.handle(async (_event, ctx) => {
-    runs.push(ctx.workerId);
-    await sleep(3200);
-  }, { transaction: false, timeoutS: 30 });
-  const id = await ingest();
-  const a = worker(webhooks, { workerId: "a" });
-  await waitFor(() => runs.length === 1, 5000, "worker a runs it");
-  const b = worker(webhooks, { workerId: "b" }); // polls the queue all along; would claim an expired job
-  await waitFor(async () => (await status(id)) === "handled", 10_000, "handled");
-  await Promise.all([a.stop(), b.stop()]);
-  assert.deepEqual(runs, ["a"]);
-  assert.deepEqual(a.errors, []);
-  assert.equal((await webhooks.getEvent(id))!.attemptCount, 1);
-  close();
-});
-
-test("without the heartbeat's renewal the claim would expire: a handler that blocks the event loop past it loses the claim", async () => {
-  // The control for the test above: the same two workers, but the handler blocks the thread
-  // (no heartbeat can run) for longer than the claim lasts, so worker b takes the job over.
-  const { webhooks, acme, ingest, status, close } = setup({ visibilityTimeoutS: 1, maxAttempts: 5 });
-  const runs: string[] = [];
-  acme.handle(async (_event, ctx) => {
-    runs.push(ctx.workerId);
-    if (runs.length === 1) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2600);
-  }, { transaction: false, timeoutS: 30 });
-  const id = await ingest();
-  const a = worker(webhooks, { workerId: "a" });
-  const b = worker(webhooks, { workerId: "b" });
-  await waitFor(async () => (await status(id)) === "handled", 10_000, "handled");
-  await Promise.all([a.stop(), b.stop()]);
-  // The first run outlived its claim; whichever worker claimed the expired job ran it again.
-  assert.equal(runs.length, 2, JSON.stringify(runs));
-  assert.ok([...a.errors, ...b.errors].some((e) => e instanceof KnockerError && e.code === "ERR_CLAIM_LOST"), "the first run's worker reports its lost claim");
-  assert.equal((await webhooks.getEvent(id))!.attemptCount, 2);
-  close();
-});
-
-test("graceful shutdown waits for async handlers in flight", async () => {
-  const { webhooks, acme, ingest, status, close } = setup();
-  let started = 0;
-  let finished = 0;
-  acme.handle(async () => {
-    started++;
-    await sleep(300);
-    finished++;
-  }, { transaction: false });
-  const ids = [await ingest(), await ingest(), await ingest()];
-  const w = worker(webhooks);
-  await waitFor(() => started === 3, 5000, "the three are running");
-  const t0 = performance.now();
-  await w.stop();
-  const waited = performance.now() - t0;
-  assert.equal(finished, 3);
-  assert.ok(waited >= 150, `runWorker() resolved after ${waited.toFixed(0)} ms, before its handlers finished`);
-  for (const id of ids) assert.equal(await status(id), "handled");
   close();
 });
 
@@ -334,24 +372,5 @@ test("an event ignored while its async handler runs stays ignored; nothing is re
   assert.equal(await status(id), "ignored");
   assert.deepEqual(business(), []);
   assert.deepEqual(w.errors, []);
-  close();
-});
-
-test("handle() and runWorker() options are checked at once", async () => {
-  const { webhooks, acme, close } = setup();
-  const bad: Array<[unknown, RegExp]> = [
-    [{ transaction: "no" }, /option "transaction" must be a boolean/],
-    [{ transaction: false, timeoutS: 0 }, /option "timeoutS" must be a number of seconds above 0/],
-    [{ transaction: false, timeoutS: Number.NaN }, /option "timeoutS"/],
-    [{ transaction: true, timeoutS: 5 }, /"timeoutS" is for async handlers/],
-    [{ timeoutS: 5 }, /"timeoutS" is for async handlers/],
-  ];
-  for (const [options, message] of bad) {
-    assert.throws(() => acme.handle("x", async () => {}, options as never), (e: unknown) => e instanceof KnockerError && e.code === "ERR_INVALID_OPTION" && message.test(e.message));
-  }
-  assert.throws(() => acme.handle("x", async () => {}, { transaction: false, retries: 1 } as never), /handle\(\) has no option "retries"/);
-  for (const [options, message] of [[{ concurrency: 0 }, /"concurrency" must be an integer from 1/], [{ concurrency: 2.5 }, /"concurrency"/], [{ shutdownTimeoutS: -1 }, /"shutdownTimeoutS"/]] as const) {
-    await assert.rejects(webhooks.runWorker(options), (e: unknown) => e instanceof KnockerError && e.code === "ERR_INVALID_OPTION" && message.test(e.message));
-  }
   close();
 });

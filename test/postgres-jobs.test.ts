@@ -50,7 +50,7 @@ async function setUp(url: string, maxAttempts = 3): Promise<{ pool: pg.Pool; nod
   const node = (nodePool = pool): Node => {
     const registry = new EndpointRegistry(() => endpointId);
     registry.add({ name: "orders", path: "/orders" }, NOW);
-    const jobs = new PgJobStore(new PgSession(nodePool, pg), { quotedSchema: s, queueName: "knocker.events", visibilityTimeoutS: 30, retryBackoff: false }, registry, () => Math.floor(Date.now() / 1000));
+    const jobs = new PgJobStore(new PgSession(nodePool, pg), { quotedSchema: s, channel: "knocker_test", queueName: "knocker.events", visibilityTimeoutS: 30, retryBackoff: false }, registry, () => Math.floor(Date.now() / 1000));
     const workers = new WorkerPool(jobs, new PgChangeFeed(), { batchSize: 16, queueName: "knocker.events", visibilityTimeoutS: 30, hasAsyncHandlers: () => registry.hasAsyncHandlers }, new Observer());
     return { pool: nodePool, registry, jobs, workers };
   };

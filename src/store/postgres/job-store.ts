@@ -19,6 +19,8 @@ export interface PgHandlerTx {
 
 export interface PgJobConfig {
   quotedSchema: string;
+  /** The inbox's NOTIFY channel: work that becomes due wakes idle workers on every node. */
+  channel: string;
   queueName: string;
   visibilityTimeoutS: number;
   retryBackoff: RetryBackoff | false;
@@ -142,6 +144,7 @@ export class PgJobStore implements JobStore {
     if (jobs.length === 0) return Promise.resolve();
     const released = this.#transaction("handing claims back", async (client) => {
       for (const job of jobs) await this.#query(client, this.#sql.releaseClaim, [job.id, job.workerId, job.attempts]);
+      await this.#query(client, this.#sql.notify, [this.#config.channel]);
     });
     this.#releases.add(released);
     const forget = () => this.#releases.delete(released);
@@ -234,6 +237,7 @@ export class PgJobStore implements JobStore {
     }
     await this.#recordUnhandled(client, eventId, "failed", message, durationMs, failedAt);
     await this.#query(client, this.#sql.retry, [failedAt + retryDelayS(this.#config.retryBackoff, job.attempts), job.id]);
+    await this.#query(client, this.#sql.notify, [this.#config.channel]); // a retry due now wakes idle workers at the commit
     return { kind: "failed", eventId, error };
   }
 

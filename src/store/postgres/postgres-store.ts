@@ -81,7 +81,7 @@ export class PostgresStore implements Store {
       submit: (receipt) => this.#submit(receipt),
       flushNow: () => this.#inner.flushNow(),
     };
-    this.jobs = new PgJobStore(session, { quotedSchema: s, queueName, visibilityTimeoutS, retryBackoff }, endpoints, now);
+    this.jobs = new PgJobStore(session, { quotedSchema: s, channel, queueName, visibilityTimeoutS, retryBackoff }, endpoints, now);
     this.operator = new PgOperatorStore(session, s, { name: queueName, maxAttempts, channel }, now, notify);
     this.rejections = new LocalRejectionBudget(options.invalidDeliveriesPerMinute, (endpoint, droppedThisMinute) => {
       if (observer.has("ingest:rejection-dropped")) observer.emit("ingest:rejection-dropped", { endpoint, droppedThisMinute });

@@ -53,6 +53,7 @@ export function jobPlans(s: string) {
         run_at = excluded.run_at, attempts = excluded.attempts, max_attempts = excluded.max_attempts,
         last_error = excluded.last_error, created_at = excluded.created_at, died_at = excluded.died_at`,
 
+    notify: `SELECT pg_notify($1, '')`,
     getEvent: `SELECT ${EVENT_COLUMNS} FROM ${s}.knocker_events e JOIN ${s}.knocker_endpoints k ON k.id = e.endpoint_id WHERE e.id = $1`,
     getDelivery: `SELECT ${DELIVERY_COLUMNS} FROM ${s}.knocker_deliveries d JOIN ${s}.knocker_endpoints k ON k.id = d.endpoint_id WHERE d.id = $1`,
     markHandled: `UPDATE ${s}.knocker_events SET status = 'handled', attempt_count = attempt_count + 1, handled_at = $1, last_error = NULL WHERE id = $2`,

@@ -71,6 +71,7 @@ export function engineMatrix(): TestEngine[] {
       server ??= startPostgres();
       const url = await (await server).createDatabase();
       const webhooks = open(url, options);
+      await webhooks.listEvents({ limit: 1 }); // the schema is created in the background: wait for it before reading tables
       const pool = new pg.Pool({ connectionString: url, max: 2, options: `-c search_path=${options?.schema ?? "knocker"},public` });
       cleanups.push(() => pool.end());
       const all = async (text: string, ...params: unknown[]) => {

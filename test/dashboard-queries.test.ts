@@ -11,7 +11,7 @@ import { open, type Delivery, type Event, type EventStatus, type Knocker } from 
 import { DASHBOARD_SQL, deliveryPagePlan, eventPagePlan, selectionPlans } from "../src/store/sqlite/plans/dashboard.js";
 import { eventListPlan } from "../src/store/sqlite/plans/operator.js";
 import { prunableCountPlan, prunableEventsPlan } from "../src/store/sqlite/plans/prune.js";
-import { ALL_STATUSES } from "../src/store/sqlite/plans/ranges.js";
+import { ALL_STATUSES } from "../src/store/ranges.js";
 import { SqliteDashboardQueries } from "../src/store/sqlite/dashboard-queries.js";
 import { ReaderPool } from "../src/store/sqlite/reader-pool.js";
 import type { DashboardQueries, EventSelection } from "../src/dashboard/queries.js";

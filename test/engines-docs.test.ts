@@ -4,27 +4,21 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { startPostgres, type TestPostgres } from "./support/postgres.js";
+import { usePostgres } from "./support/postgres.js";
 import { expectedPrints, printedLines, runnableExample, tempDir } from "./support.js";
 
 const doc = readFileSync(new URL("../docs/engines.md", import.meta.url), "utf8");
 const runnable = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((code) => code.includes('from "knocker"'));
 
-let server: TestPostgres;
-before(async () => {
-  server = await startPostgres();
-});
-after(async () => {
-  await server?.stop();
-});
+const postgres = usePostgres();
 
 test("docs/engines.md has a runnable example", () => assert.equal(runnable.length, 1));
 
 runnable.forEach((code, index) => {
   test(`docs/engines.md example ${index + 1} runs on Postgres and prints what it says`, async () => {
-    const url = await server.createDatabase();
+    const url = await postgres().createDatabase();
     // In the repository's .tmp/ (git-ignored), so that `pg` resolves as in an app that installed it.
     const scripts = new URL("../.tmp/", import.meta.url);
     mkdirSync(scripts, { recursive: true });

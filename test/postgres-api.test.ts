@@ -2,23 +2,17 @@
 // Stripe receipts signed by Stripe's own package, dedupe, the worker with a transactional handler
 // whose queries commit with the ack, the operator's reads and replay, and close().
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import pg from "pg";
 import Stripe from "stripe";
 import { open, type Knocker } from "../src/index.js";
 import { engineOf } from "../src/store/engine-of.js";
 import type { PgChangeFeed } from "../src/store/postgres/change-feed.js";
-import { startPostgres, type TestPostgres } from "./support/postgres.js";
+import { usePostgres } from "./support/postgres.js";
 
 const SECRET = "whsec_pg_api_0123456789abcdef";
 const stripe = new Stripe("sk_test_knocker");
-let server: TestPostgres;
-before(async () => {
-  server = await startPostgres();
-});
-after(async () => {
-  await server?.stop();
-});
+const postgres = usePostgres();
 
 const body = (id: string, type = "invoice.paid") => JSON.stringify({ id, object: "event", type, created: Math.floor(Date.now() / 1000), data: { object: { id: `in_${id}` } } });
 const headers = (payload: string) => ({ "stripe-signature": stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET }), "content-type": "application/json" });
@@ -41,7 +35,7 @@ async function work(webhooks: Knocker, done: () => Promise<boolean>): Promise<vo
 }
 
 test("open(url): receive, dedupe, handle with tx.query, read, replay, close", async () => {
-  const url = await server.createDatabase();
+  const url = await postgres().createDatabase();
   const app = new pg.Pool({ connectionString: url, max: 2 });
   await app.query("CREATE TABLE invoices (stripe_id text PRIMARY KEY, event_id bigint NOT NULL, runs int NOT NULL DEFAULT 1)");
   const webhooks = open(url, { retryBackoff: false });
@@ -94,7 +88,7 @@ test("open(url): receive, dedupe, handle with tx.query, read, replay, close", as
 });
 
 test("open(pool) with the app's own pool and a schema of its own; close() leaves the pool open", async () => {
-  const url = await server.createDatabase();
+  const url = await postgres().createDatabase();
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   const webhooks = open(pool, { schema: "inbox" });
   const endpoint = webhooks.endpoint("orders", { path: "/orders" });
@@ -106,7 +100,7 @@ test("open(pool) with the app's own pool and a schema of its own; close() leaves
 });
 
 test("two nodes: a receipt on one wakes the other's idle worker through LISTEN/NOTIFY, well before the poll backstop", async () => {
-  const url = await server.createDatabase();
+  const url = await postgres().createDatabase();
   const a = open(url);
   const b = open(url);
   const handledAt = new Map<number, number>();

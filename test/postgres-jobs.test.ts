@@ -3,7 +3,7 @@
 // await queries on `tx` commit with the ack or roll back with the attempt; retries, dead letters,
 // an async handler's finalizer; two worker "nodes" draining one queue handle each event once.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import pg from "pg";
 import { EndpointRegistry } from "../src/endpoints.js";
 import { buildReceipt } from "../src/ingest/ingress.js";
@@ -14,16 +14,10 @@ import { PgReceiptStore } from "../src/store/postgres/receipt-store.js";
 import { PgSession } from "../src/store/postgres/session.js";
 import { bootstrapPostgres, quoteIdentifier } from "../src/store/postgres/schema.js";
 import { WorkerPool } from "../src/worker/worker.js";
-import { startPostgres, type TestPostgres } from "./support/postgres.js";
+import { usePostgres } from "./support/postgres.js";
 
 const NOW = Math.floor(Date.now() / 1000);
-let server: TestPostgres;
-before(async () => {
-  server = await startPostgres();
-});
-after(async () => {
-  await server?.stop();
-});
+const postgres = usePostgres();
 
 interface Node {
   pool: pg.Pool;
@@ -76,7 +70,7 @@ async function drain(nodes: Node[], done: () => Promise<boolean>, timeoutMs = 30
 const count = async (pool: pg.Pool, sql: string) => Number((await pool.query(sql)).rows[0].n);
 
 test("a transactional handler's awaited queries commit with the ack: every event handled once, the queue empty", async () => {
-  const { pool, node, receive } = await setUp(await server.createDatabase());
+  const { pool, node, receive } = await setUp(await postgres().createDatabase());
   try {
     const ids = [];
     for (let i = 0; i < 40; i++) ids.push(await receive(`{"n":${i}}`, `o-${i}`));
@@ -95,7 +89,7 @@ test("a transactional handler's awaited queries commit with the ack: every event
 });
 
 test("a throwing handler's writes roll back with its attempt: retried, then handled; always throwing ends dead and dead-lettered", async () => {
-  const { pool, node, receive } = await setUp(await server.createDatabase(), 2);
+  const { pool, node, receive } = await setUp(await postgres().createDatabase(), 2);
   try {
     const flaky = await receive('{"kind":"flaky"}', "flaky");
     const broken = await receive('{"kind":"broken"}', "broken");
@@ -123,7 +117,7 @@ test("a throwing handler's writes roll back with its attempt: retried, then hand
 });
 
 test("an async handler runs outside the transaction; its finalizer's writes commit with the ack", async () => {
-  const { pool, node, receive } = await setUp(await server.createDatabase());
+  const { pool, node, receive } = await setUp(await postgres().createDatabase());
   try {
     for (let i = 0; i < 10; i++) await receive(`{"n":${i}}`, `a-${i}`);
     const n = node();
@@ -147,7 +141,7 @@ test("an async handler runs outside the transaction; its finalizer's writes comm
 });
 
 test("two worker nodes on one queue: SKIP LOCKED claims, each of 300 events handled exactly once", async () => {
-  const url = await server.createDatabase();
+  const url = await postgres().createDatabase();
   const { pool, node, receive } = await setUp(url);
   const otherPool = new pg.Pool({ connectionString: url, max: 6 });
   try {

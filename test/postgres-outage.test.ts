@@ -2,21 +2,15 @@
 // server: every receipt that resolved is stored, every other one rejected with ERR_STORAGE (none
 // hangs), and the same Knocker and worker carry on afterwards without a restart.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import pg from "pg";
 import { open, type IngestResult } from "../src/index.js";
-import { startPostgres, type TestPostgres } from "./support/postgres.js";
+import { usePostgres } from "./support/postgres.js";
 
-let server: TestPostgres;
-before(async () => {
-  server = await startPostgres();
-});
-after(async () => {
-  await server?.stop();
-});
+const postgres = usePostgres();
 
 test("server stopped during a burst: resolved receipts are stored, the rest rejected, and the same inbox recovers", { timeout: 120_000 }, async () => {
-  const url = await server.createDatabase();
+  const url = await postgres().createDatabase();
   // A claim whose batch failed in the outage cannot be handed back while the server is down: it
   // expires after visibilityTimeoutS and runs again (short here, so the test need not wait a minute).
   const webhooks = open(url, { visibilityTimeoutS: 3 });
@@ -40,10 +34,10 @@ test("server stopped during a burst: resolved receipts are stored, the rest reje
     for (let i = 0; i < 5; i++) await wave();
     // Stop the server while a wave is in flight.
     const inFlight = wave();
-    const halted = server.halt();
+    const halted = postgres().halt();
     await Promise.all([inFlight, halted]);
     for (let i = 0; i < 3; i++) await wave(); // the server is down: every one rejects
-    await server.start();
+    await postgres().start();
     // The same Knocker: the first calls may still find broken connections; it recovers.
     let recovered = false;
     for (let i = 0; i < 50 && !recovered; i++) {

@@ -4,7 +4,7 @@
 // events and of earlier receipts in the same batch, rejected receipts and receipts without an
 // identity; and two "nodes" (two pools) racing on the same identities make one event each.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import pg from "pg";
 import Stripe from "stripe";
 import { buildReceipt, type IngressEndpoint } from "../src/ingest/ingress.js";
@@ -13,18 +13,12 @@ import { Observer } from "../src/observer.js";
 import { prepareProvider } from "../src/providers/registry.js";
 import { PgReceiptStore } from "../src/store/postgres/receipt-store.js";
 import { bootstrapPostgres, quoteIdentifier } from "../src/store/postgres/schema.js";
-import { startPostgres, type TestPostgres } from "./support/postgres.js";
+import { usePostgres } from "./support/postgres.js";
 
 const SECRET = "whsec_pg_receipts_0123456789abcdef";
 const NOW = Math.floor(Date.now() / 1000);
 const stripe = new Stripe("sk_test_knocker");
-let server: TestPostgres;
-before(async () => {
-  server = await startPostgres();
-});
-after(async () => {
-  await server?.stop();
-});
+const postgres = usePostgres();
 
 async function inbox(url: string): Promise<{ pool: pg.Pool; endpoint: IngressEndpoint; store: (pool: pg.Pool) => PgReceiptStore }> {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
@@ -55,7 +49,7 @@ function trusted(endpoint: IngressEndpoint, body: string, dedupeKey?: string): R
 }
 
 test("a mixed batch: one transaction, results and rows as the contract says, ids in arrival order", async () => {
-  const url = await server.createDatabase();
+  const url = await postgres().createDatabase();
   const { pool, endpoint, store: makeStore } = await inbox(url);
   const store = makeStore(pool);
   try {
@@ -105,7 +99,7 @@ test("a mixed batch: one transaction, results and rows as the contract says, ids
 });
 
 test("two nodes racing on the same identities: one event per identity, every other receipt a duplicate of it", async () => {
-  const url = await server.createDatabase();
+  const url = await postgres().createDatabase();
   const { pool, endpoint, store: makeStore } = await inbox(url);
   const other = new pg.Pool({ connectionString: url, max: 4 });
   const nodes = [makeStore(pool), makeStore(other)];
@@ -125,7 +119,7 @@ test("two nodes racing on the same identities: one event per identity, every oth
 });
 
 test("a receipt the server refuses is refused alone; a server that is gone refuses with ERR_STORAGE", async () => {
-  const url = await server.createDatabase();
+  const url = await postgres().createDatabase();
   const { pool, endpoint, store: makeStore } = await inbox(url);
   const store = makeStore(pool);
   try {

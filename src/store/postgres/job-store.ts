@@ -5,7 +5,7 @@ import { msUntil } from "../../jobs/loop.js";
 import { retryDelayS } from "../../worker/backoff.js";
 import { finalClaimExpired, isRunnable, lostAttempts, MALFORMED_PAYLOAD, noHandler, parseJobPayload } from "../../worker/dispatch-rules.js";
 import { errorMessage, lost, type JobOutcome, type StartedJob } from "../../worker/outcomes.js";
-import { toEvent, type DeliveryRow, type EventRow } from "../rows.js";
+import { toClaimedJob as toJob, toEvent, type DeliveryRow, type EventRow, type JobRow } from "../rows.js";
 import type { ClaimedJob, JobStore } from "../store.js";
 import type { PgClient } from "./driver.js";
 import { jobPlans, type JobPlans } from "./plans/jobs.js";
@@ -25,16 +25,6 @@ export interface PgJobConfig {
   visibilityTimeoutS: number;
   retryBackoff: RetryBackoff | false;
 }
-
-interface JobRow {
-  id: number;
-  payload: string;
-  attempts: number;
-  max_attempts: number;
-  worker_id: string;
-}
-
-const toJob = (row: JobRow): ClaimedJob => ({ id: row.id, payload: row.payload, attempts: row.attempts, maxAttempts: row.max_attempts, workerId: row.worker_id });
 
 /** Thrown inside a job's SAVEPOINT when its claim was lost while the handler ran. */
 class ClaimLost extends Error {}

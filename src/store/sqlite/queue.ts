@@ -2,6 +2,7 @@ import type { Database } from "better-sqlite3";
 import type { RetryBackoff } from "../../interfaces.js";
 import { retryDelayS } from "../../worker/backoff.js";
 import type { ClaimedJob } from "../store.js";
+import { toClaimedJob as toJob, type JobRow } from "../rows.js";
 import { prepareQueueStatements, type QueueStatements } from "./plans/queue.js";
 
 export interface QueueConfig {
@@ -10,22 +11,6 @@ export interface QueueConfig {
   maxAttempts: number;
   retryBackoff: RetryBackoff | false;
 }
-
-interface JobRow {
-  id: number;
-  payload: string;
-  attempts: number;
-  max_attempts: number;
-  worker_id: string;
-}
-
-const toJob = (row: JobRow): ClaimedJob => ({
-  id: row.id,
-  payload: row.payload,
-  attempts: row.attempts,
-  maxAttempts: row.max_attempts,
-  workerId: row.worker_id,
-});
 
 /**
  * A named queue in the Honker layout. Methods run inside the caller's transaction; the queue

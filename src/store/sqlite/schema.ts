@@ -1,6 +1,7 @@
 import type { Database } from "better-sqlite3";
 import { KnockerError } from "../../errors.js";
 import { immediateTransaction } from "./connection.js";
+import { UNSETTLED_STATUSES } from "../ranges.js";
 
 /** Bumped whenever the layout changes; stored in `PRAGMA user_version`. */
 export const SCHEMA_VERSION = 5;
@@ -22,7 +23,7 @@ const BODY_IDENTITY_INDEX = `CREATE UNIQUE INDEX IF NOT EXISTS knocker_events_bo
 
 /**
  * The index ranges the dashboard's pages and counts, the operator's listEvents and retention's
- * prune walk (plans/ranges.ts): events by endpoint and status, events by type (and, for the
+ * prune walk (src/store/ranges.ts): events by endpoint and status, events by type (and, for the
  * statuses an event only reaches when something went wrong or an operator stepped in, by type and
  * status), and an endpoint's receipts by signature verdict over time. Every key ends in
  * received_at, which only grows, so a new row lands at the end of its range: a few hot pages, not
@@ -34,9 +35,6 @@ const BODY_IDENTITY_INDEX = `CREATE UNIQUE INDEX IF NOT EXISTS knocker_events_bo
  * not keyed by status where an event's status changes on that way (received → handled moves an
  * event in no type index), so a handler outcome moves it in one index as in version 4.
  */
-// Two inequalities, not `status IN (…)`: SQLite evaluates a partial index's WHERE on every insert
-// and on every update of `status`, and an IN list costs ~1 µs there (measured), more than the index.
-export const UNSETTLED_STATUSES = `status <> 'received' AND status <> 'handled'`;
 const DASHBOARD_INDEXES = `
 CREATE INDEX IF NOT EXISTS knocker_events_endpoint_status ON knocker_events(endpoint_id, status, received_at);
 CREATE INDEX IF NOT EXISTS knocker_events_type ON knocker_events(event_type, received_at);

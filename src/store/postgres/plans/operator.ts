@@ -1,7 +1,7 @@
 // The operator's reads on Postgres, for schema `s` (quoted): the same selections as SQLite's
-// (the index ranges of sqlite/plans/ranges.ts, merged newest first), with named parameters.
+// (the index ranges of store/ranges.ts, merged newest first), with named parameters.
 import type { DeliveryFilter, EventCursor, EventFilter } from "../../store.js";
-import { eventRanges, walkRanges } from "../../sqlite/plans/ranges.js";
+import { eventListWalk } from "../../ranges.js";
 
 /** Every column of an event row and its endpoint's name, as rows.ts maps it. */
 export function selectEvents(s: string): string {
@@ -34,15 +34,9 @@ export function operatorPlans(s: string) {
   };
 }
 
-/** Newest first through the filter's index ranges; `endpointId` is the filter's endpoint, looked up by name. */
+/** Newest first through the filter's index ranges (the same walk as SQLite's); `endpointId` is the filter's endpoint. */
 export function eventListPlan(s: string, filter: Omit<EventFilter, "endpoint">, endpointId: number | undefined, everyEndpoint: readonly number[], limit: number, after?: EventCursor) {
-  const params: Record<string, unknown> = { limit };
-  const statuses = filter.status === undefined ? undefined : [filter.status];
-  const ranges = eventRanges({ statuses, endpointId, eventType: filter.eventType }, everyEndpoint, params);
-  const bounds: string[] = [];
-  if (filter.since !== undefined) (bounds.push("received_at >= @since"), (params.since = filter.since));
-  if (after !== undefined) (bounds.push("(received_at, id) < (@afterAt, @afterId)"), (params.afterAt = after.receivedAt), (params.afterId = after.id));
-  const page = walkRanges(`${s}.knocker_events`, ranges, bounds, "DESC", "postgres");
+  const { page, params } = eventListWalk(`${s}.knocker_events`, filter, endpointId, everyEndpoint, limit, after, "postgres");
   return { sql: `${selectEvents(s)} JOIN (${page}) page ON page.id = e.id ORDER BY page.received_at DESC, page.id DESC`, params };
 }
 

@@ -1,7 +1,8 @@
 import type { PrunableStatus, SqliteDatabase } from "../../../interfaces.js";
 import type { DeliveryCountRow, EventSelection, QueueRow, StatsRows, StatusCountRow } from "../../store.js";
 import { prunableCountPlan } from "./prune.js";
-import { endpointScope, eventRanges, walkRanges } from "./ranges.js";
+import { eventRanges, walkRanges } from "../../ranges.js";
+import { endpointScope } from "./endpoint-scope.js";
 
 // The CLI's own reads: the counts of `knocker stats`, the id snapshot of a bulk action and the
 // count a prune asks to confirm. Each runs on the Knocker's writer connection as a read
@@ -35,7 +36,7 @@ export function selectStats(db: SqliteDatabase, queueName: string): StatsRows {
   }))();
 }
 
-/** Ids of the events a bulk action will visit, oldest first, taken once before any change (ranges.ts). */
+/** Ids of the events a bulk action will visit, oldest first, taken once before any change (src/store/ranges.ts). */
 export function selectEventIds(db: SqliteDatabase, selection: EventSelection): number[] {
   const scope = endpointScope(db, selection.endpoint);
   if (scope === null) return [];

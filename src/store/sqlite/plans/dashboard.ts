@@ -1,10 +1,10 @@
 // Every statement of the operator dashboard's own reads (src/dashboard/queries.ts). Each is an
 // index range, never a scan of a whole table: pages and bulk selections walk index ranges and
-// merge them (ranges.ts), counts are range counts on the schema's dashboard indexes (schema.ts,
+// merge them (src/store/ranges.ts), counts are range counts on the schema's dashboard indexes (schema.ts,
 // version 5). test/dashboard-queries.test.ts checks the plans. better-sqlite3 binds JS numbers as
 // REAL: slot arithmetic is done in JS, not in SQL.
 import type { DeliverySelection, EventSelection, PageCursor } from "../../../dashboard/queries.js";
-import { countRanges, eventRanges, walkRanges, type Range } from "./ranges.js";
+import { countRanges, eventRanges, walkRanges, type Range } from "../../ranges.js";
 
 export const DASHBOARD_SQL = {
   endpoints: "SELECT id, name, path, provider, enabled FROM knocker_endpoints ORDER BY name",

@@ -2,7 +2,8 @@ import type { Database } from "better-sqlite3";
 import type { DeliveryFilter, EventCursor, EventFilter } from "../../store.js";
 import { DELIVERY_COLUMNS, EVENT_COLUMNS } from "./events.js";
 import type { AttemptRow, DeliveryRow, EventRow } from "../../rows.js";
-import { endpointScope, eventRanges, walkRanges } from "./ranges.js";
+import { eventListWalk } from "../../ranges.js";
+import { endpointScope } from "./endpoint-scope.js";
 
 type Filters = { clauses: string[]; params: unknown[] };
 
@@ -12,7 +13,7 @@ function where({ clauses }: Filters): string {
 
 /**
  * Newest first, ids breaking ties within one second: the filter's index ranges walked and merged
- * (ranges.ts), so a page costs the same on a file of any size. `endpointId` is the filter's
+ * (src/store/ranges.ts), so a page costs the same on a file of any size. `endpointId` is the filter's
  * endpoint, looked up by name.
  */
 export function eventListPlan(
@@ -22,13 +23,7 @@ export function eventListPlan(
   limit: number,
   after?: EventCursor,
 ): { sql: string; params: Record<string, unknown> } {
-  const params: Record<string, unknown> = { limit };
-  const statuses = filter.status === undefined ? undefined : [filter.status];
-  const ranges = eventRanges({ statuses, endpointId, eventType: filter.eventType }, everyEndpoint, params);
-  const bounds: string[] = [];
-  if (filter.since !== undefined) (bounds.push("received_at >= @since"), (params.since = filter.since));
-  if (after !== undefined) (bounds.push("(received_at, id) < (@afterAt, @afterId)"), (params.afterAt = after.receivedAt), (params.afterId = after.id));
-  const page = walkRanges("knocker_events", ranges, bounds, "DESC");
+  const { page, params } = eventListWalk("knocker_events", filter, endpointId, everyEndpoint, limit, after);
   return {
     sql: `SELECT ${EVENT_COLUMNS} FROM (${page}) page JOIN knocker_events e ON e.id = page.id JOIN knocker_endpoints k ON k.id = e.endpoint_id
        ORDER BY page.received_at DESC, page.id DESC`,

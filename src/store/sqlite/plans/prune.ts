@@ -3,7 +3,7 @@ import type { PrunableStatus, PruneKind } from "../../../interfaces.js";
 import { prepareAll } from "../connection.js";
 import type { PruneAuditRow } from "../../rows.js";
 import type { AuditFilter } from "../../store.js";
-import { countRanges, eventRanges, walkRanges } from "./ranges.js";
+import { countRanges, eventRanges, walkRanges } from "../../ranges.js";
 
 // Every statement retention runs on the Knocker tables. Sets of ids travel as one JSON array
 // bound to `json_each(?)`, so a batch of up to 1,000 events costs a handful of statements, each
@@ -48,7 +48,7 @@ export type PruneStatements = ReturnType<typeof preparePruneStatements>;
 
 /**
  * The oldest prunable events, ties broken by id: every endpoint's range of each status in
- * knocker_events_endpoint_status, walked to `limit` rows and merged (ranges.ts), so a batch
+ * knocker_events_endpoint_status, walked to `limit` rows and merged (src/store/ranges.ts), so a batch
  * reads at most endpoints × statuses × limit index entries however large the backlog.
  */
 export function prunableEventsPlan(

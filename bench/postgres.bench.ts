@@ -60,7 +60,7 @@ async function knockerDrain(target: () => Promise<string>): Promise<number> {
   const all = receipts(N);
   await parallel(N, 256, (i) => stripe.receive(all[i]!));
   await seeding.close();
-  const webhooks = open(where);
+  const webhooks = open(where, process.env.BENCH_PG_BATCH ? { batchSize: Number(process.env.BENCH_PG_BATCH) } : {});
   webhooks.endpoint("stripe", { path: "/stripe", provider: "stripe", secrets: [SECRET] }).handle(() => {});
   let handled = 0;
   const stop = new AbortController();

@@ -173,10 +173,9 @@ export class PgJobStore implements JobStore {
     }
     const { eventId } = payload;
     onJob(eventId);
-    const renewed = await this.#query(client, this.#sql.renewClaim, [this.#claimExpiry(now), job.id, job.workerId, job.attempts]);
-    if (renewed.rowCount !== 1) return lost(job, eventId);
-
-    const row = await this.#event(client, eventId);
+    const loaded = (await this.#query<{ renewed: number } & Partial<EventRow>>(client, this.#sql.renewAndLoad, [this.#claimExpiry(now), job.id, job.workerId, job.attempts, eventId])).rows[0]!;
+    if (loaded.renewed !== 1) return lost(job, eventId);
+    const row = loaded.id === null || loaded.id === undefined ? undefined : (loaded as EventRow);
     if (!row || !isRunnable(row.status)) {
       await this.#query(client, this.#sql.ack, [job.id]);
       return { kind: "skipped", eventId };
@@ -197,9 +196,10 @@ export class PgJobStore implements JobStore {
     try {
       // On Postgres a transactional handler may await its queries on `tx`.
       await (handler.fn as unknown as (event: Event, tx: PgHandlerTx) => unknown)(event, handlerTx(client));
-      const at = this.#now();
-      if (!(await this.#stillClaimed(client, job, at))) throw new ClaimLost();
-      await this.#settleHandled(client, job, eventId, at, Math.round(performance.now() - started));
+      const settled = await this.#query<{ settled: number }>(client, this.#sql.settleHandled, [
+        job.id, job.workerId, job.attempts, this.#now(), eventId, Math.round(performance.now() - started),
+      ]);
+      if (settled.rows[0]!.settled !== 1) throw new ClaimLost();
       await client.query("RELEASE SAVEPOINT knocker_job");
       return { kind: "handled", eventId };
     } catch (error) {

@@ -1,9 +1,11 @@
 // Knocker's queries on a pg client: bigint columns (ids, unix seconds, counts) come back as JS
 // numbers, as on SQLite, without changing the parsers of a pool the app shares with Knocker.
+import { createHash } from "node:crypto";
 import type { CustomTypesConfig, QueryResultRow } from "pg";
 import type { PgClient, PgTypes } from "./driver.js";
 
 const INT8 = 20;
+const MAX_NAMED = 500;
 
 export type Query = <R extends QueryResultRow = Record<string, unknown>>(client: PgClient, text: string, values?: readonly unknown[]) => Promise<{ rows: R[]; rowCount: number }>;
 
@@ -12,8 +14,18 @@ export function queryWith(pg: PgTypes): Query {
     getTypeParser: ((oid: number, format?: string) =>
       oid === INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as never)) as CustomTypesConfig["getTypeParser"],
   };
+  const names = new Map<string, string>();
+  // A named statement is parsed and planned once per connection, then only bound and run.
+  // Bounded: plans built per filter are a finite set, but a connection keeps every statement it prepared.
+  // Named by the text's hash: every Knocker sharing a pool (and each of its sessions) names one
+  // statement alike, and two statements never share a name.
+  const nameOf = (text: string) => {
+    let name = names.get(text);
+    if (name === undefined && names.size < MAX_NAMED) names.set(text, (name = `knocker_${createHash("sha256").update(text).digest("hex").slice(0, 32)}`));
+    return name;
+  };
   return async (client, text, values = []) => {
-    const result = await client.query({ text, values: values as unknown[], types });
+    const result = await client.query({ name: nameOf(text), text, values: values as unknown[], types });
     return { rows: result.rows, rowCount: result.rowCount ?? 0 };
   };
 }

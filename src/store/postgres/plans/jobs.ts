@@ -36,8 +36,7 @@ export function jobPlans(s: string) {
         FOR UPDATE SKIP LOCKED)
       RETURNING id, payload, attempts, max_attempts, worker_id`,
 
-    /** A fresh window for a claim still this worker's, expired or not (its row is then locked until commit). */
-    renewClaim: `UPDATE ${s}._honker_live SET claim_expires_at = $1 WHERE id = $2 AND state = 'processing' AND worker_id = $3 AND attempts = $4`,
+    /** The claim token still this worker's and not expired; the row stays locked until commit. */
     stillClaimed: `SELECT 1 FROM ${s}._honker_live
       WHERE id = $1 AND state = 'processing' AND worker_id = $2 AND attempts = $3 AND claim_expires_at > $4 FOR UPDATE`,
     extendClaim: `UPDATE ${s}._honker_live SET claim_expires_at = $1
@@ -54,6 +53,30 @@ export function jobPlans(s: string) {
         last_error = excluded.last_error, created_at = excluded.created_at, died_at = excluded.died_at`,
 
     notify: `SELECT pg_notify($1, '')`,
+    /**
+     * Before running a job, in one round trip: a fresh window for its claim if still this
+     * worker's ($1 expiry, $2 job, $3 worker, $4 attempts) and the event row ($5); `renewed` 0
+     * means the claim is gone, a NULL id that the event is.
+     */
+    renewAndLoad: `WITH renewed AS (
+        UPDATE ${s}._honker_live SET claim_expires_at = $1 WHERE id = $2 AND state = 'processing' AND worker_id = $3 AND attempts = $4 RETURNING id)
+      SELECT r.renewed, ev.* FROM (SELECT count(*)::int AS renewed FROM renewed) r
+      LEFT JOIN (SELECT ${EVENT_COLUMNS} FROM ${s}.knocker_events e JOIN ${s}.knocker_endpoints k ON k.id = e.endpoint_id WHERE e.id = $5) ev ON true`,
+
+    /**
+     * A handled job, in one round trip: acked if its claim is still held ($1 job, $2 worker, $3
+     * attempts, $4 now), and only then the event marked handled ($5) with its attempt ($6 ms).
+     * `settled` 0: the claim was lost and nothing changed.
+     */
+    settleHandled: `WITH acked AS (
+        DELETE FROM ${s}._honker_live WHERE id = $1 AND state = 'processing' AND worker_id = $2 AND attempts = $3 AND claim_expires_at > $4 RETURNING id),
+      handled AS (
+        UPDATE ${s}.knocker_events SET status = 'handled', attempt_count = attempt_count + 1, handled_at = $4, last_error = NULL
+        WHERE id = $5 AND EXISTS (SELECT 1 FROM acked) RETURNING id),
+      attempt AS (
+        INSERT INTO ${s}.knocker_attempts (event_id, attempted_at, outcome, error, duration_ms) SELECT id, $4, 'handled', NULL, $6 FROM handled RETURNING id)
+      SELECT (SELECT count(*) FROM acked)::int AS settled, (SELECT count(*) FROM attempt)::int AS attempts`,
+
     getEvent: `SELECT ${EVENT_COLUMNS} FROM ${s}.knocker_events e JOIN ${s}.knocker_endpoints k ON k.id = e.endpoint_id WHERE e.id = $1`,
     getDelivery: `SELECT ${DELIVERY_COLUMNS} FROM ${s}.knocker_deliveries d JOIN ${s}.knocker_endpoints k ON k.id = d.endpoint_id WHERE d.id = $1`,
     markHandled: `UPDATE ${s}.knocker_events SET status = 'handled', attempt_count = attempt_count + 1, handled_at = $1, last_error = NULL WHERE id = $2`,

@@ -103,12 +103,16 @@ export class WorkerPool {
     };
     /** Resolves the wait of a loop at its concurrency cap when one of its runs ends. */
     let freed: (() => void) | undefined;
+    // The abort listener goes with the wait: a loop at its cap waits once per finished run, and
+    // listeners left behind would pile up on the signal for as long as the worker runs.
     const untilFreed = () => new Promise<void>((resolve) => {
-      freed = () => {
+      const done = () => {
         freed = undefined;
+        stop.removeEventListener("abort", done);
         resolve();
       };
-      stop.addEventListener("abort", () => resolve(), { once: true });
+      freed = done;
+      stop.addEventListener("abort", done, { once: true });
     });
 
     let jobs: ClaimedJob[] = [];

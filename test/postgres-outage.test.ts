@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import pg from "pg";
 import { open, type IngestResult } from "../src/index.js";
+import { createServer } from "node:http";
+import { closeServer, listen, SECRETS, stripeEvent, stripeHeaders } from "./support/http-suite.js";
 import { usePostgres } from "./support/postgres.js";
 
 const postgres = usePostgres();
@@ -70,4 +72,44 @@ test("server stopped during a burst: resolved receipts are stored, the rest reje
     assert.equal(storedKeys.get(o.key), o.result!.eventId, `${o.key} resolved, so it is stored under its event id`);
   }
   assert.ok(workerErrors.length > 0, "the worker reported the outage through onError");
+});
+
+test("over HTTP (nodeHandler): 204 while the server is up, 503 with Retry-After while it is down (never 2xx), 204 again after", { timeout: 120_000 }, async () => {
+  const url = await postgres().createDatabase();
+  const webhooks = open(url);
+  webhooks.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: [SECRETS.stripe] });
+  const server = createServer(webhooks.nodeHandler());
+  const base = await listen(server);
+  const post = async (id: string) => {
+    const body = stripeEvent(id);
+    return fetch(`${base}/webhooks/stripe`, { method: "POST", body, headers: stripeHeaders(body) });
+  };
+  try {
+    assert.equal((await post("evt_up")).status, 204);
+    const forged = stripeEvent("evt_forged");
+    assert.equal((await fetch(`${base}/webhooks/stripe`, { method: "POST", body: forged, headers: stripeHeaders(forged, "whsec_other") })).status, 401);
+    await postgres().halt();
+    const down = await Promise.all(Array.from({ length: 10 }, (_, i) => post(`evt_down_${i}`)));
+    for (const response of down) {
+      assert.equal(response.status, 503);
+      assert.ok(Number(response.headers.get("retry-after")) > 0, "Retry-After");
+    }
+    await postgres().start();
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 204; i++) {
+      status = (await post(`evt_back_${i}`)).status;
+      if (status !== 204) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(status, 204, "the same server and Knocker answer 204 again");
+  } finally {
+    await closeServer(server);
+    await webhooks.close();
+  }
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const keys = (await client.query("SELECT dedupe_key FROM knocker.knocker_events ORDER BY id")).rows.map((r) => r.dedupe_key as string);
+  await client.end();
+  assert.equal(keys[0], "evt_up");
+  assert.ok(!keys.some((key) => key.startsWith("evt_down_")), "nothing answered 503 was stored");
+  assert.ok(keys.at(-1)!.startsWith("evt_back_"));
 });

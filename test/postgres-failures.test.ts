@@ -1,6 +1,7 @@
-// The Postgres server stopped in the middle of a burst of receipts and started again, on a real
-// server: every receipt that resolved is stored, every other one rejected with ERR_STORAGE (none
-// hangs), and the same Knocker and worker carry on afterwards without a restart.
+// Failures on a real Postgres server: the server stopped in the middle of a burst of receipts and
+// started again (every receipt that resolved is stored, every other one rejected with ERR_STORAGE
+// or, over HTTP, 503; none hangs; the same Knocker and worker carry on), and a worker process
+// SIGKILLed among several nodes (each event handled exactly once).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import pg from "pg";
@@ -8,6 +9,7 @@ import { open, type IngestResult } from "../src/index.js";
 import { createServer } from "node:http";
 import { closeServer, listen, SECRETS, stripeEvent, stripeHeaders } from "./support/http-suite.js";
 import { usePostgres } from "./support/postgres.js";
+import { Child, fixture } from "./support/processes.js";
 
 const postgres = usePostgres();
 
@@ -112,4 +114,39 @@ test("over HTTP (nodeHandler): 204 while the server is up, 503 with Retry-After 
   assert.equal(keys[0], "evt_up");
   assert.ok(!keys.some((key) => key.startsWith("evt_down_")), "nothing answered 503 was stored");
   assert.ok(keys.at(-1)!.startsWith("evt_back_"));
+});
+
+test("several nodes: 2 ingesting and 2 worker processes, 5,000 receipts with 10% repeated identities across the ingesters, a worker SIGKILLed mid-run: one event per identity, each handled exactly once", { timeout: 180_000 }, async () => {
+  const url = await postgres().createDatabase();
+  const setup = new pg.Client({ connectionString: url });
+  await setup.connect();
+  await setup.query("CREATE TABLE public.business (event_id bigint PRIMARY KEY, pid int NOT NULL)");
+  // Each ingester sends 2,250 identities of its own and 250 of the other's: 5,000 receipts, 4,500 identities.
+  const own = (n: number) => Array.from({ length: 2250 }, (_, i) => `k-${n}-${i}`);
+  const keysA = [...own(0), ...own(1).slice(0, 250)];
+  const keysB = [...own(1), ...own(0).slice(0, 250)];
+  const workers = [new Child(fixture("pg-node-child.ts"), ["work", url]), new Child(fixture("pg-node-child.ts"), ["work", url])];
+  const ingesters = [new Child(fixture("pg-node-child.ts"), ["ingest", url, JSON.stringify(keysA)]), new Child(fixture("pg-node-child.ts"), ["ingest", url, JSON.stringify(keysB)])];
+  const count = async (sql: string) => Number((await setup.query(sql)).rows[0].n);
+  try {
+    await Promise.all(workers.map((w) => w.next("working", 30_000)));
+    // SIGKILL one worker once it has handled a few hundred events, in the middle of its batches.
+    const deadline = Date.now() + 60_000;
+    while ((await count(`SELECT count(*) AS n FROM public.business WHERE pid = ${workers[0]!.pid}`)) < 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    workers[0]!.kill("SIGKILL");
+    const ingested = await Promise.all(ingesters.map((i) => i.next("ingested", 120_000)));
+    assert.deepEqual(ingested.map((m) => [m.ok, m.failed]), [[2500, 0], [2500, 0]], "no rejected receive()");
+    const until = Date.now() + 90_000;
+    while ((await count("SELECT count(*) AS n FROM public.business")) < 4500 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    for (const child of [...workers, ...ingesters]) child.kill("SIGKILL");
+  }
+  assert.equal(await count("SELECT count(*) AS n FROM knocker.knocker_events"), 4500, "one event per identity");
+  assert.equal(await count("SELECT count(*) AS n FROM knocker.knocker_deliveries"), 5000, "every receipt stored");
+  assert.equal(await count("SELECT count(*) AS n FROM public.business"), 4500, "every event handled, none twice (UNIQUE)");
+  assert.equal(await count("SELECT count(*) AS n FROM knocker.knocker_events WHERE status = 'handled'"), 4500);
+  assert.ok((await count(`SELECT count(*) AS n FROM public.business WHERE pid = ${workers[1]!.pid}`)) > 0, "the surviving worker carried on");
+  await setup.end();
 });

@@ -133,6 +133,39 @@ test("two nodes: a receipt on one wakes the other's idle worker through LISTEN/N
   }
 });
 
+test("prune on Postgres: handled and ignored events older than the cutoff go with their deliveries, attempts and jobs; orphans too; one audit row per call", async () => {
+  const clock = { now: 1_800_000_000 };
+  const webhooks = open(await postgres().createDatabase(), { now: () => clock.now });
+  try {
+    const endpoint = webhooks.endpoint("orders", { path: "/orders" });
+    endpoint.handle((() => {}) as never);
+    const old = await endpoint.receive({ body: "{}", dedupeKey: "old" });
+    await endpoint.receive({ body: "{}", dedupeKey: "old" }); // a second delivery of it
+    const ignored = await endpoint.receive({ body: "{}", dedupeKey: "ignored" });
+    const orphan = await webhooks.ingest({ endpoint: "orders", body: "{}", signatureValid: false, signatureError: "bad" });
+    await webhooks.ignore(ignored.eventId!);
+    await work(webhooks, async () => (await webhooks.getEvent(old.eventId!))?.status === "handled");
+    clock.now += 100;
+    const recent = await endpoint.receive({ body: "{}", dedupeKey: "recent" });
+    await work(webhooks, async () => (await webhooks.getEvent(recent.eventId!))?.status === "handled");
+
+    assert.deepEqual(await webhooks.pruneEvents({ olderThan: clock.now - 50 }), { eventsPruned: 2, deliveriesPruned: 3, attemptsPruned: 2, liveJobsPruned: 0 });
+    assert.equal(await webhooks.getEvent(old.eventId!), null);
+    assert.equal(await webhooks.getEvent(ignored.eventId!), null);
+    assert.equal((await webhooks.getEvent(recent.eventId!))?.status, "handled");
+    assert.deepEqual(await webhooks.pruneEvents({ olderThan: clock.now - 50 }), { eventsPruned: 0, deliveriesPruned: 0, attemptsPruned: 0, liveJobsPruned: 0 });
+    assert.deepEqual(await webhooks.pruneOrphanDeliveries({ olderThan: clock.now }), { deliveriesPruned: 1 });
+    assert.equal(await webhooks.getDelivery(orphan.deliveryId!), null);
+    const audits = await webhooks.listPruneAudits();
+    assert.deepEqual(audits.map((a) => [a.kind, a.eventsPruned, a.deliveriesPruned]), [
+      ["prune_orphan_deliveries", 0, 1], ["prune_events", 0, 0], ["prune_events", 2, 3],
+    ]);
+    assert.deepEqual((await webhooks.listPruneAudits({ kind: "prune_orphan_deliveries" })).length, 1);
+  } finally {
+    await webhooks.close();
+  }
+});
+
 test("a server that is not there: receive() rejects with ERR_STORAGE; SQLite refuses the schema option", async () => {
   const webhooks = open("postgres://postgres:x@127.0.0.1:1/none");
   const endpoint = webhooks.endpoint("orders", { path: "/orders" });

@@ -70,3 +70,32 @@ export function checkAuditFilter(options: ListPruneAuditsOptions | undefined): A
   const o = checkOptionsObject(options, "listPruneAudits", ["kind", "since", "limit"]);
   return { kind: checkOneOf(o.kind, KINDS, "kind"), since: checkOptionalTimestamp(o.since, "since"), limit: checkLimit(o.limit) };
 }
+
+/** The audit summary's account of who pruned. */
+export function summarySource(source: PruneSource): Record<string, unknown> {
+  return source.source === "manual"
+    ? { source: "manual" }
+    : { source: "retention", fire_at: source.fireAt, job_id: source.jobId, batch: source.batch };
+}
+
+/** Oldest and newest `received_at` among the pruned rows (rows come oldest first). */
+export function receivedRange(rows: ReadonlyArray<{ received_at: number }>): { min: number; max: number } | null {
+  return rows.length === 0 ? null : { min: rows[0]!.received_at, max: rows[rows.length - 1]!.received_at };
+}
+
+/** The summary_json of a prune_events audit row, on every engine. */
+export function eventPruneSummary(source: PruneSource, request: EventPruneRequest, rows: ReadonlyArray<{ received_at: number }>, claimedJobsLeft: number): Record<string, unknown> {
+  return {
+    ...summarySource(source),
+    statuses: request.statuses,
+    older_than: request.olderThan,
+    limit: request.limit,
+    received_at: receivedRange(rows),
+    claimed_jobs_left: claimedJobsLeft,
+  };
+}
+
+/** The summary_json of a prune_orphan_deliveries audit row, on every engine. */
+export function orphanPruneSummary(source: PruneSource, request: OrphanPruneRequest, rows: ReadonlyArray<{ received_at: number }>): Record<string, unknown> {
+  return { ...summarySource(source), older_than: request.olderThan, limit: request.limit, received_at: receivedRange(rows) };
+}

@@ -11,6 +11,7 @@ import { loadPg, type PgPool } from "./driver.js";
 import { pgStorageError } from "./errors.js";
 import { PgJobStore } from "./job-store.js";
 import { PgOperatorStore } from "./operator-store.js";
+import { PgPruner } from "./pruner.js";
 import { PgReceiptStore } from "./receipt-store.js";
 import { bootstrapPostgres, quoteIdentifier } from "./schema.js";
 import { checkOut, PgSession } from "./session.js";
@@ -87,7 +88,7 @@ export class PostgresStore implements Store {
       if (observer.has("ingest:rejection-dropped")) observer.emit("ingest:rejection-dropped", { endpoint, droppedThisMinute });
     });
     const notYet = (what: string) => () => Promise.reject(new KnockerError("ERR_NOT_SUPPORTED", `${what} is not available on the Postgres engine in this release`));
-    this.pruner = { pruneEvents: notYet("pruneEvents()"), pruneOrphanDeliveries: notYet("pruneOrphanDeliveries()"), audits: notYet("listPruneAudits()") };
+    this.pruner = new PgPruner(session, s, queueName, now);
     this.cli = { stats: notYet("knocker stats"), eventIds: notYet("bulk actions"), countPrunable: notYet("knocker prune") };
     this.retention = unavailableRetention(notYet("runRetention()"));
     this.dashboard = new Proxy({} as DashboardQueries, { get: (_, name) => notYet(`the dashboard (${String(name)})`) });

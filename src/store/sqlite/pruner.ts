@@ -5,7 +5,7 @@ import type {
   PruneOrphanDeliveriesOptions,
 } from "../../interfaces.js";
 import { checkLimit, checkOneOf, checkOptionalTimestamp, checkOptionsObject, checkTimestamp, describe } from "../../operator/validate.js";
-import { type EventPruneRequest, type OrphanPruneRequest, type PruneSource } from "../../retention/prune-requests.js";
+import { eventPruneSummary, orphanPruneSummary, type EventPruneRequest, type OrphanPruneRequest, type PruneSource } from "../../retention/prune-requests.js";
 import type { AuditFilter, PruneStore } from "../store.js";
 import { immediateTransaction } from "./connection.js";
 import type { ReaderPool } from "./reader-pool.js";
@@ -71,14 +71,7 @@ export class Pruner implements PruneStore {
       result.deliveriesPruned = this.#sql.deleteEventDeliveries.run({ ids }).changes;
       result.eventsPruned = this.#sql.deleteEvents.run({ ids }).changes;
     }
-    this.#audit("prune_events", now, result, {
-      ...summarySource(source),
-      statuses: request.statuses,
-      older_than: request.olderThan,
-      limit: request.limit,
-      received_at: receivedRange(rows),
-      claimed_jobs_left: claimedJobsLeft,
-    });
+    this.#audit("prune_events", now, result, eventPruneSummary(source, request, rows, claimedJobsLeft));
     return result;
   }
 
@@ -91,7 +84,7 @@ export class Pruner implements PruneStore {
       "prune_orphan_deliveries",
       now,
       { eventsPruned: 0, deliveriesPruned, attemptsPruned: 0, liveJobsPruned: 0 },
-      { ...summarySource(source), older_than: request.olderThan, limit: request.limit, received_at: receivedRange(rows) },
+      orphanPruneSummary(source, request, rows),
     );
     return { deliveriesPruned };
   }
@@ -105,15 +98,4 @@ export class Pruner implements PruneStore {
   #audit(kind: PruneKind, executedAt: number, counts: PruneEventsResult, summary: Record<string, unknown>): void {
     this.#sql.insertAudit.run({ kind, queueName: this.#queueName, executedAt, ...counts, summaryJson: JSON.stringify(summary) });
   }
-}
-
-function summarySource(source: PruneSource): Record<string, unknown> {
-  return source.source === "manual"
-    ? { source: "manual" }
-    : { source: "retention", fire_at: source.fireAt, job_id: source.jobId, batch: source.batch };
-}
-
-/** Oldest and newest `received_at` among the pruned rows (rows come oldest first). */
-function receivedRange(rows: readonly IdRow[]): { min: number; max: number } | null {
-  return rows.length === 0 ? null : { min: rows[0]!.received_at, max: rows[rows.length - 1]!.received_at };
 }

@@ -10,8 +10,7 @@ import Database from "better-sqlite3";
 import { open, type Delivery, type Event, type EventStatus, type Knocker } from "../src/index.js";
 import { DASHBOARD_SQL, deliveryPagePlan, eventPagePlan, selectionPlans } from "../src/store/sqlite/plans/dashboard.js";
 import { eventListPlan } from "../src/store/sqlite/plans/operator.js";
-import { prunableCountPlan, prunableEventsPlan } from "../src/store/sqlite/plans/prune.js";
-import { ALL_STATUSES } from "../src/store/ranges.js";
+import { ALL_STATUSES, prunablePlans } from "../src/store/ranges.js";
 import { SqliteDashboardQueries } from "../src/store/sqlite/dashboard-queries.js";
 import { ReaderPool } from "../src/store/sqlite/reader-pool.js";
 import type { DashboardQueries, EventSelection } from "../src/dashboard/queries.js";
@@ -264,10 +263,9 @@ test("every statement is an index range or an ordered index walk: no table scan,
     }
   }
   for (const statuses of [["handled"], ["handled", "ignored"]] as const) {
-    const prune = prunableEventsPlan(statuses, every, T0, 1000);
-    check(`prune ${statuses.join(", ")}`, prune.sql, prune.params);
-    const count = prunableCountPlan(statuses, every, T0, 1000);
-    check(`prune count ${statuses.join(", ")}`, count.sql, count.params);
+    const prune = prunablePlans("knocker_events", statuses, every, T0, 1000);
+    check(`prune ${statuses.join(", ")}`, prune.ids, prune.params);
+    check(`prune count ${statuses.join(", ")}`, prune.count, prune.params);
   }
   for (const kind of [undefined, "invalid", "orphaned"] as const) {
     for (const endpointId of [undefined, 1]) {

@@ -166,6 +166,22 @@ test("prune on Postgres: handled and ignored events older than the cutoff go wit
   }
 });
 
+test("rejected receipts over invalidDeliveriesPerMinute are counted in knocker_dropped_rejections, as on SQLite", async () => {
+  const url = await postgres().createDatabase();
+  const webhooks = open(url, { invalidDeliveriesPerMinute: 1 });
+  const endpoint = webhooks.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: [SECRET] });
+  const forged = { body: body("evt_x"), headers: { "stripe-signature": "t=1,v1=00", "content-type": "application/json" } };
+  const results = [];
+  for (let i = 0; i < 4; i++) results.push(await endpoint.receive(forged));
+  assert.deepEqual(results.map((r) => r.deliveryId === null), [false, true, true, true], "one stored, three only counted");
+  await webhooks.close(); // writes the counts
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query("SELECT sum(dropped)::int AS n FROM knocker.knocker_dropped_rejections");
+  await client.end();
+  assert.equal(rows[0].n, 3);
+});
+
 test("a server that is not there: receive() rejects with ERR_STORAGE; SQLite refuses the schema option", async () => {
   const webhooks = open("postgres://postgres:x@127.0.0.1:1/none");
   const endpoint = webhooks.endpoint("orders", { path: "/orders" });

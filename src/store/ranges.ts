@@ -109,6 +109,26 @@ export function eventListWalk(
   return { page: walkRanges(table, ranges, bounds, "DESC", dialect), params };
 }
 
+/**
+ * What a prune of `statuses` older than `olderThan` takes: `ids`, the oldest `limit` events, ties
+ * broken by id (every endpoint's range of each status walked to `limit` and merged, so a batch
+ * reads at most endpoints × statuses × limit index entries however large the backlog), and
+ * `count`, how many it would take up to `limit` (the number a prune's confirmation names).
+ */
+export function prunablePlans(
+  table: string,
+  statuses: readonly EventStatus[],
+  everyEndpoint: readonly number[],
+  olderThan: number,
+  limit: number,
+  dialect: "sqlite" | "postgres" = "sqlite",
+): { ids: string; count: string; params: Record<string, unknown> } {
+  const params: Record<string, unknown> = { olderThan, limit, cap: limit };
+  const ranges = eventRanges({ statuses }, everyEndpoint, params);
+  const bounds = ["received_at < @olderThan"];
+  return { ids: walkRanges(table, ranges, bounds, "ASC", dialect), count: countRanges(table, ranges, bounds), params };
+}
+
 /** How many rows the ranges hold within `bounds`, counting each range up to `@cap` (the sum capped too). */
 export function countRanges(table: string, ranges: readonly Range[], bounds: readonly string[]): string {
   if (ranges.length === 0) return "SELECT 0";

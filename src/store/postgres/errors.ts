@@ -20,3 +20,19 @@ function isBusy(error: unknown): boolean {
   // node-postgres's pool, when `connectionTimeoutMillis` passes with every client in use.
   return error instanceof Error && /timeout exceeded when trying to connect/i.test(error.message);
 }
+
+/** A failure of the connection (or of the server under it), not of a statement. */
+export function isConnectionError(error: unknown): boolean {
+  if (error === undefined) return false;
+  const code = (error as { code?: unknown } | null)?.code;
+  // Knocker's own errors and SQL errors carry a five-character SQLSTATE or a KnockerError code.
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code.startsWith("08") || code.startsWith("57");
+  if (typeof code === "string" && code.startsWith("ERR_")) return false;
+  return true;
+}
+
+/** A refusal of this data (class 22: bad value, 23: a constraint), not of the connection or server. */
+export function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("22") || code.startsWith("23"));
+}

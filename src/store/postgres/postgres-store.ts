@@ -5,16 +5,16 @@ import type { IngestResult, PostgresPool } from "../../interfaces.js";
 import type { Receipt } from "../../ingest/receipt.js";
 import type { Observer } from "../../observer.js";
 import type { ResolvedOptions } from "../../options.js";
-import type { CliQueries, PruneStore, ReceiptStore, RejectionCounter, RetentionStore, Store } from "../store.js";
+import { RejectionBudget, type DroppedCount } from "../../ingest/rejection-budget.js";
+import type { CliQueries, PruneStore, ReceiptStore, RetentionStore, Store } from "../store.js";
 import { PgChangeFeed } from "./change-feed.js";
 import { loadPg, type PgPool } from "./driver.js";
-import { pgStorageError } from "./errors.js";
 import { PgJobStore } from "./job-store.js";
 import { PgOperatorStore } from "./operator-store.js";
 import { PgPruner } from "./pruner.js";
 import { PgReceiptStore } from "./receipt-store.js";
 import { bootstrapPostgres, quoteIdentifier } from "./schema.js";
-import { checkOut, PgSession } from "./session.js";
+import { PgSession } from "./session.js";
 
 export const DEFAULT_SCHEMA = "knocker";
 
@@ -38,7 +38,7 @@ export class PostgresStore implements Store {
   readonly operator: PgOperatorStore;
   readonly pruner: PruneStore;
   readonly retention: RetentionStore;
-  readonly rejections: RejectionCounter;
+  readonly rejections: RejectionBudget;
   readonly cli: CliQueries;
   readonly dashboard: DashboardQueries;
   readonly openReaders = 0;
@@ -46,6 +46,8 @@ export class PostgresStore implements Store {
   readonly #ownsPool: boolean;
   readonly #inner: PgReceiptStore;
   readonly #schema: string;
+  /** Gated: waits for the schema and endpoint rows. */
+  readonly #session: PgSession;
   /** Ungated: the bootstrap and endpoint rows that the parts' gated session waits for. */
   readonly #setup: PgSession;
   /** Every endpoint registered here, in order; local id → the id of its row once written. */
@@ -73,7 +75,7 @@ export class PostgresStore implements Store {
     this.changes = new PgChangeFeed({ pg, config: typeof target === "string" ? { connectionString: target } : { ...poolOptions }, channel });
     // The gate: every statement of the engine's parts waits for the schema and endpoint rows.
     this.#setup = new PgSession(this.#pool, pg);
-    const session = new PgSession(this.#pool, pg, () => this.#whenReady());
+    const session = (this.#session = new PgSession(this.#pool, pg, () => this.#whenReady()));
     this.#ready = this.#prepare();
     const notify = () => this.changes.notify();
     const { queueName, maxAttempts, visibilityTimeoutS, retryBackoff, durability, now } = options;
@@ -84,7 +86,7 @@ export class PostgresStore implements Store {
     };
     this.jobs = new PgJobStore(session, { quotedSchema: s, channel, queueName, visibilityTimeoutS, retryBackoff }, endpoints, now);
     this.operator = new PgOperatorStore(session, s, { name: queueName, maxAttempts, channel }, now, notify);
-    this.rejections = new LocalRejectionBudget(options.invalidDeliveriesPerMinute, (endpoint, droppedThisMinute) => {
+    this.rejections = new RejectionBudget(options.invalidDeliveriesPerMinute, (counts) => this.#writeDropped(counts), (endpoint, droppedThisMinute) => {
       if (observer.has("ingest:rejection-dropped")) observer.emit("ingest:rejection-dropped", { endpoint, droppedThisMinute });
     });
     const notYet = (what: string) => () => Promise.reject(new KnockerError("ERR_NOT_SUPPORTED", `${what} is not available on the Postgres engine in this release`));
@@ -114,6 +116,7 @@ export class PostgresStore implements Store {
   /** Once the loops stopped: receipts settled, claims handed back, then the pool ended when it is ours. */
   async closeConnections(): Promise<void> {
     await this.changes.close();
+    await this.rejections.close();
     await this.#inner.drained();
     await this.jobs.settled();
     if (this.#ownsPool) await this.#pool.end();
@@ -141,20 +144,8 @@ export class PostgresStore implements Store {
     return ready;
   }
 
-  async #bootstrap(): Promise<void> {
-    let client;
-    try {
-      client = await checkOut(this.#pool);
-    } catch (error) {
-      throw pgStorageError("connecting to Postgres", error);
-    }
-    try {
-      await bootstrapPostgres(client, this.#schema);
-    } catch (error) {
-      throw pgStorageError(`creating the Knocker schema "${this.#schema}"`, error);
-    } finally {
-      client.release();
-    }
+  #bootstrap(): Promise<void> {
+    return this.#setup.read(`creating the Knocker schema "${this.#schema}"`, (client) => bootstrapPostgres(client, this.#schema));
   }
 
   async #saveEndpoint({ localId, endpoint, now }: { localId: number; endpoint: EndpointRow; now: number }): Promise<void> {
@@ -173,6 +164,22 @@ export class PostgresStore implements Store {
       );
       this.#endpointIds.set(localId, rows[0]!.id);
     });
+  }
+
+  /** Dropped-rejection counts, under the endpoints' row ids, added to in place. */
+  async #writeDropped(counts: readonly DroppedCount[]): Promise<boolean> {
+    const rows = counts.flatMap((count) => {
+      const endpointId = this.#endpointIds.get(count.endpointId);
+      return endpointId === undefined ? [] : [{ ...count, endpointId }];
+    });
+    if (rows.length === 0) return counts.length === 0;
+    const s = quoteIdentifier(this.#schema);
+    await this.#session.transaction("recording dropped rejections", (client, q) =>
+      q(client, `INSERT INTO ${s}.knocker_dropped_rejections (endpoint_id, minute, dropped)
+          SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])
+          ON CONFLICT (endpoint_id, minute) DO UPDATE SET dropped = knocker_dropped_rejections.dropped + excluded.dropped`,
+        [rows.map((r) => r.endpointId), rows.map((r) => r.minute), rows.map((r) => r.dropped)]));
+    return true;
   }
 
   async #submit(receipt: Receipt): Promise<IngestResult> {
@@ -195,31 +202,6 @@ function channelOf(schema: string, queueName: string): string {
   let hash = 0;
   for (const ch of `${schema}\u0000${queueName}`) hash = (Math.imul(hash, 31) + ch.codePointAt(0)!) | 0;
   return `knocker_${(hash >>> 0).toString(16)}`;
-}
-
-/** Rejected receipts stored per endpoint and minute, counted in this process. */
-class LocalRejectionBudget implements RejectionCounter {
-  readonly #limit: number;
-  readonly #onDrop: (endpoint: string, droppedThisMinute: number) => void;
-  readonly #counts = new Map<number, { minute: number; stored: number; dropped: number }>();
-
-  constructor(limit: number, onDrop: (endpoint: string, droppedThisMinute: number) => void) {
-    this.#limit = limit;
-    this.#onDrop = onDrop;
-  }
-
-  admit(endpointId: number, endpointName: string, nowS: number): boolean {
-    const minute = Math.floor(nowS / 60);
-    let count = this.#counts.get(endpointId);
-    if (count === undefined || count.minute !== minute) this.#counts.set(endpointId, (count = { minute, stored: 0, dropped: 0 }));
-    if (count.stored < this.#limit) {
-      count.stored++;
-      return true;
-    }
-    count.dropped++;
-    this.#onDrop(endpointName, count.dropped);
-    return false;
-  }
 }
 
 function unavailableRetention(fail: () => Promise<never>): RetentionStore {

@@ -3,7 +3,8 @@ import { eventPruneSummary, orphanPruneSummary, type EventPruneRequest, type Orp
 import { toPruneAudit, type PruneAuditRow } from "../rows.js";
 import type { AuditFilter, PruneStore } from "../store.js";
 import type { PgClient } from "./driver.js";
-import { auditsPlan, prunableEventsPlan, prunePlans } from "./plans/prune.js";
+import { prunablePlans } from "../ranges.js";
+import { auditsPlan, prunePlans } from "./plans/prune.js";
 import { positional, type Query } from "./queries.js";
 import type { PgSession } from "./session.js";
 
@@ -53,8 +54,8 @@ export class PgPruner implements PruneStore {
   async pruneEventsIn(client: PgClient, q: Query, request: EventPruneRequest, source: PruneSource): Promise<PruneEventsResult> {
     const now = this.#now();
     const every = (await q<{ id: number }>(client, this.#sql.endpointIds)).rows.map((row) => row.id);
-    const plan = prunableEventsPlan(this.#s, request.statuses, every, request.olderThan, request.limit);
-    const walk = positional(plan.sql, plan.params);
+    const plan = prunablePlans(`${this.#s}.knocker_events`, request.statuses, every, request.olderThan, request.limit, "postgres");
+    const walk = positional(plan.ids, plan.params);
     const found = (await q<IdRow>(client, walk.text, walk.values)).rows;
     // Lock them; one another node deleted meanwhile is gone from the lock's answer.
     const locked = found.length === 0 ? [] : (await q<{ id: number }>(client, `SELECT id FROM ${this.#s}.knocker_events WHERE id = ANY($1::bigint[]) FOR UPDATE`, [found.map((row) => row.id)])).rows;

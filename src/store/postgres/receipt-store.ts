@@ -4,7 +4,7 @@ import type { Receipt } from "../../ingest/receipt.js";
 import type { Observer } from "../../observer.js";
 import type { ReceiptStore } from "../store.js";
 import type { PgClient, PgPool } from "./driver.js";
-import { pgStorageError } from "./errors.js";
+import { isConnectionError, isDataError, pgStorageError } from "./errors.js";
 import { receiptPlans, type ReceiptPlans } from "./plans/receipts.js";
 import { checkOut } from "./session.js";
 
@@ -138,7 +138,7 @@ export class PgReceiptStore implements ReceiptStore {
       throw error;
     } finally {
       // A client whose connection failed is destroyed, not handed back to the pool.
-      client.release(broken !== undefined && !isDataError(broken) ? (broken as Error) : undefined);
+      client.release(isConnectionError(broken) ? (broken as Error) : undefined);
     }
   }
 
@@ -236,10 +236,4 @@ function result(receipt: Receipt, deliveryId: number, eventId: number | null, is
       : { deliveryId, eventId: null, duplicate: false, statusCode: 204 };
   }
   return { deliveryId, eventId, duplicate: !isNew, statusCode: 204 };
-}
-
-/** A refusal of this data (class 22: bad value, 23: a constraint), not of the connection or server. */
-function isDataError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && (code.startsWith("22") || code.startsWith("23"));
 }

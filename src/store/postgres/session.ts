@@ -1,5 +1,5 @@
 import type { PgClient, PgPool, PgTypes } from "./driver.js";
-import { pgStorageError } from "./errors.js";
+import { isConnectionError, pgStorageError } from "./errors.js";
 import { queryWith, type Query } from "./queries.js";
 
 /**
@@ -59,16 +59,6 @@ export class PgSession {
       throw pgStorageError(`${action} (connecting to Postgres)`, error);
     }
   }
-}
-
-/** A failure of the connection (or of the server under it), not of a statement. */
-function isConnectionError(error: unknown): boolean {
-  if (error === undefined) return false;
-  const code = (error as { code?: unknown } | null)?.code;
-  // Knocker's own errors and SQL errors carry a five-character SQLSTATE or a KnockerError code.
-  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code.startsWith("08") || code.startsWith("57");
-  if (typeof code === "string" && code.startsWith("ERR_")) return false;
-  return true;
 }
 
 const guarded = new WeakSet<PgClient>();

@@ -10,7 +10,8 @@ import type { AuditFilter, PruneStore } from "../store.js";
 import { immediateTransaction } from "./connection.js";
 import type { ReaderPool } from "./reader-pool.js";
 import { toPruneAudit } from "../rows.js";
-import { preparePruneStatements, prunableEventsPlan, selectAudits, type PruneStatements } from "./plans/prune.js";
+import { prunablePlans } from "../ranges.js";
+import { preparePruneStatements, selectAudits, type PruneStatements } from "./plans/prune.js";
 
 interface IdRow {
   id: number;
@@ -57,8 +58,8 @@ export class Pruner implements PruneStore {
   /** Runs inside the caller's write transaction. */
   pruneEventsInTransaction(request: EventPruneRequest, source: PruneSource): PruneEventsResult {
     const now = this.#now();
-    const plan = prunableEventsPlan(request.statuses, this.#sql.endpointIds.all() as number[], request.olderThan, request.limit);
-    const rows = this.#prepared(plan.sql).all(plan.params) as IdRow[];
+    const plan = prunablePlans("knocker_events", request.statuses, this.#sql.endpointIds.all() as number[], request.olderThan, request.limit);
+    const rows = this.#prepared(plan.ids).all(plan.params) as IdRow[];
     const result: PruneEventsResult = { eventsPruned: 0, deliveriesPruned: 0, attemptsPruned: 0, liveJobsPruned: 0 };
     let claimedJobsLeft = 0;
     if (rows.length > 0) {

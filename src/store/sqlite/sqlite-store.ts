@@ -19,7 +19,8 @@ import { Pruner } from "./pruner.js";
 import { Queue } from "./queue.js";
 import { ReaderPool } from "./reader-pool.js";
 import { SqliteRetentionStore } from "./retention-store.js";
-import { RejectionBudget } from "./rejection-budget.js";
+import { RejectionBudget } from "../../ingest/rejection-budget.js";
+import { sqliteDroppedCountWriter } from "./rejection-budget.js";
 import { bootstrapSchema } from "./schema.js";
 import { warnIfSeveralSqliteCopies } from "./sqlite-copies.js";
 import { WalSync } from "./wal-sync.js";
@@ -92,7 +93,7 @@ export class SqliteStore implements Store {
       eventIds: (selection) => selectEventIds(db, selection),
       countPrunable: (what) => countPrunable(db, what),
     };
-    this.rejections = new RejectionBudget(this.#db, options.invalidDeliveriesPerMinute, (endpoint, droppedThisMinute) => {
+    this.rejections = new RejectionBudget(options.invalidDeliveriesPerMinute, sqliteDroppedCountWriter(this.#db), (endpoint, droppedThisMinute) => {
       if (observer.has("ingest:rejection-dropped")) observer.emit("ingest:rejection-dropped", { endpoint, droppedThisMinute });
     });
   }
@@ -126,7 +127,7 @@ export class SqliteStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     this.#committer.flushNow();
-    this.rejections.close();
+    void this.rejections.close(); // synchronous on SQLite: written before close() returns
     this.#walSync?.close();
   }
 

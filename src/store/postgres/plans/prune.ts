@@ -1,7 +1,5 @@
 // Retention's statements on Postgres, for schema `s` (quoted). Sets of ids travel as one bigint
 // array, so a batch of up to 1,000 events costs a handful of statements.
-import type { PrunableStatus } from "../../../interfaces.js";
-import { eventRanges, walkRanges } from "../../ranges.js";
 import type { AuditFilter } from "../../store.js";
 
 export function prunePlans(s: string) {
@@ -20,13 +18,6 @@ export function prunePlans(s: string) {
       (kind, queue_name, executed_at, events_pruned, deliveries_pruned, attempts_pruned, live_jobs_pruned, summary_json)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
   };
-}
-
-/** The oldest prunable events: each endpoint's range of each status walked to `limit` and merged (as on SQLite). */
-export function prunableEventsPlan(s: string, statuses: readonly PrunableStatus[], everyEndpoint: readonly number[], olderThan: number, limit: number) {
-  const params: Record<string, unknown> = { olderThan, limit };
-  const ranges = eventRanges({ statuses }, everyEndpoint, params);
-  return { sql: walkRanges(`${s}.knocker_events`, ranges, ["received_at < @olderThan"], "ASC", "postgres"), params };
 }
 
 /** Audit rows, newest first (ids break ties within one second). */

@@ -1,7 +1,6 @@
 import type { PrunableStatus, SqliteDatabase } from "../../../interfaces.js";
 import type { DeliveryCountRow, EventSelection, QueueRow, StatsRows, StatusCountRow } from "../../store.js";
-import { prunableCountPlan } from "./prune.js";
-import { eventRanges, walkRanges } from "../../ranges.js";
+import { eventRanges, prunablePlans, walkRanges } from "../../ranges.js";
 import { endpointScope } from "./endpoint-scope.js";
 
 // The CLI's own reads: the counts of `knocker stats`, the id snapshot of a bulk action and the
@@ -54,9 +53,8 @@ export function countPrunable(
   what: { statuses: readonly PrunableStatus[]; olderThan: number; limit: number } | { olderThan: number; limit: number },
 ): number {
   if ("statuses" in what) {
-    const everyEndpoint = db.prepare("SELECT id FROM knocker_endpoints").pluck().all() as number[];
-    const plan = prunableCountPlan(what.statuses, everyEndpoint, what.olderThan, what.limit);
-    return db.prepare(plan.sql).pluck().get(plan.params) as number;
+    const plan = prunablePlans("knocker_events", what.statuses, endpointScope(db, undefined)!.everyEndpoint, what.olderThan, what.limit);
+    return db.prepare(plan.count).pluck().get(plan.params) as number;
   }
   return db
     .prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM knocker_deliveries WHERE event_id IS NULL AND received_at < ? LIMIT ?)`)

@@ -1,9 +1,8 @@
 import type { Database } from "better-sqlite3";
-import type { PrunableStatus, PruneKind } from "../../../interfaces.js";
+import type { PruneKind } from "../../../interfaces.js";
 import { prepareAll } from "../connection.js";
 import type { PruneAuditRow } from "../../rows.js";
 import type { AuditFilter } from "../../store.js";
-import { countRanges, eventRanges, walkRanges } from "../../ranges.js";
 
 // Every statement retention runs on the Knocker tables. Sets of ids travel as one JSON array
 // bound to `json_each(?)`, so a batch of up to 1,000 events costs a handful of statements, each
@@ -45,35 +44,6 @@ export function preparePruneStatements(db: Database) {
 }
 
 export type PruneStatements = ReturnType<typeof preparePruneStatements>;
-
-/**
- * The oldest prunable events, ties broken by id: every endpoint's range of each status in
- * knocker_events_endpoint_status, walked to `limit` rows and merged (src/store/ranges.ts), so a batch
- * reads at most endpoints × statuses × limit index entries however large the backlog.
- */
-export function prunableEventsPlan(
-  statuses: readonly PrunableStatus[],
-  everyEndpoint: readonly number[],
-  olderThan: number,
-  limit: number,
-): { sql: string; params: Record<string, unknown> } {
-  const params: Record<string, unknown> = { olderThan, limit };
-  const ranges = eventRanges({ statuses }, everyEndpoint, params);
-  return { sql: walkRanges("knocker_events", ranges, ["received_at < @olderThan"], "ASC"), params };
-}
-
-/** How many events a prune of `statuses` older than `olderThan` would take, up to `cap`. */
-export function prunableCountPlan(
-  statuses: readonly PrunableStatus[],
-  everyEndpoint: readonly number[],
-  olderThan: number,
-  cap: number,
-): { sql: string; params: Record<string, unknown> } {
-  const params: Record<string, unknown> = { olderThan, cap };
-  const ranges = eventRanges({ statuses }, everyEndpoint, params);
-  return { sql: countRanges("knocker_events", ranges, ["received_at < @olderThan"]), params };
-}
-
 
 /** Audit rows, newest first (ids break ties within one second); runs on a reader connection. */
 export function selectAudits(db: Database, filter: AuditFilter): PruneAuditRow[] {

@@ -116,6 +116,34 @@ test("a throwing handler's writes roll back with its attempt: retried, then hand
   }
 });
 
+test("a batch runs set-wise: handlers that query and handlers that do not share one commit; a second job for an event in the batch runs after it and is skipped", async () => {
+  const { pool, node, receive } = await setUp(await postgres().createDatabase());
+  try {
+    const ids = [];
+    for (let i = 0; i < 12; i++) ids.push(await receive(`{"n":${i}}`, `b-${i}`));
+    // A second live job for one event (as a replay racing a claim would leave): it must not run the handler again.
+    await pool.query(`INSERT INTO knocker._honker_live (queue, payload, max_attempts) VALUES ('knocker.events', $1, 3)`, [JSON.stringify({ event_id: ids[3] })]);
+    const n = node();
+    const runs = new Map<number, number>();
+    n.registry.addHandler("orders", "order.paid", (async (event: { id: number; json(): { n: number } }, tx: PgHandlerTx) => {
+      runs.set(event.id, (runs.get(event.id) ?? 0) + 1);
+      if (event.json().n % 2 === 0) await tx.query("INSERT INTO public.orders (event_id, note) VALUES ($1, 'even')", [event.id]);
+      if (event.json().n === 4 && runs.get(event.id) === 1) throw new Error("four fails once, after its write");
+    }) as never, undefined);
+    await drain([n], async () => (await count(pool, "SELECT count(*) AS n FROM knocker._honker_live")) === 0);
+    assert.equal(runs.size, 12);
+    assert.deepEqual([...runs].filter(([, r]) => r !== 1).map(([id]) => id), [ids[4]], "each handler ran once, the failed one twice; the second job for one event did not run it again");
+    assert.equal(await count(pool, "SELECT count(*) AS n FROM public.orders"), 6, "the even events' writes, the failed attempt's rolled back");
+    assert.equal(await count(pool, "SELECT count(*) AS n FROM knocker.knocker_events WHERE status = 'handled'"), 12);
+    assert.equal(await count(pool, "SELECT count(*) AS n FROM knocker.knocker_attempts WHERE outcome = 'handled'"), 12);
+    assert.deepEqual((await pool.query("SELECT status, attempt_count, last_error FROM knocker.knocker_events WHERE id = $1", [ids[4]])).rows,
+      [{ status: "handled", attempt_count: 2, last_error: null }]);
+    assert.deepEqual((await pool.query("SELECT event_id::int, outcome FROM knocker.knocker_attempts WHERE outcome <> 'handled'")).rows, [{ event_id: ids[4], outcome: "failed" }]);
+  } finally {
+    await pool.end();
+  }
+});
+
 test("an async handler runs outside the transaction; its finalizer's writes commit with the ack", async () => {
   const { pool, node, receive } = await setUp(await postgres().createDatabase());
   try {

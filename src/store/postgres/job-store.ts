@@ -3,7 +3,7 @@ import { KnockerError } from "../../errors.js";
 import type { Event, Finalizer, RetryBackoff } from "../../interfaces.js";
 import { msUntil } from "../../jobs/loop.js";
 import { retryDelayS } from "../../worker/backoff.js";
-import { finalClaimExpired, isRunnable, lostAttempts, MALFORMED_PAYLOAD, noHandler, parseJobPayload } from "../../worker/dispatch-rules.js";
+import { finalClaimExpired, isRunnable, lostAttempts, MALFORMED_PAYLOAD, noHandler, parseJobPayload, type JobPayload } from "../../worker/dispatch-rules.js";
 import { errorMessage, lost, type JobOutcome, type StartedJob } from "../../worker/outcomes.js";
 import { toClaimedJob as toJob, toEvent, type DeliveryRow, type EventRow, type JobRow } from "../rows.js";
 import type { ClaimedJob, JobStore } from "../store.js";
@@ -84,8 +84,7 @@ export class PgJobStore implements JobStore {
   ): Promise<{ outcomes: JobOutcome[]; next: ClaimedJob[] }> {
     try {
       return await this.#transaction("recording handler outcomes", async (client) => {
-        const outcomes: JobOutcome[] = [];
-        for (const job of jobs) outcomes.push(await this.#dispatch(client, job, onJob));
+        const outcomes = await this.#runAll(client, jobs, onJob);
         const room = claimNext ? Math.min(claimNext.limit, claimNext.asyncRoom - outcomes.filter((o) => o.kind === "started").length) : 0;
         const next = room > 0 ? await this.#claimIn(client, claimNext!.workerId, room) : [];
         return { outcomes, next };
@@ -162,6 +161,82 @@ export class PgJobStore implements JobStore {
     }
     const claimed = await this.#query<JobRow>(client, this.#sql.claim, [queue, now, this.#claimExpiry(now), workerId, limit]);
     return claimed.rows.map(toJob).sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * A batch set-wise, so its round trips do not grow with its size: one loads every job's event
+   * and locks its claim (loadBatch), the handlers run in job order, one acks the jobs that need
+   * nothing more and marks the handled ones (settleBatch). The rare paths — a failure, attempts
+   * lost by earlier claims, no handler — take their own statements; a malformed payload, and a
+   * second job for an event already in the batch, run one by one after the settle (#dispatch),
+   * so they see what the batch did.
+   */
+  async #runAll(client: PgClient, jobs: readonly ClaimedJob[], onJob: (eventId: number | null) => void): Promise<JobOutcome[]> {
+    const now = this.#now();
+    const outcomes: JobOutcome[] = new Array(jobs.length);
+    const batch: Array<{ index: number; job: ClaimedJob; payload: JobPayload }> = [];
+    const later: number[] = [];
+    const events = new Set<number>();
+    jobs.forEach((job, index) => {
+      const payload = parseJobPayload(job.payload);
+      if (payload === null || events.has(payload.eventId)) later.push(index);
+      else {
+        events.add(payload.eventId);
+        batch.push({ index, job, payload });
+      }
+    });
+    if (batch.length > 0) {
+      const loaded = await this.#query<LoadedJobRow>(client, this.#sql.loadBatch, [
+        batch.map((b) => b.job.id),
+        batch.map((b) => b.job.workerId),
+        batch.map((b) => b.job.attempts),
+        batch.map((b) => b.payload.eventId),
+        batch.map((b) => b.payload.deliveryId),
+      ]);
+      const rows = new Map(loaded.rows.map((row) => [row.job_id, row]));
+      const settle: BatchSettle = { acks: [], handledEvents: [], durations: [] };
+      for (const { index, job, payload } of batch) {
+        onJob(payload.eventId);
+        outcomes[index] = await this.#runLoaded(client, job, payload, rows.get(job.id)!, now, settle);
+      }
+      if (settle.acks.length > 0) await this.#query(client, this.#sql.settleBatch, [settle.acks, settle.handledEvents, settle.durations, this.#now()]);
+    }
+    for (const index of later) outcomes[index] = await this.#dispatch(client, jobs[index]!, onJob);
+    return outcomes;
+  }
+
+  async #runLoaded(client: PgClient, job: ClaimedJob, payload: JobPayload, loaded: LoadedJobRow, now: number, settle: BatchSettle): Promise<JobOutcome> {
+    const { eventId } = payload;
+    if (!loaded.held) return lost(job, eventId);
+    if (loaded.id === null || !isRunnable(loaded.status)) {
+      settle.acks.push(job.id);
+      return { kind: "skipped", eventId };
+    }
+    const current = await this.#recordLostAttempts(client, job, loaded, now);
+    const event = replayView(current, loaded);
+    const handler = this.#endpoints.handlerFor(current.endpoint, event.eventType);
+    if (!handler) {
+      const error = noHandler(current.endpoint, event.eventType);
+      await this.#recordUnhandled(client, eventId, "dead", error, null, now);
+      await this.#query(client, this.#sql.deadLetter, [error, now, job.id]);
+      return { kind: "dead", eventId, error: new KnockerError("ERR_NO_HANDLER", error) };
+    }
+    if (!handler.transaction) return { kind: "started", eventId, started: { job, event, handler } };
+
+    const started = performance.now();
+    const savepoint = new LazySavepoint(client);
+    try {
+      // On Postgres a transactional handler may await its queries on `tx`.
+      await (handler.fn as unknown as (event: Event, tx: PgHandlerTx) => unknown)(event, savepoint.tx);
+      await savepoint.release();
+    } catch (error) {
+      await savepoint.rollback();
+      return this.#recordFailure(client, job, eventId, error, Math.round(performance.now() - started));
+    }
+    settle.acks.push(job.id);
+    settle.handledEvents.push(eventId);
+    settle.durations.push(Math.round(performance.now() - started));
+    return { kind: "handled", eventId };
   }
 
   async #dispatch(client: PgClient, job: ClaimedJob, onJob: (eventId: number | null) => void): Promise<JobOutcome> {
@@ -287,4 +362,82 @@ function handlerTx(client: PgClient): PgHandlerTx {
       return { rows: result.rows, rowCount: result.rowCount };
     },
   };
+}
+
+/** What settleBatch writes at the end of a batch. */
+interface BatchSettle {
+  acks: number[];
+  handledEvents: number[];
+  durations: number[];
+}
+
+type LoadedJobRow = EventRow & {
+  job_id: number;
+  held: boolean;
+  d_id: number | null;
+  d_endpoint: string;
+  d_received_at: number;
+  d_provider_event_id: string | null;
+  d_provider_delivery_id: string | null;
+  d_event_type: string | null;
+  d_method: string;
+  d_headers_json: string;
+  d_body_blob: Buffer;
+  d_query_json: string;
+  d_dedupe_key: string | null;
+};
+
+/** The handler's view: the event, or for a delivery replay the event with that delivery's payload. */
+function replayView(row: EventRow, loaded: LoadedJobRow): Event {
+  if (loaded.d_id === null) return toEvent(row);
+  return toEvent(
+    {
+      ...row,
+      endpoint: loaded.d_endpoint,
+      received_at: loaded.d_received_at,
+      provider_event_id: loaded.d_provider_event_id,
+      provider_delivery_id: loaded.d_provider_delivery_id,
+      event_type: loaded.d_event_type,
+      method: loaded.d_method,
+      headers_json: loaded.d_headers_json,
+      body_blob: loaded.d_body_blob,
+      query_json: loaded.d_query_json,
+      dedupe_key: loaded.d_dedupe_key,
+    },
+    loaded.d_id,
+  );
+}
+
+/**
+ * A transactional handler's tx whose SAVEPOINT is taken at its first query, so a handler that
+ * writes nothing costs no round trip. node-postgres sends a client's queries in call order, so
+ * the SAVEPOINT needs no await before the handler's query.
+ */
+class LazySavepoint {
+  readonly tx: PgHandlerTx;
+  readonly #client: PgClient;
+  #taken = false;
+
+  constructor(client: PgClient) {
+    this.#client = client;
+    this.tx = {
+      query: async (text, params) => {
+        if (!this.#taken) {
+          this.#taken = true;
+          // Its failure (an aborted transaction) fails the handler's own query too.
+          client.query("SAVEPOINT knocker_job").catch(() => {});
+        }
+        const result = await client.query(text, params as unknown[] | undefined);
+        return { rows: result.rows, rowCount: result.rowCount };
+      },
+    };
+  }
+
+  async release(): Promise<void> {
+    if (this.#taken) await this.#client.query("RELEASE SAVEPOINT knocker_job");
+  }
+
+  async rollback(): Promise<void> {
+    if (this.#taken) await this.#client.query("ROLLBACK TO SAVEPOINT knocker_job");
+  }
 }

@@ -77,6 +77,43 @@ export function jobPlans(s: string) {
         INSERT INTO ${s}.knocker_attempts (event_id, attempted_at, outcome, error, duration_ms) SELECT id, $4, 'handled', NULL, $6 FROM handled RETURNING id)
       SELECT (SELECT count(*) FROM acked)::int AS settled, (SELECT count(*) FROM attempt)::int AS attempts`,
 
+    /**
+     * A claimed batch, before its handlers run, in one round trip: each claim still held ($1 job
+     * ids, $2 their workers, $3 their attempts) locked until the commit — so no other worker can
+     * take it while its handler runs, and the claim committed just before needs no new window —
+     * with each job's event row ($4) and, for a delivery replay ($5, else NULL), that delivery's
+     * payload (d_ columns). `held` false: the claim is gone; a NULL id: the event is.
+     */
+    loadBatch: `WITH batch AS (
+        SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS b(job_id, worker_id, attempts, event_id, delivery_id)),
+      held AS (
+        SELECT l.id FROM ${s}._honker_live l JOIN batch b
+          ON l.id = b.job_id AND l.state = 'processing' AND l.worker_id = b.worker_id AND l.attempts = b.attempts
+        FOR UPDATE OF l)
+      SELECT b.job_id, r.id IS NOT NULL AS held, ${EVENT_COLUMNS},
+        d.id AS d_id, dk.name AS d_endpoint, d.received_at AS d_received_at, d.provider_event_id AS d_provider_event_id,
+        d.provider_delivery_id AS d_provider_delivery_id, d.event_type AS d_event_type, d.method AS d_method,
+        d.headers_json AS d_headers_json, d.body_blob AS d_body_blob, d.query_json AS d_query_json, d.dedupe_key AS d_dedupe_key
+      FROM batch b
+      LEFT JOIN held r ON r.id = b.job_id
+      LEFT JOIN ${s}.knocker_events e ON e.id = b.event_id
+      LEFT JOIN ${s}.knocker_endpoints k ON k.id = e.endpoint_id
+      LEFT JOIN ${s}.knocker_deliveries d ON d.id = b.delivery_id AND d.event_id = e.id
+      LEFT JOIN ${s}.knocker_endpoints dk ON dk.id = d.endpoint_id`,
+
+    /**
+     * A batch's outcomes that need no more than an ack, in one round trip: jobs acked ($1, their
+     * claims locked by loadBatch), and of those the handled ones' events marked handled with an
+     * attempt each ($2 event ids, $3 durations in ms, $4 now).
+     */
+    settleBatch: `WITH acked AS (DELETE FROM ${s}._honker_live WHERE id = ANY($1::bigint[]) RETURNING id),
+      handled AS (
+        UPDATE ${s}.knocker_events e SET status = 'handled', attempt_count = e.attempt_count + 1, handled_at = $4, last_error = NULL
+        FROM unnest($2::bigint[], $3::int[]) AS h(event_id, duration_ms) WHERE e.id = h.event_id RETURNING e.id, h.duration_ms),
+      attempt AS (
+        INSERT INTO ${s}.knocker_attempts (event_id, attempted_at, outcome, error, duration_ms) SELECT id, $4, 'handled', NULL, duration_ms FROM handled RETURNING id)
+      SELECT (SELECT count(*) FROM acked)::int AS acked, (SELECT count(*) FROM attempt)::int AS attempts`,
+
     getEvent: `SELECT ${EVENT_COLUMNS} FROM ${s}.knocker_events e JOIN ${s}.knocker_endpoints k ON k.id = e.endpoint_id WHERE e.id = $1`,
     getDelivery: `SELECT ${DELIVERY_COLUMNS} FROM ${s}.knocker_deliveries d JOIN ${s}.knocker_endpoints k ON k.id = d.endpoint_id WHERE d.id = $1`,
     markHandled: `UPDATE ${s}.knocker_events SET status = 'handled', attempt_count = attempt_count + 1, handled_at = $1, last_error = NULL WHERE id = $2`,

@@ -9,23 +9,27 @@ const MAX_NAMED = 500;
 
 export type Query = <R extends QueryResultRow = Record<string, unknown>>(client: PgClient, text: string, values?: readonly unknown[]) => Promise<{ rows: R[]; rowCount: number }>;
 
+const names = new Map<string, string>();
+
+/**
+ * A named statement is parsed and planned once per connection, then only bound and run. Named by
+ * the text's hash: every Knocker sharing a pool (and each of its sessions) names one statement
+ * alike, and two statements never share a name. Bounded: plans built per filter are a finite
+ * set, but a connection keeps every statement it prepared (past the bound: unnamed).
+ */
+export function statementName(text: string): string | undefined {
+  let name = names.get(text);
+  if (name === undefined && names.size < MAX_NAMED) names.set(text, (name = `knocker_${createHash("sha256").update(text).digest("hex").slice(0, 32)}`));
+  return name;
+}
+
 export function queryWith(pg: PgTypes): Query {
   const types: CustomTypesConfig = {
     getTypeParser: ((oid: number, format?: string) =>
       oid === INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as never)) as CustomTypesConfig["getTypeParser"],
   };
-  const names = new Map<string, string>();
-  // A named statement is parsed and planned once per connection, then only bound and run.
-  // Bounded: plans built per filter are a finite set, but a connection keeps every statement it prepared.
-  // Named by the text's hash: every Knocker sharing a pool (and each of its sessions) names one
-  // statement alike, and two statements never share a name.
-  const nameOf = (text: string) => {
-    let name = names.get(text);
-    if (name === undefined && names.size < MAX_NAMED) names.set(text, (name = `knocker_${createHash("sha256").update(text).digest("hex").slice(0, 32)}`));
-    return name;
-  };
   return async (client, text, values = []) => {
-    const result = await client.query({ name: nameOf(text), text, values: values as unknown[], types });
+    const result = await client.query({ name: statementName(text), text, values: values as unknown[], types });
     return { rows: result.rows, rowCount: result.rowCount ?? 0 };
   };
 }

@@ -1,3 +1,4 @@
+import type { QueryResultRow } from "pg";
 import { KnockerError } from "../../errors.js";
 import type { IngestResult } from "../../interfaces.js";
 import type { Receipt } from "../../ingest/receipt.js";
@@ -6,6 +7,7 @@ import type { ReceiptStore } from "../store.js";
 import type { PgClient, PgPool } from "./driver.js";
 import { isConnectionError, isDataError, pgStorageError } from "./errors.js";
 import { receiptPlans, type ReceiptPlans } from "./plans/receipts.js";
+import { statementName } from "./queries.js";
 import { checkOut } from "./session.js";
 
 /** Upper bound on receipts per transaction. */
@@ -143,9 +145,9 @@ export class PgReceiptStore implements ReceiptStore {
   }
 
   async #transaction(client: PgClient, receipts: readonly Receipt[]): Promise<IngestResult[]> {
-    await client.query("BEGIN");
+    // One simple-protocol message, one round trip.
+    await client.query(`BEGIN; SET LOCAL synchronous_commit TO ${this.#config.durability === "full" ? "on" : "off"}`);
     try {
-      await client.query(`SET LOCAL synchronous_commit TO ${this.#config.durability === "full" ? "on" : "off"}`);
       const results = await this.#store(client, receipts);
       await client.query("COMMIT");
       return results;
@@ -155,17 +157,17 @@ export class PgReceiptStore implements ReceiptStore {
     }
   }
 
-  /** Events for the receipts that make one, then every receipt's delivery, then the new events' jobs. */
+  /** Ids for the events and deliveries, the events that are new, then every delivery and the new events' jobs. */
   async #store(client: PgClient, receipts: readonly Receipt[]): Promise<IngestResult[]> {
-    const s = this.#config.quotedSchema;
     const eventIds: Array<number | null> = receipts.map(() => null);
     const isNew: boolean[] = receipts.map(() => false);
     const candidates = receipts.flatMap((receipt, index) => (receipt.signatureValid && !receipt.handshake ? [index] : []));
+    const ids = (await named<{ events: string[]; deliveries: string[] }>(client, this.#sql.nextIds, [candidates.length, receipts.length])).rows[0]!;
     if (candidates.length > 0) {
-      const ids = await this.#nextIds(client, `${s}.knocker_events`, candidates.length);
+      const newIds = ids.events.map(Number);
       const rows = candidates.map((index) => receipts[index]!);
-      const inserted = await client.query<{ id: string }>(this.#sql.insertEvents, [
-        ids, column(rows, (r) => r.endpointId), column(rows, (r) => r.receivedAt), column(rows, (r) => r.providerEventId),
+      const inserted = await named<{ id: string }>(client, this.#sql.insertEvents, [
+        newIds, column(rows, (r) => r.endpointId), column(rows, (r) => r.receivedAt), column(rows, (r) => r.providerEventId),
         column(rows, (r) => r.providerDeliveryId), column(rows, (r) => r.eventType), column(rows, (r) => r.method),
         column(rows, (r) => r.headersJson), column(rows, (r) => r.body), column(rows, (r) => r.queryJson),
         column(rows, (r) => r.dedupeKey), column(rows, (r) => r.bodyIdentity),
@@ -173,24 +175,21 @@ export class PgReceiptStore implements ReceiptStore {
       const insertedIds = new Set(inserted.rows.map((row) => Number(row.id)));
       const repeats: number[] = [];
       candidates.forEach((index, i) => {
-        if (insertedIds.has(ids[i]!)) (eventIds[index] = ids[i]!), (isNew[index] = true);
+        if (insertedIds.has(newIds[i]!)) (eventIds[index] = newIds[i]!), (isNew[index] = true);
         else repeats.push(index);
       });
       if (repeats.length > 0) await this.#findRepeated(client, receipts, repeats, eventIds);
     }
-    const deliveryIds = await this.#nextIds(client, `${s}.knocker_deliveries`, receipts.length);
-    await client.query(this.#sql.insertDeliveries, [
+    const deliveryIds = ids.deliveries.map(Number);
+    const fresh = receipts.flatMap((receipt, index) => (isNew[index] ? [{ id: eventIds[index]!, receivedAt: receipt.receivedAt }] : []));
+    await named(client, this.#sql.insertDeliveriesAndJobs, [
       deliveryIds, column(receipts, (r) => r.endpointId), eventIds, column(receipts, (r) => r.receivedAt),
       column(receipts, (r) => r.providerEventId), column(receipts, (r) => r.providerDeliveryId), column(receipts, (r) => r.eventType),
       column(receipts, (r) => r.method), column(receipts, (r) => r.headersJson), column(receipts, (r) => r.body),
       column(receipts, (r) => r.queryJson), column(receipts, (r) => (r.signatureValid ? 1 : 0)), column(receipts, (r) => r.signatureError),
       column(receipts, (r) => r.dedupeKey), column(receipts, (r) => r.bodyDigest?.length ?? null), column(receipts, (r) => r.bodyDigest?.sha256 ?? null),
+      this.#config.queueName, this.#config.maxAttempts, fresh.map((e) => e.id), fresh.map((e) => e.receivedAt), this.#config.channel,
     ]);
-    const fresh = receipts.flatMap((receipt, index) => (isNew[index] ? [{ id: eventIds[index]!, receivedAt: receipt.receivedAt }] : []));
-    if (fresh.length > 0) {
-      await client.query(this.#sql.enqueueEvents, [this.#config.queueName, this.#config.maxAttempts, fresh.map((e) => e.id), fresh.map((e) => e.receivedAt)]);
-      await client.query(this.#sql.notify, [this.#config.channel]);
-    }
     return receipts.map((receipt, index) => result(receipt, deliveryIds[index]!, eventIds[index]!, isNew[index]!));
   }
 
@@ -198,7 +197,8 @@ export class PgReceiptStore implements ReceiptStore {
   async #findRepeated(client: PgClient, receipts: readonly Receipt[], repeats: readonly number[], eventIds: Array<number | null>): Promise<void> {
     const keyed = repeats.map((index) => receipts[index]!).filter((r) => r.dedupeKey !== null);
     const identified = repeats.map((index) => receipts[index]!).filter((r) => r.bodyIdentity !== null);
-    const found = await client.query<{ id: string; endpoint_id: string; dedupe_key: string | null; body_identity: string | null }>(
+    const found = await named<{ id: string; endpoint_id: string; dedupe_key: string | null; body_identity: string | null }>(
+      client,
       this.#sql.existingEvents,
       [keyed.map((r) => r.endpointId), keyed.map((r) => r.dedupeKey), identified.map((r) => r.endpointId), identified.map((r) => r.bodyIdentity)],
     );
@@ -218,10 +218,11 @@ export class PgReceiptStore implements ReceiptStore {
     }
   }
 
-  async #nextIds(client: PgClient, table: string, count: number): Promise<number[]> {
-    const { rows } = await client.query<{ id: string }>(this.#sql.nextIds, [table, count]);
-    return rows.map((row) => Number(row.id));
-  }
+}
+
+/** Named: parsed and planned once per connection (the statement texts are a fixed few). */
+function named<R extends QueryResultRow>(client: PgClient, text: string, values: unknown[]) {
+  return client.query<R>({ name: statementName(text), text, values });
 }
 
 function column<T>(rows: readonly Receipt[], pick: (receipt: Receipt) => T): T[] {

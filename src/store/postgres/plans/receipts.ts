@@ -9,8 +9,10 @@ const EVENT_INPUT = `r(id, endpoint_id, received_at, provider_event_id, provider
 
 export function receiptPlans(s: string) {
   return {
-    /** `$2` new ids of `$1` (a qualified table name), increasing. */
-    nextIds: `SELECT nextval(pg_get_serial_sequence($1, 'id'))::bigint AS id FROM generate_series(1, $2::int) ORDER BY 1`,
+    /** `$1` new event ids and `$2` new delivery ids, each increasing, in one round trip. */
+    nextIds: `SELECT
+        ARRAY(SELECT nextval(pg_get_serial_sequence('${s}.knocker_events', 'id')) FROM generate_series(1, $1::int) ORDER BY 1)::text[] AS events,
+        ARRAY(SELECT nextval(pg_get_serial_sequence('${s}.knocker_deliveries', 'id')) FROM generate_series(1, $2::int) ORDER BY 1)::text[] AS deliveries`,
 
     /**
      * New events in arrival order; a row whose dedupe key or body identity is already taken — by a
@@ -32,17 +34,21 @@ export function receiptPlans(s: string) {
       WHERE (endpoint_id, dedupe_key) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))
          OR (endpoint_id, body_identity) IN (SELECT * FROM unnest($3::bigint[], $4::text[]))`,
 
-    insertDeliveries: `INSERT INTO ${s}.knocker_deliveries (id, endpoint_id, event_id, received_at, provider_event_id, provider_delivery_id,
-        event_type, method, headers_json, body_blob, query_json, signature_valid, signature_error, dedupe_key, body_length, body_sha256)
-      SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[],
-        $9::text[], $10::bytea[], $11::text[], $12::smallint[], $13::text[], $14::text[], $15::bigint[], $16::text[])`,
-
-    /** One job per new event, due when it was received (the payload's text is JSON.stringify's). */
-    enqueueEvents: `INSERT INTO ${s}._honker_live (queue, payload, state, priority, run_at, attempts, max_attempts, created_at)
-      SELECT $1, '{"event_id":' || id || '}', 'pending', 0, received_at, 0, $2, received_at
-      FROM unnest($3::bigint[], $4::bigint[]) AS j(id, received_at) ORDER BY id`,
-
-    notify: `SELECT pg_notify($1, '')`,
+    /**
+     * Every receipt's delivery ($1–$16), then one job per new event ($17 queue, $18 max attempts,
+     * $19 event ids, $20 their receive times; the payload's text is JSON.stringify's), and a
+     * NOTIFY ($21 channel) when there is one — a single round trip.
+     */
+    insertDeliveriesAndJobs: `WITH deliveries AS (
+        INSERT INTO ${s}.knocker_deliveries (id, endpoint_id, event_id, received_at, provider_event_id, provider_delivery_id,
+          event_type, method, headers_json, body_blob, query_json, signature_valid, signature_error, dedupe_key, body_length, body_sha256)
+        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[],
+          $9::text[], $10::bytea[], $11::text[], $12::smallint[], $13::text[], $14::text[], $15::bigint[], $16::text[])),
+      jobs AS (
+        INSERT INTO ${s}._honker_live (queue, payload, state, priority, run_at, attempts, max_attempts, created_at)
+        SELECT $17, '{"event_id":' || id || '}', 'pending', 0, received_at, 0, $18, received_at
+        FROM unnest($19::bigint[], $20::bigint[]) AS j(id, received_at) ORDER BY id)
+      SELECT pg_notify($21, '') FROM (SELECT 1) AS one WHERE cardinality($19::bigint[]) > 0`,
   };
 }
 

@@ -1,9 +1,11 @@
 // Endpoint registration (CONTRACT §2, §8): names, paths, providers, secrets and options.
 import assert from "node:assert/strict";
-import { test } from "node:test";
-import Database from "better-sqlite3";
+import { describe, test } from "node:test";
 import { KnockerError, open, Provider, ProviderResult } from "../src/index.js";
 import { tempDbPath } from "./support.js";
+import { engineMatrix } from "./support/engines.js";
+
+const engines = engineMatrix();
 
 const code = (c: string, pattern?: RegExp) => (e: unknown) => e instanceof KnockerError && e.code === c && (!pattern || pattern.test(e.message));
 
@@ -24,39 +26,48 @@ class Acme extends Provider {
   }
 }
 
-test("endpoint() and addEndpoint() register and persist name, path, provider name and enabled — never secrets", async () => {
-  const path = tempDbPath();
-  const webhooks = open(path);
-  const stripe = webhooks.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: ["whsec_topsecret"], providerOptions: { toleranceS: 60 } });
-  assert.equal(stripe.name, "stripe");
-  assert.equal(stripe.path, "/webhooks/stripe");
-  webhooks.addEndpoint({ name: "acme", path: "/acme", provider: new Acme(), secrets: ["acme-secret"], enabled: false });
-  const db = new Database(path, { readonly: true });
-  const rows = db.prepare("SELECT name, path, provider, enabled FROM knocker_endpoints ORDER BY id").all();
-  assert.deepEqual(rows, [
-    { name: "stripe", path: "/webhooks/stripe", provider: "stripe", enabled: 1 },
-    { name: "acme", path: "/acme", provider: "acme", enabled: 0 },
-  ]);
-  const dump = JSON.stringify(db.prepare("SELECT * FROM knocker_endpoints").all());
-  assert.ok(!dump.includes("topsecret") && !dump.includes("acme-secret"));
-  db.close();
-  await webhooks.close();
-});
+// Registration persisted, on every engine.
+for (const engine of engines) {
+  describe(engine.name, () => {
+    test("endpoint() and addEndpoint() register and persist name, path, provider name and enabled — never secrets", async () => {
+      const { webhooks, sql } = await engine.inbox();
+      const stripe = webhooks.endpoint("stripe", { path: "/webhooks/stripe", provider: "stripe", secrets: ["whsec_topsecret"], providerOptions: { toleranceS: 60 } });
+      assert.equal(stripe.name, "stripe");
+      assert.equal(stripe.path, "/webhooks/stripe");
+      webhooks.addEndpoint({ name: "acme", path: "/acme", provider: new Acme(), secrets: ["acme-secret"], enabled: false });
+      await webhooks.listEvents({ limit: 1 }); // on Postgres the rows are written in the background: wait for them
+      const rows = await sql.all("SELECT name, path, provider, enabled FROM knocker_endpoints ORDER BY id");
+      assert.deepEqual(rows, [
+        { name: "stripe", path: "/webhooks/stripe", provider: "stripe", enabled: 1 },
+        { name: "acme", path: "/acme", provider: "acme", enabled: 0 },
+      ]);
+      const dump = JSON.stringify(await sql.all("SELECT * FROM knocker_endpoints"));
+      assert.ok(!dump.includes("topsecret") && !dump.includes("acme-secret"));
+      await webhooks.close();
+    });
 
-test("re-registering an endpoint in a later process keeps its id; a path owned by another endpoint is refused", async () => {
-  const path = tempDbPath();
-  const first = open(path);
-  const r = await first.endpoint("a", { path: "/a" }).receive({ body: "{}" });
-  await first.close();
-  const second = open(path);
-  second.endpoint("a", { path: "/a2" });
-  assert.equal((await second.getEvent(r.eventId!))!.endpoint, "a");
-  assert.throws(() => second.endpoint("b", { path: "/a2" }), code("ERR_DUPLICATE_ENDPOINT", /path "\/a2"/));
-  await second.close();
-  const third = open(path);
-  assert.throws(() => third.endpoint("c", { path: "/a2" }), code("ERR_ENDPOINT_CONFLICT", /recorded in the database for endpoint "a"/));
-  await third.close();
-});
+    test("re-registering an endpoint in a later process keeps its id; a path owned by another endpoint is refused", async () => {
+      const path = await engine.location();
+      const first = open(path);
+      const r = await first.endpoint("a", { path: "/a" }).receive({ body: "{}" });
+      await first.close();
+      const second = open(path);
+      second.endpoint("a", { path: "/a2" });
+      assert.equal((await second.getEvent(r.eventId!))!.endpoint, "a");
+      assert.throws(() => second.endpoint("b", { path: "/a2" }), code("ERR_DUPLICATE_ENDPOINT", /path "\/a2"/));
+      await second.close();
+      const third = open(path);
+      if (engine.name === "sqlite") {
+        assert.throws(() => third.endpoint("c", { path: "/a2" }), code("ERR_ENDPOINT_CONFLICT", /recorded in the database for endpoint "a"/));
+      } else {
+        // Registration on Postgres does not wait for the server: the conflict fails the first call that needs the endpoint rows.
+        third.endpoint("c", { path: "/a2" });
+        await assert.rejects(third.listEvents(), code("ERR_ENDPOINT_CONFLICT", /recorded in the database for endpoint "a"/));
+      }
+      await third.close();
+    });
+  });
+}
 
 test("registration errors surface at registration time, naming the endpoint, provider and key", async () => {
   const webhooks = open(tempDbPath());

@@ -1,18 +1,24 @@
 // The front door through node:http: webhooks.nodeHandler() as the whole request listener.
 import assert from "node:assert/strict";
 import { createServer, request as httpRequest } from "node:http";
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import { KnockerError, open } from "../src/index.js";
 import { tempDbPath } from "./support.js";
+import { engineMatrix } from "./support/engines.js";
 import { closeServer, httpStatusSuite, LIMIT, listen, stripeEvent, stripeHeaders, suiteInbox } from "./support/http-suite.js";
 
-httpStatusSuite({
-  name: "node:http",
-  async start(webhooks) {
-    const server = createServer(webhooks.nodeHandler());
-    return { url: await listen(server), stop: () => closeServer(server) };
-  },
-});
+// The status matrix on every engine; the other flavours (Express, Hono, Fastify) run it on SQLite.
+for (const engine of engineMatrix()) {
+  describe(engine.name, () =>
+    httpStatusSuite({
+      name: `node:http (${engine.name})`,
+      engine,
+      async start(webhooks) {
+        const server = createServer(webhooks.nodeHandler());
+        return { url: await listen(server), stop: () => closeServer(server) };
+      },
+    }));
+}
 
 /** Right shape, fresh timestamp, wrong digest: passes the header checks, so the body is read. */
 const forgedStripeSignature = () => `t=${Math.floor(Date.now() / 1000)},v1=${"0".repeat(64)}`;

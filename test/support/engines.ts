@@ -26,6 +26,8 @@ export interface TestEngine {
   name: "sqlite" | "postgres";
   /** A Knocker on a fresh, empty inbox of this engine. */
   open(options?: OpenOptions): Promise<Knocker>;
+  /** Where a fresh, empty inbox can be opened (a file path, a database URL), for tests that open it more than once. */
+  location(): Promise<string>;
   /** The same, with a reader of its tables. */
   inbox(options?: OpenOptions): Promise<TestInbox>;
 }
@@ -47,6 +49,7 @@ export function engineMatrix(): TestEngine[] {
   const sqlite: TestEngine = {
     name: "sqlite",
     open: async (options) => open(tempDbPath(), options),
+    location: async () => tempDbPath(),
     inbox: async (options) => {
       const path = tempDbPath();
       const webhooks = open(path, options);
@@ -66,6 +69,10 @@ export function engineMatrix(): TestEngine[] {
     open: async (options) => {
       server ??= startPostgres();
       return open(await (await server).createDatabase(), options);
+    },
+    location: async () => {
+      server ??= startPostgres();
+      return (await server).createDatabase();
     },
     inbox: async (options) => {
       server ??= startPostgres();

@@ -266,6 +266,32 @@ export interface HandlerTx {
 export type Handler = (event: Event, tx: HandlerTx) => void;
 
 
+/** A transactional handler's window on Postgres: queries on the client of the transaction that records the outcome. */
+export interface PostgresHandlerTx {
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+}
+
+/**
+ * A transactional handler on Postgres (annotate its `tx: PostgresHandlerTx`): it may await its
+ * queries on `tx`, which commit with the event's transition and the ack, or roll back with them.
+ */
+export type PostgresHandler = (event: Event, tx: PostgresHandlerTx) => void | Promise<void>;
+
+/** The storage engines; a Knocker's type names its engine, which decides what its handlers' `tx` is. */
+export type EngineName = "sqlite" | "postgres";
+
+/** A `postgres://` or `postgresql://` URL: `open()` gives a `Knocker<"postgres">` for one. */
+export type PostgresUrl = `postgres://${string}` | `postgresql://${string}`;
+
+/** The transactional handler of an engine (both, when the engine is not known). */
+export type HandlerOf<E extends EngineName> = [E] extends ["sqlite"] ? Handler : [E] extends ["postgres"] ? PostgresHandler : Handler | PostgresHandler;
+
+/** The async handler of an engine, whose finalizer gets that engine's `tx`. */
+export type AsyncHandlerOf<E extends EngineName> = [E] extends ["sqlite"] ? AsyncHandler : [E] extends ["postgres"] ? PostgresAsyncHandler : AsyncHandler | PostgresAsyncHandler;
+
+/** SQLite's transactional handlers must be synchronous (SynchronousHandler); Postgres's may await. */
+export type TransactionalCheck<E extends EngineName, H> = [E] extends ["sqlite"] ? (H extends Handler ? SynchronousHandler<H> : unknown) : unknown;
+
 /**
  * What `handle()` checks a handler against besides `Handler`: nothing for a synchronous function;
  * for one whose return type can be a Promise (an `async` function, `() => fetch(…)`), a string
@@ -291,6 +317,12 @@ export interface HandlerContext {
 
 /** Returned by an async handler: runs inside the transaction that records the outcome and acks. */
 export type Finalizer = (tx: HandlerTx) => void;
+
+/** An async handler's finalizer on Postgres: it may await its queries on `tx`. */
+export type PostgresFinalizer = (tx: PostgresHandlerTx) => void | Promise<void>;
+
+/** An async handler on Postgres: as AsyncHandler, resolving to a PostgresFinalizer (annotate its `tx`). */
+export type PostgresAsyncHandler = (event: Event, ctx: HandlerContext) => void | PostgresFinalizer | Promise<void | PostgresFinalizer>;
 
 /**
  * An async handler: runs outside every transaction (no lock is held while it awaits). It may

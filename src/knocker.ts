@@ -11,7 +11,7 @@ import type {
   ListDeliveriesOptions, ListEventsOptions, NodeHandler, NodeHandlerOptions, OpenOptions, ReceiveByNameInput, ReceiveInput,
   RunWorkerOptions, WorkerState,
   ListPruneAuditsOptions, PruneAudit, PruneDeliveriesResult, PruneEventsOptions, PruneEventsResult, PruneOrphanDeliveriesOptions,
-  PostgresPool, RetentionPolicyOptions, RunRetentionOptions, SqliteDatabase, SynchronousHandler,
+  PostgresPool, RetentionPolicyOptions, RunRetentionOptions, SqliteDatabase, SynchronousHandler, EngineName, HandlerOf, AsyncHandlerOf, TransactionalCheck, PostgresUrl,
 } from "./interfaces.js";
 import { Observer, type KnockerEventName, type KnockerListener } from "./observer.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
@@ -33,11 +33,19 @@ let ingestAt: (knocker: Knocker, endpoint: string, input: ReceiveInput | IngestI
  * Open (or create) a Knocker inbox on a SQLite file, or on a better-sqlite3 connection the app
  * already has. One `open()` per process, shared by ingress and workers, is the fast path.
  */
-export function open(pathOrDatabase: string | SqliteDatabase | PostgresPool, options?: OpenOptions): Knocker {
-  return new Knocker(pathOrDatabase, options);
+export function open(target: PostgresUrl | PostgresPool, options?: OpenOptions): Knocker<"postgres">;
+export function open(pathOrDatabase: string | SqliteDatabase, options?: OpenOptions): Knocker<"sqlite">;
+/** With the engine named, for a target whose kind the compiler cannot see: `open<"postgres">(process.env.DATABASE_URL!)`. */
+export function open<E extends EngineName>(target: string | SqliteDatabase | PostgresPool, options?: OpenOptions): Knocker<E>;
+export function open(target: string | SqliteDatabase | PostgresPool, options?: OpenOptions): Knocker<EngineName> {
+  return new Knocker(target, options);
 }
 
-export class Knocker {
+/**
+ * An inbox. `E` is its engine: it decides what a transactional handler's `tx` is (SQLite's
+ * synchronous HandlerTx, Postgres's PostgresHandlerTx) and whether the handler may be async.
+ */
+export class Knocker<E extends EngineName = "sqlite"> {
   readonly #options: ResolvedOptions;
   readonly #store: Store;
   readonly #endpoints: EndpointRegistry;
@@ -98,15 +106,15 @@ export class Knocker {
 
   // ---- endpoints and handlers -------------------------------------------------------------
 
-  endpoint(name: string, options: EndpointOptions): Endpoint {
+  endpoint(name: string, options: EndpointOptions): Endpoint<E> {
     if (options === null || typeof options !== "object") throw new TypeError("endpoint() takes (name, options)");
     return this.addEndpoint({ ...options, name });
   }
 
-  addEndpoint(options: AddEndpointOptions): Endpoint {
+  addEndpoint(options: AddEndpointOptions): Endpoint<E> {
     this.#assertOpen();
     const registered = this.#endpoints.add(options, this.#options.now());
-    return new Endpoint(this, registered.name, registered.path);
+    return new Endpoint<E>(this as Knocker<EngineName>, registered.name, registered.path);
   }
 
   /**
@@ -114,11 +122,11 @@ export class Knocker {
    * transactional by default (synchronous: one that returns a Promise does not compile), async
    * with `{ transaction: false }`.
    */
-  handle<H extends Handler>(target: HandleTarget, handler: H & SynchronousHandler<H>, options?: TransactionalHandleOptions): this;
-  handle(target: HandleTarget, handler: AsyncHandler, options: AsyncHandleOptions): this;
-  handle(target: HandleTarget, handler: Handler | AsyncHandler, options?: HandleOptions): this {
+  handle<H extends HandlerOf<E>>(target: HandleTarget, handler: H & TransactionalCheck<E, H>, options?: TransactionalHandleOptions): this;
+  handle(target: HandleTarget, handler: AsyncHandlerOf<E>, options: AsyncHandleOptions): this;
+  handle(target: HandleTarget, handler: HandlerOf<EngineName> | AsyncHandlerOf<EngineName>, options?: HandleOptions): this {
     if (target === null || typeof target !== "object") throw new TypeError("handle() takes ({ endpoint, eventType? }, handler, options?)");
-    this.#endpoints.addHandler(target.endpoint, target.eventType, handler, options);
+    this.#endpoints.addHandler(target.endpoint, target.eventType, handler as Handler | AsyncHandler, options);
     return this;
   }
 
@@ -324,12 +332,12 @@ export class Knocker {
 }
 
 /** An endpoint registered on a Knocker: register its handlers and receive its webhooks. */
-export class Endpoint {
-  readonly #knocker: Knocker;
+export class Endpoint<E extends EngineName = "sqlite"> {
+  readonly #knocker: Knocker<EngineName>;
   readonly name: string;
   readonly path: string;
 
-  constructor(knocker: Knocker, name: string, path: string) {
+  constructor(knocker: Knocker<EngineName>, name: string, path: string) {
     this.#knocker = knocker;
     this.name = name;
     this.path = path;
@@ -339,11 +347,15 @@ export class Endpoint {
    * `handle(type, fn)` for one event type; `handle(fn)` for every type without its own handler.
    * Transactional by default; `{ transaction: false }` registers an async handler `(event, ctx)`.
    */
-  handle<H extends Handler>(handler: H & SynchronousHandler<H>, options?: TransactionalHandleOptions): this;
-  handle(handler: AsyncHandler, options: AsyncHandleOptions): this;
-  handle<H extends Handler>(eventType: string, handler: H & SynchronousHandler<H>, options?: TransactionalHandleOptions): this;
-  handle(eventType: string, handler: AsyncHandler, options: AsyncHandleOptions): this;
-  handle(typeOrHandler: string | Handler | AsyncHandler, handlerOrOptions?: Handler | AsyncHandler | HandleOptions, maybeOptions?: HandleOptions): this {
+  handle<H extends HandlerOf<E>>(handler: H & TransactionalCheck<E, H>, options?: TransactionalHandleOptions): this;
+  handle(handler: AsyncHandlerOf<E>, options: AsyncHandleOptions): this;
+  handle<H extends HandlerOf<E>>(eventType: string, handler: H & TransactionalCheck<E, H>, options?: TransactionalHandleOptions): this;
+  handle(eventType: string, handler: AsyncHandlerOf<E>, options: AsyncHandleOptions): this;
+  handle(
+    typeOrHandler: string | HandlerOf<EngineName> | AsyncHandlerOf<EngineName>,
+    handlerOrOptions?: HandlerOf<EngineName> | AsyncHandlerOf<EngineName> | HandleOptions,
+    maybeOptions?: HandleOptions,
+  ): this {
     const register = this.#knocker.handle.bind(this.#knocker) as (target: HandleTarget, handler: unknown, options?: HandleOptions) => Knocker;
     if (typeof typeOrHandler === "function") {
       register({ endpoint: this.name }, typeOrHandler, handlerOrOptions as HandleOptions | undefined);

@@ -54,6 +54,8 @@ test("handle(): synchronous handlers compile, Promise-returning ones do not, and
     for (const [line, why] of expected) {
       const message = byLine.get(line)!;
       if (why.startsWith("tx.db")) assert.match(message, /TS2339: Property 'prepareStatement' does not exist on type 'SqliteDatabase'/, `line ${line}`);
+      else if (why.startsWith("tx.query")) assert.match(message, /TS2339: Property 'query' does not exist on type 'HandlerTx'/, `line ${line}`);
+      else if (why.startsWith("tx.run")) assert.match(message, /TS2339: Property 'run' does not exist on type 'PostgresHandlerTx'/, `line ${line}`);
       // TS2345 for a single signature; TS2769 ("no overload matches") now that handle() also has
       // the async overloads, with the rule in the transactional overload's detail.
       else assert.ok(/^error TS(2345|2769)/.test(message) && message.includes(RULE), `line ${line} (${why}): ${message}`);

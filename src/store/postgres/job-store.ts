@@ -1,6 +1,6 @@
 import type { EndpointRegistry } from "../../endpoints.js";
 import { KnockerError } from "../../errors.js";
-import type { Event, Finalizer, RetryBackoff } from "../../interfaces.js";
+import type { Event, Finalizer, PostgresHandlerTx, RetryBackoff } from "../../interfaces.js";
 import { msUntil } from "../../jobs/loop.js";
 import { retryDelayS } from "../../worker/backoff.js";
 import { finalClaimExpired, isRunnable, lostAttempts, MALFORMED_PAYLOAD, noHandler, parseJobPayload, type JobPayload } from "../../worker/dispatch-rules.js";
@@ -12,10 +12,8 @@ import { jobPlans, type JobPlans } from "./plans/jobs.js";
 import type { Query } from "./queries.js";
 import type { PgSession } from "./session.js";
 
-/** What a transactional handler gets on Postgres: queries on the transaction that records its outcome. */
-export interface PgHandlerTx {
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
-}
+/** What a transactional handler gets on Postgres (the public PostgresHandlerTx). */
+export type PgHandlerTx = PostgresHandlerTx;
 
 export interface PgJobConfig {
   quotedSchema: string;

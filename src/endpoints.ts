@@ -1,4 +1,5 @@
 import { KnockerError } from "./errors.js";
+import { hasNul } from "./text/nul.js";
 import { checkKnownKeys } from "./operator/validate.js";
 import type { AddEndpointOptions, AsyncHandler, Handler, HandleOptions } from "./interfaces.js";
 import type { IngressEndpoint } from "./ingest/ingress.js";
@@ -41,11 +42,11 @@ export class EndpointRegistry {
     if (options === null || typeof options !== "object") throw new TypeError("addEndpoint() takes an options object");
     checkKnownKeys(options, "addEndpoint", ["name", "path", "provider", "secrets", "providerOptions", "enabled"]);
     const { name, path } = options;
-    if (typeof name !== "string" || name.length === 0) {
-      throw new KnockerError("ERR_INVALID_ARGUMENT", "endpoint name must be a non-empty string");
+    if (typeof name !== "string" || name.length === 0 || hasNul(name)) {
+      throw new KnockerError("ERR_INVALID_ARGUMENT", "endpoint name must be a non-empty string without NUL characters");
     }
-    if (typeof path !== "string" || !path.startsWith("/")) {
-      throw new KnockerError("ERR_INVALID_ARGUMENT", `endpoint "${name}": path must be a string starting with "/"`);
+    if (typeof path !== "string" || !path.startsWith("/") || hasNul(path)) {
+      throw new KnockerError("ERR_INVALID_ARGUMENT", `endpoint "${name}": path must be a string starting with "/", without NUL characters`);
     }
     if (options.enabled !== undefined && typeof options.enabled !== "boolean") {
       throw new KnockerError("ERR_INVALID_ARGUMENT", `endpoint "${name}": enabled must be a boolean`);

@@ -142,6 +142,31 @@ for (const engine of engines) {
       await webhooks.close();
     });
 
+    test("NUL characters: a caller's text with one is refused; a verified body's event type and id keep the receipt, with U+FFFD in their place", async () => {
+      const { webhooks, stripe, count } = await setupOn(engine);
+      const invalid = (field: string) => (e: unknown) => e instanceof KnockerError && e.code === "ERR_INVALID_ARGUMENT" && e.message.startsWith(`${field} must not contain a NUL character`);
+      for (const field of ["eventType", "providerEventId", "providerDeliveryId", "dedupeKey"]) {
+        await assert.rejects(webhooks.ingest({ endpoint: "stripe", body: "{}", [field]: "a\u0000b" }), invalid(field));
+      }
+      await assert.rejects(webhooks.listEvents({ eventType: "a\u0000" }), invalid("eventType"));
+      assert.throws(() => webhooks.endpoint("bad\u0000name", { path: "/bad" }), (e: unknown) => e instanceof KnockerError && e.code === "ERR_INVALID_ARGUMENT");
+      assert.equal(await count("knocker_deliveries"), 0, "nothing stored for a refused call");
+
+      // JSON escapes a NUL as \u0000: the signed bytes carry it, the parsed id and type hold it.
+      const receipt = signed({ id: "evt_\u0000nul", type: "invoice.\u0000paid" });
+      assert.ok(receipt.body.includes("\\u0000"));
+      const first = await stripe.receive(receipt);
+      assert.equal(first.statusCode, 204);
+      const event = (await webhooks.getEvent(first.eventId!))!;
+      assert.equal(event.eventType, "invoice.\uFFFDpaid");
+      assert.equal(event.providerEventId, "evt_\uFFFDnul");
+      assert.equal(event.body.toString(), receipt.body, "the body is stored byte for byte");
+      const again = await stripe.receive(receipt);
+      assert.deepEqual([again.statusCode, again.duplicate, again.eventId], [204, true, first.eventId], "the same receipt is still a duplicate");
+      assert.deepEqual((await webhooks.listEvents({ eventType: "invoice.\uFFFDpaid" })).map((e) => e.id), [first.eventId]);
+      await webhooks.close();
+    });
+
     test("an endpoint without a provider is trusted ingress: every receipt is valid", async () => {
       const webhooks = await engine.open();
       const trusted = webhooks.endpoint("internal", { path: "/internal" });

@@ -6,6 +6,7 @@ import { Provider, ProviderRequest, ProviderResult } from "../providers/provider
 import type { BodyMac, StreamedMacs } from "../providers/body-mac.js";
 import type { PreparedProvider } from "../providers/registry.js";
 import { normalizeHeaders, normalizeQuery, optionalString, redactHeaders, redactQuery, toBuffer } from "./normalize.js";
+import { replaceNul } from "../text/nul.js";
 import { RawBody } from "./raw-body.js";
 import type { Receipt } from "./receipt.js";
 
@@ -148,9 +149,9 @@ export function buildReceipt(
     // A rejected receipt costs bounded disk: the start of its body, its length and digest.
     const bodyDigest = verdict.valid || whole.length === 0 ? null : { length: whole.length, sha256: whole.sha256() };
     const storedBody = bodyDigest !== null && whole.length > context.invalidBodyBytes ? whole.head(context.invalidBodyBytes) : whole.whole();
-    const eventType = pick(explicit.eventType, verdict.eventType);
-    const providerEventId = pick(explicit.providerEventId, verdict.providerEventId);
-    const providerDeliveryId = pick(explicit.providerDeliveryId, verdict.providerDeliveryId);
+    const eventType = pick(explicit.eventType, replaceNul(verdict.eventType));
+    const providerEventId = pick(explicit.providerEventId, replaceNul(verdict.providerEventId));
+    const providerDeliveryId = pick(explicit.providerDeliveryId, replaceNul(verdict.providerDeliveryId));
     const prepared = endpoint.provider;
     return {
       endpointId: endpoint.id,
@@ -169,7 +170,7 @@ export function buildReceipt(
         ? whole.sha256()
         : null,
       signatureValid: verdict.valid,
-      signatureError: verdict.error,
+      signatureError: replaceNul(verdict.error),
       bodyDigest,
       handshake: verdict.handshake,
       reply: verdict.reply,

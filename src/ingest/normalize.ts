@@ -1,4 +1,6 @@
+import { KnockerError } from "../errors.js";
 import type { Body, HeaderMap, HeadersInput, QueryInput, QueryMap } from "../interfaces.js";
+import { hasNul } from "../text/nul.js";
 
 /**
  * Body → a Buffer of our own (strings are UTF-8). Bytes are copied: the receipt is stored a tick
@@ -102,6 +104,7 @@ export function optionalString(value: unknown, name: string): string | null | un
   if (value === undefined) return undefined;
   if (value === null) return null;
   if (typeof value !== "string" || value.length === 0) throw new TypeError(`${name} must be a non-empty string or null`);
+  if (hasNul(value)) throw new KnockerError("ERR_INVALID_ARGUMENT", `${name} must not contain a NUL character (U+0000)`);
   return value;
 }
 

@@ -1,4 +1,5 @@
 import { KnockerError } from "../errors.js";
+import { hasNul } from "../text/nul.js";
 
 export const MAX_LIST_LIMIT = 1000;
 export const DEFAULT_LIST_LIMIT = 50;
@@ -35,6 +36,7 @@ export function checkOptionalString(value: unknown, name: string): string | unde
   if (typeof value !== "string" || value.length === 0) {
     throw new KnockerError("ERR_INVALID_ARGUMENT", `${name} must be a non-empty string, got ${describe(value)}`);
   }
+  if (hasNul(value)) throw new KnockerError("ERR_INVALID_ARGUMENT", `${name} must not contain a NUL character (U+0000)`);
   return value;
 }
 

@@ -1,18 +1,20 @@
-// `npm start`: the Knocker demo inbox. An HTTP server on 127.0.0.1 over an embedded SQLite file,
+// `npm start`: the Knocker demo inbox. An HTTP server on 127.0.0.1 over an embedded SQLite file
+// (or a Postgres database: KNOCKER_DB=postgres://…),
 // four endpoints with demo secrets, a running worker whose handlers write to a demo table, and a
 // startup burst of signed sample webhooks sent to itself over real HTTP, each receipt's journey
 // printed: HTTP status → delivery → event → handled.
 //
-//   PORT=8787 (0 = any free port)   DEMO_DB=knocker-demo.db   --once / DEMO_ONCE=1: exit after the burst
+//   PORT=8787 (0 = any free port)   DEMO_DB or KNOCKER_DB=knocker-demo.db | postgres://…
+//   --once / DEMO_ONCE=1: exit after the burst
 import { createHmac, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
-import Database from "better-sqlite3";
-import { open, type Event, type HandlerTx, type KnockerEventMap } from "../src/index.js";
+import type { Event, KnockerEventMap } from "../src/index.js";
+import { openDemoLog } from "./demo-log.js";
 
 const PORT = Number(process.env.PORT ?? 8787);
-const DB_PATH = resolve(process.env.DEMO_DB ?? "knocker-demo.db");
+const TARGET = process.env.DEMO_DB || process.env.KNOCKER_DB || "knocker-demo.db";
 const ONCE = process.argv.includes("--once") || process.env.DEMO_ONCE === "1";
 
 // Demo secrets only: real ones come from each provider's dashboard.
@@ -25,20 +27,9 @@ const SECRETS = {
 
 // ---- the inbox ----------------------------------------------------------------------------
 
-// The app's own connection: its demo_log table lives beside the inbox, and open(db) writes through
-// it too (Knocker leaves it open for the app to close).
-const db = new Database(DB_PATH);
-const webhooks = open(db);
-db.exec(`CREATE TABLE IF NOT EXISTS demo_log (
-  id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL, endpoint TEXT NOT NULL, event_type TEXT, summary TEXT NOT NULL,
-  handled_at INTEGER NOT NULL)`);
-
-/** Every handler of the demo records what it did in demo_log, in the event's own transaction. */
-const record = (summarize: (event: Event) => string) => (event: Event, tx: HandlerTx) => {
-  tx.run("INSERT INTO demo_log (event_id, endpoint, event_type, summary, handled_at) VALUES (?, ?, ?, ?, ?)", [
-    event.id, event.endpoint, event.eventType, summarize(event), Math.floor(Date.now() / 1000),
-  ]);
-};
+// The app's own table, demo_log, lives beside the inbox (examples/demo-log.ts, for each engine).
+const log = await openDemoLog(/^postgres(ql)?:\/\//.test(TARGET) ? TARGET : resolve(TARGET));
+const { webhooks, record } = log;
 
 interface StripeCheckout { data: { object: { id: string; amount_total: number; currency: string } } }
 webhooks
@@ -85,8 +76,7 @@ async function journey(label: string, r: KnockerEventMap["http:response"]): Prom
   parts.push(`event #${r.eventId} ${delivery.eventType} (new)`);
   const event = await settled(r.eventId);
   if (event.status !== "handled") return [...parts, `${event.status}: ${event.lastError ?? "not handled yet"}`].join(" → ");
-  const row = db.prepare("SELECT id, summary FROM demo_log WHERE event_id = ? ORDER BY id DESC").get(event.id) as
-    { id: number; summary: string } | undefined;
+  const row = await log.latest(event.id);
   return [...parts, `handled: demo_log #${row?.id} "${row?.summary}"`].join(" → ");
 }
 
@@ -208,9 +198,8 @@ async function shutdown(reason: string): Promise<void> {
   await new Promise((done) => server.close(done));
   stopWorker.abort();
   await worker;
-  await webhooks.close();
-  db.close();
-  console.log(`\nStopped (${reason}). The inbox is in ${DB_PATH}: sqlite3 it and SELECT * FROM demo_log;`);
+  await log.close();
+  console.log(`\nStopped (${reason}). The inbox is in ${log.where}: SELECT * FROM demo_log;`);
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => void shutdown(signal).then(() => process.exit(0)));
@@ -222,7 +211,7 @@ server.once("error", (error: NodeJS.ErrnoException) => {
 });
 server.listen(PORT, "127.0.0.1", async () => {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  console.log(`Knocker demo inbox on ${base} (SQLite file ${DB_PATH})`);
+  console.log(`Knocker demo inbox on ${base} (${log.where})`);
   for (const [path, secret] of [
     ["/webhooks/stripe", SECRETS.stripe], ["/webhooks/github", SECRETS.github], ["/webhooks/slack", SECRETS.slack],
     ["/webhooks/standard-webhooks", SECRETS.standardWebhooks],

@@ -4,7 +4,9 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:chil
 import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
+import pg from "pg";
 import { tempDir } from "./support.js";
+import { engineMatrix, type TestEngine } from "./support/engines.js";
 
 const DEMO = new URL("../examples/demo.ts", import.meta.url).pathname;
 
@@ -30,37 +32,59 @@ function startDemo(args: string[], env: Record<string, string> = {}) {
   return { child, dbPath, exited, waitFor, output: () => ({ stdout, stderr }) };
 }
 
-test("npm start --once: the burst's journeys are printed and the handlers wrote the demo table", async () => {
-  const demo = startDemo(["--once"]);
-  assert.equal(await demo.exited, 0, demo.output().stderr);
-  const { stdout, stderr } = demo.output();
-  assert.equal(stderr, "");
-  const line = (label: string) => stdout.split("\n").find((l) => l.startsWith(label)) ?? assert.fail(`no line for ${label}:\n${stdout}`);
+for (const engine of engineMatrix()) {
+  test(`npm start --once (${engine.name}): the burst's journeys are printed and the handlers wrote the demo table`, async () => {
+    const target = await engine.location();
+    const demo = startDemo(["--once"], { DEMO_DB: target });
+    assert.equal(await demo.exited, 0, demo.output().stderr);
+    const { stdout, stderr } = demo.output();
+    assert.equal(stderr, "");
+    const line = (label: string) => stdout.split("\n").find((l) => l.startsWith(label)) ?? assert.fail(`no line for ${label}:\n${stdout}`);
 
-  const paid = line("stripe: a checkout is paid").match(/POST \/webhooks\/stripe → 204 → delivery #(\d+) → event #(\d+) checkout\.session\.completed \(new\) → handled: demo_log #\d+ "order cs_demo_\w+ paid: 42\.00 EUR"/);
-  assert.ok(paid, line("stripe: a checkout is paid"));
-  assert.match(line("github: a push"), /→ 204 → delivery #\d+ → event #\d+ push \(new\) → handled: demo_log #\d+ "2 commit\(s\) pushed to refs\/heads\/main"/);
-  assert.match(line("slack: the url_verification handshake"), /POST \/webhooks\/slack → 200 → delivery #\d+ \(handshake, answered\) → no event$/);
-  assert.match(line("slack: an app mention"), /→ 204 → delivery #\d+ → event #\d+ app_mention \(new\) → handled: demo_log #\d+ "slack app_mention: hello Knocker"/);
-  assert.match(line("standard-webhooks: a user is created"), /POST \/webhooks\/standard-webhooks → 204 → delivery #\d+ → event #\d+ user\.created \(new\) → handled: demo_log #\d+ "user\.created for ada@example\.com"/);
-  assert.match(line("stripe: the same event again"), new RegExp(`→ 204 → delivery #\\d+ → event #${paid[2]} \\(duplicate: stored, not run again\\)$`));
-  assert.match(line("github: a forged signature"), /→ 401 → delivery #\d+ \(rejected: github signature mismatch\) → no event$/);
-  assert.match(stdout, /Stopped \(--once\)/);
+    const paid = line("stripe: a checkout is paid").match(/POST \/webhooks\/stripe → 204 → delivery #(\d+) → event #(\d+) checkout\.session\.completed \(new\) → handled: demo_log #\d+ "order cs_demo_\w+ paid: 42\.00 EUR"/);
+    assert.ok(paid, line("stripe: a checkout is paid"));
+    assert.match(line("github: a push"), /→ 204 → delivery #\d+ → event #\d+ push \(new\) → handled: demo_log #\d+ "2 commit\(s\) pushed to refs\/heads\/main"/);
+    assert.match(line("slack: the url_verification handshake"), /POST \/webhooks\/slack → 200 → delivery #\d+ \(handshake, answered\) → no event$/);
+    assert.match(line("slack: an app mention"), /→ 204 → delivery #\d+ → event #\d+ app_mention \(new\) → handled: demo_log #\d+ "slack app_mention: hello Knocker"/);
+    assert.match(line("standard-webhooks: a user is created"), /POST \/webhooks\/standard-webhooks → 204 → delivery #\d+ → event #\d+ user\.created \(new\) → handled: demo_log #\d+ "user\.created for ada@example\.com"/);
+    assert.match(line("stripe: the same event again"), new RegExp(`→ 204 → delivery #\\d+ → event #${paid[2]} \\(duplicate: stored, not run again\\)$`));
+    assert.match(line("github: a forged signature"), /→ 401 → delivery #\d+ \(rejected: github signature mismatch\) → no event$/);
+    assert.match(stdout, /Stopped \(--once\)/);
+    if (engine.name === "postgres") assert.ok(!stdout.includes(new URL(target).password), "the database password is not printed");
 
-  const db = new Database(demo.dbPath, { readonly: true });
-  try {
-    assert.deepEqual(db.prepare("SELECT endpoint, event_type FROM demo_log ORDER BY id").all(), [
-      { endpoint: "stripe", event_type: "checkout.session.completed" },
-      { endpoint: "github", event_type: "push" },
-      { endpoint: "slack", event_type: "app_mention" },
-      { endpoint: "standard-webhooks", event_type: "user.created" },
-    ]);
-    assert.equal(db.prepare("SELECT count(*) FROM knocker_deliveries").pluck().get(), 7);
-    assert.equal(db.prepare("SELECT count(*) FROM knocker_events WHERE status = 'handled'").pluck().get(), 4);
-  } finally {
-    db.close();
+    const sql = await reader(engine, target);
+    try {
+      assert.deepEqual(await sql.all("SELECT endpoint, event_type FROM demo_log ORDER BY id"), [
+        { endpoint: "stripe", event_type: "checkout.session.completed" },
+        { endpoint: "github", event_type: "push" },
+        { endpoint: "slack", event_type: "app_mention" },
+        { endpoint: "standard-webhooks", event_type: "user.created" },
+      ]);
+      assert.equal(await sql.count("knocker_deliveries"), 7);
+      assert.equal(await sql.count("knocker_events WHERE status = 'handled'"), 4);
+    } finally {
+      await sql.close();
+    }
+  });
+}
+
+/** demo_log and Knocker's tables, read by a connection of the test's own. */
+async function reader(engine: TestEngine, target: string) {
+  if (engine.name === "sqlite") {
+    const db = new Database(target, { readonly: true });
+    return {
+      all: async (text: string) => db.prepare(text).all(),
+      count: async (from: string) => db.prepare(`SELECT count(*) FROM ${from}`).pluck().get() as number,
+      close: async () => void db.close(),
+    };
   }
-});
+  const pool = new pg.Pool({ connectionString: target, max: 1, options: "-c search_path=knocker,public" });
+  return {
+    all: async (text: string) => (await pool.query(text)).rows,
+    count: async (from: string) => Number((await pool.query(`SELECT count(*) AS n FROM ${from}`)).rows[0].n),
+    close: () => pool.end(),
+  };
+}
 
 /** Run the printed curl line; without a curl binary, send what it says (its single-quoted arguments) with fetch. */
 async function sendCurlLine(line: string): Promise<number> {

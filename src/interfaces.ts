@@ -287,7 +287,8 @@ export type PostgresUrl = `postgres://${string}` | `postgresql://${string}`;
 export type HandlerOf<E extends EngineName> = [E] extends ["sqlite"] ? Handler : [E] extends ["postgres"] ? PostgresHandler : Handler | PostgresHandler;
 
 /** The async handler of an engine, whose finalizer gets that engine's `tx`. */
-export type AsyncHandlerOf<E extends EngineName> = [E] extends ["sqlite"] ? AsyncHandler : [E] extends ["postgres"] ? PostgresAsyncHandler : AsyncHandler | PostgresAsyncHandler;
+export type AsyncHandlerOf<E extends EngineName> = [E] extends ["sqlite"] ? AsyncHandler : [E] extends ["postgres"] ? PostgresAsyncHandler
+  : (event: Event, ctx: HandlerContext) => void | Finalizer | PostgresFinalizer | Promise<void | Finalizer | PostgresFinalizer>;
 
 /** SQLite's transactional handlers must be synchronous (SynchronousHandler); Postgres's may await. */
 export type TransactionalCheck<E extends EngineName, H> = [E] extends ["sqlite"] ? (H extends Handler ? SynchronousHandler<H> : unknown) : unknown;

@@ -116,6 +116,43 @@ test("over HTTP (nodeHandler): 204 while the server is up, 503 with Retry-After 
   assert.ok(keys.at(-1)!.startsWith("evt_back_"));
 });
 
+test("an exhausted pool and a lock held elsewhere are bounded waits: ERR_STORAGE_BUSY after busyTimeoutMs (HTTP 503 + Retry-After), nothing stored, then 204", { timeout: 60_000 }, async () => {
+  const url = await postgres().createDatabase();
+  const pool = new pg.Pool({ connectionString: url, max: 1 }); // the app's pool, no connectionTimeoutMillis: pg alone would wait forever
+  const webhooks = open(pool, { busyTimeoutMs: 300 });
+  const endpoint = webhooks.endpoint("orders", { path: "/orders" });
+  const other = new pg.Client({ connectionString: url });
+  await other.connect();
+  try {
+    await webhooks.listEvents({ limit: 1 }); // the schema exists
+    const isBusy = (pattern: RegExp) => (e: unknown) => (e as { code?: string }).code === "ERR_STORAGE_BUSY" && pattern.test((e as Error).message);
+
+    // The app holds the pool's only client.
+    const held = await pool.connect();
+    const started = Date.now();
+    await assert.rejects(endpoint.receive({ body: "{}", dedupeKey: "k-1" }), isBusy(/every connection of the Postgres pool stayed in use for busyTimeoutMs \(300 ms\)/));
+    const waited = Date.now() - started;
+    assert.ok(waited >= 290 && waited < 5000, `waited ${waited} ms`);
+    const refused = await webhooks.fetch(new Request("http://localhost/orders", { method: "POST", body: "{}" }));
+    assert.deepEqual([refused.status, refused.headers.get("retry-after")], [503, "5"]);
+    held.release();
+
+    // Another session locks the events table: the receipt waits for it at most busyTimeoutMs.
+    await other.query("BEGIN");
+    await other.query("LOCK TABLE knocker.knocker_events IN EXCLUSIVE MODE");
+    await assert.rejects(endpoint.receive({ body: "{}", dedupeKey: "k-2" }), isBusy(/lock timeout/));
+    await other.query("ROLLBACK");
+
+    assert.equal((await webhooks.listDeliveries()).length, 0, "nothing stored for the refused receipts");
+    const stored = await endpoint.receive({ body: "{}", dedupeKey: "k-1" });
+    assert.deepEqual([stored.statusCode, stored.duplicate], [204, false]);
+  } finally {
+    await other.end();
+    await webhooks.close();
+    await pool.end();
+  }
+});
+
 test("several nodes: 2 ingesting and 2 worker processes, 5,000 receipts with 10% repeated identities across the ingesters, a worker SIGKILLed mid-run: one event per identity, each handled exactly once", { timeout: 180_000 }, async () => {
   const url = await postgres().createDatabase();
   const setup = new pg.Client({ connectionString: url });

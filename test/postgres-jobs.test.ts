@@ -35,7 +35,7 @@ async function setUp(url: string, maxAttempts = 3): Promise<{ pool: pg.Pool; nod
   client.release();
   const endpointId = Number(rows[0].id);
   const s = quoteIdentifier("knocker");
-  const receipts = new PgReceiptStore(pool, { schema: "knocker", quotedSchema: s, queueName: "knocker.events", maxAttempts, durability: "full", channel: "knocker_test" }, new Observer(), () => {});
+  const receipts = new PgReceiptStore(pool, { schema: "knocker", quotedSchema: s, queueName: "knocker.events", maxAttempts, durability: "full", channel: "knocker_test", busyTimeoutMs: 5000 }, new Observer(), () => {});
   const ingress = new EndpointRegistry(() => endpointId).add({ name: "orders", path: "/orders" }, NOW);
   const receive = async (body: string, key?: string) => {
     const receipt = buildReceipt(ingress, { body, eventType: "order.paid", dedupeKey: key, signatureValid: true } as never, { now: NOW, maxBodyBytes: 1 << 20, invalidBodyBytes: 4096, trusted: true });

@@ -74,12 +74,13 @@ export class PostgresStore implements Store {
     const poolOptions = (this.#pool as unknown as { options?: Record<string, unknown> }).options ?? {};
     this.changes = new PgChangeFeed({ pg, config: typeof target === "string" ? { connectionString: target } : { ...poolOptions }, channel });
     // The gate: every statement of the engine's parts waits for the schema and endpoint rows.
-    this.#setup = new PgSession(this.#pool, pg);
-    const session = (this.#session = new PgSession(this.#pool, pg, () => this.#whenReady()));
+    const { busyTimeoutMs } = options;
+    this.#setup = new PgSession(this.#pool, pg, undefined, busyTimeoutMs);
+    const session = (this.#session = new PgSession(this.#pool, pg, () => this.#whenReady(), busyTimeoutMs));
     this.#ready = this.#prepare();
     const notify = () => this.changes.notify();
     const { queueName, maxAttempts, visibilityTimeoutS, retryBackoff, durability, now } = options;
-    this.#inner = new PgReceiptStore(this.#pool, { schema, quotedSchema: s, queueName, maxAttempts, durability, channel }, observer, notify);
+    this.#inner = new PgReceiptStore(this.#pool, { schema, quotedSchema: s, queueName, maxAttempts, durability, channel, busyTimeoutMs }, observer, notify);
     this.receipts = {
       submit: (receipt) => this.#submit(receipt),
       flushNow: () => this.#inner.flushNow(),

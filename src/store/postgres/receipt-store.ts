@@ -8,7 +8,7 @@ import type { PgClient, PgPool } from "./driver.js";
 import { isConnectionError, isDataError, pgStorageError } from "./errors.js";
 import { receiptPlans, type ReceiptPlans } from "./plans/receipts.js";
 import { statementName } from "./queries.js";
-import { checkOut } from "./session.js";
+import { beginStatement, checkOut } from "./session.js";
 
 /** Upper bound on receipts per transaction. */
 const MAX_BATCH = 512;
@@ -30,6 +30,8 @@ export interface PgReceiptConfig {
   durability: "full" | "normal";
   /** The NOTIFY channel of this inbox's queue. */
   channel: string;
+  /** The longest wait for a pool client or a lock (ERR_STORAGE_BUSY after it). */
+  busyTimeoutMs: number;
 }
 
 /**
@@ -116,7 +118,7 @@ export class PgReceiptStore implements ReceiptStore {
    * refuses them all (thrown).
    */
   async #commit(receipts: readonly Receipt[]): Promise<Outcome[]> {
-    const client = await checkOut(this.#pool);
+    const client = await checkOut(this.#pool, this.#config.busyTimeoutMs);
     let broken: unknown = undefined;
     try {
       try {
@@ -146,7 +148,7 @@ export class PgReceiptStore implements ReceiptStore {
 
   async #transaction(client: PgClient, receipts: readonly Receipt[]): Promise<IngestResult[]> {
     // One simple-protocol message, one round trip.
-    await client.query(`BEGIN; SET LOCAL synchronous_commit TO ${this.#config.durability === "full" ? "on" : "off"}`);
+    await client.query(beginStatement(this.#config.busyTimeoutMs, `; SET LOCAL synchronous_commit TO ${this.#config.durability === "full" ? "on" : "off"}`));
     try {
       const results = await this.#store(client, receipts);
       await client.query("COMMIT");

@@ -34,11 +34,16 @@ export class PgSession {
     }
   }
 
-  async transaction<T>(action: string, fn: (client: PgClient, query: Query) => Promise<T>): Promise<T> {
+  /** Several reads that see one snapshot of the database (a read-only, repeatable-read transaction). */
+  snapshot<T>(action: string, fn: (client: PgClient, query: Query) => Promise<T>): Promise<T> {
+    return this.transaction(action, fn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  }
+
+  async transaction<T>(action: string, fn: (client: PgClient, query: Query) => Promise<T>, begin = "BEGIN"): Promise<T> {
     const client = await this.#connect(action);
     let failed: unknown;
     try {
-      await client.query("BEGIN");
+      await client.query(begin);
       const result = await fn(client, this.query);
       await client.query("COMMIT");
       return result;

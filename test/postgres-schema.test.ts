@@ -143,6 +143,30 @@ test("the queue's event index reads event ids from JSON payloads and gives NULL 
   });
 });
 
+test("a version 1 schema migrates to version 2: its jobs' event ids are read again, a string of digits no longer counts", async () => {
+  const url = await postgres().createDatabase();
+  await withClient(url, async (client) => {
+    await bootstrapPostgres(client, "knocker");
+    // Back to version 1's function and version, with jobs the index holds under it.
+    await client.query(`CREATE OR REPLACE FUNCTION knocker.knocker_job_event_id(payload text) RETURNS bigint
+      LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$ BEGIN RETURN (payload::jsonb ->> 'event_id')::bigint;
+      EXCEPTION WHEN others THEN RETURN NULL; END $$`);
+    await client.query("REINDEX INDEX knocker._honker_live_event_v2");
+    await client.query("UPDATE knocker.knocker_meta SET value = '1' WHERE key = 'schema_version'");
+    await client.query(`INSERT INTO knocker._honker_live (queue, payload) VALUES ('q', '{"event_id":5}'), ('q', '{"event_id":"5"}')`);
+    const byIndex = async () => {
+      await client.query("SET enable_seqscan = off");
+      const { rows } = await client.query("SELECT payload FROM knocker._honker_live WHERE queue = 'q' AND knocker.knocker_job_event_id(payload) = 5 ORDER BY id");
+      await client.query("RESET enable_seqscan");
+      return rows.map((row) => row.payload);
+    };
+    assert.deepEqual(await byIndex(), ['{"event_id":5}', '{"event_id":"5"}'], "version 1 took both");
+    await bootstrapPostgres(client, "knocker");
+    assert.equal((await client.query("SELECT value FROM knocker.knocker_meta WHERE key = 'schema_version'")).rows[0].value, String(PG_SCHEMA_VERSION));
+    assert.deepEqual(await byIndex(), ['{"event_id":5}']);
+  });
+});
+
 test("open()'s schema option: plain lower-case identifiers only", () => {
   for (const good of ["knocker", "tenant_b", "_x1"]) assert.equal(resolveOptions({ schema: good }).schema, good);
   for (const bad of ["", "Knocker", "1x", 'x"; DROP', "a-b", "x".repeat(64), 7, null]) {

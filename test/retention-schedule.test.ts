@@ -325,6 +325,38 @@ for (const engine of engines) {
       await webhooks.close();
     });
 
+    test("a failed run is retried after the backoff, then dead-lettered after maxAttempts; the next fire runs as usual", async () => {
+      const { inbox, webhooks, clock, one, all, seed, start, fires, runs } = await setup(engine, { maxAttempts: 2, retryBackoff: { initialS: 5, maxS: 5 } });
+      await seed({ receivedAt: T0 - 10 * DAY, handled: 3 });
+      const allowAudits = await inbox.refuse({ name: "no_audit", on: "INSERT", table: "knocker_prune_audits", message: "audit refused" });
+      const running = start({ intervalS: 3600, eventOlderThanS: DAY });
+      await until("the first failure", () => running.errors.length === 1);
+      await until("the retry", async () => (await all("SELECT state, run_at, attempts FROM _honker_live WHERE queue = ?", RETENTION_QUEUE)).length === 1);
+      const [retry] = await all("SELECT state, run_at, attempts FROM _honker_live WHERE queue = ?", RETENTION_QUEUE);
+      assert.deepEqual({ ...retry, run_at: undefined }, { state: "pending", run_at: undefined, attempts: 1 });
+      const runAt = retry!.run_at as number;
+      assert.ok(runAt >= T0 + 3 && runAt <= T0 + 5, `backoff 5 s with equal jitter: run_at ${runAt - T0} s after the failure`);
+      await sleep(300);
+      assert.equal(running.errors.length, 1, "not before the backoff");
+      clock.now = runAt;
+      await until("the second failure", () => running.errors.length === 2, 3000);
+      await until("the dead letter", async () => (await one("SELECT COUNT(*) FROM _honker_dead")) === 1);
+      assert.equal(await one("SELECT COUNT(*) FROM _honker_live WHERE queue = ?", RETENTION_QUEUE), 0);
+      const [dead] = await all("SELECT id, queue, attempts, last_error FROM _honker_dead");
+      assert.deepEqual({ ...dead, last_error: undefined }, { id: fires[0]!.jobId, queue: RETENTION_QUEUE, attempts: 2, last_error: undefined });
+      assert.match(dead!.last_error as string, /audit refused/);
+      assert.ok(running.errors.every((e) => /audit refused/.test(String(e))));
+      assert.equal(await one("SELECT COUNT(*) FROM knocker_events"), 3, "every failed batch rolled back");
+      assert.equal(runs.length, 0);
+
+      await allowAudits();
+      clock.now = T0 + 3600;
+      await until("the next fire's run", () => runs.length === 1, 3000);
+      assert.deepEqual([runs[0]!.fireAt, runs[0]!.eventsPruned, runs[0]!.complete], [T0 + 3600, 3, true]);
+      await running.stop();
+      await webhooks.close();
+    });
+
     test("must show 3: a process restarted after missing many intervals runs one catch-up pass, not one per missed interval", async (t) => {
       const { inbox, webhooks: setupKnocker, endpointId } = await setup(engine, { now: () => Math.floor(Date.now() / 1000) });
       await setupKnocker.close();

@@ -311,7 +311,7 @@ export class Knocker<E extends EngineName = "sqlite"> {
     this.#closed = true;
     this.#workers.stopAll();
     this.#retention.stopAll();
-    this.#connectionsClosed = Promise.resolve(this.#store.closeConnections());
+    this.#connectionsClosed = Promise.resolve(this.#store.closeConnections(Promise.allSettled([...this.#loops])));
   }
 
   /** Keep a running loop's promise, so close() can wait for it to end. */

@@ -134,8 +134,36 @@ test("the queue's event index reads event ids from JSON payloads and gives NULL 
     await client.query(`INSERT INTO knocker._honker_live (queue, payload) VALUES ('q', '{"event_id": 42}'), ('other', 'not json'), ('q', '{"event_id": "x"}')`);
     const { rows } = await client.query("SELECT queue, knocker.knocker_job_event_id(payload) AS event_id FROM knocker._honker_live ORDER BY id");
     assert.deepEqual(rows, [{ queue: "q", event_id: "42" }, { queue: "other", event_id: null }, { queue: "q", event_id: null }]);
+    // An event id is a JSON integer, as SQLite's json_extract() compares it (version 2): not a string of digits, not a fraction.
+    const ids = await client.query(`SELECT knocker.knocker_job_event_id(p) AS event_id FROM unnest($1::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n`,
+      [['{"event_id":7}', '{"event_id":"7"}', '{"event_id":7.5}', '{"event_id":7.0}', "[7]", "7", '{"event_id":null}', '{"event_id":{"id":7}}', '{"event_id":1e30}']]);
+    assert.deepEqual(ids.rows.map((row) => row.event_id), ["7", null, null, "7", null, null, null, null, null]);
     const defaults = await client.query("SELECT state, priority, attempts, max_attempts, run_at > 0 AS has_run_at, created_at > 0 AS has_created_at FROM knocker._honker_live LIMIT 1");
     assert.deepEqual(defaults.rows, [{ state: "pending", priority: 0, attempts: 0, max_attempts: 3, has_run_at: true, has_created_at: true }]);
+  });
+});
+
+test("a version 1 schema migrates to version 2: its jobs' event ids are read again, a string of digits no longer counts", async () => {
+  const url = await postgres().createDatabase();
+  await withClient(url, async (client) => {
+    await bootstrapPostgres(client, "knocker");
+    // Back to version 1's function and version, with jobs the index holds under it.
+    await client.query(`CREATE OR REPLACE FUNCTION knocker.knocker_job_event_id(payload text) RETURNS bigint
+      LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$ BEGIN RETURN (payload::jsonb ->> 'event_id')::bigint;
+      EXCEPTION WHEN others THEN RETURN NULL; END $$`);
+    await client.query("REINDEX INDEX knocker._honker_live_event_v2");
+    await client.query("UPDATE knocker.knocker_meta SET value = '1' WHERE key = 'schema_version'");
+    await client.query(`INSERT INTO knocker._honker_live (queue, payload) VALUES ('q', '{"event_id":5}'), ('q', '{"event_id":"5"}')`);
+    const byIndex = async () => {
+      await client.query("SET enable_seqscan = off");
+      const { rows } = await client.query("SELECT payload FROM knocker._honker_live WHERE queue = 'q' AND knocker.knocker_job_event_id(payload) = 5 ORDER BY id");
+      await client.query("RESET enable_seqscan");
+      return rows.map((row) => row.payload);
+    };
+    assert.deepEqual(await byIndex(), ['{"event_id":5}', '{"event_id":"5"}'], "version 1 took both");
+    await bootstrapPostgres(client, "knocker");
+    assert.equal((await client.query("SELECT value FROM knocker.knocker_meta WHERE key = 'schema_version'")).rows[0].value, String(PG_SCHEMA_VERSION));
+    assert.deepEqual(await byIndex(), ['{"event_id":5}']);
   });
 });
 

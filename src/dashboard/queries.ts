@@ -1,8 +1,9 @@
 // What the dashboard reads beyond the operator API: the overview's aggregates, paged summaries
 // without bodies, lookups by provider identity, and the selection of a bulk action. One narrow,
 // engine-neutral interface; each storage engine implements it with index-backed queries (SQLite:
-// src/store/sqlite/dashboard-queries.ts, its SQL in plans/dashboard.ts) on connections that never
-// take the write lock.
+// src/store/sqlite/dashboard-queries.ts on reader connections that never take the write lock;
+// Postgres: src/store/postgres/dashboard-queries.ts in read-only snapshots; each with its SQL in
+// plans/dashboard.ts, the pages and selections from src/store/page-plans.ts).
 import type { Attempt, Delivery, Event, EventStatus, PruneAudit } from "../interfaces.js";
 
 /** An endpoint as the file records it (also one this process did not register, as in the CLI). */

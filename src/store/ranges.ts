@@ -126,15 +126,17 @@ export function prunablePlans(
   const params: Record<string, unknown> = { olderThan, limit, cap: limit };
   const ranges = eventRanges({ statuses }, everyEndpoint, params);
   const bounds = ["received_at < @olderThan"];
-  return { ids: walkRanges(table, ranges, bounds, "ASC", dialect), count: countRanges(table, ranges, bounds), params };
+  return { ids: walkRanges(table, ranges, bounds, "ASC", dialect), count: countRanges(table, ranges, bounds, dialect), params };
 }
 
 /** How many rows the ranges hold within `bounds`, counting each range up to `@cap` (the sum capped too). */
-export function countRanges(table: string, ranges: readonly Range[], bounds: readonly string[]): string {
+export function countRanges(table: string, ranges: readonly Range[], bounds: readonly string[], dialect: "sqlite" | "postgres" = "sqlite"): string {
   if (ranges.length === 0) return "SELECT 0";
-  const counts = ranges.map(({ index, where }) => {
+  const hint = (index: string) => (dialect === "sqlite" ? ` INDEXED BY ${index}` : "");
+  const counts = ranges.map(({ index, where }, i) => {
     const all = [...where, ...bounds];
-    return `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${table} INDEXED BY ${index} ${all.length > 0 ? `WHERE ${all.join(" AND ")}` : ""} LIMIT @cap)`;
+    return `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${table}${hint(index)} ${all.length > 0 ? `WHERE ${all.join(" AND ")}` : ""} LIMIT @cap) AS arm${i}`;
   });
-  return `SELECT MIN(SUM(n), @cap) FROM (${counts.join(" UNION ALL ")})`;
+  const capped = dialect === "sqlite" ? "MIN(SUM(n), @cap)" : "LEAST(COALESCE(SUM(n), 0), @cap)::bigint";
+  return `SELECT ${capped} FROM (${counts.join(" UNION ALL ")}) AS counts`;
 }

@@ -270,6 +270,10 @@ export interface Store {
   saveEndpoint(endpoint: { name: string; path: string; provider: string | null; enabled: boolean }, now: number): number;
   /** Commit what is waiting and stop background work; then `closeConnections()` once the loops stopped. */
   close(): void;
-  /** SQLite closes at once; a networked engine resolves once its pending work is done and its pool ended. */
-  closeConnections(): MaybePromise<void>;
+  /**
+   * SQLite closes at once; a networked engine first waits for `loopsEnded` (the worker and
+   * retention loops, which may still need a connection on their way out), then resolves once its
+   * pending work is done and its pool ended.
+   */
+  closeConnections(loopsEnded?: Promise<unknown>): MaybePromise<void>;
 }

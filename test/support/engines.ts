@@ -1,8 +1,8 @@
 // The engine matrix: one suite, run on every storage engine, the way pg-boss reruns its suite
 // per backend. A file calls engineMatrix() once at its top level; each engine opens fresh inboxes
 // (a new SQLite file, or a new database on one embedded Postgres server started for the file,
-// only when a Postgres test runs). Each inbox comes with `sql`, a read of its tables that works
-// on both engines: the same table names (Postgres: the connection's search_path is the inbox's
+// only when a Postgres test runs). Each inbox comes with `sql`, reads and writes of its tables that
+// work on both engines: the same table names (Postgres: the connection's search_path is the inbox's
 // schema), `?` placeholders, and integers as numbers.
 import { after } from "node:test";
 import Database from "better-sqlite3";
@@ -15,11 +15,31 @@ export interface TableReader {
   all<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T[]>;
   /** The first column of the first row (undefined when there is none). */
   one<T = unknown>(sql: string, ...params: unknown[]): Promise<T | undefined>;
+  /** A write (rows put there as another process or binding could have). */
+  run(sql: string, ...params: unknown[]): Promise<void>;
+  /** Several writes in one transaction: all or nothing, and seen by the inbox all at once. */
+  batch(statements: ReadonlyArray<readonly [string, ...unknown[]]>): Promise<void>;
+}
+
+/** A trigger that refuses a write (a full disk or a constraint part-way through, played on both engines). */
+export interface Refusal {
+  name: string;
+  on: "INSERT" | "DELETE";
+  table: string;
+  /** A condition on `old.` (DELETE) or `new.` (INSERT) columns; none: every row. */
+  when?: string;
+  message: string;
 }
 
 export interface TestInbox {
   webhooks: Knocker;
   sql: TableReader;
+  /** What open() was given: the SQLite file's path or the Postgres URL (for child processes). */
+  target: string;
+  /** Another Knocker on the same inbox (a restart, another process's view). */
+  reopen(options?: OpenOptions): Knocker;
+  /** Install `refusal`; the returned function removes it. */
+  refuse(refusal: Refusal): Promise<() => Promise<void>>;
 }
 
 export interface TestEngine {
@@ -53,13 +73,22 @@ export function engineMatrix(): TestEngine[] {
     inbox: async (options) => {
       const path = tempDbPath();
       const webhooks = open(path, options);
-      const db = new Database(path, { readonly: true });
+      const db = new Database(path);
+      db.pragma("busy_timeout = 5000");
       cleanups.push(() => db.close());
       return {
         webhooks,
+        target: path,
+        reopen: (more) => open(path, more),
         sql: {
           all: async (text, ...params) => db.prepare(text).all(...params) as never,
           one: async (text, ...params) => db.prepare(text).pluck().get(...params) as never,
+          run: async (text, ...params) => void db.prepare(text).run(...params),
+          batch: async (statements) => db.transaction(() => statements.forEach(([text, ...params]) => db.prepare(text).run(...params))).immediate(),
+        },
+        refuse: async ({ name, on, table, when, message }) => {
+          db.exec(`CREATE TRIGGER ${name} BEFORE ${on} ON ${table} ${when ? `WHEN ${when}` : ""} BEGIN SELECT RAISE(ABORT, '${message}'); END`);
+          return async () => void db.exec(`DROP TRIGGER ${name}`);
         },
       };
     },
@@ -81,19 +110,40 @@ export function engineMatrix(): TestEngine[] {
       await webhooks.listEvents({ limit: 1 }); // the schema is created in the background: wait for it before reading tables
       const pool = new pg.Pool({ connectionString: url, max: 2, options: `-c search_path=${options?.schema ?? "knocker"},public` });
       cleanups.push(() => pool.end());
-      const all = async (text: string, ...params: unknown[]) => {
+      const bind = (text: string, params: unknown[]) => {
         let n = 0;
-        const result = await pool.query({ text: text.replace(/\?/g, () => `$${++n}`), values: params, types: pgTypes });
-        return result.rows;
+        return { text: text.replace(/\?/g, () => `$${++n}`), values: params, types: pgTypes };
       };
+      const all = async (text: string, ...params: unknown[]) => (await pool.query(bind(text, params))).rows;
       return {
         webhooks,
+        target: url,
+        reopen: (more) => open(url, more),
         sql: {
           all: all as TableReader["all"],
           one: (async (text: string, ...params: unknown[]) => {
             const rows = await all(text, ...params);
             return rows.length === 0 ? undefined : Object.values(rows[0]!)[0];
           }) as TableReader["one"],
+          run: async (text, ...params) => void (await pool.query(bind(text, params))),
+          batch: async (statements) => {
+            const client = await pool.connect();
+            try {
+              await client.query("BEGIN");
+              for (const [text, ...params] of statements) await client.query(bind(text, params));
+              await client.query("COMMIT");
+            } catch (error) {
+              await client.query("ROLLBACK");
+              throw error;
+            } finally {
+              client.release();
+            }
+          },
+        },
+        refuse: async ({ name, on, table, when, message }) => {
+          await pool.query(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '${message}'; END $$;
+            CREATE TRIGGER ${name} BEFORE ${on} ON ${table} FOR EACH ROW ${when ? `WHEN (${when})` : ""} EXECUTE FUNCTION ${name}()`);
+          return async () => void (await pool.query(`DROP TRIGGER ${name} ON ${table}; DROP FUNCTION ${name}()`));
         },
       };
     },

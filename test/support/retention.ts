@@ -1,7 +1,9 @@
 // Rows for the retention tests, written with direct SQL in one transaction (what a long-running
-// inbox accumulates): settled events with deliveries, attempts and optionally a queued job, and
-// orphan deliveries. Returns exactly what was written, for the accounting assertions.
-import type { SqliteDatabase } from "../../src/index.js";
+// inbox accumulates), on either engine: settled events with deliveries, attempts and optionally
+// a queued job, and orphan deliveries. Set-wise statements (a counter from a recursive CTE), so a
+// few thousand rows cost a handful of statements on Postgres too. Returns exactly what was
+// written, for the accounting assertions.
+import type { TableReader } from "./engines.js";
 
 export interface SeedSpec {
   endpointId: number;
@@ -26,41 +28,69 @@ export interface Seeded {
 
 let serial = 0;
 
-export function seedPrunable(db: SqliteDatabase, spec: SeedSpec): Seeded {
+const counter = (name: string) => `WITH RECURSIVE ${name}(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM ${name} WHERE i < CAST(? AS INTEGER))`;
+
+/** `engine`: how the dialects spell text as a blob. */
+export async function seedPrunable(sql: TableReader, engine: "sqlite" | "postgres", spec: SeedSpec): Promise<Seeded> {
   const { endpointId, receivedAt, handled = 0, ignored = 0, orphans = 0, deliveriesPerEvent = 1, attemptsPerEvent = 1 } = spec;
   const queue = spec.queue ?? "knocker.events";
-  const event = db.prepare(`INSERT INTO knocker_events (endpoint_id, received_at, event_type, method, headers_json, body_blob, query_json,
-      dedupe_key, status, attempt_count, handled_at)
-    VALUES (?, ?, 'seeded', 'POST', '{}', ?, '{}', ?, ?, ?, ?)`);
-  const delivery = db.prepare(`INSERT INTO knocker_deliveries (endpoint_id, event_id, received_at, event_type, method, headers_json,
-      body_blob, query_json, signature_valid, signature_error, dedupe_key)
-    VALUES (?, ?, ?, 'seeded', 'POST', '{}', ?, '{}', ?, ?, ?)`);
-  const attempt = db.prepare("INSERT INTO knocker_attempts (event_id, attempted_at, outcome, error, duration_ms) VALUES (?, ?, ?, NULL, 1)");
-  const job = db.prepare("INSERT INTO _honker_live (queue, payload, state, run_at, created_at) VALUES (?, ?, 'pending', ?, ?)");
-  const seeded: Seeded = { events: 0, deliveries: 0, attempts: 0, liveJobs: 0, orphans: 0 };
-  db.transaction(() => {
-    const add = (status: "handled" | "ignored") => {
-      const key = `seed-${process.pid}-${serial++}`;
-      const body = Buffer.from(JSON.stringify({ key }));
-      const id = Number(event.run(endpointId, receivedAt, body, key, status, attemptsPerEvent, status === "handled" ? receivedAt : null).lastInsertRowid);
-      for (let d = 0; d < deliveriesPerEvent; d++) delivery.run(endpointId, id, receivedAt, body, 1, null, key);
-      for (let a = 0; a < attemptsPerEvent; a++) attempt.run(id, receivedAt, a === attemptsPerEvent - 1 ? status : "failed");
-      seeded.events++;
-      seeded.deliveries += deliveriesPerEvent;
-      seeded.attempts += attemptsPerEvent;
-      if (status === "ignored") {
-        job.run(queue, JSON.stringify({ event_id: id }), receivedAt + 1_000_000, receivedAt);
-        seeded.liveJobs++;
-      }
-    };
-    for (let i = 0; i < handled; i++) add("handled");
-    for (let i = 0; i < ignored; i++) add("ignored");
-    for (let i = 0; i < orphans; i++) {
-      delivery.run(endpointId, null, receivedAt, Buffer.from("{}"), 0, "signature mismatch", null);
-      seeded.orphans++;
-    }
-  }).immediate();
-  return seeded;
+  const blob = (text: string) => (engine === "sqlite" ? `CAST(${text} AS BLOB)` : `convert_to(${text}, 'UTF8')`);
+  const prefix = `seed-${process.pid}-${serial++}-`;
+  const ofThisSeed = `e.dedupe_key LIKE '${prefix}%'`;
+  const statements: Array<[string, ...unknown[]]> = [];
+  const events = (count: number, status: "handled" | "ignored", first: number) => {
+    if (count === 0) return;
+    statements.push([
+      `${counter("n")}
+      INSERT INTO knocker_events (endpoint_id, received_at, event_type, method, headers_json, body_blob, query_json, dedupe_key, status,
+        attempt_count, handled_at)
+      SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), 'seeded', 'POST', '{}', ${blob(`'{"key":"${prefix}' || CAST(i + ${first} AS TEXT) || '"}'`)}, '{}',
+        '${prefix}' || CAST(i + ${first} AS TEXT), '${status}', CAST(? AS INTEGER), CAST(? AS BIGINT) FROM n ORDER BY i`,
+      count, endpointId, receivedAt, attemptsPerEvent, status === "handled" ? receivedAt : null,
+    ]);
+  };
+  // Handled events first, then the ignored ones (ids in that order, as the tests expect).
+  events(handled, "handled", 0);
+  events(ignored, "ignored", handled);
+  if (handled + ignored > 0 && deliveriesPerEvent > 0) {
+    statements.push([
+      `${counter("c")}
+      INSERT INTO knocker_deliveries (endpoint_id, event_id, received_at, event_type, method, headers_json, body_blob, query_json,
+        signature_valid, signature_error, dedupe_key)
+      SELECT e.endpoint_id, e.id, e.received_at, 'seeded', 'POST', '{}', e.body_blob, '{}', 1, NULL, e.dedupe_key
+      FROM knocker_events e CROSS JOIN c WHERE ${ofThisSeed} ORDER BY e.id, c.i`,
+      deliveriesPerEvent,
+    ]);
+  }
+  if (handled + ignored > 0 && attemptsPerEvent > 0) {
+    statements.push([
+      `${counter("c")}
+      INSERT INTO knocker_attempts (event_id, attempted_at, outcome, error, duration_ms)
+      SELECT e.id, e.received_at, CASE WHEN c.i = CAST(? AS INTEGER) THEN e.status ELSE 'failed' END, NULL, 1
+      FROM knocker_events e CROSS JOIN c WHERE ${ofThisSeed} ORDER BY e.id, c.i`,
+      attemptsPerEvent, attemptsPerEvent,
+    ]);
+  }
+  if (ignored > 0) {
+    statements.push([
+      `INSERT INTO _honker_live (queue, payload, state, run_at, created_at)
+      SELECT CAST(? AS TEXT), '{"event_id":' || CAST(e.id AS TEXT) || '}', 'pending', e.received_at + 1000000, e.received_at
+      FROM knocker_events e WHERE ${ofThisSeed} AND e.status = 'ignored' ORDER BY e.id`,
+      queue,
+    ]);
+  }
+  if (orphans > 0) {
+    statements.push([
+      `${counter("n")}
+      INSERT INTO knocker_deliveries (endpoint_id, event_id, received_at, event_type, method, headers_json, body_blob, query_json,
+        signature_valid, signature_error, dedupe_key)
+      SELECT CAST(? AS BIGINT), NULL, CAST(? AS BIGINT), 'seeded', 'POST', '{}', ${blob("'{}'")}, '{}', 0, 'signature mismatch', NULL FROM n ORDER BY i`,
+      orphans, endpointId, receivedAt,
+    ]);
+  }
+  await sql.batch(statements);
+  const events_ = handled + ignored;
+  return { events: events_, deliveries: events_ * deliveriesPerEvent, attempts: events_ * attemptsPerEvent, liveJobs: ignored, orphans };
 }
 
 export function addSeeded(a: Seeded, b: Seeded): Seeded {

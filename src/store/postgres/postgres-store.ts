@@ -6,13 +6,16 @@ import type { Receipt } from "../../ingest/receipt.js";
 import type { Observer } from "../../observer.js";
 import type { ResolvedOptions } from "../../options.js";
 import { RejectionBudget, type DroppedCount } from "../../ingest/rejection-budget.js";
-import type { CliQueries, PruneStore, ReceiptStore, RetentionStore, Store } from "../store.js";
+import { retentionQueueName } from "../../retention/run-retention.js";
+import type { CliQueries, ReceiptStore, Store } from "../store.js";
 import { PgChangeFeed } from "./change-feed.js";
+import { PgDashboardQueries } from "./dashboard-queries.js";
 import { loadPg, type PgPool } from "./driver.js";
 import { PgJobStore } from "./job-store.js";
 import { PgOperatorStore } from "./operator-store.js";
 import { PgPruner } from "./pruner.js";
 import { PgReceiptStore } from "./receipt-store.js";
+import { PgRetentionStore } from "./retention-store.js";
 import { bootstrapPostgres, quoteIdentifier } from "./schema.js";
 import { PgSession } from "./session.js";
 
@@ -36,8 +39,8 @@ export class PostgresStore implements Store {
   readonly jobs: PgJobStore;
   readonly changes: PgChangeFeed;
   readonly operator: PgOperatorStore;
-  readonly pruner: PruneStore;
-  readonly retention: RetentionStore;
+  readonly pruner: PgPruner;
+  readonly retention: PgRetentionStore;
   readonly rejections: RejectionBudget;
   readonly cli: CliQueries;
   readonly dashboard: DashboardQueries;
@@ -93,8 +96,8 @@ export class PostgresStore implements Store {
     const notYet = (what: string) => () => Promise.reject(new KnockerError("ERR_NOT_SUPPORTED", `${what} is not available on the Postgres engine in this release`));
     this.pruner = new PgPruner(session, s, queueName, now);
     this.cli = { stats: notYet("knocker stats"), eventIds: notYet("bulk actions"), countPrunable: notYet("knocker prune") };
-    this.retention = unavailableRetention(notYet("runRetention()"));
-    this.dashboard = new Proxy({} as DashboardQueries, { get: (_, name) => notYet(`the dashboard (${String(name)})`) });
+    this.retention = new PgRetentionStore(session, s, this.pruner, { name: retentionQueueName(queueName), visibilityTimeoutS, retryBackoff }, now);
+    this.dashboard = new PgDashboardQueries(session, s, queueName);
   }
 
   /** Endpoint rows are written in registration order, each after the bootstrap (and the ones before it). */
@@ -114,8 +117,14 @@ export class PostgresStore implements Store {
     this.jobs.close();
   }
 
-  /** Once the loops stopped: receipts settled, claims handed back, then the pool ended when it is ours. */
-  async closeConnections(): Promise<void> {
+  /**
+   * Once the loops stopped (they may still need the pool on their way out: a retention run's ack,
+   * the scheduler lock's release): receipts settled, claims handed back, then the pool ended when
+   * it is ours.
+   */
+  async closeConnections(loopsEnded?: Promise<unknown>): Promise<void> {
+    await loopsEnded;
+    await this.retention.close();
     await this.changes.close();
     await this.rejections.close();
     await this.#inner.drained();
@@ -203,18 +212,4 @@ function channelOf(schema: string, queueName: string): string {
   let hash = 0;
   for (const ch of `${schema}\u0000${queueName}`) hash = (Math.imul(hash, 31) + ch.codePointAt(0)!) | 0;
   return `knocker_${(hash >>> 0).toString(16)}`;
-}
-
-function unavailableRetention(fail: () => Promise<never>): RetentionStore {
-  return {
-    isOpen: false,
-    schedule: () => {
-      throw new KnockerError("ERR_NOT_SUPPORTED", "runRetention() is not available on the Postgres engine in this release");
-    },
-    nextJobDueAt: fail,
-    claimJob: fail,
-    pruneBatch: fail,
-    finishEarly: fail,
-    settleFailed: fail,
-  };
 }

@@ -8,7 +8,7 @@ import { KnockerError } from "../../errors.js";
 import { UNSETTLED_STATUSES } from "../ranges.js";
 import type { PgClient } from "./driver.js";
 
-export const PG_SCHEMA_VERSION = 1;
+export const PG_SCHEMA_VERSION = 2;
 
 const NOW = "(extract(epoch from now())::bigint)";
 
@@ -164,9 +164,33 @@ CREATE TABLE ${s}._honker_scheduler_tasks (
 );`;
 }
 
+/**
+ * Version 2: a job's event id is a JSON integer, as SQLite's json_extract() compares it — a
+ * string ("5") or a fraction is no event id (version 1 cast "5" to 5, so a prune or a replay took a
+ * job SQLite leaves alone). The index on it is rebuilt with the new function.
+ */
+function version2(s: string): string {
+  return `
+CREATE OR REPLACE FUNCTION ${s}.knocker_job_event_id(payload text) RETURNS bigint
+  LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  id jsonb;
+BEGIN
+  id := payload::jsonb -> 'event_id';
+  IF jsonb_typeof(id) IS DISTINCT FROM 'number' OR id::numeric <> trunc(id::numeric) THEN
+    RETURN NULL;
+  END IF;
+  RETURN id::numeric::bigint;
+EXCEPTION WHEN others THEN
+  RETURN NULL;
+END $$;
+REINDEX INDEX ${s}._honker_live_event_v2;`;
+}
+
 /** From each version to the next; version 0 is an empty schema. */
 const MIGRATIONS: Record<number, (s: string) => string> = {
   0: version1,
+  1: version2,
 };
 
 /**

@@ -41,11 +41,16 @@ export class PgSession {
     }
   }
 
-  async transaction<T>(action: string, fn: (client: PgClient, query: Query) => Promise<T>): Promise<T> {
+  /** Several reads that see one snapshot of the database (a read-only, repeatable-read transaction). */
+  snapshot<T>(action: string, fn: (client: PgClient, query: Query) => Promise<T>): Promise<T> {
+    return this.transaction(action, fn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  }
+
+  async transaction<T>(action: string, fn: (client: PgClient, query: Query) => Promise<T>, begin = "BEGIN"): Promise<T> {
     const client = await this.#connect(action);
     let failed: unknown;
     try {
-      await client.query(beginStatement(this.#busyTimeoutMs));
+      await client.query(beginStatement(this.#busyTimeoutMs, "", begin));
       const result = await fn(client, this.query);
       await client.query("COMMIT");
       return result;
@@ -71,8 +76,8 @@ export class PgSession {
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 /** BEGIN with a bounded wait for locks (a SET LOCAL ends with the transaction), in one round trip. */
-export function beginStatement(busyTimeoutMs: number, extra = ""): string {
-  return `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(busyTimeoutMs))}${extra}`;
+export function beginStatement(busyTimeoutMs: number, extra = "", begin = "BEGIN"): string {
+  return `${begin}; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(busyTimeoutMs))}${extra}`;
 }
 
 const guarded = new WeakSet<PgClient>();

@@ -1,5 +1,5 @@
 import type { Database } from "better-sqlite3";
-import { KnockerError } from "../../errors.js";
+import { everyExpr, intervalOf, nextFire } from "../../retention/schedule-grid.js";
 import { immediateTransaction } from "./connection.js";
 import type { RetentionSchedule, SchedulerView, TaskDefinition, TickResult } from "../store.js";
 import { prepareSchedulerStatements, type SchedulerStatements } from "./plans/scheduler.js";
@@ -10,34 +10,6 @@ interface TaskRow {
   cron_expr: string;
   next_fire_at: number;
   enabled: number;
-}
-
-/** The schedule as `cron_expr`: Honker's interval form. */
-export function everyExpr(intervalS: number): string {
-  return `@every ${intervalS}s`;
-}
-
-function parseEvery(cronExpr: string, task: string): number {
-  const match = /^@every (\d+)s$/.exec(cronExpr);
-  const seconds = match ? Number(match[1]) : 0;
-  if (!Number.isSafeInteger(seconds) || seconds < 1) {
-    throw new KnockerError(
-      "ERR_INVALID_STATE",
-      `scheduler task "${task}" has cron_expr ${JSON.stringify(cronExpr)}; knocker evaluates only "@every <seconds>s"`,
-    );
-  }
-  return seconds;
-}
-
-/**
- * The first fire strictly after `now` on the grid `dueAt + k * intervalS`, and how many fires of
- * that grid (after `dueAt` itself) were missed. However long the downtime, the caller enqueues
- * one job: missed fires collapse into one run.
- */
-export function nextFire(dueAt: number, intervalS: number, now: number): { fireAt: number; nextFireAt: number; missedFires: number } {
-  const missedFires = Math.floor((now - dueAt) / intervalS);
-  const fireAt = dueAt + missedFires * intervalS;
-  return { fireAt, nextFireAt: fireAt + intervalS, missedFires };
 }
 
 /**
@@ -109,7 +81,7 @@ export class Scheduler implements RetentionSchedule {
       const task = this.#sql.getTask.get(this.#task.name) as TaskRow | undefined;
       if (!task || task.enabled !== 1 || task.next_fire_at > now) return { leader: true, fired: null, coalesced: false };
 
-      const { fireAt, nextFireAt, missedFires } = nextFire(task.next_fire_at, parseEvery(task.cron_expr, task.name), now);
+      const { fireAt, nextFireAt, missedFires } = nextFire(task.next_fire_at, intervalOf(task.cron_expr, task.name), now);
       this.#sql.advance.run({ name: task.name, nextFireAt, dueAt: task.next_fire_at });
       if (this.#sql.hasLiveJob.get(task.queue) === 1) return { leader: true, fired: null, coalesced: true };
       const jobId = Number(this.#sql.enqueueFire.run({ name: task.name, fireAt, missedFires, now }).lastInsertRowid);

@@ -1,10 +1,10 @@
-// Every statement of the operator dashboard's own reads (src/dashboard/queries.ts). Each is an
-// index range, never a scan of a whole table: pages and bulk selections walk index ranges and
-// merge them (src/store/ranges.ts), counts are range counts on the schema's dashboard indexes (schema.ts,
+// Every statement of the operator dashboard's own reads (src/dashboard/queries.ts) on SQLite. Each
+// is an index range, never a scan of a whole table: pages and bulk selections walk index ranges
+// and merge them (src/store/page-plans.ts, on src/store/ranges.ts), counts are range counts on the schema's dashboard indexes (schema.ts,
 // version 5). test/dashboard-queries.test.ts checks the plans. better-sqlite3 binds JS numbers as
 // REAL: slot arithmetic is done in JS, not in SQL.
 import type { DeliverySelection, EventSelection, PageCursor } from "../../../dashboard/queries.js";
-import { countRanges, eventRanges, walkRanges, type Range } from "../../ranges.js";
+import * as pages from "../../page-plans.js";
 
 export const DASHBOARD_SQL = {
   endpoints: "SELECT id, name, path, provider, enabled FROM knocker_endpoints ORDER BY name",
@@ -37,105 +37,21 @@ export const DASHBOARD_SQL = {
     WHERE r.provider_event_id = @text OR r.provider_delivery_id = @text ORDER BY r.id DESC LIMIT 20`,
 } as const;
 
-/** Columns of the events page (no body, the start of the error). */
-const EVENT_SUMMARY = `e.id, k.name AS endpoint, e.event_type AS eventType, e.status, e.received_at AS receivedAt,
-  e.attempt_count AS attemptCount, substr(e.last_error, 1, @text) AS lastError, e.provider_event_id AS providerEventId`;
+export type Plan = pages.Plan;
 
-const DELIVERY_SUMMARY = `d.id, k.name AS endpoint, d.event_id AS eventId, d.event_type AS eventType, d.received_at AS receivedAt,
-  d.signature_valid AS signatureValid, substr(d.signature_error, 1, @text) AS signatureError,
-  d.provider_event_id AS providerEventId, d.provider_delivery_id AS providerDeliveryId`;
+const SQLITE: pages.SqlTarget = { prefix: "", dialect: "sqlite" };
 
-export interface Plan {
-  sql: string;
-  params: Record<string, unknown>;
-}
-
-/** The upper row-value bound of a newest-first walk: below the cursor and at or before `until`. */
-function upperBound(until: number | undefined, after: PageCursor | undefined): [number, number] | null {
-  const untilBound: [number, number] | null = until === undefined ? null : [until + 1, 0];
-  const cursorBound: [number, number] | null = after === undefined ? null : [after.receivedAt, after.id];
-  if (untilBound === null) return cursorBound;
-  if (cursorBound === null) return untilBound;
-  const cursorFirst = cursorBound[0] < untilBound[0] || (cursorBound[0] === untilBound[0] && cursorBound[1] < untilBound[1]);
-  return cursorFirst ? cursorBound : untilBound;
-}
-
-/**
- * Bounds of a newest-first page: `since`, and `upper` as one row value, so that a page after a
- * cursor, and `until`, are one range bound (with both a plain bound and a row value the planner
- * scans from the plain one and filters).
- */
-function pageBounds(since: number | undefined, upper: readonly [number, number] | null, params: Record<string, unknown>): string[] {
-  const bounds: string[] = [];
-  if (since !== undefined) (bounds.push("received_at >= @since"), (params.since = since));
-  if (upper !== null) (bounds.push("(received_at, id) < (@upperAt, @upperId)"), (params.upperAt = upper[0]), (params.upperId = upper[1]));
-  return bounds;
-}
-
-/** One page of events, newest first: `everyEndpoint` is every endpoint's id (a selection of statuses alone walks each endpoint's ranges). */
+/** One page of events, newest first: `everyEndpoint` is every endpoint's id. */
 export function eventPagePlan(selection: EventSelection, everyEndpoint: readonly number[], limit: number, text: number, after?: PageCursor): Plan {
-  const params: Record<string, unknown> = { limit, text };
-  const ranges = eventRanges(selection, everyEndpoint, params);
-  const page = walkRanges("knocker_events", ranges, pageBounds(selection.since, upperBound(selection.until, after), params), "DESC");
-  return {
-    sql: `SELECT ${EVENT_SUMMARY} FROM (${page}) page
-      JOIN knocker_events e ON e.id = page.id JOIN knocker_endpoints k ON k.id = e.endpoint_id
-      ORDER BY page.received_at DESC, page.id DESC`,
-    params,
-  };
+  return pages.eventPagePlan(SQLITE, selection, everyEndpoint, limit, text, after);
 }
 
 /** Oldest first: the ids a bulk action takes, and (separately) how many match up to a cap. */
-export function selectionPlans(
-  selection: EventSelection,
-  everyEndpoint: readonly number[],
-  limit: number,
-  throughId: number | undefined,
-  countCap: number,
-): { ids: Plan; count: Plan } {
-  const params: Record<string, unknown> = { limit, cap: countCap };
-  const ranges = eventRanges(selection, everyEndpoint, params);
-  const bounds: string[] = [];
-  if (selection.since !== undefined) (bounds.push("received_at >= @since"), (params.since = selection.since));
-  if (selection.until !== undefined) (bounds.push("received_at <= @until"), (params.until = selection.until));
-  if (throughId !== undefined) (bounds.push("id <= @through"), (params.through = throughId));
-  return {
-    ids: { sql: `SELECT id FROM (${walkRanges("knocker_events", ranges, bounds, "ASC")})`, params },
-    count: { sql: countRanges("knocker_events", ranges, bounds), params },
-  };
+export function selectionPlans(selection: EventSelection, everyEndpoint: readonly number[], limit: number, throughId: number | undefined, countCap: number): { ids: Plan; count: Plan } {
+  return pages.selectionPlans(SQLITE, selection, everyEndpoint, limit, throughId, countCap);
 }
 
-/**
- * Deliveries newest first:
- * - invalid: knocker_deliveries_endpoint_signature (signature_valid = 0), one arm per endpoint when none is given;
- * - orphaned: knocker_deliveries_orphans (partial on event_id IS NULL), the endpoint filtering;
- * - otherwise: an endpoint's arms per verdict (1, 0, NULL) on knocker_deliveries_endpoint_signature, or knocker_deliveries_received.
- */
+/** Deliveries newest first, by kind and endpoint. */
 export function deliveryPagePlan(selection: DeliverySelection, endpointIds: readonly number[], limit: number, text: number, after?: PageCursor): Plan {
-  const params: Record<string, unknown> = { limit, text };
-  const upper = upperBound(selection.until, after);
-  const arms: Range[] = [];
-  const endpoints = selection.endpointId !== undefined ? [selection.endpointId] : endpointIds;
-  if (selection.kind === "invalid") {
-    endpoints.forEach((id, i) => arms.push({ index: "knocker_deliveries_endpoint_signature", where: [`endpoint_id = @e${i}`, "signature_valid = 0"] }));
-    endpoints.forEach((id, i) => (params[`e${i}`] = id));
-  } else if (selection.kind === "orphaned") {
-    const where = ["event_id IS NULL"];
-    if (selection.endpointId !== undefined) (where.push("endpoint_id = @endpoint"), (params.endpoint = selection.endpointId));
-    arms.push({ index: "knocker_deliveries_orphans", where });
-  } else if (selection.endpointId !== undefined) {
-    params.endpoint = selection.endpointId;
-    for (const verdict of ["signature_valid = 1", "signature_valid = 0", "signature_valid IS NULL"]) {
-      arms.push({ index: "knocker_deliveries_endpoint_signature", where: ["endpoint_id = @endpoint", verdict] });
-    }
-  } else {
-    arms.push({ index: "knocker_deliveries_received", where: [] });
-  }
-  const page = walkRanges("knocker_deliveries", arms, pageBounds(selection.since, upper, params), "DESC");
-  return {
-    sql: `SELECT ${DELIVERY_SUMMARY} FROM (${page}) page
-      JOIN knocker_deliveries d ON d.id = page.id JOIN knocker_endpoints k ON k.id = d.endpoint_id
-      ORDER BY page.received_at DESC, page.id DESC`,
-    params,
-  };
+  return pages.deliveryPagePlan(SQLITE, selection, endpointIds, limit, text, after);
 }

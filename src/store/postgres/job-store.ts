@@ -5,7 +5,7 @@ import { msUntil } from "../../jobs/loop.js";
 import { retryDelayS } from "../../worker/backoff.js";
 import { finalClaimExpired, isRunnable, lostAttempts, MALFORMED_PAYLOAD, noHandler, parseJobPayload, type JobPayload } from "../../worker/dispatch-rules.js";
 import { errorMessage, lost, type JobOutcome, type StartedJob } from "../../worker/outcomes.js";
-import { toClaimedJob as toJob, toEvent, type DeliveryRow, type EventRow, type JobRow } from "../rows.js";
+import { toClaimedJob as toJob, toEvent, type EventRow, type JobRow } from "../rows.js";
 import type { ClaimedJob, JobStore } from "../store.js";
 import type { PgClient } from "./driver.js";
 import { jobPlans, type JobPlans } from "./plans/jobs.js";
@@ -23,9 +23,6 @@ export interface PgJobConfig {
   visibilityTimeoutS: number;
   retryBackoff: RetryBackoff | false;
 }
-
-/** Thrown inside a job's SAVEPOINT when its claim was lost while the handler ran. */
-class ClaimLost extends Error {}
 
 /**
  * The queue and the worker's transactions on Postgres. A batch of claimed jobs shares one
@@ -102,15 +99,16 @@ export class PgJobStore implements JobStore {
       }
       if (!(await this.#stillClaimed(client, job, now))) return lost(job, event.id);
       if (finalizer !== undefined) {
-        await client.query("SAVEPOINT knocker_finalizer");
+        const savepoint = new LazySavepoint(client);
         try {
-          await (finalizer as unknown as (tx: PgHandlerTx) => unknown)(handlerTx(client));
+          await (finalizer as unknown as (tx: PgHandlerTx) => unknown)(savepoint.tx);
+          await savepoint.release();
         } catch (error) {
-          await client.query("ROLLBACK TO SAVEPOINT knocker_finalizer");
+          await savepoint.rollback();
           return this.#recordFailure(client, job, event.id, error, durationMs);
         }
       }
-      await this.#settleHandled(client, job, event.id, now, durationMs);
+      await this.#query(client, this.#sql.settleBatch, [[job.id], [event.id], [durationMs], now]);
       return { kind: "handled", eventId: event.id };
     });
   }
@@ -162,45 +160,54 @@ export class PgJobStore implements JobStore {
   }
 
   /**
-   * A batch set-wise, so its round trips do not grow with its size: one loads every job's event
-   * and locks its claim (loadBatch), the handlers run in job order, one acks the jobs that need
-   * nothing more and marks the handled ones (settleBatch). The rare paths — a failure, attempts
-   * lost by earlier claims, no handler — take their own statements; a malformed payload, and a
-   * second job for an event already in the batch, run one by one after the settle (#dispatch),
-   * so they see what the batch did.
+   * A batch set-wise, so its round trips do not grow with its size: one statement loads every
+   * job's event and locks its claim (loadBatch), the handlers run in job order, one acks the jobs
+   * that need nothing more and marks the handled ones (settleBatch). The rare paths — a failure,
+   * attempts lost by earlier claims, no handler — take their own statements. A second job for an
+   * event already in the round runs in the next round, so it sees what the first one did.
    */
   async #runAll(client: PgClient, jobs: readonly ClaimedJob[], onJob: (eventId: number | null) => void): Promise<JobOutcome[]> {
-    const now = this.#now();
     const outcomes: JobOutcome[] = new Array(jobs.length);
-    const batch: Array<{ index: number; job: ClaimedJob; payload: JobPayload }> = [];
-    const later: number[] = [];
-    const events = new Set<number>();
-    jobs.forEach((job, index) => {
+    let waiting: Array<{ index: number; job: ClaimedJob; payload: JobPayload }> = [];
+    for (const [index, job] of jobs.entries()) {
       const payload = parseJobPayload(job.payload);
-      if (payload === null || events.has(payload.eventId)) later.push(index);
+      if (payload !== null) waiting.push({ index, job, payload });
       else {
-        events.add(payload.eventId);
-        batch.push({ index, job, payload });
+        await this.#query(client, this.#sql.deadLetter, [MALFORMED_PAYLOAD, this.#now(), job.id]);
+        outcomes[index] = { kind: "skipped", eventId: null };
       }
-    });
-    if (batch.length > 0) {
-      const loaded = await this.#query<LoadedJobRow>(client, this.#sql.loadBatch, [
-        batch.map((b) => b.job.id),
-        batch.map((b) => b.job.workerId),
-        batch.map((b) => b.job.attempts),
-        batch.map((b) => b.payload.eventId),
-        batch.map((b) => b.payload.deliveryId),
-      ]);
-      const rows = new Map(loaded.rows.map((row) => [row.job_id, row]));
-      const settle: BatchSettle = { acks: [], handledEvents: [], durations: [] };
-      for (const { index, job, payload } of batch) {
-        onJob(payload.eventId);
-        outcomes[index] = await this.#runLoaded(client, job, payload, rows.get(job.id)!, now, settle);
-      }
-      if (settle.acks.length > 0) await this.#query(client, this.#sql.settleBatch, [settle.acks, settle.handledEvents, settle.durations, this.#now()]);
     }
-    for (const index of later) outcomes[index] = await this.#dispatch(client, jobs[index]!, onJob);
+    while (waiting.length > 0) {
+      const events = new Set<number>();
+      const round = new Set(waiting.filter(({ payload }) => !events.has(payload.eventId) && events.add(payload.eventId)));
+      waiting = waiting.filter((entry) => !round.has(entry));
+      await this.#runRound(client, round, outcomes, onJob);
+    }
     return outcomes;
+  }
+
+  async #runRound(
+    client: PgClient,
+    entries: ReadonlySet<{ index: number; job: ClaimedJob; payload: JobPayload }>,
+    outcomes: JobOutcome[],
+    onJob: (eventId: number | null) => void,
+  ): Promise<void> {
+    const now = this.#now();
+    const round = [...entries];
+    const loaded = await this.#query<LoadedJobRow>(client, this.#sql.loadBatch, [
+      round.map((r) => r.job.id),
+      round.map((r) => r.job.workerId),
+      round.map((r) => r.job.attempts),
+      round.map((r) => r.payload.eventId),
+      round.map((r) => r.payload.deliveryId),
+    ]);
+    const rows = new Map(loaded.rows.map((row) => [row.job_id, row]));
+    const settle: BatchSettle = { acks: [], handledEvents: [], durations: [] };
+    for (const { index, job, payload } of round) {
+      onJob(payload.eventId);
+      outcomes[index] = await this.#runLoaded(client, job, payload, rows.get(job.id)!, now, settle);
+    }
+    if (settle.acks.length > 0) await this.#query(client, this.#sql.settleBatch, [settle.acks, settle.handledEvents, settle.durations, this.#now()]);
   }
 
   async #runLoaded(client: PgClient, job: ClaimedJob, payload: JobPayload, loaded: LoadedJobRow, now: number, settle: BatchSettle): Promise<JobOutcome> {
@@ -237,57 +244,6 @@ export class PgJobStore implements JobStore {
     return { kind: "handled", eventId };
   }
 
-  async #dispatch(client: PgClient, job: ClaimedJob, onJob: (eventId: number | null) => void): Promise<JobOutcome> {
-    const now = this.#now();
-    const payload = parseJobPayload(job.payload);
-    if (!payload) {
-      await this.#query(client, this.#sql.deadLetter, [MALFORMED_PAYLOAD, now, job.id]);
-      return { kind: "skipped", eventId: null };
-    }
-    const { eventId } = payload;
-    onJob(eventId);
-    const loaded = (await this.#query<{ renewed: number } & Partial<EventRow>>(client, this.#sql.renewAndLoad, [this.#claimExpiry(now), job.id, job.workerId, job.attempts, eventId])).rows[0]!;
-    if (loaded.renewed !== 1) return lost(job, eventId);
-    const row = loaded.id === null || loaded.id === undefined ? undefined : (loaded as EventRow);
-    if (!row || !isRunnable(row.status)) {
-      await this.#query(client, this.#sql.ack, [job.id]);
-      return { kind: "skipped", eventId };
-    }
-    const current = await this.#recordLostAttempts(client, job, row, now);
-    const event = await this.#handlerView(client, current, payload.deliveryId);
-    const handler = this.#endpoints.handlerFor(current.endpoint, event.eventType);
-    if (!handler) {
-      const error = noHandler(row.endpoint, event.eventType);
-      await this.#recordUnhandled(client, eventId, "dead", error, null, now);
-      await this.#query(client, this.#sql.deadLetter, [error, now, job.id]);
-      return { kind: "dead", eventId, error: new KnockerError("ERR_NO_HANDLER", error) };
-    }
-    if (!handler.transaction) return { kind: "started", eventId, started: { job, event, handler } };
-
-    const started = performance.now();
-    await client.query("SAVEPOINT knocker_job");
-    try {
-      // On Postgres a transactional handler may await its queries on `tx`.
-      await (handler.fn as unknown as (event: Event, tx: PgHandlerTx) => unknown)(event, handlerTx(client));
-      const settled = await this.#query<{ settled: number }>(client, this.#sql.settleHandled, [
-        job.id, job.workerId, job.attempts, this.#now(), eventId, Math.round(performance.now() - started),
-      ]);
-      if (settled.rows[0]!.settled !== 1) throw new ClaimLost();
-      await client.query("RELEASE SAVEPOINT knocker_job");
-      return { kind: "handled", eventId };
-    } catch (error) {
-      await client.query("ROLLBACK TO SAVEPOINT knocker_job");
-      if (error instanceof ClaimLost) return lost(job, eventId);
-      return this.#recordFailure(client, job, eventId, error, Math.round(performance.now() - started));
-    }
-  }
-
-  async #settleHandled(client: PgClient, job: ClaimedJob, eventId: number, now: number, durationMs: number): Promise<void> {
-    await this.#query(client, this.#sql.markHandled, [now, eventId]);
-    await this.#query(client, this.#sql.insertAttempt, [eventId, now, "handled", null, durationMs]);
-    await this.#query(client, this.#sql.ack, [job.id]);
-  }
-
   /** The attempt failed: retry after the backoff, or dead-letter the last one. */
   async #recordFailure(client: PgClient, job: ClaimedJob, eventId: number, error: unknown, durationMs: number | null): Promise<JobOutcome> {
     const failedAt = this.#now();
@@ -322,14 +278,6 @@ export class PgJobStore implements JobStore {
     await this.#query(client, this.#sql.insertAttempt, [eventId, now, outcome, error, durationMs]);
   }
 
-  async #handlerView(client: PgClient, row: EventRow, deliveryId: number | null): Promise<Event> {
-    const event = toEvent(row);
-    if (deliveryId === null) return event;
-    const deliveryRow = (await this.#query<DeliveryRow & Record<string, unknown>>(client, this.#sql.getDelivery, [deliveryId])).rows[0];
-    if (!deliveryRow || deliveryRow.event_id !== row.id) return event;
-    return toEvent({ ...row, ...deliveryRow, id: row.id, endpoint_id: row.endpoint_id }, deliveryRow.id);
-  }
-
   async #event(client: PgClient, id: number): Promise<EventRow | undefined> {
     return (await this.#query<EventRow & Record<string, unknown>>(client, this.#sql.getEvent, [id])).rows[0];
   }
@@ -350,16 +298,6 @@ export class PgJobStore implements JobStore {
   #transaction<T>(action: string, fn: (client: PgClient) => Promise<T>): Promise<T> {
     return this.#session.transaction(action, fn);
   }
-}
-
-/** The tx a handler or finalizer gets: the transaction's client, results as node-postgres gives them. */
-function handlerTx(client: PgClient): PgHandlerTx {
-  return {
-    query: async (text, params) => {
-      const result = await client.query(text, params as unknown[] | undefined);
-      return { rows: result.rows, rowCount: result.rowCount };
-    },
-  };
 }
 
 /** What settleBatch writes at the end of a batch. */
@@ -407,8 +345,8 @@ function replayView(row: EventRow, loaded: LoadedJobRow): Event {
 }
 
 /**
- * A transactional handler's tx whose SAVEPOINT is taken at its first query, so a handler that
- * writes nothing costs no round trip. node-postgres sends a client's queries in call order, so
+ * The tx of a transactional handler or a finalizer: the transaction's client, behind a SAVEPOINT
+ * taken at its first query, so one that writes nothing costs no round trip. node-postgres sends a client's queries in call order, so
  * the SAVEPOINT needs no await before the handler's query.
  */
 class LazySavepoint {

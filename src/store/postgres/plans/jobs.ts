@@ -5,10 +5,6 @@ const EVENT_COLUMNS = `e.id, e.endpoint_id, k.name AS endpoint, e.received_at, e
   e.provider_delivery_id, e.event_type, e.method, e.headers_json, e.body_blob, e.query_json, e.dedupe_key,
   e.status, e.attempt_count, e.handled_at, e.last_error`;
 
-const DELIVERY_COLUMNS = `d.id, d.endpoint_id, k.name AS endpoint, d.event_id, d.received_at, d.provider_event_id,
-  d.provider_delivery_id, d.event_type, d.method, d.headers_json, d.body_blob, d.query_json, d.dedupe_key,
-  d.signature_valid, d.signature_error, d.body_length, d.body_sha256`;
-
 const DUE = `((state = 'pending' AND run_at <= $2) OR (state = 'processing' AND claim_expires_at <= $2))`;
 
 export function jobPlans(s: string) {
@@ -53,29 +49,7 @@ export function jobPlans(s: string) {
         last_error = excluded.last_error, created_at = excluded.created_at, died_at = excluded.died_at`,
 
     notify: `SELECT pg_notify($1, '')`,
-    /**
-     * Before running a job, in one round trip: a fresh window for its claim if still this
-     * worker's ($1 expiry, $2 job, $3 worker, $4 attempts) and the event row ($5); `renewed` 0
-     * means the claim is gone, a NULL id that the event is.
-     */
-    renewAndLoad: `WITH renewed AS (
-        UPDATE ${s}._honker_live SET claim_expires_at = $1 WHERE id = $2 AND state = 'processing' AND worker_id = $3 AND attempts = $4 RETURNING id)
-      SELECT r.renewed, ev.* FROM (SELECT count(*)::int AS renewed FROM renewed) r
-      LEFT JOIN (SELECT ${EVENT_COLUMNS} FROM ${s}.knocker_events e JOIN ${s}.knocker_endpoints k ON k.id = e.endpoint_id WHERE e.id = $5) ev ON true`,
 
-    /**
-     * A handled job, in one round trip: acked if its claim is still held ($1 job, $2 worker, $3
-     * attempts, $4 now), and only then the event marked handled ($5) with its attempt ($6 ms).
-     * `settled` 0: the claim was lost and nothing changed.
-     */
-    settleHandled: `WITH acked AS (
-        DELETE FROM ${s}._honker_live WHERE id = $1 AND state = 'processing' AND worker_id = $2 AND attempts = $3 AND claim_expires_at > $4 RETURNING id),
-      handled AS (
-        UPDATE ${s}.knocker_events SET status = 'handled', attempt_count = attempt_count + 1, handled_at = $4, last_error = NULL
-        WHERE id = $5 AND EXISTS (SELECT 1 FROM acked) RETURNING id),
-      attempt AS (
-        INSERT INTO ${s}.knocker_attempts (event_id, attempted_at, outcome, error, duration_ms) SELECT id, $4, 'handled', NULL, $6 FROM handled RETURNING id)
-      SELECT (SELECT count(*) FROM acked)::int AS settled, (SELECT count(*) FROM attempt)::int AS attempts`,
 
     /**
      * A claimed batch, before its handlers run, in one round trip: each claim still held ($1 job
@@ -115,8 +89,6 @@ export function jobPlans(s: string) {
       SELECT (SELECT count(*) FROM acked)::int AS acked, (SELECT count(*) FROM attempt)::int AS attempts`,
 
     getEvent: `SELECT ${EVENT_COLUMNS} FROM ${s}.knocker_events e JOIN ${s}.knocker_endpoints k ON k.id = e.endpoint_id WHERE e.id = $1`,
-    getDelivery: `SELECT ${DELIVERY_COLUMNS} FROM ${s}.knocker_deliveries d JOIN ${s}.knocker_endpoints k ON k.id = d.endpoint_id WHERE d.id = $1`,
-    markHandled: `UPDATE ${s}.knocker_events SET status = 'handled', attempt_count = attempt_count + 1, handled_at = $1, last_error = NULL WHERE id = $2`,
     markUnhandled: `UPDATE ${s}.knocker_events SET status = $1, attempt_count = attempt_count + $2, last_error = $3 WHERE id = $4`,
     insertAttempt: `INSERT INTO ${s}.knocker_attempts (event_id, attempted_at, outcome, error, duration_ms) VALUES ($1, $2, $3, $4, $5)`,
   };

@@ -52,6 +52,15 @@ export interface JobRow {
   worker_id: string;
 }
 
+/** A row of `_honker_scheduler_tasks`, as both engines' schedulers read it. */
+export interface SchedulerTaskRow {
+  name: string;
+  queue: string;
+  cron_expr: string;
+  next_fire_at: number;
+  enabled: number;
+}
+
 export interface PruneAuditRow {
   id: number;
   kind: PruneKind;

@@ -1,15 +1,9 @@
 import { everyExpr, intervalOf, nextFire } from "../../retention/schedule-grid.js";
+import type { SchedulerTaskRow as TaskRow } from "../rows.js";
 import type { RetentionSchedule, SchedulerView, TaskDefinition, TickResult } from "../store.js";
 import { schedulerPlans, type SchedulerPlans } from "./plans/scheduler.js";
 import type { PgSession } from "./session.js";
 
-interface TaskRow {
-  name: string;
-  queue: string;
-  cron_expr: string;
-  next_fire_at: number;
-  enabled: number;
-}
 
 /**
  * The scheduler of one task on Postgres, with the SQLite scheduler's rules. A tick is one

@@ -1,16 +1,10 @@
 import type { Database } from "better-sqlite3";
 import { everyExpr, intervalOf, nextFire } from "../../retention/schedule-grid.js";
 import { immediateTransaction } from "./connection.js";
+import type { SchedulerTaskRow as TaskRow } from "../rows.js";
 import type { RetentionSchedule, SchedulerView, TaskDefinition, TickResult } from "../store.js";
 import { prepareSchedulerStatements, type SchedulerStatements } from "./plans/scheduler.js";
 
-interface TaskRow {
-  name: string;
-  queue: string;
-  cron_expr: string;
-  next_fire_at: number;
-  enabled: number;
-}
 
 /**
  * The scheduler of one task on the Honker tables. Correctness comes from the tick: taking the

@@ -10,6 +10,7 @@ import { signCommand } from "./commands/sign.js";
 import { statsCommand } from "./commands/stats.js";
 import { inboxSettings, openInbox } from "./database.js";
 import { escapeJson, escapeText } from "./escape.js";
+import { maskSecrets, urlSecrets } from "./targets.js";
 
 export const COMMANDS: readonly Command[] = [
   eventsCommand, eventCommand, deliveriesCommand, deliveryCommand, auditsCommand, statsCommand,
@@ -36,12 +37,14 @@ function commandIndex(argv: readonly string[]): number {
  * (escape.ts), line breaks and tabs aside. The formatters escape each value already; this is the
  * net under every message, refusal and remote answer that quotes a value.
  */
-const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(escapeText(text, "lines"));
+const write = (stream: NodeJS.WriteStream, secrets: readonly string[] = []) => (text: string) =>
+  void stream.write(escapeText(maskSecrets(text, secrets), "lines"));
 
 /** Run the CLI; resolves to the exit code. Every failure becomes one line on stderr. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const out = write(process.stdout);
-  const err = write(process.stderr);
+  // Error messages may quote what a driver said about a URL; no password of one reaches stderr.
+  const err = write(process.stderr, urlSecrets([...argv, env.KNOCKER_DB]));
   const at = commandIndex(argv);
   const name = at < 0 ? undefined : argv[at]!;
   const rest = at < 0 ? [...argv] : [...argv.slice(0, at), ...argv.slice(at + 1)];
@@ -68,6 +71,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
 
   const command = COMMANDS.find((c) => c.name === name);
+  let opening: Promise<Knocker> | undefined;
   let knocker: Knocker | undefined;
   let code: number;
   let failed = false;
@@ -84,7 +88,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       values: parsed.values,
       positionals: parsed.positionals,
       json,
-      knocker: () => (knocker ??= openInbox(inboxSettings(parsed.values, env))),
+      knocker: () => (opening ??= (async () => (knocker = await openInbox(inboxSettings(parsed.values, env))))()),
       now: () => Math.floor(Date.now() / 1000),
       out,
       err,

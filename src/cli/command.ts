@@ -6,8 +6,8 @@ export interface Context {
   readonly values: ParsedArgs["values"];
   readonly positionals: readonly string[];
   readonly json: boolean;
-  /** The inbox named by --db / $KNOCKER_DB, opened on first use and closed after the command. */
-  knocker(): Knocker;
+  /** The inbox named by --db / $KNOCKER_DB (and --schema), checked and opened on first use, closed after the command. */
+  knocker(): Promise<Knocker>;
   /** Unix seconds. */
   now(): number;
   /** Write to stdout. */

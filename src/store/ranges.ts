@@ -126,15 +126,18 @@ export function prunablePlans(
   const params: Record<string, unknown> = { olderThan, limit, cap: limit };
   const ranges = eventRanges({ statuses }, everyEndpoint, params);
   const bounds = ["received_at < @olderThan"];
-  return { ids: walkRanges(table, ranges, bounds, "ASC", dialect), count: countRanges(table, ranges, bounds), params };
+  return { ids: walkRanges(table, ranges, bounds, "ASC", dialect), count: countRanges(table, ranges, bounds, dialect), params };
 }
 
 /** How many rows the ranges hold within `bounds`, counting each range up to `@cap` (the sum capped too). */
-export function countRanges(table: string, ranges: readonly Range[], bounds: readonly string[]): string {
-  if (ranges.length === 0) return "SELECT 0";
-  const counts = ranges.map(({ index, where }) => {
+export function countRanges(table: string, ranges: readonly Range[], bounds: readonly string[], dialect: "sqlite" | "postgres" = "sqlite"): string {
+  if (ranges.length === 0) return "SELECT 0 AS n";
+  const hint = (index: string) => (dialect === "sqlite" ? ` INDEXED BY ${index}` : "");
+  const counts = ranges.map(({ index, where }, i) => {
     const all = [...where, ...bounds];
-    return `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${table} INDEXED BY ${index} ${all.length > 0 ? `WHERE ${all.join(" AND ")}` : ""} LIMIT @cap)`;
+    return `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${table}${hint(index)} ${all.length > 0 ? `WHERE ${all.join(" AND ")}` : ""} LIMIT @cap) AS range${i}`;
   });
-  return `SELECT MIN(SUM(n), @cap) FROM (${counts.join(" UNION ALL ")})`;
+  // SQLite's two-argument MIN is Postgres's LEAST; Postgres sums bigints as numeric.
+  const capped = dialect === "sqlite" ? "MIN(SUM(n), @cap)" : "LEAST(SUM(n), CAST(@cap AS bigint))::bigint";
+  return `SELECT ${capped} AS n FROM (${counts.join(" UNION ALL ")}) AS counts`;
 }

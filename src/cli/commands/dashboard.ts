@@ -35,7 +35,7 @@ export const dashboardCommand: Command = {
     const port = parseInteger(stringOption(context.values, "port") ?? "8788", "port", 0, 65_535);
     const token = stringOption(context.values, "token") ?? randomBytes(24).toString("base64url");
     if (token.length < MIN_TOKEN || /[\s;,]/.test(token)) throw new UsageError(`--token must be at least ${MIN_TOKEN} characters, without spaces, commas or semicolons`);
-    const knocker = context.knocker();
+    const knocker = await context.knocker();
     const dashboard = knocker.dashboard({ authorize: (request) => presents(request, token), readOnly: context.values["read-only"] === true });
 
     const server = createServer((req, res) => {

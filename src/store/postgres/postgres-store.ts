@@ -8,6 +8,7 @@ import type { ResolvedOptions } from "../../options.js";
 import { RejectionBudget, type DroppedCount } from "../../ingest/rejection-budget.js";
 import type { CliQueries, PruneStore, ReceiptStore, RetentionStore, Store } from "../store.js";
 import { PgChangeFeed } from "./change-feed.js";
+import { PgCliQueries } from "./cli-queries.js";
 import { loadPg, type PgPool } from "./driver.js";
 import { PgJobStore } from "./job-store.js";
 import { PgOperatorStore } from "./operator-store.js";
@@ -91,7 +92,7 @@ export class PostgresStore implements Store {
     });
     const notYet = (what: string) => () => Promise.reject(new KnockerError("ERR_NOT_SUPPORTED", `${what} is not available on the Postgres engine in this release`));
     this.pruner = new PgPruner(session, s, queueName, now);
-    this.cli = { stats: notYet("knocker stats"), eventIds: notYet("bulk actions"), countPrunable: notYet("knocker prune") };
+    this.cli = new PgCliQueries(session, s);
     this.retention = unavailableRetention(notYet("runRetention()"));
     this.dashboard = new Proxy({} as DashboardQueries, { get: (_, name) => notYet(`the dashboard (${String(name)})`) });
   }

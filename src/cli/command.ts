@@ -6,6 +6,8 @@ export interface Context {
   readonly values: ParsedArgs["values"];
   readonly positionals: readonly string[];
   readonly json: boolean;
+  /** The environment the CLI was started with (KNOCKER_* defaults). */
+  readonly env: NodeJS.ProcessEnv;
   /** The inbox named by --db / $KNOCKER_DB (and --schema), checked and opened on first use, closed after the command. */
   knocker(): Promise<Knocker>;
   /** Unix seconds. */

@@ -1,8 +1,9 @@
 // What a --db, --from or --to value names: a SQLite file, or a Postgres database and a schema in
 // it. A Postgres URL may carry a password (postgres://user:secret@host/db, or ?password=secret):
-// it is never printed. Every URL the CLI shows goes through `label`, and the CLI's error writer
-// masks each password found in its arguments and environment (`urlSecrets`), so a message that
-// quotes a URL from deeper down cannot leak one either.
+// it is never printed. Every URL the CLI shows goes through `label`, and the CLI's writers mask
+// the password of any Postgres URL in what they print (`redactUrls`), so a message that quotes a
+// URL from deeper down cannot leak one either. Only URLs are masked: the password as a word
+// elsewhere (a folder named like it) is left alone rather than garbling the text around it.
 import { isSchemaName } from "../options.js";
 import { isPostgresUrl } from "../store/postgres/driver.js";
 import { DEFAULT_SCHEMA } from "../store/postgres/postgres-store.js";
@@ -60,38 +61,17 @@ export function inboxTarget(value: string, option: string, schema: SchemaChoice 
 
 /** The URL with the password of its user info and of its query masked. */
 export function redactUrl(url: string): string {
-  const parts = URL_PARTS.exec(url);
-  if (parts === null) return "postgres://…";
-  const [, scheme, userInfo, hostPort = "", path = "", query = ""] = parts;
-  const user = userInfo === undefined ? "" : `${userInfo.includes(":") ? `${userInfo.split(":")[0]}:***` : userInfo}@`;
-  const masked = query.replace(/([?&][^=&]*pass[^=&]*=)[^&]*/gi, "$1***");
-  return `${scheme}${user}${hostPort}${path}${masked}`;
+  return redactUrls(url);
 }
 
-/** Every password in the Postgres URLs found in `texts` (as written and decoded). */
-export function urlSecrets(texts: readonly (string | undefined)[]): string[] {
-  const secrets = new Set<string>();
-  for (const text of texts) {
-    for (const [url] of (text ?? "").matchAll(/postgres(?:ql)?:\/\/\S+/gi)) {
-      const parts = URL_PARTS.exec(url);
-      const userInfo = parts?.[2] ?? /\/\/([^@/]*)@/.exec(url)?.[1];
-      const password = userInfo?.includes(":") ? userInfo.slice(userInfo.indexOf(":") + 1) : "";
-      const inQuery = [...url.matchAll(/[?&][^=&]*pass[^=&]*=([^&\s]*)/gi)].map((m) => m[1]!);
-      for (const secret of [password, ...inQuery]) {
-        if (secret === "") continue;
-        secrets.add(secret);
-        secrets.add(decode(secret));
-      }
-    }
-  }
-  return [...secrets].filter(Boolean).sort((a, b) => b.length - a.length);
-}
-
-/** `text` with each secret replaced by ***. */
-export function maskSecrets(text: string, secrets: readonly string[]): string {
-  let masked = text;
-  for (const secret of secrets) masked = masked.split(secret).join("***");
-  return masked;
+/**
+ * `text` with the password of every Postgres URL in it masked: the user info's (up to the last
+ * "@" before the host) and any query parameter whose name has "pass" in it.
+ */
+export function redactUrls(text: string): string {
+  return text
+    .replace(/(postgres(?:ql)?:\/\/[^:@/\s]*:)[^/\s]*@/gi, "$1***@")
+    .replace(/(postgres(?:ql)?:\/\/\S*?[?&][^=&\s]*pass[^=&\s]*=)[^&\s]*/gi, "$1***");
 }
 
 function decode(text: string): string {

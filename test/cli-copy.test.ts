@@ -43,13 +43,27 @@ async function refused(code: 1 | 2, args: readonly string[]): Promise<string> {
 
 let role: Promise<void> | undefined;
 
-/** A new database on the test server, as the copier role's URL. */
-async function newDatabase(): Promise<string> {
+let icuDatabases = 0;
+
+/**
+ * A new database on the test server, as the copier role's URL. `icu`: text sorts by a language's
+ * rules there (the server's own databases sort by bytes, as SQLite does).
+ */
+async function newDatabase({ icu = false } = {}): Promise<string> {
   await (role ??= createRole());
-  const url = new URL(await server().createDatabase());
+  const url = new URL(icu ? await createIcuDatabase() : await server().createDatabase());
   url.username = ROLE;
   url.password = encodeURIComponent(PASSWORD);
   return url.href;
+}
+
+async function createIcuDatabase(): Promise<string> {
+  const name = `knocker_icu_${process.pid}_${++icuDatabases}`;
+  const admin = new pg.Client({ connectionString: server().url() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en' LOCALE 'C.UTF-8'`);
+  await admin.end();
+  return server().url(name);
 }
 
 async function createRole(): Promise<void> {
@@ -306,6 +320,36 @@ test("SQLite → Postgres → SQLite: every table, row for row and ids included,
   assertSameTables(dumpSqlite(original.path), expected, "the source, after being copied twice");
   await assertRunnable(url, original, readPostgres(url));
   await assertRunnable(back, original, readSqlite(back));
+});
+
+test("a large inbox moves a page at a time: integer, composite and text keys, text keys in byte order on both engines", async () => {
+  const path = join(tempDir("kcopy-"), "large.db");
+  const webhooks = open(path);
+  webhooks.endpoint("bulk", { path: "/bulk" });
+  webhooks.endpoint("other", { path: "/other" });
+  const receipts = Array.from({ length: 1_250 }, (_, i) =>
+    webhooks.ingest({ endpoint: i % 3 === 0 ? "other" : "bulk", body: Buffer.from(Array.from({ length: 64 + (i % 7) }, (_, b) => (i * 31 + b) % 256)), eventType: `t${i % 5}` }));
+  await Promise.all(receipts);
+  await webhooks.close();
+  const db = new Database(path);
+  // 1,100 dropped counts (key: endpoint, minute) and 1,100 locks whose names sort differently by
+  // byte and by a language's collation: upper and lower case, accents, digits, prefixes.
+  const dropped = db.prepare("INSERT INTO knocker_dropped_rejections (endpoint_id, minute, dropped) VALUES (?, ?, ?)");
+  for (let i = 0; i < 1_100; i++) dropped.run(1 + (i % 2), 28_000_000 + Math.floor(i / 2), 1 + (i % 9));
+  const lock = db.prepare("INSERT INTO _honker_locks (name, owner, expires_at) VALUES (?, 'someone', ?)");
+  const stems = ["a", "A", "b", "B", "é", "E", "z", "Z", "_", "-", "ä", "ß", "1", "10", "2", "ａ", "日本"];
+  for (let i = 0; i < 1_100; i++) lock.run(`${stems[i % stems.length]}${stems[(i * 7) % stems.length]}-${Math.floor(i / stems.length)}`, T0 + i);
+  db.close();
+  const expected = dumpSqlite(path);
+  assert.equal(expected.get("knocker_events")!.length, 1_250);
+
+  // A database whose text sorts by English rules, not bytes: the copy still reads and compares in byte order.
+  const url = await newDatabase({ icu: true });
+  assertVerified(await ok(["copy", "--from", path, "--to", url]), path, label(url), expected);
+  assertSameTables(await dumpPostgres(url), expected, "the Postgres copy");
+  const back = join(tempDir("kcopy-"), "back.db");
+  assertVerified(await ok(["copy", "--from", url, "--to", back]), label(url), back, expected);
+  assertSameTables(dumpSqlite(back), expected, "the SQLite copy of the Postgres copy");
 });
 
 test("refusals: the target exists or holds an inbox, a missing or foreign source, the same inbox twice; nothing is written", async () => {

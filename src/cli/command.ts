@@ -57,7 +57,8 @@ export function overallHelp(commands: readonly Command[]): string {
   return [
     "Usage: knocker <command> [options]",
     "",
-    "Inspect, replay and prune a Knocker webhook inbox, and sign test webhooks.",
+    "Inspect, replay and prune a Knocker webhook inbox (a SQLite file or a postgres:// URL), copy it",
+    "between engines, and sign test webhooks.",
     "",
     "Commands:",
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),

@@ -45,9 +45,10 @@ export const copyCommand: Command = {
       if (source.otherTables.length > 0) {
         context.err(`knocker: warning: not copied: ${source.otherTables.join(", ")} (${plural(source.otherTables.length, "table")} of ${from.label} that ${source.otherTables.length === 1 ? "is" : "are"} not Knocker's)\n`);
       }
-      const sink = await openSink(to);
       let total = 0;
       for (const t of COPY_TABLES) total += await source.count(t);
+      // From here on, copyTables() commits the sink or aborts it.
+      const sink = await openSink(to);
       const progress = new ProgressBar("copy", total);
       try {
         await copyTables(source, sink, (n) => {

@@ -51,7 +51,7 @@ export class PgCliQueries implements CliQueries {
       const every = (await q<{ id: number }>(client, this.#sql.endpointIds)).rows.map((row) => row.id);
       const plan = prunableCountPlan(this.#s, what.statuses, every, what.olderThan, what.limit);
       const { text, values } = positional(plan.sql, plan.params);
-      return Number((await q<{ n: number | string }>(client, text, values)).rows[0]!.n);
+      return (await q<{ n: number }>(client, text, values)).rows[0]!.n;
     });
   }
 }

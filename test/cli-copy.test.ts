@@ -425,6 +425,24 @@ test("a copy that fails part-way leaves nothing behind: Postgres cannot store a 
   assert.equal(await schemaExists(url, "knocker"), false, "the schema was rolled back with the rows");
 });
 
+test("a copy into SQLite that fails part-way removes the file it created: an integer beyond 2^53 in a Postgres bigint", async () => {
+  const path = join(tempDir("kcopy-"), "small.db");
+  const webhooks = open(path);
+  webhooks.endpoint("orders", { path: "/orders" });
+  await webhooks.ingest({ endpoint: "orders", body: "{}", eventType: "t" });
+  await webhooks.close();
+  const url = await newDatabase();
+  await ok(["copy", "--from", path, "--to", url]);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const job = (await client.query<{ id: string }>("UPDATE knocker._honker_live SET expires_at = 1152921504606846976 RETURNING id")).rows[0]!.id;
+  await client.end();
+  const target = join(tempDir("kcopy-"), "never.db");
+  assert.equal(await refused(1, ["copy", "--from", url, "--to", target]),
+    `knocker: _honker_live (id ${job}): column expires_at holds the integer 1152921504606846976, beyond what a JavaScript number holds exactly (2^53); it cannot be copied unchanged`);
+  for (const file of [target, `${target}-wal`, `${target}-shm`]) assert.ok(!existsSync(file), `${file} was removed`);
+});
+
 test("tables of the app in the source file are not copied, and said so", async () => {
   const path = join(tempDir("kcopy-"), "shared.db");
   const webhooks = open(path);

@@ -138,7 +138,10 @@ export function keyPositions(table: CopyTable): number[] {
 
 /** What a row's key says in a message: `id 12`, `name "x"`, `endpoint_id 1, minute 2`. */
 export function describeKey(table: CopyTable, row: readonly unknown[]): string {
-  return keyPositions(table).map((at, i) => `${table.key[i]} ${JSON.stringify(typeof row[at] === "bigint" ? Number(row[at]) : row[at])}`).join(", ");
+  return keyPositions(table).map((at, i) => {
+    const value = row[at];
+    return `${table.key[i]} ${table.columns[at]!.kind === "integer" ? String(value) : JSON.stringify(value)}`;
+  }).join(", ");
 }
 
 /**
@@ -162,15 +165,13 @@ export function canonicalValue(table: CopyTable, column: CopyColumn, raw: unknow
       if (raw instanceof Uint8Array) return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
       break;
   }
-  throw new KnockerError(
-    "ERR_STORAGE",
-    `${table.name} (${describeKey(table, row)}): column ${column.name} holds ${describeValue(raw)}, not ${column.kind === "integer" ? "an integer" : column.kind}; it cannot be copied unchanged`,
-  );
+  const tooLarge = column.kind === "integer" && (typeof raw === "bigint" || (typeof raw === "string" && /^-?\d+$/.test(raw)));
+  const what = tooLarge ? `the integer ${raw}, beyond what a JavaScript number holds exactly (2^53)` : `${describeValue(raw)}, not ${column.kind === "integer" ? "an integer" : column.kind}`;
+  throw new KnockerError("ERR_STORAGE", `${table.name} (${describeKey(table, row)}): column ${column.name} holds ${what}; it cannot be copied unchanged`);
 }
 
 function describeValue(raw: unknown): string {
   if (typeof raw === "number") return `the number ${raw}`;
-  if (typeof raw === "bigint") return `the integer ${raw} (beyond 2^53)`;
   if (typeof raw === "string") return "text";
   if (raw instanceof Uint8Array) return "a blob";
   return `a ${typeof raw}`;

@@ -63,6 +63,11 @@ const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "schema", "now"]);
 
 const systemClock = () => Math.floor(Date.now() / 1000);
 
+/** A Postgres schema name Knocker accepts: lower case, so it never needs quoting rules beyond "…". */
+export function isSchemaName(name: string): boolean {
+  return /^[a-z_][a-z0-9_]{0,62}$/.test(name);
+}
+
 /** Validate every option of `open()` once, naming the option in each error. */
 export function resolveOptions(options: OpenOptions | undefined): ResolvedOptions {
   if (options === undefined) options = {};
@@ -80,7 +85,7 @@ export function resolveOptions(options: OpenOptions | undefined): ResolvedOption
   const durability = o.durability ?? DEFAULTS.durability;
   if (durability !== "full" && durability !== "normal") throw optionError("durability", 'must be "full" or "normal"');
   if (o.now !== undefined && typeof o.now !== "function") throw optionError("now", "must be a function returning unix seconds");
-  if (o.schema !== undefined && (typeof o.schema !== "string" || !/^[a-z_][a-z0-9_]{0,62}$/.test(o.schema))) {
+  if (o.schema !== undefined && (typeof o.schema !== "string" || !isSchemaName(o.schema))) {
     throw optionError("schema", `must be a lower-case Postgres identifier (letters, digits and _, at most 63, not starting with a digit), got ${JSON.stringify(o.schema) ?? String(o.schema)}`);
   }
   return {

@@ -43,7 +43,7 @@ for (const engine of engineMatrix()) {
   describe(engine.name, () => {
     test("killed inside an async handler: after the visibility timeout another process runs it; its finalizer's row exists exactly once", async (t) => {
       const dir = tempDir();
-      const path = engine.name === "sqlite" ? join(dir, "inbox.db") : await engine.location();
+      const path = engine.name === "sqlite" ? join(dir, "inbox.db") : (await engine.location()).db;
       const effects = join(dir, "effects.jsonl");
       const options = { visibilityTimeoutS: 2, maxAttempts: 3 };
       const app = await appConnection(engine, path);

@@ -47,7 +47,7 @@ async function appConnection(engine: TestEngine, path: string) {
 const numbers = ((oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as never))) as typeof pg.types.getTypeParser;
 
 async function setup(engine: TestEngine, options: OpenOptions) {
-  const path = await engine.location();
+  const path = (await engine.location()).db;
   const app = await appConnection(engine, path);
   const webhooks = open(path, options);
   const acme = webhooks.endpoint("acme", { path: "/acme" });

@@ -34,7 +34,7 @@ function startDemo(args: string[], env: Record<string, string> = {}) {
 
 for (const engine of engineMatrix()) {
   test(`npm start --once (${engine.name}): the burst's journeys are printed and the handlers wrote the demo table`, async () => {
-    const target = await engine.location();
+    const target = (await engine.location()).db;
     const demo = startDemo(["--once"], { DEMO_DB: target });
     assert.equal(await demo.exited, 0, demo.output().stderr);
     const { stdout, stderr } = demo.output();

@@ -47,7 +47,7 @@ for (const engine of engines) {
     });
 
     test("re-registering an endpoint in a later process keeps its id; a path owned by another endpoint is refused", async () => {
-      const path = await engine.location();
+      const path = (await engine.location()).db;
       const first = open(path);
       const r = await first.endpoint("a", { path: "/a" }).receive({ body: "{}" });
       await first.close();

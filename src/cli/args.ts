@@ -32,7 +32,8 @@ export type OptionSpecs = Record<string, OptionSpec>;
 
 /** Options every command takes. */
 export const GLOBAL_OPTIONS = {
-  db: { type: "string", value: "PATH", description: "the SQLite file (default: $KNOCKER_DB, then ./knocker.db)" },
+  db: { type: "string", value: "PATH|URL", description: "the SQLite file, or a postgres:// URL (default: $KNOCKER_DB, then ./knocker.db)" },
+  schema: { type: "string", value: "NAME", description: "Postgres only: the inbox's schema, as the app's open() option (default: $KNOCKER_SCHEMA, then knocker)" },
   queue: { type: "string", value: "NAME", description: "the app's queueName (default: $KNOCKER_QUEUE, then knocker.events)" },
   "max-attempts": {
     type: "string",

@@ -3,6 +3,7 @@ import { KnockerError } from "../errors.js";
 import type { Knocker } from "../knocker.js";
 import { checkPositionals, EXIT, GLOBAL_OPTIONS, parseCommandArgs, Refusal, UsageError } from "./args.js";
 import { commandHelp, overallHelp, type Command, type Context } from "./command.js";
+import { copyCommand } from "./commands/copy.js";
 import { dashboardCommand } from "./commands/dashboard.js";
 import { ignoreCommand, pruneCommand, replayCommand, replayDeliveryCommand, requeueCommand } from "./commands/actions.js";
 import { auditsCommand, deliveriesCommand, deliveryCommand, eventCommand, eventsCommand } from "./commands/read.js";
@@ -10,10 +11,11 @@ import { signCommand } from "./commands/sign.js";
 import { statsCommand } from "./commands/stats.js";
 import { inboxSettings, openInbox } from "./database.js";
 import { escapeJson, escapeText } from "./escape.js";
+import { redactUrls } from "./targets.js";
 
 export const COMMANDS: readonly Command[] = [
   eventsCommand, eventCommand, deliveriesCommand, deliveryCommand, auditsCommand, statsCommand,
-  replayCommand, requeueCommand, ignoreCommand, replayDeliveryCommand, pruneCommand, signCommand, dashboardCommand,
+  replayCommand, requeueCommand, ignoreCommand, replayDeliveryCommand, pruneCommand, copyCommand, signCommand, dashboardCommand,
 ];
 
 /** Global options that take a value, so the command name can be found after them (`knocker --db x events`). */
@@ -33,10 +35,11 @@ function commandIndex(argv: readonly string[]): number {
 
 /**
  * A writer for human text: whatever reaches the terminal has its control characters escaped
- * (escape.ts), line breaks and tabs aside. The formatters escape each value already; this is the
- * net under every message, refusal and remote answer that quotes a value.
+ * (escape.ts), line breaks and tabs aside, and no postgres:// URL keeps its password
+ * (targets.ts). The formatters escape each value already; this is the net under every message,
+ * refusal and remote answer that quotes a value.
  */
-const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(escapeText(text, "lines"));
+const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(escapeText(redactUrls(text), "lines"));
 
 /** Run the CLI; resolves to the exit code. Every failure becomes one line on stderr. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -68,6 +71,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
 
   const command = COMMANDS.find((c) => c.name === name);
+  let opening: Promise<Knocker> | undefined;
   let knocker: Knocker | undefined;
   let code: number;
   let failed = false;
@@ -84,7 +88,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       values: parsed.values,
       positionals: parsed.positionals,
       json,
-      knocker: () => (knocker ??= openInbox(inboxSettings(parsed.values, env))),
+      env,
+      knocker: () => (opening ??= (async () => (knocker = await openInbox(inboxSettings(parsed.values, env))))()),
       now: () => Math.floor(Date.now() / 1000),
       out,
       err,

@@ -6,8 +6,10 @@ export interface Context {
   readonly values: ParsedArgs["values"];
   readonly positionals: readonly string[];
   readonly json: boolean;
-  /** The inbox named by --db / $KNOCKER_DB, opened on first use and closed after the command. */
-  knocker(): Knocker;
+  /** The environment the CLI was started with (KNOCKER_* defaults). */
+  readonly env: NodeJS.ProcessEnv;
+  /** The inbox named by --db / $KNOCKER_DB (and --schema), checked and opened on first use, closed after the command. */
+  knocker(): Promise<Knocker>;
   /** Unix seconds. */
   now(): number;
   /** Write to stdout. */
@@ -55,7 +57,8 @@ export function overallHelp(commands: readonly Command[]): string {
   return [
     "Usage: knocker <command> [options]",
     "",
-    "Inspect, replay and prune a Knocker webhook inbox, and sign test webhooks.",
+    "Inspect, replay and prune a Knocker webhook inbox (a SQLite file or a postgres:// URL), copy it",
+    "between engines, and sign test webhooks.",
     "",
     "Commands:",
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),

@@ -51,11 +51,12 @@ export class ProgressBar {
     this.#enabled = stream.isTTY === true && total >= MIN_ITEMS_FOR_BAR;
   }
 
-  tick(): void {
-    this.#done += 1;
+  /** `count` more items done (default one). */
+  tick(count = 1): void {
+    this.#done += count;
     if (!this.#enabled) return;
     const now = Date.now();
-    if (now - this.#lastDrawn >= 50 || this.#done === this.#total) {
+    if (now - this.#lastDrawn >= 50 || this.#done >= this.#total) {
       this.#lastDrawn = now;
       this.#draw();
     }

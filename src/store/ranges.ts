@@ -131,12 +131,13 @@ export function prunablePlans(
 
 /** How many rows the ranges hold within `bounds`, counting each range up to `@cap` (the sum capped too). */
 export function countRanges(table: string, ranges: readonly Range[], bounds: readonly string[], dialect: "sqlite" | "postgres" = "sqlite"): string {
-  if (ranges.length === 0) return "SELECT 0";
+  if (ranges.length === 0) return "SELECT 0 AS n";
   const hint = (index: string) => (dialect === "sqlite" ? ` INDEXED BY ${index}` : "");
   const counts = ranges.map(({ index, where }, i) => {
     const all = [...where, ...bounds];
-    return `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${table}${hint(index)} ${all.length > 0 ? `WHERE ${all.join(" AND ")}` : ""} LIMIT @cap) AS arm${i}`;
+    return `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${table}${hint(index)} ${all.length > 0 ? `WHERE ${all.join(" AND ")}` : ""} LIMIT @cap) AS range${i}`;
   });
-  const capped = dialect === "sqlite" ? "MIN(SUM(n), @cap)" : "LEAST(COALESCE(SUM(n), 0), @cap)::bigint";
-  return `SELECT ${capped} FROM (${counts.join(" UNION ALL ")}) AS counts`;
+  // SQLite's two-argument MIN is Postgres's LEAST; Postgres sums bigints as numeric.
+  const capped = dialect === "sqlite" ? "MIN(SUM(n), @cap)" : "LEAST(COALESCE(SUM(n), 0), CAST(@cap AS bigint))::bigint";
+  return `SELECT ${capped} AS n FROM (${counts.join(" UNION ALL ")}) AS counts`;
 }

@@ -42,12 +42,23 @@ export interface TestInbox {
   refuse(refusal: Refusal): Promise<() => Promise<void>>;
 }
 
+/** A place for a new inbox, nothing created yet: for tests that hand it to the CLI (--db) or a child process. */
+export interface TestLocation {
+  /** What open() and `--db` take: a new SQLite file's path, or a new database's URL. */
+  db: string;
+  /**
+   * A reader of the inbox's tables there, for once the inbox exists (SQLite: a read-only
+   * connection per query, as an outside tool reads the file).
+   */
+  sql: Pick<TableReader, "all" | "one">;
+}
+
 export interface TestEngine {
   name: "sqlite" | "postgres";
   /** A Knocker on a fresh, empty inbox of this engine. */
   open(options?: OpenOptions): Promise<Knocker>;
   /** Where a fresh, empty inbox can be opened (a file path, a database URL), for tests that open it more than once. */
-  location(): Promise<string>;
+  location(): Promise<TestLocation>;
   /** The same, with a reader of its tables. */
   inbox(options?: OpenOptions): Promise<TestInbox>;
 }
@@ -69,7 +80,24 @@ export function engineMatrix(): TestEngine[] {
   const sqlite: TestEngine = {
     name: "sqlite",
     open: async (options) => open(tempDbPath(), options),
-    location: async () => tempDbPath(),
+    location: async () => {
+      const path = tempDbPath();
+      const once = <T>(fn: (db: Database.Database) => T): T => {
+        const db = new Database(path, { readonly: true, fileMustExist: true });
+        try {
+          return fn(db);
+        } finally {
+          db.close();
+        }
+      };
+      return {
+        db: path,
+        sql: {
+          all: async (text, ...params) => once((db) => db.prepare(text).all(...params)) as never,
+          one: async (text, ...params) => once((db) => db.prepare(text).pluck().get(...params)) as never,
+        },
+      };
+    },
     inbox: async (options) => {
       const path = tempDbPath();
       const webhooks = open(path, options);
@@ -101,7 +129,23 @@ export function engineMatrix(): TestEngine[] {
     },
     location: async () => {
       server ??= startPostgres();
-      return (await server).createDatabase();
+      const url = await (await server).createDatabase();
+      const pool = new pg.Pool({ connectionString: url, max: 2, options: "-c search_path=knocker,public" });
+      cleanups.push(() => pool.end());
+      const all = async (text: string, ...params: unknown[]) => {
+        let n = 0;
+        return (await pool.query({ text: text.replace(/\?/g, () => `$${++n}`), values: params, types: pgTypes })).rows;
+      };
+      return {
+        db: url,
+        sql: {
+          all: all as TableReader["all"],
+          one: (async (text: string, ...params: unknown[]) => {
+            const rows = await all(text, ...params);
+            return rows.length === 0 ? undefined : Object.values(rows[0]!)[0];
+          }) as TableReader["one"],
+        },
+      };
     },
     inbox: async (options) => {
       server ??= startPostgres();

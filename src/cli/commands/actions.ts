@@ -50,15 +50,15 @@ function eventActionCommand(action: EventAction, summary: string): Command {
   };
 }
 
-function apply(context: Context, action: EventAction, id: number) {
-  return context.knocker()[action](id);
+async function apply(context: Context, action: EventAction, id: number) {
+  return (await context.knocker())[action](id);
 }
 
 async function runOne(context: Context, action: EventAction): Promise<number> {
   const selection = ["status", "endpoint", "type", "since", "limit"].filter((name) => context.values[name] !== undefined);
   if (selection.length > 0) throw new UsageError(`give an event id or --${selection[0]}, not both`);
   const id = parseId(context.positionals[0]!, "event id");
-  const before = await context.knocker().getEvent(id);
+  const before = await (await context.knocker()).getEvent(id);
   if (before === null) throw new Refusal(`no event with id ${id}`);
   const after = await apply(context, action, id);
   const changed = before.status !== after.status;
@@ -91,7 +91,7 @@ async function runBulk(context: Context, action: EventAction, accepts: readonly 
     throw new Refusal(`${action} accepts events whose status is ${accepts.join(", ")}; --status ${selection.status} selects none it can change`);
   }
 
-  const knocker = context.knocker();
+  const knocker = await context.knocker();
   const ids = await engineOf(knocker).cli.eventIds(selection);
   if (ids.length === 0) {
     if (context.json) context.printJson({ action, matched: 0, changed: [], refused: [] });
@@ -151,7 +151,7 @@ export const replayDeliveryCommand: Command = {
   positionals: ["id"],
   async run(context) {
     const id = parseId(context.positionals[0]!, "delivery id");
-    const knocker = context.knocker();
+    const knocker = await context.knocker();
     const delivery = await knocker.getDelivery(id);
     if (delivery === null) throw new Refusal(`no delivery with id ${id}`);
     const before = delivery.eventId === null ? null : await knocker.getEvent(delivery.eventId);
@@ -198,7 +198,7 @@ export const pruneCommand: Command = {
     const statusText = stringOption(context.values, "status");
     if (what === "orphans" && statusText !== undefined) throw new UsageError("--status applies to prune events only");
     const statuses = statusText === undefined ? (["handled", "ignored"] as const) : parsePrunableStatuses(statusText);
-    const knocker = context.knocker();
+    const knocker = await context.knocker();
     const before = `received before ${time(olderThan)} UTC`;
     const rows = what === "events" ? `events (${statuses.join("/")})` : "orphan deliveries";
 

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isLoopbackHost, SECURITY_HEADERS } from "../../dashboard/security.js";
+import { engineOf } from "../../store/engine-of.js";
 import { parseInteger, Refusal, stringOption, UsageError } from "../args.js";
 import type { Command } from "../command.js";
 
@@ -35,7 +36,10 @@ export const dashboardCommand: Command = {
     const port = parseInteger(stringOption(context.values, "port") ?? "8788", "port", 0, 65_535);
     const token = stringOption(context.values, "token") ?? randomBytes(24).toString("base64url");
     if (token.length < MIN_TOKEN || /[\s;,]/.test(token)) throw new UsageError(`--token must be at least ${MIN_TOKEN} characters, without spaces, commas or semicolons`);
-    const knocker = context.knocker();
+    const knocker = await context.knocker();
+    // One read before listening: an engine that cannot serve the dashboard says so here, in one
+    // line, rather than on every page.
+    await engineOf(knocker).dashboard.endpoints();
     const dashboard = knocker.dashboard({ authorize: (request) => presents(request, token), readOnly: context.values["read-only"] === true });
 
     const server = createServer((req, res) => {

@@ -50,7 +50,7 @@ export const eventsCommand: Command = {
       since: sinceOf(context),
       limit: limitOf(context),
     };
-    const events = await context.knocker().listEvents(filter);
+    const events = await (await context.knocker()).listEvents(filter);
     if (context.json) context.printJson(events.map(eventJson));
     else context.out(events.length === 0 ? "No events match.\n" : table(EVENT_HEADERS, events.map(eventRow), ["ID", "ATTEMPTS"]));
     return 0;
@@ -65,7 +65,7 @@ export const eventCommand: Command = {
   positionals: ["id"],
   async run(context) {
     const id = parseId(context.positionals[0]!, "event id");
-    const knocker = context.knocker();
+    const knocker = await context.knocker();
     const event = await knocker.getEvent(id);
     if (event === null) throw new Refusal(`no event with id ${id}`);
     const deliveries = await knocker.listDeliveries({ eventId: id, limit: 1000 });
@@ -132,7 +132,7 @@ export const deliveriesCommand: Command = {
       since: sinceOf(context),
       limit: limitOf(context),
     };
-    const deliveries = await context.knocker().listDeliveries(filter);
+    const deliveries = await (await context.knocker()).listDeliveries(filter);
     if (context.json) context.printJson(deliveries.map(deliveryJson));
     else context.out(deliveries.length === 0 ? "No deliveries match.\n" : table(DELIVERY_HEADERS, deliveries.map(deliveryRow), ["ID", "EVENT"]));
     return 0;
@@ -147,7 +147,7 @@ export const deliveryCommand: Command = {
   positionals: ["id"],
   async run(context) {
     const id = parseId(context.positionals[0]!, "delivery id");
-    const delivery = await context.knocker().getDelivery(id);
+    const delivery = await (await context.knocker()).getDelivery(id);
     if (delivery === null) throw new Refusal(`no delivery with id ${id}`);
     if (context.json) {
       context.printJson(deliveryJson(delivery));
@@ -189,7 +189,7 @@ export const auditsCommand: Command = {
     const kindText = stringOption(context.values, "kind");
     const kind = kindText === undefined ? undefined : KINDS[kindText];
     if (kindText !== undefined && kind === undefined) throw new UsageError(`--kind must be events or orphans, got ${JSON.stringify(kindText)}`);
-    const audits = await context.knocker().listPruneAudits({ kind, since: sinceOf(context), limit: limitOf(context) });
+    const audits = await (await context.knocker()).listPruneAudits({ kind, since: sinceOf(context), limit: limitOf(context) });
     if (context.json) {
       context.printJson(audits.map(auditJson));
       return 0;

@@ -15,7 +15,7 @@ export const statsCommand: Command = {
   options: {},
   positionals: [],
   async run(context) {
-    const knocker = context.knocker();
+    const knocker = await context.knocker();
     const rows = await engineOf(knocker).cli.stats(knocker.queueName);
     const now = context.now();
 

@@ -9,6 +9,7 @@ import { RejectionBudget, type DroppedCount } from "../../ingest/rejection-budge
 import { retentionQueueName } from "../../retention/run-retention.js";
 import type { CliQueries, ReceiptStore, Store } from "../store.js";
 import { PgChangeFeed } from "./change-feed.js";
+import { PgCliQueries } from "./cli-queries.js";
 import { PgDashboardQueries } from "./dashboard-queries.js";
 import { loadPg, type PgPool } from "./driver.js";
 import { PgJobStore } from "./job-store.js";
@@ -93,9 +94,8 @@ export class PostgresStore implements Store {
     this.rejections = new RejectionBudget(options.invalidDeliveriesPerMinute, (counts) => this.#writeDropped(counts), (endpoint, droppedThisMinute) => {
       if (observer.has("ingest:rejection-dropped")) observer.emit("ingest:rejection-dropped", { endpoint, droppedThisMinute });
     });
-    const notYet = (what: string) => () => Promise.reject(new KnockerError("ERR_NOT_SUPPORTED", `${what} is not available on the Postgres engine in this release`));
     this.pruner = new PgPruner(session, s, queueName, now);
-    this.cli = { stats: notYet("knocker stats"), eventIds: notYet("bulk actions"), countPrunable: notYet("knocker prune") };
+    this.cli = new PgCliQueries(session, s);
     this.retention = new PgRetentionStore(session, s, this.pruner, { name: retentionQueueName(queueName), visibilityTimeoutS, retryBackoff }, now);
     this.dashboard = new PgDashboardQueries(session, s, queueName);
   }

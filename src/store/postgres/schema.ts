@@ -6,7 +6,10 @@
 // advisory lock, so nodes starting at once migrate one after another and the first does the work.
 import { KnockerError } from "../../errors.js";
 import { UNSETTLED_STATUSES } from "../ranges.js";
-import type { PgClient } from "./driver.js";
+import type { ClientBase } from "pg";
+
+/** A pooled client or a client of its own. */
+type PgQueryable = Pick<ClientBase, "query">;
 
 export const PG_SCHEMA_VERSION = 2;
 
@@ -199,34 +202,39 @@ const MIGRATIONS: Record<number, (s: string) => string> = {
  * reads the version under it. A schema at a newer version than this release knows is an error,
  * not a downgrade.
  */
-export async function bootstrapPostgres(client: PgClient, schema: string): Promise<void> {
-  const s = quoteIdentifier(schema);
+export async function bootstrapPostgres(client: PgQueryable, schema: string): Promise<void> {
   await client.query("BEGIN");
   try {
-    await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`knocker.bootstrap:${schema}`]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${s}.knocker_meta (key text PRIMARY KEY, value text NOT NULL)`);
-    const found = await client.query<{ value: string }>(`SELECT value FROM ${s}.knocker_meta WHERE key = 'schema_version'`);
-    let version = found.rows.length === 0 ? 0 : Number(found.rows[0]!.value);
-    if (!Number.isSafeInteger(version) || version < 0) {
-      throw new KnockerError("ERR_STORAGE", `schema "${schema}" records schema_version ${JSON.stringify(found.rows[0]?.value)}, which is not a version`);
-    }
-    if (version > PG_SCHEMA_VERSION) {
-      throw new KnockerError(
-        "ERR_STORAGE",
-        `schema "${schema}" is at version ${version}, newer than this release of knocker supports (${PG_SCHEMA_VERSION}): upgrade knocker`,
-      );
-    }
-    for (; version < PG_SCHEMA_VERSION; version++) await client.query(MIGRATIONS[version]!(s));
-    await client.query(
-      `INSERT INTO ${s}.knocker_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-      [String(PG_SCHEMA_VERSION)],
-    );
+    await migratePostgres(client, schema);
     await client.query("COMMIT");
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
     throw error;
   }
+}
+
+/** bootstrapPostgres() inside the caller's transaction (`knocker copy` writes the schema and its rows in one). */
+export async function migratePostgres(client: PgQueryable, schema: string): Promise<void> {
+  const s = quoteIdentifier(schema);
+  await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`knocker.bootstrap:${schema}`]);
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+  await client.query(`CREATE TABLE IF NOT EXISTS ${s}.knocker_meta (key text PRIMARY KEY, value text NOT NULL)`);
+  const found = await client.query<{ value: string }>(`SELECT value FROM ${s}.knocker_meta WHERE key = 'schema_version'`);
+  let version = found.rows.length === 0 ? 0 : Number(found.rows[0]!.value);
+  if (!Number.isSafeInteger(version) || version < 0) {
+    throw new KnockerError("ERR_STORAGE", `schema "${schema}" records schema_version ${JSON.stringify(found.rows[0]?.value)}, which is not a version`);
+  }
+  if (version > PG_SCHEMA_VERSION) {
+    throw new KnockerError(
+      "ERR_STORAGE",
+      `schema "${schema}" is at version ${version}, newer than this release of knocker supports (${PG_SCHEMA_VERSION}): upgrade knocker`,
+    );
+  }
+  for (; version < PG_SCHEMA_VERSION; version++) await client.query(MIGRATIONS[version]!(s));
+  await client.query(
+    `INSERT INTO ${s}.knocker_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    [String(PG_SCHEMA_VERSION)],
+  );
 }
 
 /** A schema name open() has checked, quoted (the check allows no character that needs escaping). */

@@ -296,6 +296,16 @@ export function bootstrapSchema(db: Database): void {
 }
 
 /**
+ * The current layout in a new, empty database, inside the caller's transaction (`knocker copy`
+ * creates a file's schema and its rows in one transaction).
+ */
+export function createSchema(db: Database): void {
+  if (checkedVersion(db) !== 0) throw new KnockerError("ERR_STORAGE", "createSchema() needs an empty database");
+  db.exec(SCHEMA);
+  db.pragma(`user_version = ${SCHEMA_VERSION}`);
+}
+
+/**
  * The recorded version. `PRAGMA user_version` belongs to whoever owns the file, so an app that
  * uses it for its own migrations and shares its connection with Knocker gets a clear error
  * instead of a half-created or wrongly migrated schema.

@@ -7,7 +7,7 @@ import { before, describe, test } from "node:test";
 import { open, type Knocker } from "../src/index.js";
 import { ProgressBar } from "../src/cli/terminal.js";
 import { BIN, buildBin, DAY, fails, knocker, ok, okJson, seedInbox } from "./support/cli.js";
-import { engineMatrix, type TableReader, type TestEngine } from "./support/engines.js";
+import { engineMatrix, type TableRead, type TestEngine } from "./support/engines.js";
 import { drain } from "./support.js";
 
 const engines = engineMatrix();
@@ -15,14 +15,14 @@ const engines = engineMatrix();
 before(() => buildBin());
 
 /** Read the tables the way an outside tool would (a connection of its own). */
-const statusOf = async (sql: TableReader, id: number) => (await sql.all<{ status: string }>("SELECT status FROM knocker_events WHERE id = ?", id))[0]?.status;
-const jobsOf = async (sql: TableReader, id: number) =>
+const statusOf = async (sql: TableRead, id: number) => (await sql.all<{ status: string }>("SELECT status FROM knocker_events WHERE id = ?", id))[0]?.status;
+const jobsOf = async (sql: TableRead, id: number) =>
   (await sql.all<{ queue: string; payload: string; max_attempts: number }>("SELECT queue, payload, max_attempts FROM _honker_live ORDER BY id"))
     .filter((job) => (JSON.parse(job.payload) as { event_id?: number }).event_id === id);
-const idsOf = async (sql: TableReader, text: string) => (await sql.all<{ id: number }>(text)).map((row) => row.id);
+const idsOf = async (sql: TableRead, text: string) => (await sql.all<{ id: number }>(text)).map((row) => row.id);
 
 /** An inbox with `count` dead events on `deadletters` (no handler) and one dead event on `other`. */
-async function deadInbox(engine: TestEngine, count: number): Promise<{ db: string; sql: TableReader; dead: number[]; other: number }> {
+async function deadInbox(engine: TestEngine, count: number): Promise<{ db: string; sql: TableRead; dead: number[]; other: number }> {
   const { db, sql } = await engine.location();
   const webhooks = open(db, { maxAttempts: 1 });
   try {

@@ -42,6 +42,9 @@ export interface TestInbox {
   refuse(refusal: Refusal): Promise<() => Promise<void>>;
 }
 
+/** Reads only (an outside tool's view of the tables). */
+export type TableRead = Pick<TableReader, "all" | "one">;
+
 /** A place for a new inbox, nothing created yet: for tests that hand it to the CLI (--db) or a child process. */
 export interface TestLocation {
   /** What open() and `--db` take: a new SQLite file's path, or a new database's URL. */
@@ -50,7 +53,7 @@ export interface TestLocation {
    * A reader of the inbox's tables there, for once the inbox exists (SQLite: a read-only
    * connection per query, as an outside tool reads the file).
    */
-  sql: Pick<TableReader, "all" | "one">;
+  sql: TableRead;
 }
 
 export interface TestEngine {

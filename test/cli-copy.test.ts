@@ -417,8 +417,12 @@ test("a copy that fails part-way leaves nothing behind: Postgres cannot store a 
   const webhooks = open(path);
   webhooks.endpoint("orders", { path: "/orders" });
   await webhooks.ingest({ endpoint: "orders", body: "{}", eventType: "fine" });
-  const { eventId } = await webhooks.ingest({ endpoint: "orders", body: "{}", eventType: "bad\u0000type" });
+  const { eventId } = await webhooks.ingest({ endpoint: "orders", body: "{}", eventType: "bad type" });
   await webhooks.close();
+  // This release refuses a NUL in an event type, but a file written by an earlier one can hold it.
+  const file = new Database(path);
+  file.prepare("UPDATE knocker_events SET event_type = 'bad' || char(0) || 'type' WHERE id = ?").run(eventId);
+  file.close();
   const url = await newDatabase();
   assert.equal(await refused(1, ["copy", "--from", path, "--to", url]),
     `knocker: knocker_events (id ${eventId}): column event_type holds a NUL character, which a Postgres text column cannot store; nothing was copied`);

@@ -24,12 +24,12 @@ export function jobPlans(s: string) {
      * claiming at once take different jobs, neither waits. $3 claim expiry, $4 worker, $5 limit.
      */
     claim: `UPDATE ${s}._honker_live SET state = 'processing', worker_id = $4, claim_expires_at = $3, attempts = attempts + 1
-      WHERE id IN (
+      WHERE id = ANY(ARRAY(
         SELECT id FROM ${s}._honker_live
         WHERE queue = $1 AND state IN ('pending', 'processing') AND ${DUE} AND NOT (state = 'processing' AND attempts >= max_attempts)
         ORDER BY priority DESC, run_at, id
         LIMIT $5
-        FOR UPDATE SKIP LOCKED)
+        FOR UPDATE SKIP LOCKED))
       RETURNING id, payload, attempts, max_attempts, worker_id`,
 
     /** The claim token still this worker's and not expired; the row stays locked until commit. */

@@ -4,10 +4,10 @@
 //
 // - receive() with 64 concurrent callers of Stripe-signed receipts, durability "full" (a commit
 //   per batch with synchronous_commit on), against pg-boss send() from 64 concurrent callers;
-// - drain: runWorker() with a no-op transactional handler (Knocker's defaults) over events
-//   received first (not timed), against pg-boss's drain of as many jobs inserted first, by
-//   work() with batchSize 100 and by a fetch() + complete() loop of 100 at a time (the faster of
-//   the two is the comparison).
+// - drain: runWorker() with a no-op transactional handler over events received first (not
+//   timed), at batchSize 10 (the default) and 100, against pg-boss's drain of as many jobs
+//   inserted first, by work() with batchSize 100 and by a fetch() + complete() loop of 100 at a
+//   time (the faster of each side is the comparison).
 //
 // Each measurement has a fresh database; ROUNDS rounds, medians. Targets: receive >= 3x pg-boss
 // send, drain >= 5x pg-boss's fastest drain.

@@ -37,8 +37,8 @@ export const dashboardCommand: Command = {
     const token = stringOption(context.values, "token") ?? randomBytes(24).toString("base64url");
     if (token.length < MIN_TOKEN || /[\s;,]/.test(token)) throw new UsageError(`--token must be at least ${MIN_TOKEN} characters, without spaces, commas or semicolons`);
     const knocker = await context.knocker();
-    // One read before listening: an engine that cannot serve the dashboard says so here, in one
-    // line, rather than on every page.
+    // One read before listening: an inbox the dashboard cannot read fails here, in one line,
+    // rather than on every page.
     await engineOf(knocker).dashboard.endpoints();
     const dashboard = knocker.dashboard({ authorize: (request) => presents(request, token), readOnly: context.values["read-only"] === true });
 

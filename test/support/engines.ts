@@ -133,60 +133,20 @@ export function engineMatrix(): TestEngine[] {
     location: async () => {
       server ??= startPostgres();
       const url = await (await server).createDatabase();
-      const pool = new pg.Pool({ connectionString: url, max: 2, options: "-c search_path=knocker,public" });
-      cleanups.push(() => pool.end());
-      const all = async (text: string, ...params: unknown[]) => {
-        let n = 0;
-        return (await pool.query({ text: text.replace(/\?/g, () => `$${++n}`), values: params, types: pgTypes })).rows;
-      };
-      return {
-        db: url,
-        sql: {
-          all: all as TableReader["all"],
-          one: (async (text: string, ...params: unknown[]) => {
-            const rows = await all(text, ...params);
-            return rows.length === 0 ? undefined : Object.values(rows[0]!)[0];
-          }) as TableReader["one"],
-        },
-      };
+      const { all, one } = pgTables(url);
+      return { db: url, sql: { all, one } };
     },
     inbox: async (options) => {
       server ??= startPostgres();
       const url = await (await server).createDatabase();
       const webhooks = open(url, options);
       await webhooks.listEvents({ limit: 1 }); // the schema is created in the background: wait for it before reading tables
-      const pool = new pg.Pool({ connectionString: url, max: 2, options: `-c search_path=${options?.schema ?? "knocker"},public` });
-      cleanups.push(() => pool.end());
-      const bind = (text: string, params: unknown[]) => {
-        let n = 0;
-        return { text: text.replace(/\?/g, () => `$${++n}`), values: params, types: pgTypes };
-      };
-      const all = async (text: string, ...params: unknown[]) => (await pool.query(bind(text, params))).rows;
+      const { pool, ...sql } = pgTables(url, options?.schema);
       return {
         webhooks,
         target: url,
         reopen: (more) => open(url, more),
-        sql: {
-          all: all as TableReader["all"],
-          one: (async (text: string, ...params: unknown[]) => {
-            const rows = await all(text, ...params);
-            return rows.length === 0 ? undefined : Object.values(rows[0]!)[0];
-          }) as TableReader["one"],
-          run: async (text, ...params) => void (await pool.query(bind(text, params))),
-          batch: async (statements) => {
-            const client = await pool.connect();
-            try {
-              await client.query("BEGIN");
-              for (const [text, ...params] of statements) await client.query(bind(text, params));
-              await client.query("COMMIT");
-            } catch (error) {
-              await client.query("ROLLBACK");
-              throw error;
-            } finally {
-              client.release();
-            }
-          },
-        },
+        sql,
         refuse: async ({ name, on, table, when, message }) => {
           await pool.query(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '${message}'; END $$;
             CREATE TRIGGER ${name} BEFORE ${on} ON ${table} FOR EACH ROW ${when ? `WHEN (${when})` : ""} EXECUTE FUNCTION ${name}()`);
@@ -195,5 +155,38 @@ export function engineMatrix(): TestEngine[] {
       };
     },
   };
+  /** The tables of the inbox at `url`, through a pool whose search_path is its schema; `?` placeholders become $n. */
+  function pgTables(url: string, schema = "knocker"): TableReader & { pool: pg.Pool } {
+    const pool = new pg.Pool({ connectionString: url, max: 2, options: `-c search_path=${schema},public` });
+    cleanups.push(() => pool.end());
+    const bind = (text: string, params: unknown[]) => {
+      let n = 0;
+      return { text: text.replace(/\?/g, () => `$${++n}`), values: params, types: pgTypes };
+    };
+    const all = async (text: string, ...params: unknown[]) => (await pool.query(bind(text, params))).rows;
+    return {
+      pool,
+      all: all as TableReader["all"],
+      one: (async (text: string, ...params: unknown[]) => {
+        const rows = await all(text, ...params);
+        return rows.length === 0 ? undefined : Object.values(rows[0]!)[0];
+      }) as TableReader["one"],
+      run: async (text, ...params) => void (await pool.query(bind(text, params))),
+      batch: async (statements) => {
+        const client = await pool.connect();
+        try {
+          await client.query("BEGIN");
+          for (const [text, ...params] of statements) await client.query(bind(text, params));
+          await client.query("COMMIT");
+        } catch (error) {
+          await client.query("ROLLBACK");
+          throw error;
+        } finally {
+          client.release();
+        }
+      },
+    };
+  }
+
   return [sqlite, postgres];
 }

@@ -9,9 +9,9 @@ import { open, type SqliteDatabase } from "../src/index.js";
 import { drain, tempDbPath, tempDir } from "./support.js";
 import { raceScripts } from "./support/processes.js";
 
-const CURRENT_VERSION = 5;
+const CURRENT_VERSION = 6;
 /** Columns added after version 2 (NULL on rows that were there before). */
-const ADDED_COLUMNS = new Set(["body_length", "body_sha256", "body_identity"]);
+const ADDED_COLUMNS = new Set(["body_length", "body_sha256", "body_identity", "ordering_key", "ordering_seq"]);
 const V2_SCHEMA = readFileSync(new URL("./fixtures/schema/v2.sql", import.meta.url), "utf8");
 const V2_EVENT_INDEX = `CREATE INDEX IF NOT EXISTS _honker_live_event_v2
   ON _honker_live(queue, json_extract(payload, '$.event_id')) WHERE json_valid(payload);`;

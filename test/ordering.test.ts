@@ -292,6 +292,25 @@ for (const engine of engines) {
       await webhooks.close();
     });
 
+    test("two Knockers on one inbox (processes, or nodes on Postgres) storing events of the same keys at once: each key's places are 1..n", async () => {
+      const { webhooks: nodeA, sql, reopen } = await engine.inbox({ durability: "normal" });
+      const nodeB = reopen({ durability: "normal" });
+      const endpoints = [nodeA, nodeB].map((node) => node.endpoint("acme", { path: "/acme", orderingKey: byBodyKey }));
+      const sends: Array<Promise<unknown>> = [];
+      for (let round = 0; round < 10; round++) {
+        for (const [i, ep] of endpoints.entries()) {
+          for (let k = 0; k < 8; k++) sends.push(ep.receive({ body: JSON.stringify({ key: `k${k}`, name: `${i}-${round}` }) }));
+        }
+        await new Promise((r) => setImmediate(r)); // several group commits per node, racing the other node's
+      }
+      await Promise.all(sends);
+      const rows = await sql.all<{ ordering_key: string; places: string }>(
+        "SELECT ordering_key, COUNT(*) AS n, MIN(ordering_seq) AS low, MAX(ordering_seq) AS high, COUNT(DISTINCT ordering_seq) AS places FROM knocker_events GROUP BY ordering_key ORDER BY ordering_key");
+      assert.deepEqual(rows.map((row) => ({ ...row })), Array.from({ length: 8 }, (_, k) => ({ ordering_key: `k${k}`, n: 20, low: 1, high: 20, places: 20 })));
+      await nodeB.close();
+      await nodeA.close();
+    });
+
     test("listBlockedKeys checks its options", async () => {
       const webhooks = await engine.open();
       await assert.rejects(webhooks.listBlockedKeys({ limit: 0 }), isCode("ERR_INVALID_ARGUMENT"));

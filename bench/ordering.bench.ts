@@ -10,7 +10,8 @@
 // 2. A/B, the claim change on unkeyed work: the previous build (BENCH_ORDERING_BASE, default the
 //    merge base with main, compiled from git like bench/release.bench.ts does) against this build,
 //    each drain of N unkeyed events in a child process of its own (bench/workload.ts), builds
-//    alternating; medians of the rate and of the CPU per event.
+//    alternating; medians of the rate and of the CPU per event. For information, the same for
+//    receive() x64 (durability "full"), whose path the key's evaluation joined.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,6 +25,7 @@ const KEYS = Number(process.env.BENCH_ORDERING_KEYS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ORDERING_ROUNDS ?? 5);
 const AB_ROUNDS = Number(process.env.BENCH_ORDERING_AB_ROUNDS ?? 6);
 const AB_N = Number(process.env.BENCH_ORDERING_AB_N ?? 8000);
+const AB_INGEST_N = Number(process.env.BENCH_ORDERING_AB_INGEST_N ?? 10_000);
 const PG_N = Number(process.env.BENCH_ORDERING_PG_N ?? 3000);
 const ASYNC_MS = 2;
 const TARGET = 0.8;
@@ -116,38 +118,46 @@ interface Run {
   cpuSeconds: number;
 }
 
-function workload(module: string, kind: "seed" | "drain", file: string, n: number): Run {
+function workload(module: string, kind: "seed" | "drain" | "ingest", file: string, n: number): Run {
   const script = fileURLToPath(new URL("./workload.ts", import.meta.url));
   const out = execFileSync(process.execPath, ["--import", "tsx", script, module, kind, file, String(n)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
   return JSON.parse(out.trim().split("\n").at(-1)!) as Run;
 }
 
-function abLine() {
+function abLines() {
   const baseRef = process.env.BENCH_ORDERING_BASE ?? git("merge-base", "HEAD", "main");
   const baseCommit = git("rev-parse", "--verify", `${baseRef}^{commit}`);
   const current = join(repo, "dist", "index.js");
   if (!existsSync(current)) throw new Error(`${current} is missing: run \`npm run --silent build\` first (npm run bench does)`);
   const builds = { previous: buildBase(baseCommit), current };
-  const runs = { previous: [] as Run[], current: [] as Run[] };
-  for (let round = 0; round < AB_ROUNDS; round++) {
-    const order = round % 2 === 0 ? (["previous", "current"] as const) : (["current", "previous"] as const);
-    for (const build of order) {
-      const file = freshFile();
-      workload(builds[build], "seed", file, AB_N);
-      runs[build].push(workload(builds[build], "drain", file, AB_N));
-      for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
+  const measure = (kind: "drain" | "ingest", n: number) => {
+    const runs = { previous: [] as Run[], current: [] as Run[] };
+    for (let round = 0; round < AB_ROUNDS; round++) {
+      const order = round % 2 === 0 ? (["previous", "current"] as const) : (["current", "previous"] as const);
+      for (const build of order) {
+        const file = freshFile();
+        if (kind === "drain") workload(builds[build], "seed", file, n);
+        runs[build].push(workload(builds[build], kind, file, n));
+        for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
+      }
     }
-  }
-  const rate = (list: Run[]) => median(list.map((run) => run.perSecond));
-  const cpu = (list: Run[]) => median(list.map((run) => run.cpuSeconds)) / AB_N;
-  const paired = median(runs.current.map((run, i) => run.perSecond / runs.previous[i]!.perSecond));
+    const rate = (list: Run[]) => median(list.map((run) => run.perSecond));
+    const cpu = (list: Run[]) => median(list.map((run) => run.cpuSeconds)) / n;
+    const paired = median(runs.current.map((run, i) => run.perSecond / runs.previous[i]!.perSecond));
+    const name = kind === "drain" ? `runWorker(), no-op transactional handler, ${n} unkeyed events` : `receive() x64, durability "full", ${n} unkeyed receipts`;
+    return {
+      line: `| ${name} | ${format(rate(runs.previous))} | ${format(rate(runs.current))} | ${(rate(runs.current) / rate(runs.previous)).toFixed(2)}x | ` +
+        `${paired.toFixed(2)}x | ${(cpu(runs.previous) * 1e6).toFixed(1)} µs | ${(cpu(runs.current) * 1e6).toFixed(1)} µs |`,
+      detail: `- ${name}: previous ${runs.previous.map((r) => format(r.perSecond)).join(", ")}; this build ${runs.current.map((r) => format(r.perSecond)).join(", ")}`,
+    };
+  };
+  const measured = [measure("drain", AB_N), measure("ingest", AB_INGEST_N)];
   return {
     header: `A/B of the claim change on unkeyed events — previous: ${baseRef.slice(0, 12)} (before ordering), this build: ${git("rev-parse", "--short=12", "HEAD")}` +
-      `${git("status", "--porcelain", "--untracked-files=no") === "" ? "" : " + uncommitted changes"}; runWorker(), no-op transactional handler, ` +
-      `${AB_N} events per run (bench/workload.ts), ${AB_ROUNDS} rounds alternating, each run a child process; medians`,
-    line: `| SQLite drain, unkeyed | ${format(rate(runs.previous))} | ${format(rate(runs.current))} | ${(rate(runs.current) / rate(runs.previous)).toFixed(2)}x | ` +
-      `${paired.toFixed(2)}x | ${(cpu(runs.previous) * 1e6).toFixed(1)} µs | ${(cpu(runs.current) * 1e6).toFixed(1)} µs |`,
-    detail: `- previous ${runs.previous.map((r) => format(r.perSecond)).join(", ")}; this build ${runs.current.map((r) => format(r.perSecond)).join(", ")}`,
+      `${git("status", "--porcelain", "--untracked-files=no") === "" ? "" : " + uncommitted changes"}; SQLite, bench/workload.ts, ` +
+      `${AB_ROUNDS} rounds, builds alternating, each run a child process; medians`,
+    lines: measured.map((m) => m.line),
+    details: measured.map((m) => m.detail),
   };
 }
 
@@ -174,10 +184,10 @@ console.log("\nEvery run, per second:");
 for (const { detail } of lines) console.log(detail);
 
 if (process.env.BENCH_ORDERING_AB !== "0") {
-  const ab = abLine();
+  const ab = abLines();
   console.log(`\n${ab.header}`);
   console.log("| workload | previous per s | this build per s | this / previous | median of the rounds' ratios | CPU per event, previous | CPU per event, this build |");
   console.log("|---|---:|---:|---:|---:|---:|---:|");
-  console.log(ab.line);
-  console.log(ab.detail);
+  for (const line of ab.lines) console.log(line);
+  for (const detail of ab.details) console.log(detail);
 }

@@ -1,6 +1,6 @@
 import { KnockerError } from "./errors.js";
 import { hasNul } from "./text/nul.js";
-import { checkKnownKeys } from "./operator/validate.js";
+import { checkKnownKeys, describe } from "./operator/validate.js";
 import type { AddEndpointOptions, AsyncHandler, Handler, HandleOptions } from "./interfaces.js";
 import type { IngressEndpoint } from "./ingest/ingress.js";
 import { prepareProvider } from "./providers/registry.js";
@@ -40,7 +40,7 @@ export class EndpointRegistry {
 
   add(options: AddEndpointOptions, now: number): RegisteredEndpoint {
     if (options === null || typeof options !== "object") throw new TypeError("addEndpoint() takes an options object");
-    checkKnownKeys(options, "addEndpoint", ["name", "path", "provider", "secrets", "providerOptions", "enabled"]);
+    checkKnownKeys(options, "addEndpoint", ["name", "path", "provider", "secrets", "providerOptions", "enabled", "orderingKey"]);
     const { name, path } = options;
     if (typeof name !== "string" || name.length === 0 || hasNul(name)) {
       throw new KnockerError("ERR_INVALID_ARGUMENT", "endpoint name must be a non-empty string without NUL characters");
@@ -51,6 +51,9 @@ export class EndpointRegistry {
     if (options.enabled !== undefined && typeof options.enabled !== "boolean") {
       throw new KnockerError("ERR_INVALID_ARGUMENT", `endpoint "${name}": enabled must be a boolean`);
     }
+    if (options.orderingKey !== undefined && typeof options.orderingKey !== "function") {
+      throw new KnockerError("ERR_INVALID_ARGUMENT", `endpoint "${name}": orderingKey must be a function (receipt) => string | null, got ${describe(options.orderingKey)}`);
+    }
     if (this.#byName.has(name)) {
       throw new KnockerError("ERR_DUPLICATE_ENDPOINT", `endpoint "${name}" is already registered`);
     }
@@ -60,7 +63,7 @@ export class EndpointRegistry {
     const provider = prepareProvider(name, options.provider, options.secrets, options.providerOptions);
     const enabled = options.enabled ?? true;
     const id = this.#save({ name, path, provider: provider?.provider.name ?? null, enabled }, now);
-    const endpoint: RegisteredEndpoint = { id, name, path, enabled, provider, handlers: new Map(), fallback: null };
+    const endpoint: RegisteredEndpoint = { id, name, path, enabled, provider, orderingKey: options.orderingKey ?? null, handlers: new Map(), fallback: null };
     this.#byName.set(name, endpoint);
     this.#byPath.set(path, endpoint);
     return endpoint;

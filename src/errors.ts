@@ -25,7 +25,8 @@ export type KnockerErrorCode =
   | "ERR_NO_HANDLER"
   | "ERR_BODY_PARSED"
   | "ERR_DEPENDENCY_MISSING"
-  | "ERR_NOT_SUPPORTED";
+  | "ERR_NOT_SUPPORTED"
+  | "ERR_INVALID_ORDERING_KEY";
 
 export class KnockerError extends Error {
   readonly code: KnockerErrorCode;

@@ -70,7 +70,28 @@ export interface EndpointOptions {
   secrets?: readonly string[];
   providerOptions?: Record<string, unknown>;
   enabled?: boolean;
+  /**
+   * Ordered processing: the key of the object a receipt is about (a customer, an order). Events of
+   * one endpoint with the same key are handled one at a time, in the order they were stored; other
+   * keys, and events without a key (`null`), run in parallel. Evaluated at ingest on each valid
+   * receipt; a throw or anything but a non-empty string (or null) stores the event unordered and
+   * emits `ingest:ordering-key-error`.
+   */
+  orderingKey?: OrderingKey;
 }
+
+/** What an endpoint's `orderingKey` sees of a verified receipt. */
+export interface OrderingReceipt {
+  /** The body parsed as JSON (cached). Throws `ERR_NOT_JSON` when it is not JSON. */
+  json<T = unknown>(): T;
+  /** A header as received, by case-insensitive name; one sent several times is joined with ", ". */
+  header(name: string): string | undefined;
+  /** The event type (the provider's, or the one given to `receive()`/`ingest()`). */
+  readonly eventType: string | null;
+}
+
+/** An endpoint's ordering key: a string (at most 512 characters), or null for an unordered event. */
+export type OrderingKey = (receipt: OrderingReceipt) => string | null | undefined;
 
 export interface AddEndpointOptions extends EndpointOptions {
   name: string;
@@ -126,6 +147,8 @@ export interface Event extends StoredPayload {
   attemptCount: number;
   handledAt: number | null;
   lastError: string | null;
+  /** The endpoint's ordering key for this event (CONTRACT §11); null: unordered. */
+  orderingKey: string | null;
   /**
    * For a handler run started by `replayDelivery`, the delivery whose payload the handler sees;
    * otherwise null.
@@ -164,6 +187,24 @@ export interface ListEventsOptions {
   eventType?: string;
   /** Only events received at or after this unix time (seconds). */
   since?: number;
+  limit?: number;
+}
+
+/** A key whose events wait (CONTRACT §11), as `listBlockedKeys()` lists it. */
+export interface BlockedKey {
+  endpoint: string;
+  key: string;
+  /** The key's first unsettled event, which the others wait for. */
+  blockingEventId: number;
+  /** `received`: waiting for its handler, or in it; `failed`: waiting for its retry. */
+  blockingStatus: "received" | "failed";
+  /** How many events of the key wait behind it (at least 1). */
+  waiting: number;
+}
+
+export interface ListBlockedKeysOptions {
+  endpoint?: string;
+  /** At most this many keys, most waiting first (1 to 1000, default 50). */
   limit?: number;
 }
 

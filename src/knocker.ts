@@ -6,7 +6,7 @@ import { createDashboard } from "./dashboard/dashboard.js";
 import { createNodeHandler } from "./http/node-adapter.js";
 import type {
   DashboardHandler, DashboardOptions,
-  AddEndpointOptions, AsyncHandleOptions, AsyncHandler, Attempt, Delivery, EndpointOptions, Event, HandleOptions, HandleTarget, Handler, IngestInput,
+  AddEndpointOptions, AsyncHandleOptions, AsyncHandler, Attempt, BlockedKey, Delivery, ListBlockedKeysOptions, EndpointOptions, Event, HandleOptions, HandleTarget, Handler, IngestInput,
   TransactionalHandleOptions, IngestResult, IterateEventsOptions,
   ListDeliveriesOptions, ListEventsOptions, NodeHandler, NodeHandlerOptions, OpenOptions, ReceiveByNameInput, ReceiveInput,
   RunWorkerOptions, WorkerState,
@@ -70,7 +70,7 @@ export class Knocker<E extends EngineName = "sqlite"> {
     this.#endpoints = new EndpointRegistry((endpoint, now) => store!.saveEndpoint(endpoint, now));
     store = this.#store = openStore(pathOrDatabase, this.#options, this.#endpoints, this.#observer);
     attachEngine(this, store);
-    this.#ingress = new IngressService(this.#endpoints, this.#options, store, () => this.#assertOpen());
+    this.#ingress = new IngressService(this.#endpoints, this.#options, store, this.#observer, () => this.#assertOpen());
     this.#frontDoor = new FrontDoor(this.#ingress, this.#observer);
     this.#operator = new Operator(store.operator);
     const { queueName, maxAttempts, now } = this.#options;
@@ -247,6 +247,15 @@ export class Knocker<E extends EngineName = "sqlite"> {
   async replayDelivery(deliveryId: number): Promise<Event> {
     this.#assertOpen();
     return this.#operator.replayDelivery(deliveryId);
+  }
+  /**
+   * Ordered processing: the keys whose events wait behind their first unsettled event (received,
+   * running, or failed awaiting a retry), with that event and how many wait; most waiting first.
+   * A key stuck behind a failing event is released by ignoring it, or once it is dead.
+   */
+  async listBlockedKeys(options?: ListBlockedKeysOptions): Promise<BlockedKey[]> {
+    this.#assertOpen();
+    return this.#operator.listBlockedKeys(options);
   }
 
   // ---- worker -----------------------------------------------------------------------------

@@ -20,6 +20,11 @@ export interface KnockerEventMap {
     complete: boolean;
     durationMs: number;
   };
+  /**
+   * An endpoint's `orderingKey` threw or returned something that is not a key: the receipt was
+   * stored as usual, its event unordered. `error` is what it threw, or an ERR_INVALID_ORDERING_KEY.
+   */
+  "ingest:ordering-key-error": { endpoint: string; error: unknown };
   /** A rejected receipt was not stored: its endpoint is over `invalidDeliveriesPerMinute` this minute. */
   "ingest:rejection-dropped": { endpoint: string; droppedThisMinute: number };
   /** The HTTP front door (`fetch()` / `nodeHandler()`) answered a request. */

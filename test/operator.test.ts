@@ -63,7 +63,7 @@ for (const engine of engines) {
       const event = (await webhooks.getEvent(r1.eventId!))!;
       assert.deepEqual(Object.keys(event).sort(), [
         "attemptCount", "body", "dedupeKey", "deliveryId", "endpoint", "eventType", "handledAt", "headers", "id", "lastError",
-        "method", "providerDeliveryId", "providerEventId", "query", "receivedAt", "status",
+        "method", "orderingKey", "providerDeliveryId", "providerEventId", "query", "receivedAt", "status",
       ]);
       const delivery = (await webhooks.getDelivery(r3.deliveryId!))!;
       assert.deepEqual(Object.keys(delivery).sort(), [

@@ -26,7 +26,7 @@ async function inbox(url: string): Promise<{ pool: pg.Pool; endpoint: IngressEnd
   await bootstrapPostgres(client, "knocker");
   const { rows } = await client.query("INSERT INTO knocker.knocker_endpoints (name, path, provider, created_at) VALUES ('stripe', '/stripe', 'stripe', $1) RETURNING id", [NOW]);
   client.release();
-  const endpoint: IngressEndpoint = { id: Number(rows[0].id), name: "stripe", enabled: true, provider: prepareProvider("stripe", "stripe", [SECRET], undefined) };
+  const endpoint: IngressEndpoint = { id: Number(rows[0].id), name: "stripe", enabled: true, provider: prepareProvider("stripe", "stripe", [SECRET], undefined), orderingKey: null };
   const config = { schema: "knocker", quotedSchema: quoteIdentifier("knocker"), queueName: "knocker.events", maxAttempts: 3, durability: "full" as const, channel: "knocker_test", busyTimeoutMs: 5000 };
   return { pool, endpoint, store: (p) => new PgReceiptStore(p, config, new Observer(), () => {}) };
 }

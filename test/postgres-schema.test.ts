@@ -173,3 +173,37 @@ test("open()'s schema option: plain lower-case identifiers only", () => {
     assert.throws(() => resolveOptions({ schema: bad as never }), (error: { code?: string; message: string }) => error.code === "ERR_INVALID_OPTION" && /"schema"/.test(error.message));
   }
 });
+
+test("a version 2 schema migrates to version 3: events gain their ordering columns (existing ones unordered), the ordering indexes and knocker_order_events()", async () => {
+  const url = await postgres().createDatabase();
+  const freshUrl = await postgres().createDatabase();
+  const layoutOf = (client: pg.PoolClient) => client.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'knocker' ORDER BY indexname`);
+  const expected = await withClient(freshUrl, async (client) => {
+    await bootstrapPostgres(client, "knocker");
+    return { columns: await postgresLayout(client, "knocker"), indexes: (await layoutOf(client)).rows };
+  });
+  await withClient(url, async (client) => {
+    await bootstrapPostgres(client, "knocker");
+    // Back to version 2's layout, with an event in it.
+    await client.query(`DROP FUNCTION knocker.knocker_order_events(bigint[]); DROP INDEX knocker.knocker_events_ordering; DROP INDEX knocker.knocker_events_ordering_unsettled;
+      ALTER TABLE knocker.knocker_events DROP COLUMN ordering_key, DROP COLUMN ordering_seq;
+      UPDATE knocker.knocker_meta SET value = '2' WHERE key = 'schema_version';
+      INSERT INTO knocker.knocker_endpoints (id, name, path, created_at) VALUES (1, 'orders', '/orders', 1);
+      INSERT INTO knocker.knocker_events (id, endpoint_id, received_at, method, headers_json, body_blob, query_json, dedupe_key)
+        VALUES (1, 1, 1, 'POST', '{}', '\\x7b7d'::bytea, '{}', 'o-1')`);
+    await bootstrapPostgres(client, "knocker");
+    assert.equal((await client.query("SELECT value FROM knocker.knocker_meta WHERE key = 'schema_version'")).rows[0].value, String(PG_SCHEMA_VERSION));
+    assert.deepEqual(await postgresLayout(client, "knocker"), expected.columns);
+    assert.deepEqual((await layoutOf(client)).rows, expected.indexes);
+    assert.deepEqual((await client.query("SELECT id, dedupe_key, ordering_key, ordering_seq FROM knocker.knocker_events")).rows,
+      [{ id: "1", dedupe_key: "o-1", ordering_key: null, ordering_seq: null }]);
+    // The function places keyed events after the key's highest place, in id order.
+    await client.query(`INSERT INTO knocker.knocker_events (id, endpoint_id, received_at, method, headers_json, body_blob, query_json, ordering_key)
+      VALUES (2, 1, 1, 'POST', '{}', '\\x7b7d'::bytea, '{}', 'k'), (3, 1, 1, 'POST', '{}', '\\x7b7d'::bytea, '{}', 'k'), (4, 1, 1, 'POST', '{}', '\\x7b7d'::bytea, '{}', 'j')`);
+    await client.query("BEGIN");
+    await client.query("SELECT knocker.knocker_order_events(ARRAY[3, 2, 4, 1]::bigint[])");
+    await client.query("COMMIT");
+    assert.deepEqual((await client.query("SELECT id, ordering_seq FROM knocker.knocker_events ORDER BY id")).rows,
+      [{ id: "1", ordering_seq: null }, { id: "2", ordering_seq: "1" }, { id: "3", ordering_seq: "2" }, { id: "4", ordering_seq: "1" }]);
+  });
+});

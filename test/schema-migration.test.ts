@@ -9,9 +9,9 @@ import { open, type SqliteDatabase } from "../src/index.js";
 import { drain, tempDbPath, tempDir } from "./support.js";
 import { raceScripts } from "./support/processes.js";
 
-const CURRENT_VERSION = 5;
+const CURRENT_VERSION = 6;
 /** Columns added after version 2 (NULL on rows that were there before). */
-const ADDED_COLUMNS = new Set(["body_length", "body_sha256", "body_identity"]);
+const ADDED_COLUMNS = new Set(["body_length", "body_sha256", "body_identity", "ordering_key", "ordering_seq"]);
 const V2_SCHEMA = readFileSync(new URL("./fixtures/schema/v2.sql", import.meta.url), "utf8");
 const V2_EVENT_INDEX = `CREATE INDEX IF NOT EXISTS _honker_live_event_v2
   ON _honker_live(queue, json_extract(payload, '$.event_id')) WHERE json_valid(payload);`;
@@ -225,4 +225,42 @@ test("a failed migration leaves the old file as it was", () => {
   assert.deepEqual(snapshot(after), rowsBefore);
   assert.deepEqual(after.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY name").all(), schemaBefore);
   after.close();
+});
+
+test("a version-5 file gets ordered processing: its events stay unordered, new keyed events are placed and ordered", async () => {
+  const path = tempDbPath();
+  const first = open(path);
+  const ep = first.endpoint("orders", { path: "/orders" });
+  const old = (await ep.receive({ body: JSON.stringify({ customer: "c1" }), dedupeKey: "o-1" })).eventId!;
+  await first.close();
+  const indexes = (db: Database.Database) => db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name").all();
+  const fresh = new Database(path);
+  const freshIndexes = indexes(fresh);
+  const freshColumns = columns(fresh, "knocker_events");
+  fresh.close();
+  // The layout version 5 had: no ordering columns, no ordering indexes.
+  const v5 = new Database(path);
+  v5.exec(`DROP INDEX knocker_events_ordering; DROP INDEX knocker_events_ordering_unsettled;
+    ALTER TABLE knocker_events DROP COLUMN ordering_seq; ALTER TABLE knocker_events DROP COLUMN ordering_key;`);
+  v5.pragma("user_version = 5");
+  const rowsBefore = snapshot(v5);
+  v5.close();
+
+  const webhooks = open(path, { maxReaders: 0 });
+  const db = new Database(path, { readonly: true });
+  assert.equal(db.pragma("user_version", { simple: true }), CURRENT_VERSION);
+  assert.deepEqual(indexes(db), freshIndexes, "the same indexes as a file this release creates");
+  assert.deepEqual(columns(db, "knocker_events"), freshColumns);
+  assert.deepEqual(snapshot(db), rowsBefore, "every row as it was, unordered");
+  db.close();
+
+  const orders = webhooks.endpoint("orders", { path: "/orders", orderingKey: (r) => r.json<{ customer: string }>().customer });
+  const keyed = (await orders.receive({ body: JSON.stringify({ customer: "c1" }), dedupeKey: "o-2" })).eventId!;
+  assert.equal((await webhooks.getEvent(old))!.orderingKey, null);
+  assert.equal((await webhooks.getEvent(keyed))!.orderingKey, "c1");
+  const handled: number[] = [];
+  orders.handle((event) => void handled.push(event.id));
+  await drain(webhooks, () => handled.length === 2);
+  assert.deepEqual(handled, [old, keyed]);
+  await webhooks.close();
 });

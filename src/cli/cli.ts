@@ -8,13 +8,14 @@ import { dashboardCommand } from "./commands/dashboard.js";
 import { ignoreCommand, pruneCommand, replayCommand, replayDeliveryCommand, requeueCommand } from "./commands/actions.js";
 import { auditsCommand, deliveriesCommand, deliveryCommand, eventCommand, eventsCommand } from "./commands/read.js";
 import { signCommand } from "./commands/sign.js";
+import { keysCommand } from "./commands/keys.js";
 import { statsCommand } from "./commands/stats.js";
 import { inboxSettings, openInbox } from "./database.js";
 import { escapeJson, escapeText } from "./escape.js";
 import { redactUrls } from "./targets.js";
 
 export const COMMANDS: readonly Command[] = [
-  eventsCommand, eventCommand, deliveriesCommand, deliveryCommand, auditsCommand, statsCommand,
+  eventsCommand, eventCommand, deliveriesCommand, deliveryCommand, auditsCommand, statsCommand, keysCommand,
   replayCommand, requeueCommand, ignoreCommand, replayDeliveryCommand, pruneCommand, copyCommand, signCommand, dashboardCommand,
 ];
 

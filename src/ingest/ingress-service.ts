@@ -1,6 +1,7 @@
 import type { EndpointRegistry, RegisteredEndpoint } from "../endpoints.js";
 import type { FrontDoorKnocker } from "../http/front-door.js";
 import type { HeaderMap, IngestInput, IngestResult, ReceiveInput } from "../interfaces.js";
+import type { Observer } from "../observer.js";
 import type { ResolvedOptions } from "../options.js";
 import type { ReceiptStore, RejectionCounter } from "../store/store.js";
 import { beforeBody, buildReceipt, type BeforeBody } from "./ingress.js";
@@ -17,8 +18,16 @@ export class IngressService implements FrontDoorKnocker {
   readonly #receipts: ReceiptStore;
   readonly #rejections: RejectionCounter;
   readonly #assertOpen: () => void;
+  readonly #observer: Observer;
 
-  constructor(endpoints: EndpointRegistry, options: ResolvedOptions, store: { receipts: ReceiptStore; rejections: RejectionCounter }, assertOpen: () => void) {
+  constructor(
+    endpoints: EndpointRegistry,
+    options: ResolvedOptions,
+    store: { receipts: ReceiptStore; rejections: RejectionCounter },
+    observer: Observer,
+    assertOpen: () => void,
+  ) {
+    this.#observer = observer;
     this.#endpoints = endpoints;
     this.#options = options;
     this.#receipts = store.receipts;
@@ -68,6 +77,7 @@ export class IngressService implements FrontDoorKnocker {
         trusted,
         // Only what came in unverified is budgeted: ingest() is the app's own, trusted call.
         admitRejection: trusted ? undefined : () => this.#rejections.admit(endpoint.id, endpoint.name, now),
+        orderingKeyError: endpoint.orderingKey === null ? undefined : (error) => this.#observer.emit("ingest:ordering-key-error", { endpoint: endpoint.name, error }),
       });
       return built instanceof Promise ? built.then(submit) : submit(built);
     } catch (error) {

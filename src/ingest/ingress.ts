@@ -1,12 +1,13 @@
 import { describeThrown } from "../errors.js";
 import { checkKnownKeys } from "../operator/validate.js";
-import type { IngestInput, ReceiveInput } from "../interfaces.js";
+import type { IngestInput, OrderingKey, ReceiveInput } from "../interfaces.js";
 import type { HeaderMap } from "../interfaces.js";
 import { Provider, ProviderRequest, ProviderResult } from "../providers/provider.js";
 import type { BodyMac, StreamedMacs } from "../providers/body-mac.js";
 import type { PreparedProvider } from "../providers/registry.js";
 import { normalizeHeaders, normalizeQuery, optionalString, redactHeaders, redactQuery, toBuffer } from "./normalize.js";
 import { replaceNul } from "../text/nul.js";
+import { orderingKeyOf } from "./ordering-key.js";
 import { RawBody } from "./raw-body.js";
 import type { Receipt } from "./receipt.js";
 
@@ -22,6 +23,7 @@ export interface IngressEndpoint {
   name: string;
   enabled: boolean;
   provider: PreparedProvider | null;
+  orderingKey: OrderingKey | null;
 }
 
 /**
@@ -124,6 +126,8 @@ export function buildReceipt(
     trusted: boolean;
     /** Whether a rejected receipt may be stored (the per-minute budget); asked before anything else is done for it. */
     admitRejection?: () => boolean;
+    /** The endpoint's orderingKey threw or returned no usable key. */
+    orderingKeyError?: (error: unknown) => void;
   },
 ): Receipt | Promise<Receipt> {
   if (input === null || typeof input !== "object") throw new TypeError("receive() takes an object: { body, headers, … }");
@@ -143,6 +147,8 @@ export function buildReceipt(
     dedupeKey: optionalString(input.dedupeKey, "dedupeKey"),
   };
 
+  // What the provider saw, so an ordering key reads the JSON body it may already have parsed.
+  let request: ProviderRequest | undefined;
   const assemble = (verdict: Verdict, whole: RawBody): Receipt => {
     // Over the budget, nothing more is spent on it: no digest, no JSON of its headers.
     if (!verdict.valid && context.admitRejection !== undefined && !context.admitRejection()) return droppedReceipt(endpoint.id, context.now, verdict);
@@ -153,6 +159,10 @@ export function buildReceipt(
     const providerEventId = pick(explicit.providerEventId, replaceNul(verdict.providerEventId));
     const providerDeliveryId = pick(explicit.providerDeliveryId, replaceNul(verdict.providerDeliveryId));
     const prepared = endpoint.provider;
+    const orderingKey = verdict.valid && !verdict.handshake && endpoint.orderingKey !== null
+      ? orderingKeyOf(endpoint.orderingKey, request ?? new ProviderRequest({ method, headers, query, body: () => whole.whole() }), eventType,
+        (error) => context.orderingKeyError?.(error))
+      : null;
     return {
       endpointId: endpoint.id,
       receivedAt: context.now,
@@ -175,6 +185,7 @@ export function buildReceipt(
       handshake: verdict.handshake,
       reply: verdict.reply,
       rejectStatus: verdict.rejectStatus,
+      orderingKey,
     };
   };
 
@@ -186,7 +197,7 @@ export function buildReceipt(
   if (prechecked !== undefined && !context.trusted) return assemble(fromResult(prechecked), body);
   if (context.trusted) return assemble(trustedVerdict(input as IngestInput), body);
   if (endpoint.provider === null) return assemble(trustedVerdict({}), body);
-  const request = new ProviderRequest({ method, headers, query, body: () => body.whole(), macs: raw?.macs });
+  request = new ProviderRequest({ method, headers, query, body: () => body.whole(), macs: raw?.macs });
   const outcome = runProvider(endpoint.provider, request, context.now);
   return outcome instanceof Promise
     ? outcome.then((result) => assemble(fromResult(result), body))
@@ -197,7 +208,7 @@ function droppedReceipt(endpointId: number, receivedAt: number, verdict: Verdict
   return {
     endpointId, receivedAt, method: "", headersJson: "", queryJson: "", body: EMPTY_BODY, eventType: null, providerEventId: null,
     providerDeliveryId: null, dedupeKey: null, bodyIdentity: null, signatureValid: false, signatureError: verdict.error, bodyDigest: null,
-    handshake: false, reply: null, rejectStatus: verdict.rejectStatus, dropped: true,
+    handshake: false, reply: null, rejectStatus: verdict.rejectStatus, dropped: true, orderingKey: null,
   };
 }
 

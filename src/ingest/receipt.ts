@@ -31,4 +31,6 @@ export interface Receipt {
   dropped?: true;
   /** Status for a rejected receipt (401 unless the provider or the size check said otherwise). */
   rejectStatus: number;
+  /** The endpoint's ordering key for this receipt's event (CONTRACT §11); null: unordered. */
+  orderingKey: string | null;
 }

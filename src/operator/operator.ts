@@ -1,4 +1,4 @@
-import type { Attempt, Delivery, Event, IterateEventsOptions, ListDeliveriesOptions, ListEventsOptions } from "../interfaces.js";
+import type { Attempt, BlockedKey, Delivery, Event, IterateEventsOptions, ListBlockedKeysOptions, ListDeliveriesOptions, ListEventsOptions } from "../interfaces.js";
 import type { EventCursor, EventFilter, OperatorStore } from "../store/store.js";
 import { STATUSES } from "./transitions.js";
 import {
@@ -85,6 +85,12 @@ export class Operator {
 
   async requeue(id: number): Promise<Event> {
     return this.#store.restart(checkId(id, "event id"), "requeue");
+  }
+
+  /** Keys whose events wait behind their first unsettled one (CONTRACT §11), most waiting first. */
+  async listBlockedKeys(options?: ListBlockedKeysOptions): Promise<BlockedKey[]> {
+    const o = checkOptionsObject(options, "listBlockedKeys", ["endpoint", "limit"]);
+    return this.#store.blockedKeys({ endpoint: checkOptionalString(o.endpoint, "endpoint"), limit: checkLimit(o.limit) });
   }
 
   /** Re-run the handler of a delivery's event with that delivery's payload; the event row keeps its own. */

@@ -1,6 +1,6 @@
 import { KnockerError } from "../errors.js";
 import type { ClaimedJob } from "./store.js";
-import type { Attempt, AttemptOutcome, Delivery, Event, EventStatus, HeaderMap, PruneAudit, PruneKind, QueryMap } from "../interfaces.js";
+import type { Attempt, AttemptOutcome, BlockedKey, Delivery, Event, EventStatus, HeaderMap, PruneAudit, PruneKind, QueryMap } from "../interfaces.js";
 
 /** Columns shared by knocker_events and knocker_deliveries, plus the endpoint's name. */
 export interface PayloadRow {
@@ -23,6 +23,7 @@ export interface EventRow extends PayloadRow {
   attempt_count: number;
   handled_at: number | null;
   last_error: string | null;
+  ordering_key: string | null;
 }
 
 export interface DeliveryRow extends PayloadRow {
@@ -122,6 +123,7 @@ export function toEvent(row: EventRow, deliveryId: number | null = null): Event 
       attemptCount: row.attempt_count,
       handledAt: row.handled_at,
       lastError: row.last_error,
+      orderingKey: row.ordering_key,
       deliveryId,
     },
     row.body_blob,
@@ -167,4 +169,17 @@ export function toPruneAudit(row: PruneAuditRow): PruneAudit {
     liveJobsPruned: row.live_jobs_pruned,
     summaryJson: row.summary_json,
   };
+}
+
+/** A blocked key as both engines' queries give it. */
+export interface BlockedKeyRow {
+  endpoint: string;
+  key: string;
+  blocking_event_id: number;
+  blocking_status: "received" | "failed";
+  waiting: number;
+}
+
+export function toBlockedKey(row: BlockedKeyRow): BlockedKey {
+  return { endpoint: row.endpoint, key: row.key, blockingEventId: Number(row.blocking_event_id), blockingStatus: row.blocking_status, waiting: Number(row.waiting) };
 }

@@ -3,7 +3,7 @@
 // SQL in `plans/` (src/store/sqlite/ is the first). Methods may answer synchronously (SQLite:
 // better-sqlite3 is synchronous inside, so its hot paths never wait on a promise) or with a
 // Promise (a networked engine); the core awaits either.
-import type { Attempt, Delivery, Event, EventStatus, IngestResult, PrunableStatus, PruneAudit, PruneDeliveriesResult, PruneEventsResult, PruneKind } from "../interfaces.js";
+import type { Attempt, BlockedKey, Delivery, Event, EventStatus, IngestResult, PrunableStatus, PruneAudit, PruneDeliveriesResult, PruneEventsResult, PruneKind } from "../interfaces.js";
 import type { EventPruneRequest, OrphanPruneRequest, PruneSource } from "../retention/prune-requests.js";
 import type { Receipt } from "../ingest/receipt.js";
 import type { Finalizer } from "../interfaces.js";
@@ -111,6 +111,8 @@ export interface OperatorStore {
   restart(id: number, action: "replay" | "requeue"): MaybePromise<Event>;
   /** Re-run the event of a linked delivery with that delivery's payload. */
   restartDelivery(deliveryId: number): MaybePromise<Event>;
+  /** Keys with events waiting behind their first unsettled one, most waiting first. */
+  blockedKeys(filter: { endpoint?: string; limit: number }): MaybePromise<BlockedKey[]>;
 }
 
 export interface StatusCountRow {

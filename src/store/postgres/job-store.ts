@@ -108,7 +108,7 @@ export class PgJobStore implements JobStore {
           return this.#recordFailure(client, job, event.id, error, durationMs);
         }
       }
-      await this.#query(client, this.#sql.settleBatch, [[job.id], [event.id], [durationMs], now]);
+      await this.#query(client, this.#sql.settleBatch, [[job.id], [event.id], [durationMs], now, this.#config.channel]);
       return { kind: "handled", eventId: event.id };
     });
   }
@@ -207,7 +207,9 @@ export class PgJobStore implements JobStore {
       onJob(payload.eventId);
       outcomes[index] = await this.#runLoaded(client, job, payload, rows.get(job.id)!, now, settle);
     }
-    if (settle.acks.length > 0) await this.#query(client, this.#sql.settleBatch, [settle.acks, settle.handledEvents, settle.durations, this.#now()]);
+    if (settle.acks.length > 0) {
+      await this.#query(client, this.#sql.settleBatch, [settle.acks, settle.handledEvents, settle.durations, this.#now(), this.#config.channel]);
+    }
   }
 
   async #runLoaded(client: PgClient, job: ClaimedJob, payload: JobPayload, loaded: LoadedJobRow, now: number, settle: BatchSettle): Promise<JobOutcome> {
@@ -276,6 +278,8 @@ export class PgJobStore implements JobStore {
     if (!row || !isRunnable(row.status)) return;
     await this.#query(client, this.#sql.markUnhandled, [outcome, 1, error, eventId]);
     await this.#query(client, this.#sql.insertAttempt, [eventId, now, outcome, error, durationMs]);
+    // A dead keyed event releases the next one of its key, on any node (a failed one notifies with its retry).
+    if (outcome === "dead" && row.ordering_key !== null) await this.#query(client, this.#sql.notify, [this.#config.channel]);
   }
 
   async #event(client: PgClient, id: number): Promise<EventRow | undefined> {

@@ -1,9 +1,10 @@
-import type { Attempt, Delivery, Event } from "../../interfaces.js";
+import type { Attempt, BlockedKey, Delivery, Event } from "../../interfaces.js";
 import { requireState, unknownDelivery, unknownEvent, unlinkedDelivery, type OperatorAction } from "../../operator/transitions.js";
-import { toAttempt, toDelivery, toEvent, type AttemptRow, type DeliveryRow, type EventRow } from "../rows.js";
+import { toAttempt, toBlockedKey, toDelivery, toEvent, type AttemptRow, type BlockedKeyRow, type DeliveryRow, type EventRow } from "../rows.js";
 import type { DeliveryFilter, EventCursor, EventFilter, OperatorStore } from "../store.js";
 import type { PgClient } from "./driver.js";
 import { deliveryListPlan, eventListPlan, operatorPlans } from "./plans/operator.js";
+import { orderingPlans } from "./plans/ordering.js";
 import { positional, type Query } from "./queries.js";
 import type { PgSession } from "./session.js";
 
@@ -12,6 +13,7 @@ export class PgOperatorStore implements OperatorStore {
   readonly #session: PgSession;
   readonly #s: string;
   readonly #sql: ReturnType<typeof operatorPlans>;
+  readonly #ordering: ReturnType<typeof orderingPlans>;
   readonly #queue: { name: string; maxAttempts: number; channel: string };
   readonly #now: () => number;
   readonly #onJobsCommitted: () => void;
@@ -20,6 +22,7 @@ export class PgOperatorStore implements OperatorStore {
     this.#session = session;
     this.#s = quotedSchema;
     this.#sql = operatorPlans(quotedSchema);
+    this.#ordering = orderingPlans(quotedSchema);
     this.#queue = queue;
     this.#now = now;
     this.#onJobsCommitted = onJobsCommitted;
@@ -66,16 +69,29 @@ export class PgOperatorStore implements OperatorStore {
       (await q<AttemptRow & Record<string, unknown>>(client, this.#sql.attempts, [eventId])).rows.map(toAttempt));
   }
 
-  /** received/failed/dead → ignored, with an `ignored` attempt row; already ignored is a no-op. */
+  blockedKeys(filter: { endpoint?: string; limit: number }): Promise<BlockedKey[]> {
+    return this.#session.read("listing blocked keys", async (client, q) =>
+      (await q<BlockedKeyRow & Record<string, unknown>>(client, this.#ordering.blockedKeys, [filter.endpoint ?? null, filter.limit])).rows.map(toBlockedKey));
+  }
+
+  /**
+   * received/failed/dead → ignored, with an `ignored` attempt row; already ignored is a no-op.
+   * Ignoring a keyed event releases the next one of its key: workers on every node are woken.
+   */
   async ignore(id: number): Promise<Event> {
-    return toEvent(await this.#session.transaction("ignore", async (client, q) => {
+    let keyed = false;
+    const row = await this.#session.transaction("ignore", async (client, q) => {
       const row = await this.#lock(client, q, id);
       if (row.status === "ignored") return row;
       requireState("ignore", row);
       await q(client, this.#sql.markIgnored, [id]);
       await q(client, this.#sql.insertAttempt, [id, this.#now(), "ignored", null, null]);
+      keyed = row.ordering_key !== null;
+      if (keyed) await q(client, "SELECT pg_notify($1, '')", [this.#queue.channel]);
       return (await this.#lock(client, q, id));
-    }));
+    });
+    if (keyed) this.#onJobsCommitted();
+    return toEvent(row);
   }
 
   async restart(id: number, action: "replay" | "requeue"): Promise<Event> {
@@ -95,11 +111,13 @@ export class PgOperatorStore implements OperatorStore {
     return toEvent(row);
   }
 
-  /** Shared mechanics of replay/requeue/replayDelivery: drop live jobs, reset, enqueue. */
+  /** Shared mechanics of replay/requeue/replayDelivery: drop live jobs, reset, enqueue (a keyed event at the end of its key). */
   async #restart(client: PgClient, q: Query, row: EventRow, action: OperatorAction, deliveryId: number | null): Promise<EventRow> {
     requireState(action, row);
     await q(client, this.#sql.removeEventJobs, [this.#queue.name, row.id]);
     await q(client, this.#sql.resetForReplay, [row.id]);
+    // A keyed event goes behind its key's pending events.
+    if (row.ordering_key !== null) await q(client, this.#ordering.place, [row.id]);
     const payload = deliveryId === null ? { event_id: row.id } : { event_id: row.id, delivery_id: deliveryId };
     await q(client, this.#sql.enqueue, [this.#queue.name, JSON.stringify(payload), this.#now(), this.#queue.maxAttempts]);
     await q(client, "SELECT pg_notify($1, '')", [this.#queue.channel]); // wakes workers on other nodes at the commit

@@ -172,14 +172,21 @@ export class PgReceiptStore implements ReceiptStore {
         newIds, column(rows, (r) => r.endpointId), column(rows, (r) => r.receivedAt), column(rows, (r) => r.providerEventId),
         column(rows, (r) => r.providerDeliveryId), column(rows, (r) => r.eventType), column(rows, (r) => r.method),
         column(rows, (r) => r.headersJson), column(rows, (r) => r.body), column(rows, (r) => r.queryJson),
-        column(rows, (r) => r.dedupeKey), column(rows, (r) => r.bodyIdentity),
+        column(rows, (r) => r.dedupeKey), column(rows, (r) => r.bodyIdentity), column(rows, (r) => r.orderingKey),
       ]);
       const insertedIds = new Set(inserted.rows.map((row) => Number(row.id)));
       const repeats: number[] = [];
+      const keyed: number[] = [];
       candidates.forEach((index, i) => {
-        if (insertedIds.has(newIds[i]!)) (eventIds[index] = newIds[i]!), (isNew[index] = true);
-        else repeats.push(index);
+        if (insertedIds.has(newIds[i]!)) {
+          eventIds[index] = newIds[i]!;
+          isNew[index] = true;
+          if (receipts[index]!.orderingKey !== null) keyed.push(newIds[i]!);
+        } else {
+          repeats.push(index);
+        }
       });
+      if (keyed.length > 0) await named(client, this.#sql.orderEvents, [keyed]);
       if (repeats.length > 0) await this.#findRepeated(client, receipts, repeats, eventIds);
     }
     const deliveryIds = ids.deliveries.map(Number);

@@ -6,12 +6,13 @@
 // advisory lock, so nodes starting at once migrate one after another and the first does the work.
 import { KnockerError } from "../../errors.js";
 import { UNSETTLED_STATUSES } from "../ranges.js";
+import { UNSETTLED_KEYED } from "../ordering.js";
 import type { ClientBase } from "pg";
 
 /** A pooled client or a client of its own. */
 type PgQueryable = Pick<ClientBase, "query">;
 
-export const PG_SCHEMA_VERSION = 2;
+export const PG_SCHEMA_VERSION = 3;
 
 const NOW = "(extract(epoch from now())::bigint)";
 
@@ -190,10 +191,51 @@ END $$;
 REINDEX INDEX ${s}._honker_live_event_v2;`;
 }
 
+/**
+ * Version 3, ordered processing (CONTRACT §11): each event's ordering key and its place in it,
+ * the indexes SQLite's version 6 has (unique places; the unsettled keyed events a claim looks
+ * up), and knocker_order_events(ids), which gives the keyed events among `ids` the next places
+ * of their keys, in id order. It takes a transaction-scoped advisory lock per (endpoint, key), in
+ * the order of the lock keys (so two transactions never wait on each other in a circle), before it
+ * reads a key's highest place: transactions on several nodes that store events of one key take
+ * turns, and each commits places above those committed before it. Written to run again on a
+ * schema that has it (a version record set back by hand).
+ */
+function version3(s: string): string {
+  return `
+ALTER TABLE ${s}.knocker_events ADD COLUMN IF NOT EXISTS ordering_key text, ADD COLUMN IF NOT EXISTS ordering_seq bigint;
+CREATE UNIQUE INDEX IF NOT EXISTS knocker_events_ordering ON ${s}.knocker_events(endpoint_id, ordering_key, ordering_seq) WHERE ordering_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS knocker_events_ordering_unsettled ON ${s}.knocker_events(endpoint_id, ordering_key, ordering_seq) WHERE ${UNSETTLED_KEYED};
+CREATE OR REPLACE FUNCTION ${s}.knocker_order_events(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  lock_key bigint;
+BEGIN
+  FOR lock_key IN
+    SELECT DISTINCT hashtextextended('knocker.ordering:' || ${literal(s)} || ':' || e.endpoint_id || ':' || e.ordering_key, 0)
+    FROM ${s}.knocker_events e WHERE e.id = ANY(ids) AND e.ordering_key IS NOT NULL ORDER BY 1
+  LOOP
+    PERFORM pg_advisory_xact_lock(lock_key);
+  END LOOP;
+  -- A statement after the locks: in READ COMMITTED it sees what the lock holders committed.
+  UPDATE ${s}.knocker_events e SET ordering_seq = top.seq + placed.n
+  FROM (SELECT id, endpoint_id, ordering_key, row_number() OVER (PARTITION BY endpoint_id, ordering_key ORDER BY id) AS n
+        FROM ${s}.knocker_events WHERE id = ANY(ids) AND ordering_key IS NOT NULL) placed,
+    LATERAL (SELECT COALESCE(MAX(t.ordering_seq), 0) AS seq FROM ${s}.knocker_events t
+             WHERE t.endpoint_id = placed.endpoint_id AND t.ordering_key = placed.ordering_key) top
+  WHERE e.id = placed.id;
+END $$;`;
+}
+
+/** `text` as a string literal (a quoted schema name: nothing in it needs escaping). */
+function literal(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
 /** From each version to the next; version 0 is an empty schema. */
 const MIGRATIONS: Record<number, (s: string) => string> = {
   0: version1,
   1: version2,
+  2: version3,
 };
 
 /**

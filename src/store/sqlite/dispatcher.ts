@@ -29,8 +29,17 @@ export class Dispatcher implements JobStore {
   readonly #tx: HandlerTx;
   readonly #runHandled: (job: ClaimedJob, handler: Handler, event: Event) => void;
   readonly #runFinalizer: (finalizer: Finalizer) => void;
+  readonly #onKeyMoved: () => void;
+  /** Set inside a transaction that recorded an outcome of a keyed event (see #write). */
+  #keyMoved = false;
 
-  constructor(db: Database, queue: Queue, events: EventStatements, endpoints: EndpointRegistry, now: () => number) {
+  /**
+   * `onKeyMoved`: called after a commit that recorded an attempt of an event with an ordering key
+   * — the next event of its key may be claimable now — to wake this process's idle workers (other
+   * processes see the commit through their change feed).
+   */
+  constructor(db: Database, queue: Queue, events: EventStatements, endpoints: EndpointRegistry, now: () => number, onKeyMoved: () => void) {
+    this.#onKeyMoved = onKeyMoved;
     this.#db = db;
     this.#queue = queue;
     this.#events = events;
@@ -68,7 +77,7 @@ export class Dispatcher implements JobStore {
 
   /** Dead-letter claims that expired on their last attempt, then claim up to `limit` jobs. */
   claim(workerId: string, limit: number): ClaimedJob[] {
-    return immediateTransaction(this.#db, "claiming jobs", () => this.#claimInTransaction(workerId, limit));
+    return this.#write("claiming jobs", () => this.#claimInTransaction(workerId, limit));
   }
 
   #claimInTransaction(workerId: string, limit: number): ClaimedJob[] {
@@ -99,7 +108,7 @@ export class Dispatcher implements JobStore {
     const outcomes: JobOutcome[] = [];
     let next: ClaimedJob[] = [];
     try {
-      immediateTransaction(this.#db, "recording handler outcomes", () => {
+      this.#write("recording handler outcomes", () => {
         outcomes.length = 0;
         for (const job of jobs) outcomes.push(this.#dispatch(job, onJob));
         // Async handlers started by this batch take room the next batch may not claim.
@@ -190,7 +199,7 @@ export class Dispatcher implements JobStore {
    * back its own writes and fails the attempt instead.
    */
   finishAsync({ job, event }: StartedJob, finalizer: Finalizer | undefined, durationMs: number): JobOutcome {
-    return immediateTransaction(this.#db, "recording handler outcomes", () => {
+    return this.#write("recording handler outcomes", () => {
       const now = this.#now();
       const row = this.#events.getEvent.get(event.id) as EventRow | undefined;
       if (!row || !isRunnable(row.status)) {
@@ -210,13 +219,14 @@ export class Dispatcher implements JobStore {
       this.#events.markHandled.run(now, event.id);
       this.#events.insertAttempt.run(event.id, now, "handled", null, durationMs);
       this.#queue.ack(job.id);
+      if (row.ordering_key !== null) this.#keyMoved = true;
       return { kind: "handled", eventId: event.id };
     });
   }
 
   /** An async handler threw, rejected or timed out: record the failed attempt. */
   failAsync({ job, event }: StartedJob, error: unknown, durationMs: number): JobOutcome {
-    return immediateTransaction(this.#db, "recording handler outcomes", () => this.#recordFailure(job, event.id, error, durationMs));
+    return this.#write("recording handler outcomes", () => this.#recordFailure(job, event.id, error, durationMs));
   }
 
   /** Heartbeat of a running async handler: a fresh visibility window; false when the claim is gone. */
@@ -242,6 +252,7 @@ export class Dispatcher implements JobStore {
     this.#events.markHandled.run(now, event.id);
     this.#events.insertAttempt.run(event.id, now, "handled", null, Math.round(performance.now() - started));
     this.#queue.ack(job.id);
+    if (event.orderingKey !== null) this.#keyMoved = true;
   }
 
   /**
@@ -266,6 +277,18 @@ export class Dispatcher implements JobStore {
     if (!row || !isRunnable(row.status)) return;
     this.#events.markUnhandled.run(outcome, 1, error, eventId);
     this.#events.insertAttempt.run(eventId, now, outcome, error, durationMs);
+    if (row.ordering_key !== null) this.#keyMoved = true;
+  }
+
+  /** A write transaction; after its commit, idle workers are woken if it moved a key along. */
+  #write<T>(action: string, fn: () => T): T {
+    this.#keyMoved = false;
+    const result = immediateTransaction(this.#db, action, fn);
+    if (this.#keyMoved) {
+      this.#keyMoved = false;
+      this.#onKeyMoved();
+    }
+    return result;
   }
 
   /** The event as the handler sees it; a delivery replay swaps in that delivery's payload. */

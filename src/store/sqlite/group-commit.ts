@@ -7,6 +7,7 @@ import { immediateTransaction } from "./connection.js";
 import type { WalSync } from "./wal-sync.js";
 import type { Receipt } from "../../ingest/receipt.js";
 import { deliveryValues, eventValues, prepareReceiptStatements, type ReceiptStatements } from "./plans/receipts.js";
+import { prepareOrderingStatements, type OrderingStatements } from "./plans/ordering.js";
 
 /** Upper bound on receipts per commit, so one transaction never holds the lock for long. */
 const MAX_BATCH = 512;
@@ -30,6 +31,7 @@ export class GroupCommitter {
   readonly #db: Database;
   readonly #queue: Queue;
   readonly #sql: ReceiptStatements;
+  readonly #ordering: OrderingStatements;
   readonly #storeAll: (batch: readonly Pending[]) => IngestResult[];
   readonly #storeOne: (receipt: Receipt) => IngestResult;
   readonly #onJobsCommitted: () => void;
@@ -47,6 +49,7 @@ export class GroupCommitter {
     this.#db = db;
     this.#queue = queue;
     this.#sql = prepareReceiptStatements(db);
+    this.#ordering = prepareOrderingStatements(db);
     // Called inside the batch transaction, so better-sqlite3 turns each into a SAVEPOINT. A
     // SAVEPOINT per receipt copies every page the receipt touches into the savepoint journal
     // (about a fifth of the cost of storing it), so the whole batch first runs under one
@@ -209,6 +212,11 @@ export class GroupCommitter {
     if ((this.#sql.totalChanges.get() as number) - changesBefore !== 3 * receipts.length) {
       throw new Error("other rows were written between the batch's own");
     }
+    // Keyed events take their places now, in id order (no statement for a run without one).
+    for (let index = 0; index < receipts.length; index++) {
+      const { orderingKey, endpointId } = receipts[index]!;
+      if (orderingKey !== null) this.#ordering.place(firstEventId + index, endpointId, orderingKey);
+    }
     const firstDeliveryId = lastDeliveryId - receipts.length + 1;
     return receipts.map((_, index) => ({
       deliveryId: firstDeliveryId + index,
@@ -233,6 +241,7 @@ export class GroupCommitter {
     const existing = this.#existingEvent(receipt);
     if (existing !== undefined) return this.#storeDuplicate(receipt, existing);
     const eventId = Number(this.#sql.insertEvent.run(...eventValues(receipt)).lastInsertRowid);
+    if (receipt.orderingKey !== null) this.#ordering.place(eventId, receipt.endpointId, receipt.orderingKey);
     this.#queue.enqueue({ event_id: eventId }, receipt.receivedAt);
     return { deliveryId: deliveryId(eventId), eventId, duplicate: false, statusCode: 204 };
   }

@@ -2,9 +2,10 @@ import type { Database } from "better-sqlite3";
 import { KnockerError } from "../../errors.js";
 import { immediateTransaction } from "./connection.js";
 import { UNSETTLED_STATUSES } from "../ranges.js";
+import { UNSETTLED_KEYED } from "../ordering.js";
 
 /** Bumped whenever the layout changes; stored in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /**
  * Finds a queue's jobs by event id. Partial on json_valid(): Honker tooling may put payloads that
@@ -40,6 +41,18 @@ CREATE INDEX IF NOT EXISTS knocker_events_endpoint_status ON knocker_events(endp
 CREATE INDEX IF NOT EXISTS knocker_events_type ON knocker_events(event_type, received_at);
 CREATE INDEX IF NOT EXISTS knocker_events_type_unsettled ON knocker_events(event_type, status, received_at) WHERE ${UNSETTLED_STATUSES};
 CREATE INDEX IF NOT EXISTS knocker_deliveries_endpoint_signature ON knocker_deliveries(endpoint_id, signature_valid, received_at);`;
+
+/**
+ * Ordered processing (CONTRACT §11): each keyed event's place in its (endpoint, key), unique; and
+ * the unsettled keyed events, which a claim looks up to tell whether a job's event waits behind
+ * an earlier one of its key. Unkeyed events are in neither, so an inbox that orders nothing pays
+ * for them only the first term of each WHERE.
+ */
+const ORDERING_INDEXES = `
+CREATE UNIQUE INDEX IF NOT EXISTS knocker_events_ordering
+  ON knocker_events(endpoint_id, ordering_key, ordering_seq) WHERE ordering_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS knocker_events_ordering_unsettled
+  ON knocker_events(endpoint_id, ordering_key, ordering_seq) WHERE ${UNSETTLED_KEYED};`;
 
 /** Rejected receipts counted but not stored (over invalidDeliveriesPerMinute), per endpoint and minute. */
 const DROPPED_REJECTIONS = `CREATE TABLE IF NOT EXISTS knocker_dropped_rejections (
@@ -129,11 +142,14 @@ CREATE TABLE IF NOT EXISTS knocker_events (
   attempt_count INTEGER NOT NULL DEFAULT 0,
   handled_at INTEGER,
   last_error TEXT,
-  body_identity TEXT
+  body_identity TEXT,
+  ordering_key TEXT,
+  ordering_seq INTEGER
 );
 CREATE UNIQUE INDEX IF NOT EXISTS knocker_events_dedupe
   ON knocker_events(endpoint_id, dedupe_key) WHERE dedupe_key IS NOT NULL;
 ${BODY_IDENTITY_INDEX}
+${ORDERING_INDEXES}
 CREATE INDEX IF NOT EXISTS knocker_events_received ON knocker_events(received_at);
 
 CREATE TABLE IF NOT EXISTS knocker_deliveries (
@@ -266,6 +282,15 @@ function addDeliveryBodyDigest(db: Database): void {
   db.exec(`${DROPPED_REJECTIONS} ${BODY_IDENTITY_INDEX}`);
 }
 
+/** v5 → v6: events gain their ordering key and their place in it (NULL on rows already there: unordered). */
+function addOrdering(db: Database): void {
+  const has = new Set(db.prepare("SELECT name FROM pragma_table_info('knocker_events')").pluck().all());
+  for (const [column, type] of [["ordering_key", "TEXT"], ["ordering_seq", "INTEGER"]] as const) {
+    if (!has.has(column)) db.exec(`ALTER TABLE knocker_events ADD COLUMN ${column} ${type}`);
+  }
+  db.exec(ORDERING_INDEXES);
+}
+
 /** From each older version to the next, inside the bootstrap transaction. */
 const MIGRATIONS: Record<number, (db: Database) => void> = {
   1: (db) => db.exec(`DROP INDEX IF EXISTS _honker_live_event; ${EVENT_JOB_INDEX}`),
@@ -273,6 +298,7 @@ const MIGRATIONS: Record<number, (db: Database) => void> = {
   3: addDeliveryBodyDigest,
   // v4 → v5: the dashboard's indexes (built once, when a 0.2 file is first opened by this release).
   4: (db) => db.exec(`${DASHBOARD_INDEXES} DROP INDEX IF EXISTS knocker_events_status_received;`),
+  5: addOrdering,
 };
 
 /**

@@ -84,7 +84,7 @@ export class SqliteStore implements Store {
     this.#committer = new GroupCommitter(this.#db, queue, observer, this.#walSync, notify);
     this.receipts = this.#committer;
     this.operator = new SqliteOperatorStore(this.#db, this.readers, queue, events, now, notify);
-    this.jobs = new Dispatcher(this.#db, queue, events, endpoints, now);
+    this.jobs = new Dispatcher(this.#db, queue, events, endpoints, now, notify);
     this.pruner = new Pruner(this.#db, this.readers, queueName, now);
     this.retention = new SqliteRetentionStore(this.#db, this.pruner, { ...queue.config, name: retentionQueueName(queueName) }, now);
     const db = this.#db;

@@ -3,16 +3,22 @@
 
 const EVENT_COLUMNS = `e.id, e.endpoint_id, k.name AS endpoint, e.received_at, e.provider_event_id,
   e.provider_delivery_id, e.event_type, e.method, e.headers_json, e.body_blob, e.query_json, e.dedupe_key,
-  e.status, e.attempt_count, e.handled_at, e.last_error`;
+  e.status, e.attempt_count, e.handled_at, e.last_error, e.ordering_key`;
+
+import { jobWaits } from "./ordering.js";
 
 const DUE = `((state = 'pending' AND run_at <= $2) OR (state = 'processing' AND claim_expires_at <= $2))`;
 
 export function jobPlans(s: string) {
+  const waits = jobWaits(s);
   return {
-    hasDue: `SELECT EXISTS (SELECT 1 FROM ${s}._honker_live WHERE queue = $1 AND ${DUE}) AS due`,
+    // A job waiting behind an earlier event of its key is not due: it becomes due in the commit
+    // that settles that event, which NOTIFYs (settleBatch, #recordUnhandled, ignore).
+    hasDue: `SELECT EXISTS (SELECT 1 FROM ${s}._honker_live l WHERE queue = $1 AND ${DUE} AND NOT ${waits}) AS due`,
     nextDueAt: `SELECT LEAST(
-        (SELECT MIN(run_at) FROM ${s}._honker_live WHERE queue = $1 AND state = 'pending'),
-        (SELECT MIN(claim_expires_at) FROM ${s}._honker_live WHERE queue = $1 AND state = 'processing')) AS due`,
+        (SELECT run_at FROM ${s}._honker_live l WHERE queue = $1 AND state = 'pending' AND NOT ${waits} ORDER BY run_at LIMIT 1),
+        (SELECT claim_expires_at FROM ${s}._honker_live l WHERE queue = $1 AND state = 'processing' AND NOT ${waits}
+         ORDER BY claim_expires_at LIMIT 1)) AS due`,
 
     /** Claims that expired on their last attempt, locked for the dead-lettering that follows. */
     expiredFinalClaims: `SELECT id, payload, attempts, max_attempts, worker_id FROM ${s}._honker_live
@@ -21,12 +27,15 @@ export function jobPlans(s: string) {
 
     /**
      * Due jobs in queue order, skipping rows another worker's transaction holds: two workers
-     * claiming at once take different jobs, neither waits. $3 claim expiry, $4 worker, $5 limit.
+     * claiming at once take different jobs, neither waits. Jobs whose event waits behind an
+     * earlier one of its ordering key are passed over (plans/ordering.ts). $3 claim expiry, $4
+     * worker, $5 limit.
      */
     claim: `UPDATE ${s}._honker_live SET state = 'processing', worker_id = $4, claim_expires_at = $3, attempts = attempts + 1
       WHERE id = ANY(ARRAY(
-        SELECT id FROM ${s}._honker_live
+        SELECT id FROM ${s}._honker_live l
         WHERE queue = $1 AND state IN ('pending', 'processing') AND ${DUE} AND NOT (state = 'processing' AND attempts >= max_attempts)
+          AND NOT ${waits}
         ORDER BY priority DESC, run_at, id
         LIMIT $5
         FOR UPDATE SKIP LOCKED))
@@ -78,15 +87,17 @@ export function jobPlans(s: string) {
     /**
      * A batch's outcomes that need no more than an ack, in one round trip: jobs acked ($1, their
      * claims locked by loadBatch), and of those the handled ones' events marked handled with an
-     * attempt each ($2 event ids, $3 durations in ms, $4 now).
+     * attempt each ($2 event ids, $3 durations in ms, $4 now); when one of them has an ordering
+     * key, a NOTIFY on $5: the next event of its key may be claimed, on any node.
      */
     settleBatch: `WITH acked AS (DELETE FROM ${s}._honker_live WHERE id = ANY($1::bigint[]) RETURNING id),
       handled AS (
         UPDATE ${s}.knocker_events e SET status = 'handled', attempt_count = e.attempt_count + 1, handled_at = $4, last_error = NULL
-        FROM unnest($2::bigint[], $3::int[]) AS h(event_id, duration_ms) WHERE e.id = h.event_id RETURNING e.id, h.duration_ms),
+        FROM unnest($2::bigint[], $3::int[]) AS h(event_id, duration_ms) WHERE e.id = h.event_id RETURNING e.id, h.duration_ms, e.ordering_key),
       attempt AS (
-        INSERT INTO ${s}.knocker_attempts (event_id, attempted_at, outcome, error, duration_ms) SELECT id, $4, 'handled', NULL, duration_ms FROM handled RETURNING id)
-      SELECT (SELECT count(*) FROM acked)::int AS acked, (SELECT count(*) FROM attempt)::int AS attempts`,
+        INSERT INTO ${s}.knocker_attempts (event_id, attempted_at, outcome, error, duration_ms) SELECT id, $4, 'handled', NULL, duration_ms FROM handled RETURNING id),
+      woke AS (SELECT pg_notify($5, '') FROM (SELECT 1 FROM handled WHERE ordering_key IS NOT NULL LIMIT 1) AS keyed)
+      SELECT (SELECT count(*) FROM acked)::int AS acked, (SELECT count(*) FROM attempt)::int AS attempts, (SELECT count(*) FROM woke)::int AS woke`,
 
     getEvent: `SELECT ${EVENT_COLUMNS} FROM ${s}.knocker_events e JOIN ${s}.knocker_endpoints k ON k.id = e.endpoint_id WHERE e.id = $1`,
     markUnhandled: `UPDATE ${s}.knocker_events SET status = $1, attempt_count = attempt_count + $2, last_error = $3 WHERE id = $4`,

@@ -7,7 +7,7 @@ import { eventListWalk } from "../../ranges.js";
 export function selectEvents(s: string): string {
   return `SELECT e.id, e.endpoint_id, k.name AS endpoint, e.received_at, e.provider_event_id,
   e.provider_delivery_id, e.event_type, e.method, e.headers_json, e.body_blob, e.query_json, e.dedupe_key,
-  e.status, e.attempt_count, e.handled_at, e.last_error FROM ${s}.knocker_events e JOIN ${s}.knocker_endpoints k ON k.id = e.endpoint_id`;
+  e.status, e.attempt_count, e.handled_at, e.last_error, e.ordering_key FROM ${s}.knocker_events e JOIN ${s}.knocker_endpoints k ON k.id = e.endpoint_id`;
 }
 
 export function selectDeliveries(s: string): string {

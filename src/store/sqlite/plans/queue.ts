@@ -1,5 +1,6 @@
 import type { Database } from "better-sqlite3";
 import { prepareAll } from "../connection.js";
+import { JOB_WAITS } from "./ordering.js";
 
 /** Every statement on the Honker queue tables, prepared once per connection. */
 export function prepareQueueStatements(db: Database) {
@@ -20,13 +21,18 @@ export function prepareQueueStatements(db: Database) {
        WHERE queue = ? AND state = 'processing' AND claim_expires_at <= ? AND attempts >= max_attempts
        ORDER BY id`,
 
-    /** Claim due pending jobs and expired claims with attempts left, in queue order. */
+    /**
+     * Claim due pending jobs and expired claims with attempts left, in queue order, passing over
+     * jobs whose event waits behind an earlier one of its ordering key (plans/ordering.ts): of
+     * each key only the first unsettled event is ever claimable.
+     */
     claim: `UPDATE _honker_live
        SET state = 'processing', worker_id = ?, claim_expires_at = ?, attempts = attempts + 1
        WHERE id IN (
-         SELECT id FROM _honker_live
+         SELECT id FROM _honker_live l
          WHERE queue = ? AND state IN ('pending', 'processing')
            AND ((state = 'pending' AND run_at <= ?) OR (state = 'processing' AND claim_expires_at <= ?))
+           AND NOT ${JOB_WAITS}
          ORDER BY priority DESC, run_at, id
          LIMIT ?)
        RETURNING id, payload, attempts, max_attempts, worker_id`,
@@ -60,12 +66,18 @@ export function prepareQueueStatements(db: Database) {
     // json_valid() first: it guards json_extract() and matches the partial index _honker_live_event_v2.
     deleteForEvent: `DELETE FROM _honker_live WHERE queue = ? AND json_valid(payload) AND json_extract(payload, '$.event_id') = ?`,
 
-    /** When the next job becomes claimable: a pending job's run_at or a claim's expiry. */
+    /**
+     * When the next job becomes claimable: a pending job's run_at or a claim's expiry, of the
+     * jobs a claim would not pass over. A job waiting behind its key is due when the event ahead
+     * of it settles, a commit that wakes the workers (so an idle worker does not spin on it).
+     */
     nextDueAt: {
       pluck: `SELECT MIN(due) FROM (
-         SELECT MIN(run_at) AS due FROM _honker_live WHERE queue = ? AND state = 'pending'
+         SELECT * FROM (SELECT run_at AS due FROM _honker_live l WHERE queue = ? AND state = 'pending' AND NOT ${JOB_WAITS}
+           ORDER BY run_at LIMIT 1)
          UNION ALL
-         SELECT MIN(claim_expires_at) FROM _honker_live WHERE queue = ? AND state = 'processing')`,
+         SELECT * FROM (SELECT claim_expires_at FROM _honker_live l WHERE queue = ? AND state = 'processing' AND NOT ${JOB_WAITS}
+           ORDER BY claim_expires_at LIMIT 1))`,
     },
   });
 }

@@ -16,6 +16,9 @@ export interface RegisteredEndpoint extends IngressEndpoint {
   fallback: RegisteredHandler | null;
 }
 
+/** What registration wraps each handler in (telemetry's spans); identity when telemetry is off. */
+export type DecorateHandler = (endpoint: string, handler: RegisteredHandler) => RegisteredHandler;
+
 export type SaveEndpoint = (endpoint: { name: string; path: string; provider: string | null; enabled: boolean }, now: number) => number;
 
 /** Longest `timeoutS` of an async handler (a week, as for visibilityTimeoutS). */
@@ -28,14 +31,16 @@ const MAX_TIMEOUT_S = 86_400 * 7;
  */
 export class EndpointRegistry {
   readonly #save: SaveEndpoint;
+  readonly #decorate: DecorateHandler | null;
   readonly #byName = new Map<string, RegisteredEndpoint>();
   readonly #byPath = new Map<string, RegisteredEndpoint>();
   /** Whether any async handler was registered: only then does a worker's concurrency limit its claims. */
   hasAsyncHandlers = false;
 
   /** `save` records an endpoint in the database and returns its id (the engine's). */
-  constructor(save: SaveEndpoint) {
+  constructor(save: SaveEndpoint, decorate: DecorateHandler | null = null) {
     this.#save = save;
+    this.#decorate = decorate;
   }
 
   add(options: AddEndpointOptions, now: number): RegisteredEndpoint {
@@ -86,7 +91,8 @@ export class EndpointRegistry {
   addHandler(endpointName: string, eventType: string | undefined, handler: Handler | AsyncHandler, options?: HandleOptions): void {
     const endpoint = this.get(endpointName);
     if (typeof handler !== "function") throw new TypeError("handler must be a function: (event, tx) => void, or with { transaction: false } (event, ctx) => Promise<void>");
-    const registered = registeredHandler(handler, options);
+    const plain = registeredHandler(handler, options);
+    const registered = this.#decorate === null ? plain : this.#decorate(endpointName, plain);
     if (!registered.transaction) this.hasAsyncHandlers = true;
     if (eventType === undefined) {
       if (endpoint.fallback) {

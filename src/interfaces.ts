@@ -60,8 +60,25 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
   /** Postgres only: the schema that holds the inbox's tables (default "knocker"), created if missing. */
   schema?: string;
+  /**
+   * OpenTelemetry traces and metrics (CONTRACT §13). Default: the global tracer and meter
+   * providers when `@opentelemetry/api` is installed, nothing when it is not. `false` turns it
+   * off. Pass providers to use others than the global ones.
+   */
+  telemetry?: TelemetryOptions | false;
   /** The clock, in unix seconds (default: the system clock). Tests pin it. */
   now?: () => number;
+}
+
+/**
+ * Providers from `@opentelemetry/api` (or an SDK): typed by the one method Knocker calls, so this
+ * package's types do not need the API installed.
+ */
+export interface TelemetryOptions {
+  /** Default: `trace.getTracerProvider()`, the global one. */
+  tracerProvider?: { getTracer(name: string, version?: string): unknown };
+  /** Default: `metrics.getMeterProvider()`, the global one. */
+  meterProvider?: { getMeter(name: string, version?: string): unknown };
 }
 
 export interface EndpointOptions {

@@ -25,6 +25,8 @@ import { IngressService } from "./ingest/ingress-service.js";
 import { openStore } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
 import { WorkerPool } from "./worker/worker.js";
+import { createTelemetry, type Telemetry } from "./telemetry/telemetry.js";
+import { readInboxHealth } from "./telemetry/health.js";
 
 /** Endpoint.receive()'s way in (set by Knocker's static block, which can reach its private members). */
 let ingestAt: (knocker: Knocker, endpoint: string, input: ReceiveInput | IngestInput, trusted: boolean) => Promise<IngestResult>;
@@ -55,6 +57,7 @@ export class Knocker<E extends EngineName = "sqlite"> {
   readonly #observer = new Observer();
   readonly #ingress: IngressService;
   readonly #frontDoor: FrontDoor;
+  readonly #telemetry: Telemetry | null;
   #closed = false;
   /** close()'s promise, once it has closed everything it closes at once. */
   #closing: Promise<void> | null = null;
@@ -65,13 +68,16 @@ export class Knocker<E extends EngineName = "sqlite"> {
 
   constructor(pathOrDatabase: string | SqliteDatabase | PostgresPool, options?: OpenOptions) {
     this.#options = resolveOptions(options);
+    const telemetry = (this.#telemetry = createTelemetry(this.#options.telemetry, this.#options.queueName));
     // The registry records endpoints through the store, which dispatches to the registry's handlers.
     let store: Store | undefined;
-    this.#endpoints = new EndpointRegistry((endpoint, now) => store!.saveEndpoint(endpoint, now));
+    this.#endpoints = new EndpointRegistry((endpoint, now) => store!.saveEndpoint(endpoint, now), telemetry === null ? null : (endpoint, handler) => telemetry.wrap(endpoint, handler));
     store = this.#store = openStore(pathOrDatabase, this.#options, this.#endpoints, this.#observer);
     attachEngine(this, store);
-    this.#ingress = new IngressService(this.#endpoints, this.#options, store, this.#observer, () => this.#assertOpen());
-    this.#frontDoor = new FrontDoor(this.#ingress, this.#observer);
+    this.#ingress = new IngressService(this.#endpoints, this.#options, store, this.#observer, () => this.#assertOpen(), telemetry);
+    this.#frontDoor = new FrontDoor(this.#ingress, this.#observer, telemetry);
+    const dashboard = store.dashboard;
+    telemetry?.observeHealth(() => readInboxHealth(dashboard, this.#options.now()));
     this.#operator = new Operator(store.operator);
     const { queueName, maxAttempts, now } = this.#options;
     this.#retention = new RetentionRunner(store.retention, queueName, maxAttempts, now, this.#observer);
@@ -81,7 +87,7 @@ export class Knocker<E extends EngineName = "sqlite"> {
       queueName: this.#options.queueName,
       visibilityTimeoutS: this.#options.visibilityTimeoutS,
       hasAsyncHandlers: () => endpoints.hasAsyncHandlers,
-    }, this.#observer);
+    }, this.#observer, telemetry);
   }
 
   /** The Honker queue that carries this inbox's event jobs. */
@@ -320,6 +326,7 @@ export class Knocker<E extends EngineName = "sqlite"> {
     this.#closed = true;
     this.#workers.stopAll();
     this.#retention.stopAll();
+    this.#telemetry?.close();
     this.#connectionsClosed = Promise.resolve(this.#store.closeConnections(Promise.allSettled([...this.#loops])));
   }
 

@@ -1,5 +1,5 @@
 import { KnockerError } from "./errors.js";
-import type { Durability, OpenOptions, RetryBackoff } from "./interfaces.js";
+import type { Durability, OpenOptions, RetryBackoff, TelemetryOptions } from "./interfaces.js";
 
 export interface ResolvedOptions {
   queueName: string;
@@ -23,6 +23,8 @@ export interface ResolvedOptions {
   busyTimeoutMs: number;
   /** The Postgres schema holding the inbox's tables; null when not given (SQLite takes none). */
   schema: string | null;
+  /** As given: checked when the telemetry is set up (src/telemetry/telemetry.ts). */
+  telemetry: TelemetryOptions | false | undefined;
   now: () => number;
 }
 
@@ -59,7 +61,7 @@ const LIMITS = {
   backoffS: [0, 86_400 * 7],
 } as const;
 
-const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "schema", "now"]);
+const KNOWN_KEYS = new Set([...Object.keys(DEFAULTS), "schema", "telemetry", "now"]);
 
 const systemClock = () => Math.floor(Date.now() / 1000);
 
@@ -104,6 +106,7 @@ export function resolveOptions(options: OpenOptions | undefined): ResolvedOption
     batchSize: integer("batchSize", o.batchSize ?? DEFAULTS.batchSize, LIMITS.batchSize),
     busyTimeoutMs: integer("busyTimeoutMs", o.busyTimeoutMs ?? DEFAULTS.busyTimeoutMs, LIMITS.busyTimeoutMs),
     schema: o.schema ?? null,
+    telemetry: o.telemetry,
     now: (o.now as (() => number) | undefined) ?? systemClock,
   };
 }

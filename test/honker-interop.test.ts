@@ -118,7 +118,7 @@ test("Knocker opens a file Honker created and ingests into it, leaving Honker's 
 
   const webhooks = open(path);
   const file = new Database(path, { readonly: true }); // a connection of the test's own, to look at the file
-  assert.equal(file.pragma("user_version", { simple: true }), 6);
+  assert.equal(file.pragma("user_version", { simple: true }), 7);
   const handled: number[] = [];
   webhooks.endpoint("orders", { path: "/orders" }).handle((event) => void handled.push(event.id));
   const result = await webhooks.receive({ endpoint: "orders", body: "{}", headers: {} });

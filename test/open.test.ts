@@ -163,7 +163,7 @@ test("the schema version is recorded, a newer file is refused, and reopening is 
   const path = tempDbPath();
   await open(path).close();
   const db = new Database(path);
-  assert.equal(db.pragma("user_version", { simple: true }), 6);
+  assert.equal(db.pragma("user_version", { simple: true }), 7);
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
   assert.deepEqual(tables, [
     "_honker_dead", "_honker_live", "_honker_locks", "_honker_scheduler_tasks",
@@ -191,7 +191,7 @@ test("a version-1 file is migrated: its queue index no longer refuses other queu
 
   const webhooks = open(path);
   const db = new Database(path); // a connection of the test's own, to look at the migrated file
-  assert.equal(db.pragma("user_version", { simple: true }), 6);
+  assert.equal(db.pragma("user_version", { simple: true }), 7);
   const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '_honker_live_event%'").pluck().all();
   assert.deepEqual(indexes, ["_honker_live_event_v2"]);
   db.prepare("INSERT INTO _honker_live (queue, payload, run_at, created_at) VALUES ('other-tool', 'plain text', 0, 0)").run();

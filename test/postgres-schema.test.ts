@@ -186,7 +186,7 @@ test("a version 2 schema migrates to version 3: events gain their ordering colum
     await bootstrapPostgres(client, "knocker");
     // Back to version 2's layout, with an event in it.
     await client.query(`DROP FUNCTION knocker.knocker_order_events(bigint[]); DROP INDEX knocker.knocker_events_ordering; DROP INDEX knocker.knocker_events_ordering_unsettled;
-      ALTER TABLE knocker.knocker_events DROP COLUMN ordering_key, DROP COLUMN ordering_seq;
+      ALTER TABLE knocker.knocker_events DROP COLUMN ordering_key, DROP COLUMN ordering_seq, DROP COLUMN trace_context;
       UPDATE knocker.knocker_meta SET value = '2' WHERE key = 'schema_version';
       INSERT INTO knocker.knocker_endpoints (id, name, path, created_at) VALUES (1, 'orders', '/orders', 1);
       INSERT INTO knocker.knocker_events (id, endpoint_id, received_at, method, headers_json, body_blob, query_json, dedupe_key)
@@ -205,5 +205,27 @@ test("a version 2 schema migrates to version 3: events gain their ordering colum
     await client.query("COMMIT");
     assert.deepEqual((await client.query("SELECT id, ordering_seq FROM knocker.knocker_events ORDER BY id")).rows,
       [{ id: "1", ordering_seq: null }, { id: "2", ordering_seq: "1" }, { id: "3", ordering_seq: "2" }, { id: "4", ordering_seq: "1" }]);
+  });
+});
+
+test("a version 3 schema migrates to version 4: events gain trace_context (existing ones keep none)", async () => {
+  const url = await postgres().createDatabase();
+  const freshUrl = await postgres().createDatabase();
+  const expected = await withClient(freshUrl, async (client) => {
+    await bootstrapPostgres(client, "knocker");
+    return postgresLayout(client, "knocker");
+  });
+  await withClient(url, async (client) => {
+    await bootstrapPostgres(client, "knocker");
+    await client.query(`ALTER TABLE knocker.knocker_events DROP COLUMN trace_context;
+      UPDATE knocker.knocker_meta SET value = '3' WHERE key = 'schema_version';
+      INSERT INTO knocker.knocker_endpoints (id, name, path, created_at) VALUES (1, 'orders', '/orders', 1);
+      INSERT INTO knocker.knocker_events (id, endpoint_id, received_at, method, headers_json, body_blob, query_json, dedupe_key)
+        VALUES (1, 1, 1, 'POST', '{}', '\\x7b7d'::bytea, '{}', 'o-1')`);
+    await bootstrapPostgres(client, "knocker");
+    assert.equal((await client.query("SELECT value FROM knocker.knocker_meta WHERE key = 'schema_version'")).rows[0].value, String(PG_SCHEMA_VERSION));
+    assert.equal(PG_SCHEMA_VERSION, 4);
+    assert.deepEqual(await postgresLayout(client, "knocker"), expected);
+    assert.deepEqual((await client.query("SELECT id, dedupe_key, trace_context FROM knocker.knocker_events")).rows, [{ id: "1", dedupe_key: "o-1", trace_context: null }]);
   });
 });

@@ -5,13 +5,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
+import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { open, type SqliteDatabase } from "../src/index.js";
 import { drain, tempDbPath, tempDir } from "./support.js";
 import { raceScripts } from "./support/processes.js";
 
-const CURRENT_VERSION = 6;
+const CURRENT_VERSION = 7;
 /** Columns added after version 2 (NULL on rows that were there before). */
-const ADDED_COLUMNS = new Set(["body_length", "body_sha256", "body_identity", "ordering_key", "ordering_seq"]);
+const ADDED_COLUMNS = new Set(["body_length", "body_sha256", "body_identity", "ordering_key", "ordering_seq", "trace_context"]);
 const V2_SCHEMA = readFileSync(new URL("./fixtures/schema/v2.sql", import.meta.url), "utf8");
 const V2_EVENT_INDEX = `CREATE INDEX IF NOT EXISTS _honker_live_event_v2
   ON _honker_live(queue, json_extract(payload, '$.event_id')) WHERE json_valid(payload);`;
@@ -240,7 +241,7 @@ test("a version-5 file gets ordered processing: its events stay unordered, new k
   fresh.close();
   // The layout version 5 had: no ordering columns, no ordering indexes.
   const v5 = new Database(path);
-  v5.exec(`DROP INDEX knocker_events_ordering; DROP INDEX knocker_events_ordering_unsettled;
+  v5.exec(`DROP INDEX knocker_events_ordering; DROP INDEX knocker_events_ordering_unsettled; ALTER TABLE knocker_events DROP COLUMN trace_context;
     ALTER TABLE knocker_events DROP COLUMN ordering_seq; ALTER TABLE knocker_events DROP COLUMN ordering_key;`);
   v5.pragma("user_version = 5");
   const rowsBefore = snapshot(v5);
@@ -263,4 +264,38 @@ test("a version-5 file gets ordered processing: its events stay unordered, new k
   await drain(webhooks, () => handled.length === 2);
   assert.deepEqual(handled, [old, keyed]);
   await webhooks.close();
+});
+
+test("a version-6 file gets the trace context column: its events keep none, new events store their receipt span's traceparent", async () => {
+  const path = tempDbPath();
+  const first = open(path, { telemetry: false });
+  const ep = first.endpoint("orders", { path: "/orders" });
+  const old = (await ep.receive({ body: "{}", dedupeKey: "o-1" })).eventId!;
+  await first.close();
+  const fresh = new Database(path);
+  const freshColumns = columns(fresh, "knocker_events");
+  fresh.close();
+  const v6 = new Database(path);
+  v6.exec("ALTER TABLE knocker_events DROP COLUMN trace_context");
+  v6.pragma("user_version = 6");
+  const rowsBefore = snapshot(v6);
+  v6.close();
+
+  const provider = new BasicTracerProvider();
+  const webhooks = open(path, { maxReaders: 0, telemetry: { tracerProvider: provider } });
+  const orders = webhooks.endpoint("orders", { path: "/orders" });
+  const traced = (await orders.receive({ body: "{}", dedupeKey: "o-2" })).eventId!;
+  await webhooks.close();
+  const db = new Database(path, { readonly: true });
+  assert.equal(db.pragma("user_version", { simple: true }), CURRENT_VERSION);
+  assert.deepEqual(columns(db, "knocker_events"), freshColumns);
+  const traces = db.prepare("SELECT id, trace_context FROM knocker_events ORDER BY id").all() as Array<{ id: number; trace_context: string | null }>;
+  assert.equal(traces.find((row) => row.id === old)!.trace_context, null);
+  assert.match(traces.find((row) => row.id === traced)!.trace_context ?? "", /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  const after = snapshot(db);
+  for (const table of Object.keys(rowsBefore)) {
+    assert.deepEqual(after[table]!.slice(0, rowsBefore[table]!.length).map((row) => ({ ...row, trace_context: undefined })),
+      rowsBefore[table]!.map((row) => ({ ...row, trace_context: undefined })), `${table}: rows kept`);
+  }
+  db.close();
 });

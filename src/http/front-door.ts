@@ -3,7 +3,9 @@ import { KnockerError } from "../errors.js";
 import { BODY_OVER_LIMIT, BODY_OWNED, PRECHECKED, RAW_BODY, type BeforeBody } from "../ingest/ingress.js";
 import { normalizeHeaders } from "../ingest/normalize.js";
 import type { HeaderMap, HeadersInput, IngestResult, ReceiveInput } from "../interfaces.js";
+import type { Context } from "@opentelemetry/api";
 import type { Observer } from "../observer.js";
+import type { HttpSpan, Telemetry } from "../telemetry/telemetry.js";
 import { BodyMacStream } from "../providers/body-mac.js";
 import type { RawBody } from "../ingest/raw-body.js";
 import type { StreamedMacs } from "../providers/body-mac.js";
@@ -42,7 +44,7 @@ export interface HttpAnswer {
 /** The part of a Knocker the HTTP layer uses. */
 export interface FrontDoorKnocker {
   endpointForPath(path: string): RegisteredEndpoint | undefined;
-  receiveAt(endpoint: RegisteredEndpoint, input: ReceiveInput): Promise<IngestResult>;
+  receiveAt(endpoint: RegisteredEndpoint, input: ReceiveInput, trusted?: boolean, traceContext?: Context): Promise<IngestResult>;
   /** The provider's refusal on headers alone (`Provider.precheck`), or the HMACs to run as the body arrives (`Provider.bodyMacs`). */
   beforeBodyAt(endpoint: RegisteredEndpoint, request: { method: string; headers: HeaderMap; query: URLSearchParams | undefined }): BeforeBody;
   readonly maxBodyBytes: number;
@@ -61,12 +63,14 @@ const NO_BODY = Buffer.alloc(0);
 export class FrontDoor {
   readonly #knocker: FrontDoorKnocker;
   readonly #observer: Observer;
+  readonly #telemetry: Telemetry | null;
   /** Body bytes held by requests in flight, against `maxInFlightBodyBytes`. */
   #inFlightBytes = 0;
   /** Made on first use: the knocker's options are not resolved yet when it builds its front door. */
   #largeBodyPace: LargeBodyPace | undefined;
 
-  constructor(knocker: FrontDoorKnocker, observer: Observer) {
+  constructor(knocker: FrontDoorKnocker, observer: Observer, telemetry: Telemetry | null) {
+    this.#telemetry = telemetry;
     this.#knocker = knocker;
     this.#observer = observer;
   }
@@ -79,7 +83,15 @@ export class FrontDoor {
   async answer(request: HttpRequest): Promise<HttpAnswer> {
     const started = performance.now();
     const endpoint = request.endpointPath === null ? undefined : this.#knocker.endpointForPath(request.endpointPath);
+    // Headers before the body: the request's trace context is continued from the start.
+    const knownHeaders = endpoint === undefined ? undefined : (request.headerMap ?? normalizeHeaders(request.headers));
+    const span: HttpSpan | undefined = endpoint === undefined ? undefined : this.#telemetry?.startHttp(request.method, request.path, endpoint, knownHeaders!);
+    let handedOver = false;
     const done = (answer: HttpAnswer, result?: IngestResult, error?: unknown): HttpAnswer => {
+      if (span !== undefined) {
+        span.end(answer.status, error);
+        if (!handedOver && endpoint !== undefined && (answer.status === 503 || answer.status === 408)) this.#telemetry!.countRefused(endpoint.name);
+      }
       if (!this.#observer.has("http:response")) return answer; // build no report nobody reads
       this.#observer.emit("http:response", {
         method: request.method,
@@ -95,6 +107,7 @@ export class FrontDoor {
       return answer;
     };
     if (endpoint === undefined) return done(status(404));
+    const headerMap = knownHeaders!;
 
     const allowsGet = endpoint.provider?.provider.allowsGet === true;
     if (request.method !== "POST" && !(allowsGet && request.method === "GET")) {
@@ -104,11 +117,13 @@ export class FrontDoor {
     const knocker = this.#knocker;
     const query = request.search === "" ? undefined : new URLSearchParams(request.search);
     // Verify before reading: a request its provider refuses on headers alone costs no body read.
-    const headerMap = request.headerMap ?? normalizeHeaders(request.headers);
     const { refusal, macs } = knocker.beforeBodyAt(endpoint, { method: request.method, headers: headerMap, query });
+    const receive = (input: ReceiveInput) => {
+      handedOver = true;
+      return this.#receive(endpoint, input, done, span?.context);
+    };
     if (refusal !== undefined) {
-      const input = { body: NO_BODY, headers: headerMap, query, method: request.method, [PRECHECKED]: refusal, [BODY_OWNED]: true as const };
-      return this.#receive(endpoint, input, done);
+      return receive({ body: NO_BODY, headers: headerMap, query, method: request.method, [PRECHECKED]: refusal, [BODY_OWNED]: true as const } as ReceiveInput);
     }
 
     // A declared length is reserved before reading, so concurrent requests cannot all start
@@ -165,7 +180,7 @@ export class FrontDoor {
         [RAW_BODY]: { body: read.body, macs: read.overLimit ? undefined : stream?.finish() },
       };
       if (read.overLimit) input[BODY_OVER_LIMIT] = true;
-      return await this.#receive(endpoint, input, done);
+      return await receive(input);
     } finally {
       this.#inFlightBytes -= charged; // the body is stored (or refused) by now: give its bytes back
     }
@@ -175,10 +190,11 @@ export class FrontDoor {
     endpoint: RegisteredEndpoint,
     input: ReceiveInput,
     done: (answer: HttpAnswer, result?: IngestResult, error?: unknown) => HttpAnswer,
+    traceContext: Context | undefined,
   ): Promise<HttpAnswer> {
     let result: IngestResult;
     try {
-      result = await this.#knocker.receiveAt(endpoint, input);
+      result = await this.#knocker.receiveAt(endpoint, input, false, traceContext);
     } catch (error) {
       const retryable = error instanceof KnockerError && RETRYABLE.has(error.code);
       return done(retryable ? status(503, { "retry-after": String(RETRY_AFTER_S) }) : status(500), undefined, error);

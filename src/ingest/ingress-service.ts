@@ -1,7 +1,10 @@
 import type { EndpointRegistry, RegisteredEndpoint } from "../endpoints.js";
 import type { FrontDoorKnocker } from "../http/front-door.js";
 import type { HeaderMap, IngestInput, IngestResult, ReceiveInput } from "../interfaces.js";
+import type { Context } from "@opentelemetry/api";
 import type { Observer } from "../observer.js";
+import type { Telemetry } from "../telemetry/telemetry.js";
+import { normalizeHeaders } from "./normalize.js";
 import type { ResolvedOptions } from "../options.js";
 import type { ReceiptStore, RejectionCounter } from "../store/store.js";
 import { beforeBody, buildReceipt, type BeforeBody } from "./ingress.js";
@@ -19,6 +22,7 @@ export class IngressService implements FrontDoorKnocker {
   readonly #rejections: RejectionCounter;
   readonly #assertOpen: () => void;
   readonly #observer: Observer;
+  readonly #telemetry: Telemetry | null;
 
   constructor(
     endpoints: EndpointRegistry,
@@ -26,7 +30,9 @@ export class IngressService implements FrontDoorKnocker {
     store: { receipts: ReceiptStore; rejections: RejectionCounter },
     observer: Observer,
     assertOpen: () => void,
+    telemetry: Telemetry | null,
   ) {
+    this.#telemetry = telemetry;
     this.#observer = observer;
     this.#endpoints = endpoints;
     this.#options = options;
@@ -61,8 +67,19 @@ export class IngressService implements FrontDoorKnocker {
     return beforeBody(endpoint, request, this.#options.now());
   }
 
-  receiveAt(endpoint: RegisteredEndpoint, input: ReceiveInput | IngestInput, trusted = false): Promise<IngestResult> {
+  /** `traceContext`: the HTTP request's span (telemetry), parent of the receipt's span. */
+  receiveAt(endpoint: RegisteredEndpoint, input: ReceiveInput | IngestInput, trusted = false, traceContext?: Context): Promise<IngestResult> {
+    if (this.#telemetry === null) return this.#receive(endpoint, input, trusted, null);
+    const span = this.#telemetry.startReceipt(endpoint, traceContext, () => headersOf(input));
+    let receipt: Receipt | null = null;
+    const result = this.#receive(endpoint, input, trusted, span.traceParent, (built) => (receipt = built));
+    result.then((value) => span.end(receipt, value), (error: unknown) => span.end(receipt, null, error));
+    return result;
+  }
+
+  #receive(endpoint: RegisteredEndpoint, input: ReceiveInput | IngestInput, trusted: boolean, traceParent: string | null, built?: (receipt: Receipt) => void): Promise<IngestResult> {
     const submit = (receipt: Receipt): Promise<IngestResult> => {
+      built?.(receipt);
       this.#assertOpen(); // an async verify() may outlast close()
       if (receipt.dropped) return Promise.resolve({ deliveryId: null, eventId: null, duplicate: false, statusCode: receipt.rejectStatus });
       return this.#receipts.submit(receipt);
@@ -70,7 +87,7 @@ export class IngressService implements FrontDoorKnocker {
     try {
       this.#assertOpen();
       const now = this.#options.now();
-      const built = buildReceipt(endpoint, input, {
+      const receipt = buildReceipt(endpoint, input, {
         now,
         maxBodyBytes: this.#options.maxBodyBytes,
         invalidBodyBytes: this.#options.invalidBodyBytes,
@@ -78,10 +95,20 @@ export class IngressService implements FrontDoorKnocker {
         // Only what came in unverified is budgeted: ingest() is the app's own, trusted call.
         admitRejection: trusted ? undefined : () => this.#rejections.admit(endpoint.id, endpoint.name, now),
         orderingKeyError: endpoint.orderingKey === null ? undefined : (error) => this.#observer.emit("ingest:ordering-key-error", { endpoint: endpoint.name, error }),
+        traceParent,
       });
-      return built instanceof Promise ? built.then(submit) : submit(built);
+      return receipt instanceof Promise ? receipt.then(submit) : submit(receipt);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+}
+
+/** The headers a receipt's trace context is read from; none when they are malformed (receive() reports that). */
+function headersOf(input: ReceiveInput | IngestInput): HeaderMap {
+  try {
+    return normalizeHeaders((input as { headers?: ReceiveInput["headers"] } | null)?.headers);
+  } catch {
+    return {};
   }
 }

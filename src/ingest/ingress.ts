@@ -128,6 +128,8 @@ export function buildReceipt(
     admitRejection?: () => boolean;
     /** The endpoint's orderingKey threw or returned no usable key. */
     orderingKeyError?: (error: unknown) => void;
+    /** The receipt span's trace context, stored with a new event (telemetry). */
+    traceParent?: string | null;
   },
 ): Receipt | Promise<Receipt> {
   if (input === null || typeof input !== "object") throw new TypeError("receive() takes an object: { body, headers, … }");
@@ -186,6 +188,7 @@ export function buildReceipt(
       reply: verdict.reply,
       rejectStatus: verdict.rejectStatus,
       orderingKey,
+      traceParent: verdict.valid && !verdict.handshake ? (context.traceParent ?? null) : null,
     };
   };
 
@@ -208,7 +211,7 @@ function droppedReceipt(endpointId: number, receivedAt: number, verdict: Verdict
   return {
     endpointId, receivedAt, method: "", headersJson: "", queryJson: "", body: EMPTY_BODY, eventType: null, providerEventId: null,
     providerDeliveryId: null, dedupeKey: null, bodyIdentity: null, signatureValid: false, signatureError: verdict.error, bodyDigest: null,
-    handshake: false, reply: null, rejectStatus: verdict.rejectStatus, dropped: true, orderingKey: null,
+    handshake: false, reply: null, rejectStatus: verdict.rejectStatus, dropped: true, orderingKey: null, traceParent: null,
   };
 }
 

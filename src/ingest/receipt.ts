@@ -33,4 +33,6 @@ export interface Receipt {
   rejectStatus: number;
   /** The endpoint's ordering key for this receipt's event (CONTRACT §11); null: unordered. */
   orderingKey: string | null;
+  /** The `traceparent` of the receipt's PRODUCER span, stored with a new event; null without telemetry. */
+  traceParent: string | null;
 }

@@ -1,5 +1,6 @@
 import { KnockerError } from "../errors.js";
 import type { ClaimedJob } from "./store.js";
+import { attachTraceParent } from "../telemetry/event-trace.js";
 import type { Attempt, AttemptOutcome, BlockedKey, Delivery, Event, EventStatus, HeaderMap, PruneAudit, PruneKind, QueryMap } from "../interfaces.js";
 
 /** Columns shared by knocker_events and knocker_deliveries, plus the endpoint's name. */
@@ -24,6 +25,8 @@ export interface EventRow extends PayloadRow {
   handled_at: number | null;
   last_error: string | null;
   ordering_key: string | null;
+  /** Selected where a handler will see the event (telemetry's link to the receipt's span). */
+  trace_context?: string | null;
 }
 
 export interface DeliveryRow extends PayloadRow {
@@ -115,7 +118,7 @@ export function toClaimedJob(row: JobRow): ClaimedJob {
 }
 
 export function toEvent(row: EventRow, deliveryId: number | null = null): Event {
-  return withJson(
+  const event = withJson(
     {
       id: row.id,
       ...payloadFields(row),
@@ -128,6 +131,8 @@ export function toEvent(row: EventRow, deliveryId: number | null = null): Event 
     },
     row.body_blob,
   );
+  if (row.trace_context != null) attachTraceParent(event, row.trace_context);
+  return event;
 }
 
 export function toDelivery(row: DeliveryRow): Delivery {

@@ -9,6 +9,8 @@ import type { ChangeFeed, ClaimedJob, JobStore } from "../store/store.js";
 import { AsyncRun } from "./async-run.js";
 import { errorMessage, type JobOutcome } from "./outcomes.js";
 import { checkLoopOptions, reporter, runJobLoop, type JobLoop } from "../jobs/loop.js";
+import type { Telemetry } from "../telemetry/telemetry.js";
+import { parseJobPayload } from "./dispatch-rules.js";
 
 /** Pause after a failed claim or commit (lock timeout, disk full) before trying again. */
 const ERROR_PAUSE_MS = 250;
@@ -39,8 +41,10 @@ export class WorkerPool {
   /** Jobs each running loop has claimed but not yet run, so close() can hand them back. */
   readonly #held = new Map<string, readonly ClaimedJob[]>();
   readonly #observer: Observer;
+  readonly #telemetry: Telemetry | null;
 
-  constructor(jobs: JobStore, wake: ChangeFeed, config: WorkerConfig, observer: Observer) {
+  constructor(jobs: JobStore, wake: ChangeFeed, config: WorkerConfig, observer: Observer, telemetry: Telemetry | null = null) {
+    this.#telemetry = telemetry;
     this.#observer = observer;
     this.#jobs = jobs;
     this.#wake = wake;
@@ -90,6 +94,7 @@ export class WorkerPool {
         void run.done.then((result) => {
           inFlight.delete(run);
           this.#runs.delete(run);
+          this.#telemetry?.settle(run.eventId, result === null ? "released" : result.kind === "started" ? "released" : result.kind, errorOf(result));
           reportOutcome(result);
           if (result !== null) {
             this.#observer.emit("worker:batch", {
@@ -146,6 +151,10 @@ export class WorkerPool {
           durationMs: performance.now() - started,
         });
         jobs = batch.next;
+        const telemetry = this.#telemetry;
+        if (telemetry !== null) {
+          for (const outcome of batch.outcomes) if (outcome.kind !== "started") telemetry.settle(outcome.eventId, outcome.kind, errorOf(outcome));
+        }
         for (const outcome of batch.outcomes) reportOutcome(outcome);
         return "worked";
       },
@@ -154,6 +163,7 @@ export class WorkerPool {
         const unused = jobs;
         jobs = [];
         this.#held.delete(workerId);
+        for (const job of unused) this.#telemetry?.settle(parseJobPayload(job.payload)?.eventId ?? null, "rolled_back");
         await this.#jobs.release(unused);
       },
       between: () => yieldToEventLoop(), // let ingress and timers run between batches
@@ -196,4 +206,8 @@ function checkOptions(options: RunWorkerOptions) {
     throw new KnockerError("ERR_INVALID_OPTION", `runWorker() option "shutdownTimeoutS" must be a number of seconds from 0 to 86400, got ${JSON.stringify(shutdownTimeoutS) ?? String(shutdownTimeoutS)}`);
   }
   return { signal, onError: onError as ((error: unknown, context: WorkerErrorContext) => void) | undefined, concurrency, shutdownTimeoutS };
+}
+
+function errorOf(outcome: JobOutcome | null): unknown {
+  return outcome !== null && "error" in outcome ? outcome.error : undefined;
 }

@@ -173,6 +173,7 @@ export class PgReceiptStore implements ReceiptStore {
         column(rows, (r) => r.providerDeliveryId), column(rows, (r) => r.eventType), column(rows, (r) => r.method),
         column(rows, (r) => r.headersJson), column(rows, (r) => r.body), column(rows, (r) => r.queryJson),
         column(rows, (r) => r.dedupeKey), column(rows, (r) => r.bodyIdentity), column(rows, (r) => r.orderingKey),
+        column(rows, (r) => r.traceParent),
       ]);
       const insertedIds = new Set(inserted.rows.map((row) => Number(row.id)));
       const repeats: number[] = [];

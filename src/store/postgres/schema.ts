@@ -12,7 +12,7 @@ import type { ClientBase } from "pg";
 /** A pooled client or a client of its own. */
 type PgQueryable = Pick<ClientBase, "query">;
 
-export const PG_SCHEMA_VERSION = 3;
+export const PG_SCHEMA_VERSION = 4;
 
 const NOW = "(extract(epoch from now())::bigint)";
 
@@ -226,6 +226,11 @@ BEGIN
 END $$;`;
 }
 
+/** Version 4, telemetry (CONTRACT §13): each event's receipt span context, as a W3C traceparent (NULL when telemetry was off). */
+function version4(s: string): string {
+  return `ALTER TABLE ${s}.knocker_events ADD COLUMN IF NOT EXISTS trace_context text;`;
+}
+
 /** `text` as a string literal (a quoted schema name: nothing in it needs escaping). */
 function literal(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
@@ -236,6 +241,7 @@ const MIGRATIONS: Record<number, (s: string) => string> = {
   0: version1,
   1: version2,
   2: version3,
+  3: version4,
 };
 
 /**

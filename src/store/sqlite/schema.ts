@@ -5,7 +5,7 @@ import { UNSETTLED_STATUSES } from "../ranges.js";
 import { UNSETTLED_KEYED } from "../ordering.js";
 
 /** Bumped whenever the layout changes; stored in `PRAGMA user_version`. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /**
  * Finds a queue's jobs by event id. Partial on json_valid(): Honker tooling may put payloads that
@@ -144,7 +144,8 @@ CREATE TABLE IF NOT EXISTS knocker_events (
   last_error TEXT,
   body_identity TEXT,
   ordering_key TEXT,
-  ordering_seq INTEGER
+  ordering_seq INTEGER,
+  trace_context TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS knocker_events_dedupe
   ON knocker_events(endpoint_id, dedupe_key) WHERE dedupe_key IS NOT NULL;
@@ -291,6 +292,12 @@ function addOrdering(db: Database): void {
   db.exec(ORDERING_INDEXES);
 }
 
+/** v6 → v7: events gain the W3C traceparent of their receipt's span (telemetry; NULL when it was off). */
+function addTraceContext(db: Database): void {
+  const has = new Set(db.prepare("SELECT name FROM pragma_table_info('knocker_events')").pluck().all());
+  if (!has.has("trace_context")) db.exec("ALTER TABLE knocker_events ADD COLUMN trace_context TEXT");
+}
+
 /** From each older version to the next, inside the bootstrap transaction. */
 const MIGRATIONS: Record<number, (db: Database) => void> = {
   1: (db) => db.exec(`DROP INDEX IF EXISTS _honker_live_event; ${EVENT_JOB_INDEX}`),
@@ -299,6 +306,7 @@ const MIGRATIONS: Record<number, (db: Database) => void> = {
   // v4 → v5: the dashboard's indexes (built once, when a 0.2 file is first opened by this release).
   4: (db) => db.exec(`${DASHBOARD_INDEXES} DROP INDEX IF EXISTS knocker_events_status_received;`),
   5: addOrdering,
+  6: addTraceContext,
 };
 
 /**

@@ -3,7 +3,7 @@
 
 const EVENT_COLUMNS = `e.id, e.endpoint_id, k.name AS endpoint, e.received_at, e.provider_event_id,
   e.provider_delivery_id, e.event_type, e.method, e.headers_json, e.body_blob, e.query_json, e.dedupe_key,
-  e.status, e.attempt_count, e.handled_at, e.last_error, e.ordering_key`;
+  e.status, e.attempt_count, e.handled_at, e.last_error, e.ordering_key, e.trace_context`;
 
 import { jobWaits } from "./ordering.js";
 

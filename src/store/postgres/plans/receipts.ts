@@ -5,7 +5,7 @@
 
 /** Columns of a new event, in the order eventArrays() gives them. */
 const EVENT_INPUT = `r(id, endpoint_id, received_at, provider_event_id, provider_delivery_id, event_type, method,
-  headers_json, body_blob, query_json, dedupe_key, body_identity, ordering_key, ord)`;
+  headers_json, body_blob, query_json, dedupe_key, body_identity, ordering_key, trace_context, ord)`;
 
 export function receiptPlans(s: string) {
   return {
@@ -20,11 +20,11 @@ export function receiptPlans(s: string) {
      * is skipped. Returns the ids inserted.
      */
     insertEvents: `INSERT INTO ${s}.knocker_events (id, endpoint_id, received_at, provider_event_id, provider_delivery_id, event_type,
-        method, headers_json, body_blob, query_json, dedupe_key, body_identity, ordering_key, status, attempt_count)
+        method, headers_json, body_blob, query_json, dedupe_key, body_identity, ordering_key, trace_context, status, attempt_count)
       SELECT id, endpoint_id, received_at, provider_event_id, provider_delivery_id, event_type,
-        method, headers_json, body_blob, query_json, dedupe_key, body_identity, ordering_key, 'received', 0
+        method, headers_json, body_blob, query_json, dedupe_key, body_identity, ordering_key, trace_context, 'received', 0
       FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
-        $8::text[], $9::bytea[], $10::text[], $11::text[], $12::text[], $13::text[]) WITH ORDINALITY AS ${EVENT_INPUT}
+        $8::text[], $9::bytea[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[]) WITH ORDINALITY AS ${EVENT_INPUT}
       ORDER BY ord
       ON CONFLICT DO NOTHING
       RETURNING id`,

@@ -4,7 +4,7 @@ import { prepareAll } from "../connection.js";
 /** Columns of an event row plus its endpoint's name, as `toEvent` expects. */
 export const EVENT_COLUMNS = `e.id, e.endpoint_id, k.name AS endpoint, e.received_at, e.provider_event_id,
   e.provider_delivery_id, e.event_type, e.method, e.headers_json, e.body_blob, e.query_json, e.dedupe_key,
-  e.status, e.attempt_count, e.handled_at, e.last_error, e.ordering_key`;
+  e.status, e.attempt_count, e.handled_at, e.last_error, e.ordering_key, e.trace_context`;
 
 export const DELIVERY_COLUMNS = `d.id, d.endpoint_id, k.name AS endpoint, d.event_id, d.received_at, d.provider_event_id,
   d.provider_delivery_id, d.event_type, d.method, d.headers_json, d.body_blob, d.query_json, d.dedupe_key,

@@ -3,8 +3,8 @@ import { prepareAll } from "../connection.js";
 import type { Receipt } from "../../../ingest/receipt.js";
 
 const EVENT_COLUMNS = `endpoint_id, received_at, provider_event_id, provider_delivery_id, event_type,
-  method, headers_json, body_blob, query_json, dedupe_key, body_identity, status, attempt_count`;
-const EVENT_ROW = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 0)`;
+  method, headers_json, body_blob, query_json, dedupe_key, body_identity, trace_context, status, attempt_count`;
+const EVENT_ROW = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 0)`;
 
 /** Most rows one multi-row event INSERT writes; longer runs take several statements. */
 const MAX_ROWS_PER_INSERT = 32;
@@ -72,7 +72,7 @@ export function prepareReceiptStatements(db: Database) {
 /** insertEvent's parameters, in its column order. */
 export function eventValues(r: Receipt) {
   return [r.endpointId, r.receivedAt, r.providerEventId, r.providerDeliveryId, r.eventType,
-    r.method, r.headersJson, r.body, r.queryJson, r.dedupeKey, r.bodyIdentity] as const;
+    r.method, r.headersJson, r.body, r.queryJson, r.dedupeKey, r.bodyIdentity, r.traceParent] as const;
 }
 
 /** insertDelivery's parameters, in its column order. */

@@ -1,0 +1,392 @@
+import { readFileSync } from "node:fs";
+import type { Attributes, BatchObservableResult, Context, Counter, Histogram, Meter, ObservableGauge, Span, Tracer } from "@opentelemetry/api";
+import type { RegisteredHandler } from "../endpoints.js";
+import { KnockerError } from "../errors.js";
+import type { Event, HeaderMap, IngestResult, TelemetryOptions } from "../interfaces.js";
+import type { Receipt } from "../ingest/receipt.js";
+import { isThenable } from "../worker/dispatch-rules.js";
+import { ATTR, DURATION_BUCKETS_S, MESSAGING_SYSTEM, METRIC, TRACER_NAME, type ReceiptOutcome } from "./conventions.js";
+import type { InboxHealth } from "./health.js";
+import { loadOtelApi, type OtelApi } from "./load-api.js";
+import { formatTraceParent, parseTraceParent } from "./trace-context.js";
+import { traceParentOf } from "./event-trace.js";
+
+/** How a job's run ended, as the worker learns it (the engines' JobOutcome kinds, and two of the worker's own). */
+export type RunEnd = "handled" | "failed" | "dead" | "lost" | "skipped" | "released" | "rolled_back";
+
+/** The HTTP request's span, or the app's when its own instrumentation already made one. */
+export interface HttpSpan {
+  readonly context: Context;
+  end(status: number, error?: unknown): void;
+}
+
+/** One receipt's PRODUCER span; its context is what the event stores. */
+export interface ReceiptSpan {
+  readonly traceParent: string | null;
+  end(receipt: Receipt | null, result: IngestResult | null, error?: unknown): void;
+}
+
+interface ProcessRun {
+  readonly eventId: number;
+  readonly span: Span;
+  readonly endpoint: string;
+  readonly started: number;
+  /** Seconds the handler took, once it returned or threw. */
+  durationS: number | null;
+  handlerError: unknown;
+  ended: boolean;
+}
+
+const HEADER_GETTER = {
+  keys: (carrier: HeaderMap) => Object.keys(carrier),
+  get: (carrier: HeaderMap, key: string) => carrier[key],
+};
+
+/**
+ * Knocker's traces and metrics (CONTRACT §13) on the app's `@opentelemetry/api`, or null: with
+ * `telemetry: false`, or when the API is not installed, nothing is recorded and no call site
+ * does more than check for null.
+ */
+export function createTelemetry(option: TelemetryOptions | false | undefined, queueName: string): Telemetry | null {
+  if (option === false) return null;
+  if (option !== undefined && (option === null || typeof option !== "object" || Array.isArray(option))) {
+    throw telemetryError("must be false or { tracerProvider, meterProvider }");
+  }
+  for (const key of Object.keys(option ?? {})) {
+    if (key !== "tracerProvider" && key !== "meterProvider") throw telemetryError(`has no option "${key}" (known: tracerProvider, meterProvider)`);
+  }
+  const api = loadOtelApi();
+  if (api === null) {
+    if (option?.tracerProvider !== undefined || option?.meterProvider !== undefined) {
+      throw telemetryError("was given providers, but @opentelemetry/api is not installed: npm install @opentelemetry/api");
+    }
+    return null;
+  }
+  const tracerProvider = option?.tracerProvider ?? api.trace.getTracerProvider();
+  const meterProvider = option?.meterProvider ?? api.metrics.getMeterProvider();
+  if (typeof (tracerProvider as { getTracer?: unknown }).getTracer !== "function") throw telemetryError('"tracerProvider" must have a getTracer() method');
+  if (typeof (meterProvider as { getMeter?: unknown }).getMeter !== "function") throw telemetryError('"meterProvider" must have a getMeter() method');
+  const version = packageVersion();
+  return new Telemetry(
+    api,
+    (tracerProvider as { getTracer(name: string, version?: string): Tracer }).getTracer(TRACER_NAME, version),
+    (meterProvider as { getMeter(name: string, version?: string): Meter }).getMeter(TRACER_NAME, version),
+    queueName,
+  );
+}
+
+/** Knocker's version, the instrumentation scope's (src/ and dist/ both sit two levels below package.json). */
+function packageVersion(): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+export class Telemetry {
+  readonly #api: OtelApi;
+  readonly #tracer: Tracer;
+  readonly #meter: Meter;
+  readonly #receipts: Counter;
+  readonly #attempts: Counter;
+  readonly #duration: Histogram;
+  readonly #gauges: { depth: ObservableGauge; oldest: ObservableGauge; dead: ObservableGauge };
+  readonly #queueName: string;
+  #healthCallback: ((result: BatchObservableResult) => Promise<void>) | null = null;
+  /** Handler runs whose outcome the worker has not reported yet, by event id. */
+  readonly #pending = new Map<number, ProcessRun>();
+
+  constructor(api: OtelApi, tracer: Tracer, meter: Meter, queueName: string) {
+    this.#queueName = queueName;
+    this.#api = api;
+    this.#tracer = tracer;
+    this.#meter = meter;
+    this.#receipts = meter.createCounter(METRIC.receipts, { description: "Webhook receipts, by endpoint and outcome", unit: "{receipt}" });
+    this.#attempts = meter.createCounter(METRIC.attempts, { description: "Handler attempts, by endpoint and outcome", unit: "{attempt}" });
+    this.#duration = meter.createHistogram(METRIC.processDuration, {
+      description: "Duration of handler runs",
+      unit: "s",
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
+    });
+    this.#gauges = {
+      depth: meter.createObservableGauge(METRIC.queueDepth, { description: "Jobs in the queue, by state (due, scheduled, processing)", unit: "{job}" }),
+      oldest: meter.createObservableGauge(METRIC.oldestAge, { description: "Age of the oldest event still waiting for a handler, by endpoint", unit: "s" }),
+      dead: meter.createObservableGauge(METRIC.dead, { description: "Dead events, by endpoint", unit: "{event}" }),
+    };
+  }
+
+  // --- the HTTP front door -------------------------------------------------------------------
+
+  /**
+   * A SERVER span for a request to an endpoint, continuing the request's `traceparent` — unless
+   * the app's HTTP instrumentation already has a span for it, which is then the parent of the
+   * receipt's span and no second SERVER span is made.
+   */
+  startHttp(method: string, path: string, endpoint: { name: string; path: string }, headers: HeaderMap): HttpSpan {
+    const api = this.#api;
+    const active = api.context.active();
+    if (api.trace.getSpan(active)?.spanContext().traceId !== undefined && api.trace.getSpan(active)!.isRecording()) {
+      return { context: active, end: () => {} };
+    }
+    const span = this.#tracer.startSpan(
+      `${method} ${endpoint.path}`,
+      {
+        kind: api.SpanKind.SERVER,
+        attributes: { [ATTR.httpMethod]: method, [ATTR.urlPath]: path, [ATTR.httpRoute]: endpoint.path, [ATTR.endpoint]: endpoint.name },
+      },
+      this.#extract(headers),
+    );
+    return {
+      context: api.trace.setSpan(active, span),
+      end: (status, error) => {
+        span.setAttribute(ATTR.httpStatus, status);
+        if (status >= 500) {
+          span.setAttribute(ATTR.errorType, error === undefined ? String(status) : errorType(error));
+          span.setStatus({ code: api.SpanStatusCode.ERROR });
+        }
+        span.end();
+      },
+    };
+  }
+
+  /** A request the front door answered before `receive()` (in-flight budget, body timeout): not stored. */
+  countRefused(endpoint: string): void {
+    this.#receipts.add(1, { [ATTR.endpoint]: endpoint, [ATTR.outcome]: "refused" });
+  }
+
+  // --- receipts ------------------------------------------------------------------------------
+
+  /**
+   * The PRODUCER span of one `receive()` / `ingest()`. Its parent: the front door's span, else the
+   * app's active span, else the `traceparent` among the receipt's headers.
+   */
+  startReceipt(endpoint: { name: string; provider: { provider: { name: string } } | null }, parent: Context | undefined, headers: () => HeaderMap): ReceiptSpan {
+    const api = this.#api;
+    let context = parent;
+    if (context === undefined) {
+      const active = api.context.active();
+      context = api.trace.getSpan(active) === undefined ? this.#extract(headers()) : active;
+    }
+    const attributes: Attributes = {
+      [ATTR.messagingSystem]: MESSAGING_SYSTEM,
+      [ATTR.operationType]: "create",
+      [ATTR.operationName]: "create",
+      [ATTR.destination]: this.#queueName,
+      [ATTR.endpoint]: endpoint.name,
+    };
+    if (endpoint.provider !== null) attributes[ATTR.provider] = endpoint.provider.provider.name;
+    const span = this.#tracer.startSpan(`create ${this.#queueName}`, { kind: api.SpanKind.PRODUCER, attributes }, context);
+    return {
+      traceParent: formatTraceParent(span.spanContext()),
+      end: (receipt, result, error) => {
+        const outcome = receiptOutcome(receipt, result, error);
+        this.#receipts.add(1, { [ATTR.endpoint]: endpoint.name, [ATTR.outcome]: outcome });
+        span.setAttribute(ATTR.outcome, outcome);
+        if (receipt !== null) {
+          span.setAttribute(ATTR.signatureValid, receipt.signatureValid);
+          if (receipt.eventType !== null) span.setAttribute(ATTR.eventType, receipt.eventType);
+        }
+        if (result !== null) {
+          span.setAttribute(ATTR.duplicate, result.duplicate);
+          span.setAttribute(ATTR.httpStatus, result.statusCode);
+          if (result.eventId !== null) span.setAttribute(ATTR.messageId, String(result.eventId));
+          if (result.deliveryId !== null) span.setAttribute(ATTR.deliveryId, result.deliveryId);
+        }
+        if (error !== undefined) {
+          span.setAttribute(ATTR.errorType, errorType(error));
+          span.setStatus({ code: api.SpanStatusCode.ERROR, message: errorMessage(error) });
+        }
+        span.end();
+      },
+    };
+  }
+
+  #extract(headers: HeaderMap): Context {
+    const api = this.#api;
+    const root = api.ROOT_CONTEXT;
+    const extracted = api.propagation.extract(root, headers, HEADER_GETTER);
+    if (api.trace.getSpanContext(extracted) !== undefined) return extracted;
+    // No propagator registered (only a tracer provider was set up): W3C Trace Context, as sent.
+    const header = headers["traceparent"];
+    const parsed = parseTraceParent(Array.isArray(header) ? header[0] : header);
+    if (parsed === null) return root;
+    const state = headers["tracestate"];
+    const traceState = typeof state === "string" && state.length <= 512 ? api.createTraceState(state) : undefined;
+    return api.trace.setSpanContext(root, { ...parsed, isRemote: true, traceState });
+  }
+
+  // --- handler runs --------------------------------------------------------------------------
+
+  /**
+   * The handler with a CONSUMER span around each run: a child of the receipt's stored span
+   * context, and linked to it. The span is ended when the worker reports the run's outcome
+   * (`settle`), which the handler itself does not know (a retry, or the last attempt).
+   */
+  wrap(endpoint: string, registered: RegisteredHandler): RegisteredHandler {
+    const run = <A extends unknown[], R>(original: (event: Event, ...rest: A) => R) =>
+      (event: Event, ...rest: A): R => {
+        const process = this.#startProcess(endpoint, event);
+        let value: R;
+        try {
+          value = this.#api.context.with(this.#api.trace.setSpan(this.#api.context.active(), process.span), () => original(event, ...rest));
+        } catch (error) {
+          finish(process, error);
+          throw error;
+        }
+        if (isThenable(value)) value.then(() => finish(process, undefined), (error: unknown) => finish(process, error));
+        else finish(process, undefined);
+        return value;
+      };
+    return registered.transaction
+      ? { transaction: true, fn: run(registered.fn) }
+      : { transaction: false, fn: run(registered.fn), timeoutS: registered.timeoutS };
+  }
+
+  #startProcess(endpoint: string, event: Event): ProcessRun {
+    const api = this.#api;
+    const stored = parseTraceParent(traceParentOf(event));
+    const producer = stored === null ? null : { ...stored, isRemote: true };
+    const attributes: Attributes = {
+      [ATTR.messagingSystem]: MESSAGING_SYSTEM,
+      [ATTR.operationType]: "process",
+      [ATTR.operationName]: "process",
+      [ATTR.destination]: this.#queueName,
+      [ATTR.messageId]: String(event.id),
+      [ATTR.endpoint]: endpoint,
+      [ATTR.attempt]: event.attemptCount + 1,
+    };
+    if (event.eventType !== null) attributes[ATTR.eventType] = event.eventType;
+    // A run starts a trace of its own only when the receipt has no stored context (stored before
+    // telemetry was on, or ingested by another binding); it never joins whatever happens to be active.
+    const parent = producer === null ? api.ROOT_CONTEXT : api.trace.setSpanContext(api.ROOT_CONTEXT, producer);
+    const span = this.#tracer.startSpan(
+      `process ${this.#queueName}`,
+      { kind: api.SpanKind.CONSUMER, attributes, links: producer === null ? [] : [{ context: producer }] },
+      parent,
+    );
+    const run: ProcessRun = { eventId: event.id, span, endpoint, started: performance.now(), durationS: null, handlerError: undefined, ended: false };
+    const earlier = this.#pending.get(event.id);
+    if (earlier !== undefined) this.#end(earlier, "lost", new KnockerError("ERR_CLAIM_LOST", "the event ran again before this run's outcome was recorded"));
+    this.#pending.set(event.id, run);
+    return run;
+  }
+
+  /** The worker learned how the run of `eventId` ended (a batch committed, an async run settled). */
+  settle(eventId: number | null, end: RunEnd, error?: unknown): void {
+    if (eventId === null) return;
+    const run = this.#pending.get(eventId);
+    if (run === undefined) {
+      // Dead without a handler run (no handler registered): still an attempt.
+      if (end === "dead") this.#attempts.add(1, { [ATTR.outcome]: "dead" });
+      return;
+    }
+    this.#end(run, end, error);
+  }
+
+  /** close(): runs still open end as released (their claims go back or expire). */
+  endAll(): void {
+    for (const run of [...this.#pending.values()]) this.#end(run, "released");
+  }
+
+  #end(run: ProcessRun, end: RunEnd, error?: unknown): void {
+    if (run.ended) return;
+    run.ended = true;
+    if (this.#pending.get(run.eventId) === run) this.#pending.delete(run.eventId);
+    const api = this.#api;
+    const durationS = run.durationS ?? (performance.now() - run.started) / 1000;
+    const failure = error ?? (end === "handled" || end === "skipped" || end === "released" ? undefined : run.handlerError);
+    const attributes: Attributes = {
+      [ATTR.messagingSystem]: MESSAGING_SYSTEM,
+      [ATTR.destination]: this.#queueName,
+      [ATTR.operationName]: "process",
+      [ATTR.endpoint]: run.endpoint,
+      [ATTR.outcome]: end,
+    };
+    const failed = end === "failed" || end === "dead" || end === "lost" || end === "rolled_back";
+    if (failed) attributes[ATTR.errorType] = failure === undefined ? end : errorType(failure);
+    this.#duration.record(durationS, attributes);
+    if (end === "handled" || end === "failed" || end === "dead" || end === "lost") {
+      this.#attempts.add(1, { [ATTR.endpoint]: run.endpoint, [ATTR.outcome]: end });
+    }
+    run.span.setAttribute(ATTR.outcome, end);
+    if (failed) {
+      run.span.setAttribute(ATTR.errorType, attributes[ATTR.errorType] as string);
+      if (failure !== undefined && failure !== run.handlerError) recordException(run.span, failure);
+      run.span.setStatus({ code: api.SpanStatusCode.ERROR, message: failure === undefined ? end : errorMessage(failure) });
+    }
+    run.span.end();
+  }
+
+  // --- gauges --------------------------------------------------------------------------------
+
+  /** Report the inbox's queue depth, oldest waiting event and dead events at each collection. */
+  observeHealth(read: () => Promise<InboxHealth>): void {
+    const { depth, oldest, dead } = this.#gauges;
+    const queue = this.#queueName;
+    this.#healthCallback = async (result) => {
+      let health: InboxHealth;
+      try {
+        health = await read();
+      } catch {
+        return; // closed, or the database is busy: this collection has no values
+      }
+      for (const state of ["due", "scheduled", "processing"] as const) {
+        result.observe(depth, health.queue[state], { [ATTR.destination]: queue, [ATTR.state]: state });
+      }
+      for (const endpoint of health.endpoints) {
+        result.observe(oldest, endpoint.oldestUnhandledAgeS, { [ATTR.destination]: queue, [ATTR.endpoint]: endpoint.name });
+        result.observe(dead, endpoint.dead, { [ATTR.endpoint]: endpoint.name });
+      }
+    };
+    this.#meter.addBatchObservableCallback(this.#healthCallback, [depth, oldest, dead]);
+  }
+
+  close(): void {
+    this.endAll();
+    if (this.#healthCallback !== null) {
+      const { depth, oldest, dead } = this.#gauges;
+      this.#meter.removeBatchObservableCallback(this.#healthCallback, [depth, oldest, dead]);
+      this.#healthCallback = null;
+    }
+  }
+}
+
+function finish(run: ProcessRun, error: unknown): void {
+  if (run.durationS !== null || run.ended) return;
+  run.durationS = (performance.now() - run.started) / 1000;
+  if (error !== undefined) {
+    run.handlerError = error;
+    recordException(run.span, error);
+  }
+}
+
+function recordException(span: Span, error: unknown): void {
+  span.recordException(error instanceof Error ? error : { name: "Error", message: errorMessage(error) });
+}
+
+function receiptOutcome(receipt: Receipt | null, result: IngestResult | null, error: unknown): ReceiptOutcome {
+  if (error !== undefined || receipt === null || result === null) return "refused";
+  if (!receipt.signatureValid) {
+    if (receipt.rejectStatus === 413) return "too_large";
+    if (receipt.rejectStatus === 404) return "refused"; // a disabled endpoint
+    return "invalid";
+  }
+  if (receipt.handshake) return "handshake";
+  return result.duplicate ? "duplicate" : "stored";
+}
+
+/** The conventions' `error.type`: a KnockerError's code, else the error's class name. */
+function errorType(error: unknown): string {
+  if (error instanceof KnockerError) return error.code;
+  if (error instanceof Error) return error.name || "Error";
+  return "_OTHER";
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function telemetryError(problem: string): KnockerError {
+  return new KnockerError("ERR_INVALID_OPTION", `open() option "telemetry" ${problem}`);
+}

@@ -177,6 +177,39 @@ test("pg is an optional peer: not installed with knocker, and a Postgres inbox w
   assert.equal(result.stdout.trim(), "ERR_DEPENDENCY_MISSING true");
 });
 
+test("@opentelemetry/api is an optional peer: without it knocker imports, receives over HTTP and handles, and records nothing", () => {
+  assert.equal(existsSync(join(project, "node_modules", "@opentelemetry")), false, "npm install did not add the optional peer");
+  const dir = join(project, "no-otel");
+  mkdirSync(dir);
+  writeJson(join(dir, "package.json"), { name: "app-no-otel", private: true, type: "module" });
+  writeFileSync(join(dir, "app.mjs"), [
+    'import { createServer } from "node:http";',
+    'import Database from "better-sqlite3";',
+    'import { open } from "knocker";',
+    "const path = process.argv[2];",
+    "const webhooks = open(path);",
+    "const handled = [];",
+    'webhooks.endpoint("orders", { path: "/orders" }).handle((event) => void handled.push(event.json().id));',
+    "const handler = webhooks.nodeHandler();",
+    "const server = createServer((req, res) => void handler(req, res));",
+    'await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));',
+    "const traceparent = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;",
+    'const response = await fetch(`http://127.0.0.1:${server.address().port}/orders`, { method: "POST", body: JSON.stringify({ id: "o_1" }), headers: { traceparent } });',
+    "const controller = new AbortController();",
+    "const worker = webhooks.runWorker({ signal: controller.signal });",
+    "while (handled.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));",
+    "controller.abort(); await worker; server.close(); await webhooks.close();",
+    'const stored = new Database(path, { readonly: true }).prepare("SELECT trace_context FROM knocker_events").pluck().all();',
+    "let refused;",
+    'try { open(":memory:", { telemetry: { tracerProvider: { getTracer() {} } } }); } catch (error) { refused = [error.code, /npm install @opentelemetry\\/api/.test(error.message)]; }',
+    "console.log(JSON.stringify({ status: response.status, handled, stored, refused }));",
+  ].join("\n"));
+  const result = run(process.execPath, ["app.mjs", join(dir, "app.db")], dir, 30_000);
+  ok("the app without @opentelemetry/api", result);
+  assert.equal(result.stderr, "");
+  assert.deepEqual(JSON.parse(result.stdout), { status: 204, handled: ["o_1"], stored: [null], refused: ["ERR_INVALID_OPTION", true] });
+});
+
 // require() of an ES module needs Node >= 20.19 / 22.12 (process.features.require_module); the
 // package has no top-level await in its graph, which require(esm) would refuse (ERR_REQUIRE_ASYNC_MODULE).
 const requireEsm = (process.features as { require_module?: boolean }).require_module === true;

@@ -294,8 +294,7 @@ test("a version-6 file gets the trace context column: its events keep none, new 
   assert.match(traces.find((row) => row.id === traced)!.trace_context ?? "", /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   const after = snapshot(db);
   for (const table of Object.keys(rowsBefore)) {
-    assert.deepEqual(after[table]!.slice(0, rowsBefore[table]!.length).map((row) => ({ ...row, trace_context: undefined })),
-      rowsBefore[table]!.map((row) => ({ ...row, trace_context: undefined })), `${table}: rows kept`);
+    assert.deepEqual(after[table]!.slice(0, rowsBefore[table]!.length), rowsBefore[table], `${table}: rows kept`);
   }
   db.close();
 });

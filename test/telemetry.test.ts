@@ -122,6 +122,19 @@ for (const engine of engineMatrix()) {
       assert.equal(pointValue(after["knocker.events.dead"], { "knocker.endpoint": "stripe" }), 0);
       for (const state of ["due", "scheduled", "processing"]) assert.equal(pointValue(after["knocker.queue.depth"], { "knocker.state": state, "messaging.destination.name": QUEUE }), 0, state);
       assert.equal(pointValue(after["knocker.queue.oldest_age"], { "knocker.endpoint": "stripe" }), 0);
+
+      // The dashboard's metrics card shows what the gauges report.
+      const page = await (await webhooks.dashboard({ authorize: () => true })(new Request("http://127.0.0.1/"))).text();
+      const card = [...page.matchAll(/data-metric="([^"]+)" data-attributes="([^"]+)">([^<]+)</g)].map(([, name, attributes, value]) => ({ name, attributes, value: Number(value) }));
+      const gauges = ["knocker.queue.depth", "knocker.queue.oldest_age", "knocker.events.dead"].flatMap((name) =>
+        after[name]!.map((point) => ({
+          name,
+          attributes: Object.entries(point.attributes).filter(([key]) => key !== "messaging.destination.name").map(([key, value]) => `${key}=${value}`).join(""),
+          value: point.value,
+        })));
+      const key = (row: { name?: string; attributes?: string }) => `${row.name} ${row.attributes}`;
+      assert.deepEqual(card.sort((a, b) => key(a).localeCompare(key(b))), gauges.sort((a, b) => key(a).localeCompare(key(b))));
+      assert.equal(card.length, 7);
       await sdk.shutdown();
     });
   });

@@ -126,9 +126,7 @@ export class Telemetry {
   startHttp(method: string, path: string, endpoint: { name: string; path: string }, headers: HeaderMap): HttpSpan {
     const api = this.#api;
     const active = api.context.active();
-    if (api.trace.getSpan(active)?.spanContext().traceId !== undefined && api.trace.getSpan(active)!.isRecording()) {
-      return { context: active, end: () => {} };
-    }
+    if (this.#hasSpan(active)) return { context: active, end: () => {} };
     const span = this.#tracer.startSpan(
       `${method} ${endpoint.path}`,
       {
@@ -166,7 +164,7 @@ export class Telemetry {
     let context = parent;
     if (context === undefined) {
       const active = api.context.active();
-      context = api.trace.getSpan(active) === undefined ? this.#extract(headers()) : active;
+      context = this.#hasSpan(active) ? active : this.#extract(headers());
     }
     const attributes: Attributes = {
       [ATTR.messagingSystem]: MESSAGING_SYSTEM,
@@ -200,6 +198,12 @@ export class Telemetry {
         span.end();
       },
     };
+  }
+
+  /** Whether `context` carries a span of the app's (its HTTP instrumentation's, its own). */
+  #hasSpan(context: Context): boolean {
+    const span = this.#api.trace.getSpan(context);
+    return span !== undefined && this.#api.trace.isSpanContextValid(span.spanContext());
   }
 
   #extract(headers: HeaderMap): Context {

@@ -7,6 +7,8 @@ import { age, count, truncate } from "../format.js";
 import { html } from "../html.js";
 import { link, pageResponse, timeCell, type PageContext } from "../layout.js";
 import type { StatusCount } from "../queries.js";
+import { readInboxHealth, type InboxHealth } from "../../telemetry/health.js";
+import { METRIC } from "../../telemetry/conventions.js";
 
 /** The chart's window: 24 slots of an hour, the last one the current hour. */
 const SLOT_S = 3600;
@@ -31,13 +33,14 @@ export async function overviewPage(ctx: PageContext, cache: { settled: CountsCac
   const now = ctx.now;
   const from = Math.floor(now / SLOT_S) * SLOT_S - (SLOTS - 1) * SLOT_S;
   const fresh = cache.settled !== null && Date.now() - cache.settled.at < SETTLED_COUNTS_TTL_MS;
-  const [endpoints, unsettled, settled, activity, queue, dead] = await Promise.all([
+  const [endpoints, unsettled, settled, activity, queue, dead, health] = await Promise.all([
     queries.endpoints(),
     queries.statusCounts(UNSETTLED),
     fresh ? cache.settled!.counts : queries.statusCounts(SETTLED),
     queries.activity({ from, slotS: SLOT_S, slots: SLOTS }),
     queries.queue(now),
     operator.listEvents({ status: "dead", limit: 5 }),
+    readInboxHealth(queries, now),
   ]);
   if (!fresh) cache.settled = { at: Date.now(), counts: settled };
 
@@ -98,6 +101,7 @@ export async function overviewPage(ctx: PageContext, cache: { settled: CountsCac
 </table>
 <p class="muted">Handled and ignored counts are at most ${SETTLED_COUNTS_TTL_MS / 1000} s old; the others are live.</p>
 </div>
+${metricsPanel(health)}
 <h2>Latest dead events</h2>
 <div class="panel">
 ${dead.length === 0 ? html`<p class="muted">No dead events.</p>` : html`<table>
@@ -109,4 +113,24 @@ ${dead.length === 0 ? html`<p class="muted">No dead events.</p>` : html`<table>
 </table>`}
 </div>`;
   return pageResponse(ctx, "Overview", "overview", body);
+}
+
+/**
+ * The gauges Knocker reports through OpenTelemetry (docs/telemetry.md), from the same reading of
+ * the database: what an alert on them sees now.
+ */
+function metricsPanel(health: InboxHealth) {
+  const rows: Array<[string, string, number]> = [
+    ...(["due", "scheduled", "processing"] as const).map((state): [string, string, number] => [METRIC.queueDepth, `knocker.state=${state}`, health.queue[state]]),
+    ...health.endpoints.map((e): [string, string, number] => [METRIC.oldestAge, `knocker.endpoint=${e.name}`, e.oldestUnhandledAgeS]),
+    ...health.endpoints.map((e): [string, string, number] => [METRIC.dead, `knocker.endpoint=${e.name}`, e.dead]),
+  ];
+  return html`<h2>Metrics</h2>
+<div class="panel" id="metrics">
+<table>
+  <thead><tr><th>OpenTelemetry gauge</th><th>Attributes</th><th class="num">Value</th></tr></thead>
+  <tbody>${rows.map(([name, attributes, value]) => html`<tr><td><code>${name}</code></td><td><code>${attributes}</code></td><td class="num" data-metric="${name}" data-attributes="${attributes}">${String(value)}</td></tr>`)}</tbody>
+</table>
+<p class="muted">The values the gauges report at a collection (oldest_age in seconds, 0 when nothing waits). Receipt and attempt counters and handler durations are per process: see your metrics backend.</p>
+</div>`;
 }

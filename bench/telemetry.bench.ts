@@ -1,0 +1,176 @@
+// What telemetry costs ingest (CONTRACT §13, issue 19): receive() x64 (durability "full", signed
+// Stripe receipts) and HTTP ingest through nodeHandler() (autocannon in its own process,
+// bench/http-load.ts), each with telemetry off (`telemetry: false`) and on — the OpenTelemetry
+// SDK's tracer provider with a BatchSpanProcessor and a meter provider with a reader, both
+// exporting to an exporter that drops what it gets, so every span and data point is made and
+// processed as in production, only not sent. For information: the API installed but no SDK (the
+// global no-op providers, Knocker's default then), and the drain of a worker with telemetry.
+// Fresh SQLite files per run; the variants take turns for ROUNDS rounds; medians.
+// Target: ingest with telemetry on >= 0.9x ingest with it off.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { randomBytes } from "node:crypto";
+import { ExportResultCode } from "@opentelemetry/core";
+import { AggregationTemporality, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from "@opentelemetry/sdk-metrics";
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { open, type OpenOptions } from "knocker";
+import { stripeSignature } from "../test/support.js";
+import { STRIPE_HEADERS, stripeBody } from "./workload.js";
+
+const N = Number(process.env.BENCH_TELEMETRY_N ?? 8000);
+const ROUNDS = Number(process.env.BENCH_TELEMETRY_ROUNDS ?? 5);
+const HTTP_SECONDS = Number(process.env.BENCH_TELEMETRY_HTTP_SECONDS ?? 4);
+const CONCURRENCY = 64;
+const SECRET = "whsec_bench";
+const TARGET = 0.9;
+
+const dir = mkdtempSync(join(tmpdir(), "knocker-bench-telemetry-"));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+let fileNo = 0;
+const freshFile = () => join(dir, `run-${fileNo++}.db`);
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const rate = (n: number) => Math.round(n).toLocaleString("en-US");
+
+const dropSpans: SpanExporter = { export: (_spans, done) => done({ code: ExportResultCode.SUCCESS }), shutdown: async () => {} };
+const dropMetrics: PushMetricExporter = {
+  export: (_metrics, done) => done({ code: ExportResultCode.SUCCESS }),
+  forceFlush: async () => {},
+  shutdown: async () => {},
+  selectAggregationTemporality: () => AggregationTemporality.CUMULATIVE,
+};
+
+interface Variant {
+  name: string;
+  options: () => { options: OpenOptions; shutdown: () => Promise<void> };
+}
+
+const VARIANTS: Variant[] = [
+  { name: "off", options: () => ({ options: { telemetry: false }, shutdown: async () => {} }) },
+  {
+    name: "on (SDK, no-op exporter)",
+    options: () => {
+      const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropSpans)] });
+      const meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 1000 })] });
+      return {
+        options: { telemetry: { tracerProvider, meterProvider } },
+        shutdown: async () => {
+          await tracerProvider.shutdown();
+          await meterProvider.shutdown();
+        },
+      };
+    },
+  },
+  { name: "API only, no SDK (the default)", options: () => ({ options: {}, shutdown: async () => {} }) },
+];
+
+function receipts(n: number) {
+  const t = Math.floor(Date.now() / 1000);
+  return Array.from({ length: n }, (_, i) => {
+    const body = stripeBody(`evt_${randomBytes(12).toString("hex")}`, t, i);
+    return { body, headers: { ...STRIPE_HEADERS, "stripe-signature": stripeSignature(body, SECRET, t), traceparent: `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01` } };
+  });
+}
+
+async function receiveRun(variant: Variant): Promise<number> {
+  const { options, shutdown } = variant.options();
+  const webhooks = open(freshFile(), { durability: "full", ...options });
+  const ep = webhooks.endpoint("stripe", { path: "/stripe", provider: "stripe", secrets: [SECRET] });
+  const all = receipts(N);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < all.length) {
+      const result = await ep.receive(all[next++]!);
+      if (result.statusCode !== 204) throw new Error(`unexpected status ${result.statusCode}`);
+    }
+  }));
+  const perSecond = N / ((performance.now() - started) / 1000);
+  await webhooks.close();
+  await shutdown();
+  return perSecond;
+}
+
+async function httpRun(variant: Variant): Promise<number> {
+  const { options, shutdown } = variant.options();
+  const webhooks = open(freshFile(), { durability: "full", ...options });
+  webhooks.endpoint("stripe", { path: "/stripe", provider: "stripe", secrets: [SECRET] });
+  const handler = webhooks.nodeHandler();
+  const server = createServer((req, res) => void handler(req, res));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/stripe`;
+  const script = fileURLToPath(new URL("./http-load.ts", import.meta.url));
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", script, url, String(HTTP_SECONDS), "32", SECRET, `t${fileNo}`], { stdio: ["ignore", "pipe", "inherit"] });
+    let text = "";
+    child.stdout.on("data", (data: Buffer) => (text += data.toString()));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve(text) : reject(new Error(`load generator exited with ${code}`))));
+  });
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  await webhooks.close();
+  await shutdown();
+  const load = JSON.parse(out) as { requestsPerSecond: number; non2xx: number; errors: number };
+  if (load.non2xx > 0 || load.errors > 0) throw new Error(`HTTP run had ${load.non2xx} non-2xx answers and ${load.errors} errors`);
+  return load.requestsPerSecond;
+}
+
+async function drainRun(variant: Variant): Promise<number> {
+  const file = freshFile();
+  const seeder = open(file, { durability: "normal", telemetry: false });
+  const seedEp = seeder.endpoint("stripe", { path: "/stripe", provider: "stripe", secrets: [SECRET] });
+  const all = receipts(N);
+  for (let at = 0; at < all.length; at += 256) await Promise.all(all.slice(at, at + 256).map((r) => seedEp.receive(r)));
+  await seeder.close();
+  const { options, shutdown } = variant.options();
+  const webhooks = open(file, { durability: "full", ...options });
+  let handled = 0;
+  webhooks.endpoint("stripe", { path: "/stripe", provider: "stripe", secrets: [SECRET] }).handle(() => void handled++);
+  const stop = new AbortController();
+  const started = performance.now();
+  const worker = webhooks.runWorker({ signal: stop.signal });
+  while (handled < N) await new Promise((resolve) => setTimeout(resolve, 2));
+  const perSecond = N / ((performance.now() - started) / 1000);
+  stop.abort();
+  await worker;
+  await webhooks.close();
+  await shutdown();
+  return perSecond;
+}
+
+const workloads = [
+  { name: `receive() x${CONCURRENCY}, ${N} signed receipts`, run: receiveRun, target: true },
+  { name: `HTTP nodeHandler(), autocannon 32 connections, ${HTTP_SECONDS} s`, run: httpRun, target: true },
+  { name: `runWorker() drain, ${N} events, no-op handler`, run: drainRun, target: false },
+];
+
+const rows: string[] = [];
+let unmet = false;
+const only = process.env.BENCH_TELEMETRY_ONLY;
+for (const workload of workloads.filter((w) => only === undefined || w.name.includes(only))) {
+  const runs = new Map<string, number[]>(VARIANTS.map((v) => [v.name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternate which variant goes first, so warm-up and drift do not favour one.
+    const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
+    for (const variant of order) runs.get(variant.name)!.push(await workload.run(variant));
+  }
+  const off = median(runs.get("off")!);
+  const on = median(runs.get(VARIANTS[1]!.name)!);
+  const apiOnly = median(runs.get(VARIANTS[2]!.name)!);
+  const ratio = on / off;
+  const verdict = workload.target ? (ratio >= TARGET ? "met" : "NOT met") : "(information)";
+  if (workload.target && ratio < TARGET) unmet = true;
+  rows.push(`| ${workload.name} | ${rate(off)} | ${rate(on)} | ${(on / off).toFixed(2)}x | ${verdict} | ${rate(apiOnly)} | ${(apiOnly / off).toFixed(2)}x |`);
+  rows.push(`|   every run | ${runs.get("off")!.map(rate).join(", ")} | ${runs.get(VARIANTS[1]!.name)!.map(rate).join(", ")} | | | ${runs.get(VARIANTS[2]!.name)!.map(rate).join(", ")} | |`);
+}
+
+console.log(`\nTelemetry's cost — SQLite, durability "full", Node ${process.version}; ${ROUNDS} rounds, variants alternating, medians; per second`);
+console.log("| workload | telemetry off | on (SDK, no-op exporter) | on / off | target >= 0.9x | API only, no SDK | API only / off |");
+console.log("|---|---:|---:|---:|---|---:|---:|");
+for (const row of rows) console.log(row);
+if (unmet) process.exitCode = 1;

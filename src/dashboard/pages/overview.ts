@@ -121,9 +121,9 @@ ${dead.length === 0 ? html`<p class="muted">No dead events.</p>` : html`<table>
  */
 function metricsPanel(health: InboxHealth) {
   const rows: Array<[string, string, number]> = [
-    ...(["due", "scheduled", "processing"] as const).map((state): [string, string, number] => [METRIC.queueDepth, `knocker.state=${state}`, health.queue[state]]),
-    ...health.endpoints.map((e): [string, string, number] => [METRIC.oldestAge, `knocker.endpoint=${e.name}`, e.oldestUnhandledAgeS]),
-    ...health.endpoints.map((e): [string, string, number] => [METRIC.dead, `knocker.endpoint=${e.name}`, e.dead]),
+    ...(["due", "scheduled", "processing"] as const).map((state): [string, string, number] => [METRIC.queueDepth, pair("knocker.state", state), health.queue[state]]),
+    ...health.endpoints.map((e): [string, string, number] => [METRIC.oldestAge, pair("knocker.endpoint", e.name), e.oldestUnhandledAgeS]),
+    ...health.endpoints.map((e): [string, string, number] => [METRIC.dead, pair("knocker.endpoint", e.name), e.dead]),
   ];
   return html`<h2>Metrics</h2>
 <div class="panel" id="metrics">
@@ -133,4 +133,9 @@ function metricsPanel(health: InboxHealth) {
 </table>
 <p class="muted">The values the gauges report at a collection (oldest_age in seconds, 0 when nothing waits). Receipt and attempt counters and handler durations are per process: see your metrics backend.</p>
 </div>`;
+}
+
+/** An attribute as the card shows it: `name=value`. */
+function pair(name: string, value: string): string {
+  return [name, value].join("=");
 }

@@ -15,13 +15,16 @@ export function tempDir(prefix = "knocker-test-"): string {
 
 /**
  * A documentation example as the source of a file that runs from a temp directory: "knocker" is
- * this repository's source entry, and "better-sqlite3" (an example that opens the app's own
- * connection) is the package that entry uses, so the example has one copy of SQLite.
+ * this repository's source entry, "better-sqlite3" (an example that opens the app's own
+ * connection) is the package that entry uses, so the example has one copy of SQLite, and
+ * "@opentelemetry/…" are this repository's dev dependencies.
  */
 export function runnableExample(code: string): string {
   return code
     .replaceAll('from "knocker"', `from ${JSON.stringify(new URL("../src/index.ts", import.meta.url).href)}`)
-    .replaceAll('from "better-sqlite3"', `from ${JSON.stringify(import.meta.resolve("better-sqlite3"))}`);
+    .replaceAll('from "better-sqlite3"', `from ${JSON.stringify(import.meta.resolve("better-sqlite3"))}`)
+    // OpenTelemetry's packages (the telemetry examples), as an app that installed them resolves them.
+    .replace(/from "(@opentelemetry\/[a-z-]+)"/g, (_, name: string) => `from ${JSON.stringify(import.meta.resolve(name))}`);
 }
 
 /** What a docs example says it prints: the `// …` comment of each `console.log(…)` line, in order. */

@@ -49,7 +49,7 @@ export const COPY_TABLES: readonly CopyTable[] = [
     name: "knocker_events",
     columns: [
       int("id"), int("endpoint_id"), ...PAYLOAD, text("dedupe_key"), text("status"), int("attempt_count"),
-      int("handled_at"), text("last_error"), text("body_identity"), text("ordering_key"), int("ordering_seq"),
+      int("handled_at"), text("last_error"), text("body_identity"), text("ordering_key"), int("ordering_seq"), text("trace_context"),
     ],
     key: ["id"],
     identity: {},

@@ -292,6 +292,34 @@ for (const engine of engines) {
       await webhooks.close();
     });
 
+    test("a worker whose Knocker registered no orderingKey keeps the order of keyed events another Knocker stored, from its first keyed claim", async () => {
+      const clock = { now: T0 };
+      const options: OpenOptions = { retryBackoff: { initialS: 60, maxS: 60 }, now: () => clock.now };
+      const { webhooks: writer, reopen } = await engine.inbox(options);
+      const worker = reopen(options);
+      const sender = writer.endpoint("acme", { path: "/acme", orderingKey: byBodyKey });
+      const send = async (name: string, key?: string) => (await sender.receive({ body: JSON.stringify({ key, name }) })).eventId!;
+      const runs: string[] = [];
+      let failA1 = true;
+      worker.endpoint("acme", { path: "/acme" }).handle((event) => {
+        runs.push(nameOf(event));
+        if (nameOf(event) === "a1" && failA1) throw new Error("a1 fails once");
+      });
+      // Nothing keyed yet: the worker claims as an inbox that orders nothing.
+      const first = await send("free1");
+      await drain(worker, async () => (await statusOf(worker, first)) === "handled");
+      const ids = [await send("a1", "a"), await send("a2", "a"), await send("free2")];
+      await drain(worker, async () => runs.length >= 3 && (await statusOf(worker, ids[2]!)) === "handled");
+      assert.deepEqual(runs, ["free1", "a1", "free2"]);
+      assert.equal(await statusOf(worker, ids[1]!), "received");
+      failA1 = false;
+      clock.now += 61;
+      await drain(worker, settled(worker, ids));
+      assert.deepEqual(runs, ["free1", "a1", "free2", "a1", "a2"]);
+      await worker.close();
+      await writer.close();
+    });
+
     test("two Knockers on one inbox (processes, or nodes on Postgres) storing events of the same keys at once: each key's places are 1..n", async () => {
       const { webhooks: nodeA, sql, reopen } = await engine.inbox({ durability: "normal" });
       const nodeB = reopen({ durability: "normal" });

@@ -43,8 +43,10 @@ export class Queue {
     return (this.#sql.expiredFinalClaims.all(this.name, now) as JobRow[]).map(toJob);
   }
 
+  /** Inside the caller's write transaction, so the choice of statement holds for the claim itself. */
   claim(workerId: string, limit: number, now: number): ClaimedJob[] {
-    const rows = this.#sql.claim.all(workerId, this.#claimExpiry(now), this.name, now, now, limit) as JobRow[];
+    const statement = this.#keysMayWait() ? this.#sql.claimOrdered : this.#sql.claim;
+    const rows = statement.all(workerId, this.#claimExpiry(now), this.name, now, now, limit) as JobRow[];
     return rows.map(toJob).sort((a, b) => a.id - b.id);
   }
 
@@ -107,7 +109,18 @@ export class Queue {
     return now + this.config.visibilityTimeoutS + 1;
   }
 
+  /**
+   * Outside a transaction the probe and the look are two snapshots; if keys start waiting between
+   * them, a waiting job may count as due, and the claim that follows (which probes again inside
+   * its transaction) comes back empty: one wasted turn, never a job run out of order.
+   */
   nextDueAt(): number | null {
-    return (this.#sql.nextDueAt.get(this.name, this.name) as number | null) ?? null;
+    const statement = this.#keysMayWait() ? this.#sql.nextDueAtOrdered : this.#sql.nextDueAt;
+    return (statement.get(this.name, this.name) as number | null) ?? null;
+  }
+
+  /** Whether a job of this queue may have to wait behind its ordering key (plans/ordering.ts). */
+  #keysMayWait(): boolean {
+    return this.#sql.keysMayWait.get() === 1;
   }
 }

@@ -7,16 +7,21 @@ import { prepareAll } from "../connection.js";
 import type { BlockedKeyRow } from "../../rows.js";
 
 /**
- * True when the job of `_honker_live` row `l` must wait: its event has a key and an earlier event
- * of that key is unsettled (received, running, or failed awaiting a retry). The first EXISTS does
- * not depend on `l`, so SQLite runs it once per statement: while no keyed event is unsettled —
- * always, in an inbox that orders nothing — a claim looks at nothing else.
+ * Whether any keyed event is unsettled, in any process's writes: while none is, no job can wait
+ * behind its key, and the queue claims with statements that leave JOB_WAITS out (plans/queue.ts).
+ * One probe of the partial index knocker_events_ordering_unsettled, empty in an inbox that orders
+ * nothing.
  */
-export const JOB_WAITS = `(EXISTS (SELECT 1 FROM knocker_events WHERE ${UNSETTLED_KEYED})
-  AND EXISTS (SELECT 1 FROM knocker_events e JOIN knocker_events p
+export const KEYS_MAY_WAIT = `SELECT EXISTS (SELECT 1 FROM knocker_events WHERE ${UNSETTLED_KEYED})`;
+
+/**
+ * True when the job of `_honker_live` row `l` must wait: its event has a key and an earlier event
+ * of that key is unsettled (received, running, or failed awaiting a retry).
+ */
+export const JOB_WAITS = `EXISTS (SELECT 1 FROM knocker_events e JOIN knocker_events p
     ON p.endpoint_id = e.endpoint_id AND p.ordering_key = e.ordering_key AND p.ordering_seq < e.ordering_seq
     WHERE e.id = (CASE WHEN json_valid(l.payload) THEN json_extract(l.payload, '$.event_id') END)
-      AND e.ordering_key IS NOT NULL AND ${unsettledKeyed("p")}))`;
+      AND e.ordering_key IS NOT NULL AND ${unsettledKeyed("p")})`;
 
 export function prepareOrderingStatements(db: Database) {
   const statements = prepareAll(db, {

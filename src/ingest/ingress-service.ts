@@ -4,7 +4,6 @@ import type { HeaderMap, IngestInput, IngestResult, ReceiveInput } from "../inte
 import type { Context } from "@opentelemetry/api";
 import type { Observer } from "../observer.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
-import { normalizeHeaders } from "./normalize.js";
 import type { ResolvedOptions } from "../options.js";
 import type { ReceiptStore, RejectionCounter } from "../store/store.js";
 import { beforeBody, buildReceipt, type BeforeBody } from "./ingress.js";
@@ -70,7 +69,7 @@ export class IngressService implements FrontDoorKnocker {
   /** `traceContext`: the HTTP request's span (telemetry), parent of the receipt's span. */
   receiveAt(endpoint: RegisteredEndpoint, input: ReceiveInput | IngestInput, trusted = false, traceContext?: Context): Promise<IngestResult> {
     if (this.#telemetry === null) return this.#receive(endpoint, input, trusted, null);
-    const span = this.#telemetry.startReceipt(endpoint, traceContext, () => headersOf(input));
+    const span = this.#telemetry.startReceipt(endpoint, traceContext, (input as { headers?: unknown } | null)?.headers);
     let receipt: Receipt | null = null;
     const result = this.#receive(endpoint, input, trusted, span.traceParent, (built) => (receipt = built));
     result.then((value) => span.end(receipt, value), (error: unknown) => span.end(receipt, null, error));
@@ -101,14 +100,5 @@ export class IngressService implements FrontDoorKnocker {
     } catch (error) {
       return Promise.reject(error);
     }
-  }
-}
-
-/** The headers a receipt's trace context is read from; none when they are malformed (receive() reports that). */
-function headersOf(input: ReceiveInput | IngestInput): HeaderMap {
-  try {
-    return normalizeHeaders((input as { headers?: ReceiveInput["headers"] } | null)?.headers);
-  } catch {
-    return {};
   }
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { Attributes, BatchObservableResult, Context, Counter, Histogram, Meter, ObservableGauge, Span, Tracer } from "@opentelemetry/api";
+import type { Attributes, BatchObservableResult, Context, Histogram, Meter, ObservableGauge, Span, Tracer } from "@opentelemetry/api";
 import type { RegisteredHandler } from "../endpoints.js";
 import { KnockerError } from "../errors.js";
 import type { Event, HeaderMap, IngestResult, TelemetryOptions } from "../interfaces.js";
@@ -8,8 +8,9 @@ import { isThenable } from "../worker/dispatch-rules.js";
 import { ATTR, DURATION_BUCKETS_S, MESSAGING_SYSTEM, METRIC, TRACER_NAME, type ReceiptOutcome } from "./conventions.js";
 import type { InboxHealth } from "./health.js";
 import { loadOtelApi, type OtelApi } from "./load-api.js";
-import { formatTraceParent, parseTraceParent } from "./trace-context.js";
+import { formatTraceParent, parseTraceParent, traceHeaders } from "./trace-context.js";
 import { traceParentOf } from "./event-trace.js";
+import { Tally } from "./tally.js";
 
 /** How a job's run ended, as the worker learns it (the engines' JobOutcome kinds, and two of the worker's own). */
 export type RunEnd = "handled" | "failed" | "dead" | "lost" | "skipped" | "released" | "rolled_back";
@@ -37,10 +38,19 @@ interface ProcessRun {
   ended: boolean;
 }
 
+/** Reads the caller's headers (names in any case) for the global propagator. */
 const HEADER_GETTER = {
-  keys: (carrier: HeaderMap) => Object.keys(carrier),
-  get: (carrier: HeaderMap, key: string) => carrier[key],
+  keys: (carrier: object) => Object.keys(carrier),
+  get: (carrier: object, key: string) => {
+    const record = carrier as Record<string, unknown>;
+    const value = record[key] ?? record[Object.keys(record).find((name) => name.toLowerCase() === key) ?? ""];
+    return typeof value === "string" || Array.isArray(value) ? (value as string | string[]) : undefined;
+  },
 };
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
 
 /**
  * Knocker's traces and metrics (CONTRACT §13) on the app's `@opentelemetry/api`, or null: with
@@ -88,22 +98,25 @@ export class Telemetry {
   readonly #api: OtelApi;
   readonly #tracer: Tracer;
   readonly #meter: Meter;
-  readonly #receipts: Counter;
-  readonly #attempts: Counter;
+  readonly #receipts: Tally;
+  readonly #attempts: Tally;
   readonly #duration: Histogram;
   readonly #gauges: { depth: ObservableGauge; oldest: ObservableGauge; dead: ObservableGauge };
   readonly #queueName: string;
   #healthCallback: ((result: BatchObservableResult) => Promise<void>) | null = null;
+  readonly #producerName: string;
+  readonly #producerAttributesBy = new Map<string, Attributes>();
   /** Handler runs whose outcome the worker has not reported yet, by event id. */
   readonly #pending = new Map<number, ProcessRun>();
 
   constructor(api: OtelApi, tracer: Tracer, meter: Meter, queueName: string) {
     this.#queueName = queueName;
+    this.#producerName = `create ${queueName}`;
     this.#api = api;
     this.#tracer = tracer;
     this.#meter = meter;
-    this.#receipts = meter.createCounter(METRIC.receipts, { description: "Webhook receipts, by endpoint and outcome", unit: "{receipt}" });
-    this.#attempts = meter.createCounter(METRIC.attempts, { description: "Handler attempts, by endpoint and outcome", unit: "{attempt}" });
+    this.#receipts = Tally.shared(meter, METRIC.receipts, { description: "Webhook receipts, by endpoint and outcome", unit: "{receipt}" });
+    this.#attempts = Tally.shared(meter, METRIC.attempts, { description: "Handler attempts, by endpoint and outcome", unit: "{attempt}" });
     this.#duration = meter.createHistogram(METRIC.processDuration, {
       description: "Duration of handler runs",
       unit: "s",
@@ -133,7 +146,7 @@ export class Telemetry {
         kind: api.SpanKind.SERVER,
         attributes: { [ATTR.httpMethod]: method, [ATTR.urlPath]: path, [ATTR.httpRoute]: endpoint.path, [ATTR.endpoint]: endpoint.name },
       },
-      this.#extract(headers),
+      this.#extract(first(headers["traceparent"]), first(headers["tracestate"]), headers),
     );
     return {
       context: api.trace.setSpan(active, span),
@@ -150,7 +163,7 @@ export class Telemetry {
 
   /** A request the front door answered before `receive()` (in-flight budget, body timeout): not stored. */
   countRefused(endpoint: string): void {
-    this.#receipts.add(1, { [ATTR.endpoint]: endpoint, [ATTR.outcome]: "refused" });
+    this.#receipts.add(endpoint, "refused");
   }
 
   // --- receipts ------------------------------------------------------------------------------
@@ -159,45 +172,61 @@ export class Telemetry {
    * The PRODUCER span of one `receive()` / `ingest()`. Its parent: the front door's span, else the
    * app's active span, else the `traceparent` among the receipt's headers.
    */
-  startReceipt(endpoint: { name: string; provider: { provider: { name: string } } | null }, parent: Context | undefined, headers: () => HeaderMap): ReceiptSpan {
+  startReceipt(endpoint: { name: string; provider: { provider: { name: string } } | null }, parent: Context | undefined, headers: unknown): ReceiptSpan {
     const api = this.#api;
     let context = parent;
     if (context === undefined) {
       const active = api.context.active();
-      context = this.#hasSpan(active) ? active : this.#extract(headers());
+      if (this.#hasSpan(active)) {
+        context = active;
+      } else {
+        const { traceparent, tracestate } = traceHeaders(headers);
+        context = this.#extract(traceparent, tracestate, headers);
+      }
     }
-    const attributes: Attributes = {
-      [ATTR.messagingSystem]: MESSAGING_SYSTEM,
-      [ATTR.operationType]: "create",
-      [ATTR.operationName]: "create",
-      [ATTR.destination]: this.#queueName,
-      [ATTR.endpoint]: endpoint.name,
-    };
-    if (endpoint.provider !== null) attributes[ATTR.provider] = endpoint.provider.provider.name;
-    const span = this.#tracer.startSpan(`create ${this.#queueName}`, { kind: api.SpanKind.PRODUCER, attributes }, context);
+    const span = this.#tracer.startSpan(this.#producerName, { kind: api.SpanKind.PRODUCER, attributes: this.#producerAttributes(endpoint) }, context);
     return {
       traceParent: formatTraceParent(span.spanContext()),
       end: (receipt, result, error) => {
         const outcome = receiptOutcome(receipt, result, error);
-        this.#receipts.add(1, { [ATTR.endpoint]: endpoint.name, [ATTR.outcome]: outcome });
-        span.setAttribute(ATTR.outcome, outcome);
+        this.#receipts.add(endpoint.name, outcome);
+        if (!span.isRecording()) return;
+        const attributes: Attributes = { [ATTR.outcome]: outcome };
         if (receipt !== null) {
-          span.setAttribute(ATTR.signatureValid, receipt.signatureValid);
-          if (receipt.eventType !== null) span.setAttribute(ATTR.eventType, receipt.eventType);
+          attributes[ATTR.signatureValid] = receipt.signatureValid;
+          if (receipt.eventType !== null) attributes[ATTR.eventType] = receipt.eventType;
         }
         if (result !== null) {
-          span.setAttribute(ATTR.duplicate, result.duplicate);
-          span.setAttribute(ATTR.httpStatus, result.statusCode);
-          if (result.eventId !== null) span.setAttribute(ATTR.messageId, String(result.eventId));
-          if (result.deliveryId !== null) span.setAttribute(ATTR.deliveryId, result.deliveryId);
+          attributes[ATTR.duplicate] = result.duplicate;
+          attributes[ATTR.httpStatus] = result.statusCode;
+          if (result.eventId !== null) attributes[ATTR.messageId] = String(result.eventId);
+          if (result.deliveryId !== null) attributes[ATTR.deliveryId] = result.deliveryId;
         }
         if (error !== undefined) {
-          span.setAttribute(ATTR.errorType, errorType(error));
+          attributes[ATTR.errorType] = errorType(error);
           span.setStatus({ code: api.SpanStatusCode.ERROR, message: errorMessage(error) });
         }
+        span.setAttributes(attributes);
         span.end();
       },
     };
+  }
+
+  /** The PRODUCER span's attributes that depend only on the endpoint, made once per endpoint. */
+  #producerAttributes(endpoint: { name: string; provider: { provider: { name: string } } | null }): Attributes {
+    let attributes = this.#producerAttributesBy.get(endpoint.name);
+    if (attributes === undefined) {
+      const made: Attributes = {
+        [ATTR.messagingSystem]: MESSAGING_SYSTEM,
+        [ATTR.operationType]: "create",
+        [ATTR.operationName]: "create",
+        [ATTR.destination]: this.#queueName,
+        [ATTR.endpoint]: endpoint.name,
+      };
+      if (endpoint.provider !== null) made[ATTR.provider] = endpoint.provider.provider.name;
+      this.#producerAttributesBy.set(endpoint.name, (attributes = Object.freeze(made)));
+    }
+    return attributes;
   }
 
   /** Whether `context` carries a span of the app's (its HTTP instrumentation's, its own). */
@@ -206,18 +235,21 @@ export class Telemetry {
     return span !== undefined && this.#api.trace.isSpanContextValid(span.spanContext());
   }
 
-  #extract(headers: HeaderMap): Context {
+  /**
+   * The parent a request's `traceparent` names, read as W3C Trace Context; without one, what the
+   * global propagator finds in the headers (an app's B3 or Jaeger headers).
+   */
+  #extract(traceparent: string | undefined, tracestate: string | undefined, headers: unknown): Context {
     const api = this.#api;
     const root = api.ROOT_CONTEXT;
-    const extracted = api.propagation.extract(root, headers, HEADER_GETTER);
-    if (api.trace.getSpanContext(extracted) !== undefined) return extracted;
-    // No propagator registered (only a tracer provider was set up): W3C Trace Context, as sent.
-    const header = headers["traceparent"];
-    const parsed = parseTraceParent(Array.isArray(header) ? header[0] : header);
+    if (traceparent === undefined) {
+      if (headers === null || typeof headers !== "object" || (typeof Headers !== "undefined" && headers instanceof Headers)) return root;
+      return api.propagation.extract(root, headers, HEADER_GETTER);
+    }
+    const parsed = parseTraceParent(traceparent);
     if (parsed === null) return root;
-    const state = headers["tracestate"];
-    const traceState = typeof state === "string" && state.length <= 512 ? api.createTraceState(state) : undefined;
-    return api.trace.setSpanContext(root, { ...parsed, isRemote: true, traceState });
+    const traceState = tracestate !== undefined && tracestate.length <= 512 ? api.createTraceState(tracestate) : undefined;
+    return api.trace.setSpanContext(root, { traceId: parsed.traceId, spanId: parsed.spanId, traceFlags: parsed.traceFlags, isRemote: true, traceState });
   }
 
   // --- handler runs --------------------------------------------------------------------------
@@ -282,7 +314,7 @@ export class Telemetry {
     const run = this.#pending.get(eventId);
     if (run === undefined) {
       // Dead without a handler run (no handler registered): still an attempt.
-      if (end === "dead") this.#attempts.add(1, { [ATTR.outcome]: "dead" });
+      if (end === "dead") this.#attempts.add(null, "dead");
       return;
     }
     this.#end(run, end, error);
@@ -311,7 +343,7 @@ export class Telemetry {
     if (failed) attributes[ATTR.errorType] = failure === undefined ? end : errorType(failure);
     this.#duration.record(durationS, attributes);
     if (end === "handled" || end === "failed" || end === "dead" || end === "lost") {
-      this.#attempts.add(1, { [ATTR.endpoint]: run.endpoint, [ATTR.outcome]: end });
+      this.#attempts.add(run.endpoint, end);
     }
     run.span.setAttribute(ATTR.outcome, end);
     if (failed) {
@@ -348,6 +380,8 @@ export class Telemetry {
 
   close(): void {
     this.endAll();
+    this.#receipts.close();
+    this.#attempts.close();
     if (this.#healthCallback !== null) {
       const { depth, oldest, dead } = this.#gauges;
       this.#meter.removeBatchObservableCallback(this.#healthCallback, [depth, oldest, dead]);

@@ -12,11 +12,15 @@ export interface TraceParent {
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 const ZERO_TRACE = "0".repeat(32);
 const ZERO_SPAN = "0".repeat(16);
+const FLAGS = Array.from({ length: 256 }, (_, flags) => flags.toString(16).padStart(2, "0"));
 
-/** `00-<trace id>-<span id>-<flags>`; null for an invalid span context (a no-op tracer's). */
+/**
+ * `00-<trace id>-<span id>-<flags>` of a span context a tracer made; null for the invalid one (a
+ * no-op tracer's without a parent). The ids are the tracer's, hex already: only their length is checked.
+ */
 export function formatTraceParent({ traceId, spanId, traceFlags }: TraceParent): string | null {
-  if (!/^[0-9a-f]{32}$/.test(traceId) || traceId === ZERO_TRACE || !/^[0-9a-f]{16}$/.test(spanId) || spanId === ZERO_SPAN) return null;
-  return `00-${traceId}-${spanId}-${(traceFlags & 0xff).toString(16).padStart(2, "0")}`;
+  if (traceId.length !== 32 || spanId.length !== 16 || traceId === ZERO_TRACE || spanId === ZERO_SPAN) return null;
+  return `00-${traceId}-${spanId}-${FLAGS[traceFlags & 0xff]}`;
 }
 
 /**
@@ -24,11 +28,31 @@ export function formatTraceParent({ traceId, spanId, traceFlags }: TraceParent):
  * version 00 may not, and version ff is forbidden.
  */
 export function parseTraceParent(text: unknown): TraceParent | null {
-  if (typeof text !== "string" || text.length > 512) return null;
-  const match = TRACEPARENT.exec(text.trim());
+  if (typeof text !== "string" || text.length < 55 || text.length > 512) return null;
+  const match = TRACEPARENT.exec(text.length === 55 ? text : text.trim());
   if (match === null) return null;
   const [, version, traceId, spanId, flags, rest] = match as unknown as [string, string, string, string, string, string | undefined];
   if (version === "ff" || (version === "00" && rest !== undefined)) return null;
   if (traceId === ZERO_TRACE || spanId === ZERO_SPAN) return null;
   return { traceId, spanId, traceFlags: Number.parseInt(flags, 16) };
+}
+
+/** The `traceparent` and `tracestate` of a receipt's headers as the caller gave them (any case, a Headers object), without normalising them all. */
+export function traceHeaders(headers: unknown): { traceparent: string | undefined; tracestate: string | undefined } {
+  const none = { traceparent: undefined, tracestate: undefined };
+  if (headers === null || typeof headers !== "object") return none;
+  if (typeof Headers !== "undefined" && headers instanceof Headers) {
+    return { traceparent: headers.get("traceparent") ?? undefined, tracestate: headers.get("tracestate") ?? undefined };
+  }
+  let traceparent: string | undefined;
+  let tracestate: string | undefined;
+  for (const name of Object.keys(headers)) {
+    if (name.length !== 11 && name.length !== 10) continue;
+    const lower = name.toLowerCase();
+    const value = (headers as Record<string, unknown>)[name];
+    const text = typeof value === "string" ? value : Array.isArray(value) && typeof value[0] === "string" ? (value[0] as string) : undefined;
+    if (lower === "traceparent") traceparent = text;
+    else if (lower === "tracestate") tracestate = text;
+  }
+  return traceparent === undefined && tracestate === undefined ? none : { traceparent, tracestate };
 }

@@ -30,11 +30,14 @@ function ownEntry<T>(map: Readonly<Record<string, T>>, name: string): T | undefi
   return Object.prototype.hasOwnProperty.call(map, name) ? map[name] : undefined;
 }
 
+/** Read once: in Node, `globalThis.Headers` is a getter that reaches into undici at each use. */
+const HeadersClass: typeof Headers | undefined = globalThis.Headers;
+
 /** Headers → prototype-free object with lower-case names; repeated headers keep every value. */
 export function normalizeHeaders(headers: HeadersInput | undefined): HeaderMap {
   const out: HeaderMap = emptyMap();
   if (headers === undefined || headers === null) return out;
-  if (typeof Headers !== "undefined" && headers instanceof Headers) {
+  if (HeadersClass !== undefined && headers instanceof HeadersClass) {
     headers.forEach((value, name) => addValue(out, name, value));
     return out;
   }

@@ -26,28 +26,29 @@ export class Tally {
   #users = 0;
   readonly #forget: () => void;
   readonly #counter: ObservableCounter;
-  readonly #counts = new Map<string, { attributes: Attributes; count: number }>();
+  readonly #counts = new Map<string | null, Map<string, { attributes: Attributes; count: number }>>();
   readonly #callback: ObservableCallback;
 
   private constructor(meter: Meter, name: string, options: { description: string; unit: string }, forget: () => void) {
     this.#forget = forget;
     this.#counter = meter.createObservableCounter(name, options);
     this.#callback = (result) => {
-      for (const { attributes, count } of this.#counts.values()) result.observe(count, attributes);
+      for (const byOutcome of this.#counts.values()) for (const { attributes, count } of byOutcome.values()) result.observe(count, attributes);
     };
     this.#counter.addCallback(this.#callback);
   }
 
   /** Count one of (`endpoint`, `outcome`); `endpoint` null: the attribute is left out. */
   add(endpoint: string | null, outcome: string): void {
-    const key = endpoint === null ? outcome : `${outcome}:${endpoint}`;
-    const entry = this.#counts.get(key);
+    let byOutcome = this.#counts.get(endpoint);
+    if (byOutcome === undefined) this.#counts.set(endpoint, (byOutcome = new Map()));
+    const entry = byOutcome.get(outcome);
     if (entry !== undefined) {
       entry.count++;
       return;
     }
     const attributes: Attributes = endpoint === null ? { "knocker.outcome": outcome } : { "knocker.endpoint": endpoint, "knocker.outcome": outcome };
-    this.#counts.set(key, { attributes: Object.freeze(attributes), count: 1 });
+    byOutcome.set(outcome, { attributes: Object.freeze(attributes), count: 1 });
   }
 
   /** One user is done; the last one's close stops the reporting. */

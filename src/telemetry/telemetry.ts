@@ -8,7 +8,7 @@ import { isThenable } from "../worker/dispatch-rules.js";
 import { ATTR, DURATION_BUCKETS_S, MESSAGING_SYSTEM, METRIC, TRACER_NAME, type ReceiptOutcome } from "./conventions.js";
 import type { InboxHealth } from "./health.js";
 import { loadOtelApi, type OtelApi } from "./load-api.js";
-import { formatTraceParent, parseTraceParent, traceHeaders } from "./trace-context.js";
+import { formatTraceParent, HeadersClass, parseTraceParent, traceHeaders } from "./trace-context.js";
 import { traceParentOf } from "./event-trace.js";
 import { Tally } from "./tally.js";
 
@@ -243,7 +243,7 @@ export class Telemetry {
     const api = this.#api;
     const root = api.ROOT_CONTEXT;
     if (traceparent === undefined) {
-      if (headers === null || typeof headers !== "object" || (typeof Headers !== "undefined" && headers instanceof Headers)) return root;
+      if (headers === null || typeof headers !== "object" || (HeadersClass !== undefined && headers instanceof HeadersClass)) return root;
       return api.propagation.extract(root, headers, HEADER_GETTER);
     }
     const parsed = parseTraceParent(traceparent);

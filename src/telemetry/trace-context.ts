@@ -37,11 +37,14 @@ export function parseTraceParent(text: unknown): TraceParent | null {
   return { traceId, spanId, traceFlags: Number.parseInt(flags, 16) };
 }
 
+/** Read once: in Node, `globalThis.Headers` is a getter that reaches into undici at each use. */
+export const HeadersClass: typeof Headers | undefined = globalThis.Headers;
+
 /** The `traceparent` and `tracestate` of a receipt's headers as the caller gave them (any case, a Headers object), without normalising them all. */
 export function traceHeaders(headers: unknown): { traceparent: string | undefined; tracestate: string | undefined } {
   const none = { traceparent: undefined, tracestate: undefined };
   if (headers === null || typeof headers !== "object") return none;
-  if (typeof Headers !== "undefined" && headers instanceof Headers) {
+  if (HeadersClass !== undefined && headers instanceof HeadersClass) {
     return { traceparent: headers.get("traceparent") ?? undefined, tracestate: headers.get("tracestate") ?? undefined };
   }
   let traceparent: string | undefined;

@@ -6,11 +6,11 @@
 // processed as in production, only not sent (the reader collects every 10 s — the gauges read the
 // database then —, more often than a Prometheus scrape or the SDK's 60 s default). For information: the API installed but no SDK (the
 // global no-op providers, Knocker's default then), and the drain of a worker with telemetry.
-// Fresh SQLite files per run; the variants take turns for ROUNDS rounds; medians. The verdict is on
+// Fresh SQLite files per run, each run in a process of its own; the variants take turns for ROUNDS rounds; medians. The verdict is on
 // the median of the rounds' ratios (each round's on / off, run one after the other): this disk's
 // fsync time drifts by more than the difference measured, and a round's pair shares its moment.
 // Target: ingest with telemetry on >= 0.9x ingest with it off.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -25,15 +25,16 @@ import { open, type OpenOptions } from "knocker";
 import { stripeSignature } from "../test/support.js";
 import { STRIPE_HEADERS, stripeBody } from "./workload.js";
 
-const N = Number(process.env.BENCH_TELEMETRY_N ?? 10_000);
-const ROUNDS = Number(process.env.BENCH_TELEMETRY_ROUNDS ?? 7);
-const HTTP_SECONDS = Number(process.env.BENCH_TELEMETRY_HTTP_SECONDS ?? 4);
+const N = Number(process.env.BENCH_TELEMETRY_N ?? 6000);
+const ROUNDS = Number(process.env.BENCH_TELEMETRY_ROUNDS ?? 9);
+const HTTP_SECONDS = Number(process.env.BENCH_TELEMETRY_HTTP_SECONDS ?? 3);
 const CONCURRENCY = 64;
+const WARM_UP = 3000;
 const SECRET = "whsec_bench";
 const TARGET = 0.9;
 
 const dir = mkdtempSync(join(tmpdir(), "knocker-bench-telemetry-"));
-process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true })); // each child its own folder
 let fileNo = 0;
 const freshFile = () => join(dir, `run-${fileNo++}.db`);
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -86,15 +87,19 @@ async function receiveRun(variant: Variant, traced = false): Promise<number> {
   const { options, shutdown } = variant.options();
   const webhooks = open(freshFile(), { durability: "full", ...options });
   const ep = webhooks.endpoint("stripe", { path: "/stripe", provider: "stripe", secrets: [SECRET] });
+  const receiveAll = async (all: ReturnType<typeof receipts>) => {
+    let next = 0;
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (next < all.length) {
+        const result = await ep.receive(all[next++]!);
+        if (result.statusCode !== 204) throw new Error(`unexpected status ${result.statusCode}`);
+      }
+    }));
+  };
+  await receiveAll(receipts(WARM_UP, traced)); // a fresh process: let the JIT warm up first
   const all = receipts(N, traced);
-  let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < all.length) {
-      const result = await ep.receive(all[next++]!);
-      if (result.statusCode !== 204) throw new Error(`unexpected status ${result.statusCode}`);
-    }
-  }));
+  await receiveAll(all);
   const perSecond = N / ((performance.now() - started) / 1000);
   await webhooks.close();
   await shutdown();
@@ -110,13 +115,15 @@ async function httpRun(variant: Variant): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/stripe`;
   const script = fileURLToPath(new URL("./http-load.ts", import.meta.url));
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", script, url, String(HTTP_SECONDS), "32", SECRET, `t${fileNo}`], { stdio: ["ignore", "pipe", "inherit"] });
+  const runLoad = (seconds: number, label: string) => new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", script, url, String(seconds), "32", SECRET, label], { stdio: ["ignore", "pipe", "inherit"] });
     let text = "";
     child.stdout.on("data", (data: Buffer) => (text += data.toString()));
     child.on("error", reject);
     child.on("exit", (code) => (code === 0 ? resolve(text) : reject(new Error(`load generator exited with ${code}`))));
   });
+  await runLoad(1, `warm${process.pid}`); // a fresh process: let the JIT warm up first
+  const out = await runLoad(HTTP_SECONDS, `t${process.pid}`);
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await webhooks.close();
@@ -149,36 +156,51 @@ async function drainRun(variant: Variant): Promise<number> {
   return perSecond;
 }
 
-const workloads = [
+const workloads: Array<{ name: string; run: (variant: Variant) => Promise<number>; target: boolean }> = [
   { name: `receive() x${CONCURRENCY}, ${N} signed receipts`, run: (v: Variant) => receiveRun(v), target: true },
   { name: `receive() x${CONCURRENCY}, ${N} signed receipts, each with a traceparent`, run: (v: Variant) => receiveRun(v, true), target: true },
   { name: `HTTP nodeHandler(), autocannon 32 connections, ${HTTP_SECONDS} s`, run: httpRun, target: true },
   { name: `runWorker() drain, ${N} events, no-op handler`, run: drainRun, target: false },
 ];
 
+// Each measurement runs in a child process of its own (this file with --child), so no run inherits
+// another's heap, timers or module state, and the variants are compared on equal terms.
+const [flag, workloadIndex, variantIndex] = process.argv.slice(2);
+if (flag === "--child") {
+  const perSecond = await workloads[Number(workloadIndex)]!.run(VARIANTS[Number(variantIndex)]!);
+  process.stdout.write(`${JSON.stringify({ perSecond })}\n`);
+  process.exit(0);
+}
+
+function measure(workload: number, variant: number): number {
+  const child = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--child", String(workload), String(variant)], {
+    encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: process.env,
+  });
+  if (child.status !== 0) throw new Error(`measurement ${workload}/${variant} exited with ${child.status}`);
+  return (JSON.parse(child.stdout.trim().split("\n").pop()!) as { perSecond: number }).perSecond;
+}
+
 const rows: string[] = [];
 let unmet = false;
 const only = process.env.BENCH_TELEMETRY_ONLY;
-for (const workload of workloads.filter((w) => only === undefined || w.name.includes(only))) {
-  const runs = new Map<string, number[]>(VARIANTS.map((v) => [v.name, []]));
+for (const [index, workload] of workloads.entries()) {
+  if (only !== undefined && !workload.name.includes(only)) continue;
+  const runs = VARIANTS.map((): number[] => []);
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate which variant goes first, so warm-up and drift do not favour one.
-    const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
-    for (const variant of order) runs.get(variant.name)!.push(await workload.run(variant));
+    const order = round % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
+    for (const variant of order) runs[variant]!.push(measure(index, variant));
   }
-  const off = median(runs.get("off")!);
-  const on = median(runs.get(VARIANTS[1]!.name)!);
-  const apiOnly = median(runs.get(VARIANTS[2]!.name)!);
-  const offRuns = runs.get("off")!;
-  const paired = median(runs.get(VARIANTS[1]!.name)!.map((value, round) => value / offRuns[round]!));
-  const pairedApi = median(runs.get(VARIANTS[2]!.name)!.map((value, round) => value / offRuns[round]!));
+  const [offRuns, onRuns, apiRuns] = runs as [number[], number[], number[]];
+  const paired = median(onRuns.map((value, round) => value / offRuns[round]!));
+  const pairedApi = median(apiRuns.map((value, round) => value / offRuns[round]!));
   const verdict = workload.target ? (paired >= TARGET ? "met" : "NOT met") : "(information)";
   if (workload.target && paired < TARGET) unmet = true;
-  rows.push(`| ${workload.name} | ${rate(off)} | ${rate(on)} | ${(on / off).toFixed(2)}x | ${paired.toFixed(2)}x | ${verdict} | ${rate(apiOnly)} | ${pairedApi.toFixed(2)}x |`);
-  rows.push(`|   every run | ${offRuns.map(rate).join(", ")} | ${runs.get(VARIANTS[1]!.name)!.map(rate).join(", ")} | | | | ${runs.get(VARIANTS[2]!.name)!.map(rate).join(", ")} | |`);
+  rows.push(`| ${workload.name} | ${rate(median(offRuns))} | ${rate(median(onRuns))} | ${(median(onRuns) / median(offRuns)).toFixed(2)}x | ${paired.toFixed(2)}x | ${verdict} | ${rate(median(apiRuns))} | ${pairedApi.toFixed(2)}x |`);
+  rows.push(`|   every run | ${offRuns.map(rate).join(", ")} | ${onRuns.map(rate).join(", ")} | | | | ${apiRuns.map(rate).join(", ")} | |`);
 }
 
-console.log(`\nTelemetry's cost — SQLite, durability "full", Node ${process.version}; ${ROUNDS} rounds, variants alternating, medians; per second`);
+console.log(`\nTelemetry's cost — SQLite, durability "full", Node ${process.version}; ${ROUNDS} rounds, variants alternating, each run a process of its own; per second`);
 console.log("| workload | telemetry off | on (SDK, no-op exporter) | on / off, medians | on / off, median of the rounds' | target >= 0.9x | API only, no SDK | API only / off, rounds' |");
 console.log("|---|---:|---:|---:|---:|---|---:|---:|");
 for (const row of rows) console.log(row);

@@ -94,7 +94,8 @@ export class WorkerPool {
         void run.done.then((result) => {
           inFlight.delete(run);
           this.#runs.delete(run);
-          this.#telemetry?.settle(run.eventId, result === null ? "released" : result.kind === "started" ? "released" : result.kind, errorOf(result));
+          // null: the claim was handed back (an async run never reports "started")
+          this.#telemetry?.settle(run.eventId, result === null || result.kind === "started" ? "released" : result.kind, errorOf(result));
           reportOutcome(result);
           if (result !== null) {
             this.#observer.emit("worker:batch", {

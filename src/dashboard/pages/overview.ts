@@ -7,7 +7,7 @@ import { age, count, truncate } from "../format.js";
 import { html } from "../html.js";
 import { link, pageResponse, timeCell, type PageContext } from "../layout.js";
 import type { StatusCount } from "../queries.js";
-import { readInboxHealth, type InboxHealth } from "../../telemetry/health.js";
+import { inboxHealth, type InboxHealth } from "../../telemetry/health.js";
 import { METRIC } from "../../telemetry/conventions.js";
 
 /** The chart's window: 24 slots of an hour, the last one the current hour. */
@@ -33,15 +33,16 @@ export async function overviewPage(ctx: PageContext, cache: { settled: CountsCac
   const now = ctx.now;
   const from = Math.floor(now / SLOT_S) * SLOT_S - (SLOTS - 1) * SLOT_S;
   const fresh = cache.settled !== null && Date.now() - cache.settled.at < SETTLED_COUNTS_TTL_MS;
-  const [endpoints, unsettled, settled, activity, queue, dead, health] = await Promise.all([
+  const [endpoints, unsettled, settled, activity, queue, dead] = await Promise.all([
     queries.endpoints(),
     queries.statusCounts(UNSETTLED),
     fresh ? cache.settled!.counts : queries.statusCounts(SETTLED),
     queries.activity({ from, slotS: SLOT_S, slots: SLOTS }),
     queries.queue(now),
     operator.listEvents({ status: "dead", limit: 5 }),
-    readInboxHealth(queries, now),
   ]);
+  // The gauges' values, from the reads above (UNSETTLED counts the dead ones).
+  const health = inboxHealth({ endpoints, counts: unsettled, activity, queue }, now);
   if (!fresh) cache.settled = { at: Date.now(), counts: settled };
 
   const counts = new Map<number, Record<EventStatus, number>>();

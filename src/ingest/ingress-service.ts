@@ -3,7 +3,7 @@ import type { FrontDoorKnocker } from "../http/front-door.js";
 import type { HeaderMap, IngestInput, IngestResult, ReceiveInput } from "../interfaces.js";
 import type { Context } from "@opentelemetry/api";
 import type { Observer } from "../observer.js";
-import type { Telemetry } from "../telemetry/telemetry.js";
+import type { ReceiptSpan, Telemetry } from "../telemetry/telemetry.js";
 import type { ResolvedOptions } from "../options.js";
 import type { ReceiptStore, RejectionCounter } from "../store/store.js";
 import { beforeBody, buildReceipt, type BeforeBody } from "./ingress.js";
@@ -70,15 +70,14 @@ export class IngressService implements FrontDoorKnocker {
   receiveAt(endpoint: RegisteredEndpoint, input: ReceiveInput | IngestInput, trusted = false, traceContext?: Context): Promise<IngestResult> {
     if (this.#telemetry === null) return this.#receive(endpoint, input, trusted, null);
     const span = this.#telemetry.startReceipt(endpoint, traceContext, (input as { headers?: unknown } | null)?.headers);
-    let receipt: Receipt | null = null;
-    const result = this.#receive(endpoint, input, trusted, span.traceParent, (built) => (receipt = built));
-    result.then((value) => span.end(receipt, value), (error: unknown) => span.end(receipt, null, error));
+    const result = this.#receive(endpoint, input, trusted, span);
+    result.then((value) => span.end(value), (error: unknown) => span.end(null, error));
     return result;
   }
 
-  #receive(endpoint: RegisteredEndpoint, input: ReceiveInput | IngestInput, trusted: boolean, traceParent: string | null, built?: (receipt: Receipt) => void): Promise<IngestResult> {
+  #receive(endpoint: RegisteredEndpoint, input: ReceiveInput | IngestInput, trusted: boolean, span: ReceiptSpan | null): Promise<IngestResult> {
     const submit = (receipt: Receipt): Promise<IngestResult> => {
-      built?.(receipt);
+      if (span !== null) span.receipt = receipt;
       this.#assertOpen(); // an async verify() may outlast close()
       if (receipt.dropped) return Promise.resolve({ deliveryId: null, eventId: null, duplicate: false, statusCode: receipt.rejectStatus });
       return this.#receipts.submit(receipt);
@@ -94,7 +93,7 @@ export class IngressService implements FrontDoorKnocker {
         // Only what came in unverified is budgeted: ingest() is the app's own, trusted call.
         admitRejection: trusted ? undefined : () => this.#rejections.admit(endpoint.id, endpoint.name, now),
         orderingKeyError: endpoint.orderingKey === null ? undefined : (error) => this.#observer.emit("ingest:ordering-key-error", { endpoint: endpoint.name, error }),
-        traceParent,
+        traceParent: span?.traceParent ?? null,
       });
       return receipt instanceof Promise ? receipt.then(submit) : submit(receipt);
     } catch (error) {

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { Attributes, BatchObservableResult, Context, Histogram, Meter, ObservableGauge, Span, Tracer } from "@opentelemetry/api";
+import type { Attributes, BatchObservableResult, Context, Histogram, Meter, ObservableGauge, Span, SpanStatusCode, Tracer } from "@opentelemetry/api";
 import type { RegisteredHandler } from "../endpoints.js";
 import { KnockerError } from "../errors.js";
 import type { Event, HeaderMap, IngestResult, TelemetryOptions } from "../interfaces.js";
@@ -21,11 +21,6 @@ export interface HttpSpan {
   end(status: number, error?: unknown): void;
 }
 
-/** One receipt's PRODUCER span; its context is what the event stores. */
-export interface ReceiptSpan {
-  readonly traceParent: string | null;
-  end(receipt: Receipt | null, result: IngestResult | null, error?: unknown): void;
-}
 
 interface ProcessRun {
   readonly eventId: number;
@@ -185,31 +180,7 @@ export class Telemetry {
       }
     }
     const span = this.#tracer.startSpan(this.#producerName, { kind: api.SpanKind.PRODUCER, attributes: this.#producerAttributes(endpoint) }, context);
-    return {
-      traceParent: formatTraceParent(span.spanContext()),
-      end: (receipt, result, error) => {
-        const outcome = receiptOutcome(receipt, result, error);
-        this.#receipts.add(endpoint.name, outcome);
-        if (!span.isRecording()) return;
-        const attributes: Attributes = { [ATTR.outcome]: outcome };
-        if (receipt !== null) {
-          attributes[ATTR.signatureValid] = receipt.signatureValid;
-          if (receipt.eventType !== null) attributes[ATTR.eventType] = receipt.eventType;
-        }
-        if (result !== null) {
-          attributes[ATTR.duplicate] = result.duplicate;
-          attributes[ATTR.httpStatus] = result.statusCode;
-          if (result.eventId !== null) attributes[ATTR.messageId] = String(result.eventId);
-          if (result.deliveryId !== null) attributes[ATTR.deliveryId] = result.deliveryId;
-        }
-        if (error !== undefined) {
-          attributes[ATTR.errorType] = errorType(error);
-          span.setStatus({ code: api.SpanStatusCode.ERROR, message: errorMessage(error) });
-        }
-        span.setAttributes(attributes);
-        span.end();
-      },
-    };
+    return new ReceiptSpan(span, endpoint.name, this.#receipts, api.SpanStatusCode.ERROR);
   }
 
   /** The PRODUCER span's attributes that depend only on the endpoint, made once per endpoint. */
@@ -387,6 +358,52 @@ export class Telemetry {
       this.#meter.removeBatchObservableCallback(this.#healthCallback, [depth, oldest, dead]);
       this.#healthCallback = null;
     }
+  }
+}
+
+/**
+ * One receipt's PRODUCER span; its context is what the event stores. Set `receipt` once it is
+ * built, then `end()` once `receive()` settles. A class and single attribute writes rather than
+ * closures and an attributes object: this runs once per webhook, on the ingest path.
+ */
+export class ReceiptSpan {
+  readonly traceParent: string | null;
+  receipt: Receipt | null = null;
+  readonly #span: Span;
+  readonly #endpoint: string;
+  readonly #tally: Tally;
+  readonly #errorCode: SpanStatusCode;
+
+  constructor(span: Span, endpoint: string, tally: Tally, errorCode: SpanStatusCode) {
+    this.#span = span;
+    this.#endpoint = endpoint;
+    this.#tally = tally;
+    this.#errorCode = errorCode;
+    this.traceParent = formatTraceParent(span.spanContext());
+  }
+
+  end(result: IngestResult | null, error?: unknown): void {
+    const { receipt } = this;
+    const outcome = receiptOutcome(receipt, result, error);
+    this.#tally.add(this.#endpoint, outcome);
+    const span = this.#span;
+    if (!span.isRecording()) return;
+    span.setAttribute(ATTR.outcome, outcome);
+    if (receipt !== null) {
+      span.setAttribute(ATTR.signatureValid, receipt.signatureValid);
+      if (receipt.eventType !== null) span.setAttribute(ATTR.eventType, receipt.eventType);
+    }
+    if (result !== null) {
+      span.setAttribute(ATTR.duplicate, result.duplicate);
+      span.setAttribute(ATTR.httpStatus, result.statusCode);
+      if (result.eventId !== null) span.setAttribute(ATTR.messageId, String(result.eventId));
+      if (result.deliveryId !== null) span.setAttribute(ATTR.deliveryId, result.deliveryId);
+    }
+    if (error !== undefined) {
+      span.setAttribute(ATTR.errorType, errorType(error));
+      span.setStatus({ code: this.#errorCode, message: errorMessage(error) });
+    }
+    span.end();
   }
 }
 

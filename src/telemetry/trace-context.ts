@@ -9,6 +9,7 @@ export interface TraceParent {
   traceFlags: number;
 }
 
+const VERSION_00 = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 const ZERO_TRACE = "0".repeat(32);
 const ZERO_SPAN = "0".repeat(16);
@@ -29,6 +30,13 @@ export function formatTraceParent({ traceId, spanId, traceFlags }: TraceParent):
  */
 export function parseTraceParent(text: unknown): TraceParent | null {
   if (typeof text !== "string" || text.length < 55 || text.length > 512) return null;
+  // Version 00, the one every tracer sends today: a test and three slices, no match array.
+  if (text.length === 55 && VERSION_00.test(text)) {
+    const traceId = text.slice(3, 35);
+    const spanId = text.slice(36, 52);
+    if (traceId === ZERO_TRACE || spanId === ZERO_SPAN) return null;
+    return { traceId, spanId, traceFlags: Number.parseInt(text.slice(53, 55), 16) };
+  }
   const match = TRACEPARENT.exec(text.length === 55 ? text : text.trim());
   if (match === null) return null;
   const [, version, traceId, spanId, flags, rest] = match as unknown as [string, string, string, string, string, string | undefined];

@@ -137,6 +137,44 @@ for (const engine of engineMatrix()) {
       assert.equal(card.length, 7);
       await sdk.shutdown();
     });
+
+    test("a receipt's span has ended, and the receipt is counted, when its receive() resolves, alone or among 64 at once; a span processor that throws changes nothing", async () => {
+      const { db: target } = await engine.location();
+      const sdk = telemetrySdk();
+      let throwing = false;
+      const faulty = { onStart: () => {}, onEnd: () => { if (throwing) throw new Error("exporter down"); }, forceFlush: async () => {}, shutdown: async () => {} };
+      const { BasicTracerProvider, SimpleSpanProcessor, InMemorySpanExporter } = await import("@opentelemetry/sdk-trace-base");
+      const exporter = new InMemorySpanExporter();
+      const tracerProvider = new BasicTracerProvider({ spanProcessors: [faulty, new SimpleSpanProcessor(exporter)] });
+      const webhooks = open<EngineName>(target, { telemetry: { tracerProvider, meterProvider: sdk.meterProvider } });
+      const ep = webhooks.endpoint("plain", { path: "/plain" });
+      const producers = () => exporter.getFinishedSpans().filter((span) => span.name.startsWith("create "));
+
+      const one = await ep.receive({ body: JSON.stringify({ n: 0 }), dedupeKey: "k0" });
+      // Nothing awaited since: the span must be there already.
+      assert.equal(producers().length, 1);
+      assert.equal(producers()[0]!.attributes["messaging.message.id"], String(one.eventId));
+
+      const seen: number[] = [];
+      const results = await Promise.all(Array.from({ length: 64 }, async (_, i) => {
+        const result = await ep.receive({ body: JSON.stringify({ n: i + 1 }), dedupeKey: `k${i + 1}` });
+        seen.push(producers().filter((span) => span.attributes["messaging.message.id"] === String(result.eventId)).length);
+        return result;
+      }));
+      assert.deepEqual(seen, Array(64).fill(1), "each caller resumes after its receipt's span ended");
+      assert.equal(new Set(results.map((r) => r.eventId)).size, 64);
+      assert.equal(pointValue((await sdk.metrics())["knocker.receipts"], { "knocker.endpoint": "plain", "knocker.outcome": "stored" }), 65);
+
+      throwing = true;
+      const stored = await ep.receive({ body: "{}", dedupeKey: "k-after" });
+      assert.equal(stored.statusCode, 204);
+      assert.equal((await ep.receive({ body: "{}", dedupeKey: "k-after" })).duplicate, true);
+      await assert.rejects(ep.receive({ body: 42 as never }), TypeError, "receive()'s own error, not the processor's");
+      throwing = false;
+      await webhooks.close();
+      await tracerProvider.shutdown();
+      await sdk.shutdown();
+    });
   });
 }
 

@@ -69,10 +69,19 @@ export class IngressService implements FrontDoorKnocker {
   /** `traceContext`: the HTTP request's span (telemetry), parent of the receipt's span. */
   receiveAt(endpoint: RegisteredEndpoint, input: ReceiveInput | IngestInput, trusted = false, traceContext?: Context): Promise<IngestResult> {
     if (this.#telemetry === null) return this.#receive(endpoint, input, trusted, null);
-    const span = this.#telemetry.startReceipt(endpoint, traceContext, (input as { headers?: unknown } | null)?.headers);
-    const result = this.#receive(endpoint, input, trusted, span);
-    result.then((value) => span.end(value), (error: unknown) => span.end(null, error));
-    return result;
+    const telemetry = this.#telemetry;
+    const span = telemetry.startReceipt(endpoint, traceContext, (input as { headers?: unknown } | null)?.headers);
+    return this.#receive(endpoint, input, trusted, span).then(
+      (value) => telemetry.receiptStored(span, value),
+      (error: unknown) => {
+        try {
+          span.end(null, error);
+        } catch {
+          // The app's span processor threw: the caller still gets receive()'s own error.
+        }
+        throw error;
+      },
+    );
   }
 
   #receive(endpoint: RegisteredEndpoint, input: ReceiveInput | IngestInput, trusted: boolean, span: ReceiptSpan | null): Promise<IngestResult> {

@@ -103,6 +103,9 @@ export class Telemetry {
   readonly #producerAttributesBy = new Map<string, Attributes>();
   /** Handler runs whose outcome the worker has not reported yet, by event id. */
   readonly #pending = new Map<number, ProcessRun>();
+  /** Receipts stored in this turn whose spans are not ended yet: span, result, span, result… */
+  readonly #ending: Array<ReceiptSpan | IngestResult> = [];
+  readonly #endStored = (): void => this.#endStoredReceipts();
 
   constructor(api: OtelApi, tracer: Tracer, meter: Meter, queueName: string) {
     this.#queueName = queueName;
@@ -181,6 +184,31 @@ export class Telemetry {
     }
     const span = this.#tracer.startSpan(this.#producerName, { kind: api.SpanKind.PRODUCER, attributes: this.#producerAttributes(endpoint) }, context);
     return new ReceiptSpan(span, endpoint.name, this.#receipts, api.SpanStatusCode.ERROR);
+  }
+
+  /**
+   * `receive()` stored the receipt: its span ends with the others stored in this turn, in one
+   * microtask that runs before any of their callers resumes (this is called from a reaction that
+   * comes before the caller's). A group commit settles up to 64 receipts at once; ending their
+   * spans in one loop rather than each between the next receipts' HMAC and JSON, where the SDK's
+   * code runs cold, measured 3–4% of ingest with the SDK on.
+   */
+  receiptStored(span: ReceiptSpan, result: IngestResult): IngestResult {
+    if (this.#ending.length === 0) queueMicrotask(this.#endStored);
+    this.#ending.push(span, result);
+    return result;
+  }
+
+  #endStoredReceipts(): void {
+    const ending = this.#ending;
+    for (let i = 0; i < ending.length; i += 2) {
+      try {
+        (ending[i] as ReceiptSpan).end(ending[i + 1] as IngestResult);
+      } catch {
+        // The app's span processor threw: the receipt is stored all the same.
+      }
+    }
+    ending.length = 0;
   }
 
   /** The PRODUCER span's attributes that depend only on the endpoint, made once per endpoint. */
@@ -350,6 +378,7 @@ export class Telemetry {
   }
 
   close(): void {
+    this.#endStoredReceipts();
     this.endAll();
     this.#receipts.close();
     this.#attempts.close();

@@ -138,11 +138,14 @@ for (const engine of engineMatrix()) {
       await sdk.shutdown();
     });
 
-    test("a receipt's span has ended, and the receipt is counted, when its receive() resolves, alone or among 64 at once; a span processor that throws changes nothing", async () => {
+    test("a receipt's span has ended, and the receipt is counted, when its receive() resolves, alone or among 64 at once; a span processor that throws changes nothing", async (t) => {
       const { db: target } = await engine.location();
       const sdk = telemetrySdk();
       let throwing = false;
-      const faulty = { onStart: () => {}, onEnd: () => { if (throwing) throw new Error("exporter down"); }, forceFlush: async () => {}, shutdown: async () => {} };
+      const fail = () => {
+        if (throwing) throw new Error("exporter down");
+      };
+      const faulty = { onStart: fail, onEnd: fail, forceFlush: async () => {}, shutdown: async () => {} };
       const { BasicTracerProvider, SimpleSpanProcessor, InMemorySpanExporter } = await import("@opentelemetry/sdk-trace-base");
       const exporter = new InMemorySpanExporter();
       const tracerProvider = new BasicTracerProvider({ spanProcessors: [faulty, new SimpleSpanProcessor(exporter)] });
@@ -165,13 +168,24 @@ for (const engine of engineMatrix()) {
       assert.equal(new Set(results.map((r) => r.eventId)).size, 64);
       assert.equal(pointValue((await sdk.metrics())["knocker.receipts"], { "knocker.endpoint": "plain", "knocker.outcome": "stored" }), 65);
 
+      // A span processor that throws when spans start and end: webhooks are stored and answered,
+      // handlers run and settle, errors are receive()'s own.
       throwing = true;
       const stored = await ep.receive({ body: "{}", dedupeKey: "k-after" });
       assert.equal(stored.statusCode, 204);
       assert.equal((await ep.receive({ body: "{}", dedupeKey: "k-after" })).duplicate, true);
       await assert.rejects(ep.receive({ body: 42 as never }), TypeError, "receive()'s own error, not the processor's");
+      const served = await serveInbox(webhooks as Knocker);
+      t.after(() => served.close()); // and the inbox
+      assert.equal(await post(served.port, "/plain", "{}", { traceparent: `00-${"a".repeat(32)}-${"b".repeat(16)}-01` }), 204);
+      let handled = 0;
+      ep.handle(() => {
+        handled++;
+        if (handled === 1) throw new Error("first run fails");
+      });
+      await drain(webhooks, async () => (await webhooks.listEvents({ status: "handled", limit: 100 })).length === 67, { timeoutMs: 20_000 });
+      assert.equal(handled, 68, "67 events, one run failed and retried");
       throwing = false;
-      await webhooks.close();
       await tracerProvider.shutdown();
       await sdk.shutdown();
     });

@@ -74,11 +74,7 @@ export class IngressService implements FrontDoorKnocker {
     return this.#receive(endpoint, input, trusted, span).then(
       (value) => telemetry.receiptStored(span, value),
       (error: unknown) => {
-        try {
-          span.end(null, error);
-        } catch {
-          // The app's span processor threw: the caller still gets receive()'s own error.
-        }
+        span.end(null, error);
         throw error;
       },
     );

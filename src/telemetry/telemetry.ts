@@ -106,9 +106,12 @@ export class Telemetry {
   /** Receipts stored in this turn whose spans are not ended yet: span, result, span, result… */
   readonly #ending: Array<ReceiptSpan | IngestResult> = [];
   readonly #endStored = (): void => this.#endStoredReceipts();
+  /** The span of a run or receipt whose real span could not be made. */
+  readonly #notRecording: Span;
 
   constructor(api: OtelApi, tracer: Tracer, meter: Meter, queueName: string) {
     this.#queueName = queueName;
+    this.#notRecording = api.trace.wrapSpanContext(api.INVALID_SPAN_CONTEXT);
     this.#producerName = `create ${queueName}`;
     this.#api = api;
     this.#tracer = tracer;
@@ -138,23 +141,32 @@ export class Telemetry {
     const api = this.#api;
     const active = api.context.active();
     if (this.#hasSpan(active)) return { context: active, end: () => {} };
-    const span = this.#tracer.startSpan(
-      `${method} ${endpoint.path}`,
-      {
-        kind: api.SpanKind.SERVER,
-        attributes: { [ATTR.httpMethod]: method, [ATTR.urlPath]: path, [ATTR.httpRoute]: endpoint.path, [ATTR.endpoint]: endpoint.name },
-      },
-      this.#extract(first(headers["traceparent"]), first(headers["tracestate"]), headers),
-    );
+    let span: Span;
+    try {
+      span = this.#tracer.startSpan(
+        `${method} ${endpoint.path}`,
+        {
+          kind: api.SpanKind.SERVER,
+          attributes: { [ATTR.httpMethod]: method, [ATTR.urlPath]: path, [ATTR.httpRoute]: endpoint.path, [ATTR.endpoint]: endpoint.name },
+        },
+        this.#extract(first(headers["traceparent"]), first(headers["tracestate"]), headers),
+      );
+    } catch {
+      return { context: active, end: () => {} }; // the app's propagator or span processor threw
+    }
     return {
       context: api.trace.setSpan(active, span),
       end: (status, error) => {
-        span.setAttribute(ATTR.httpStatus, status);
-        if (status >= 500) {
-          span.setAttribute(ATTR.errorType, error === undefined ? String(status) : errorType(error));
-          span.setStatus({ code: api.SpanStatusCode.ERROR });
+        try {
+          span.setAttribute(ATTR.httpStatus, status);
+          if (status >= 500) {
+            span.setAttribute(ATTR.errorType, error === undefined ? String(status) : errorType(error));
+            span.setStatus({ code: api.SpanStatusCode.ERROR });
+          }
+          span.end();
+        } catch {
+          // the app's span processor threw: the answer is sent all the same
         }
-        span.end();
       },
     };
   }
@@ -172,17 +184,22 @@ export class Telemetry {
    */
   startReceipt(endpoint: { name: string; provider: { provider: { name: string } } | null }, parent: Context | undefined, headers: unknown): ReceiptSpan {
     const api = this.#api;
-    let context = parent;
-    if (context === undefined) {
-      const active = api.context.active();
-      if (this.#hasSpan(active)) {
-        context = active;
-      } else {
-        const { traceparent, tracestate } = traceHeaders(headers);
-        context = this.#extract(traceparent, tracestate, headers);
+    let span: Span;
+    try {
+      let context = parent;
+      if (context === undefined) {
+        const active = api.context.active();
+        if (this.#hasSpan(active)) {
+          context = active;
+        } else {
+          const { traceparent, tracestate } = traceHeaders(headers);
+          context = this.#extract(traceparent, tracestate, headers);
+        }
       }
+      span = this.#tracer.startSpan(this.#producerName, { kind: api.SpanKind.PRODUCER, attributes: this.#producerAttributes(endpoint) }, context);
+    } catch {
+      span = this.#notRecording; // the app's propagator or span processor threw: the receipt is stored untraced
     }
-    const span = this.#tracer.startSpan(this.#producerName, { kind: api.SpanKind.PRODUCER, attributes: this.#producerAttributes(endpoint) }, context);
     return new ReceiptSpan(span, endpoint.name, this.#receipts, api.SpanStatusCode.ERROR);
   }
 
@@ -201,13 +218,7 @@ export class Telemetry {
 
   #endStoredReceipts(): void {
     const ending = this.#ending;
-    for (let i = 0; i < ending.length; i += 2) {
-      try {
-        (ending[i] as ReceiptSpan).end(ending[i + 1] as IngestResult);
-      } catch {
-        // The app's span processor threw: the receipt is stored all the same.
-      }
-    }
+    for (let i = 0; i < ending.length; i += 2) (ending[i] as ReceiptSpan).end(ending[i + 1] as IngestResult);
     ending.length = 0;
   }
 
@@ -295,11 +306,16 @@ export class Telemetry {
     // A run starts a trace of its own only when the receipt has no stored context (stored before
     // telemetry was on, or ingested by another binding); it never joins whatever happens to be active.
     const parent = producer === null ? api.ROOT_CONTEXT : api.trace.setSpanContext(api.ROOT_CONTEXT, producer);
-    const span = this.#tracer.startSpan(
-      `process ${this.#queueName}`,
-      { kind: api.SpanKind.CONSUMER, attributes, links: producer === null ? [] : [{ context: producer }] },
-      parent,
-    );
+    let span: Span;
+    try {
+      span = this.#tracer.startSpan(
+        `process ${this.#queueName}`,
+        { kind: api.SpanKind.CONSUMER, attributes, links: producer === null ? [] : [{ context: producer }] },
+        parent,
+      );
+    } catch {
+      span = this.#notRecording; // the app's span processor threw: the handler runs untraced
+    }
     const run: ProcessRun = { eventId: event.id, span, endpoint, started: performance.now(), durationS: null, handlerError: undefined, ended: false };
     const earlier = this.#pending.get(event.id);
     if (earlier !== undefined) this.#end(earlier, "lost", new KnockerError("ERR_CLAIM_LOST", "the event ran again before this run's outcome was recorded"));
@@ -344,13 +360,17 @@ export class Telemetry {
     if (end === "handled" || end === "failed" || end === "dead" || end === "lost") {
       this.#attempts.add(run.endpoint, end);
     }
-    run.span.setAttribute(ATTR.outcome, end);
-    if (failed) {
-      run.span.setAttribute(ATTR.errorType, attributes[ATTR.errorType] as string);
-      if (failure !== undefined && failure !== run.handlerError) recordException(run.span, failure);
-      run.span.setStatus({ code: api.SpanStatusCode.ERROR, message: failure === undefined ? end : errorMessage(failure) });
+    try {
+      run.span.setAttribute(ATTR.outcome, end);
+      if (failed) {
+        run.span.setAttribute(ATTR.errorType, attributes[ATTR.errorType] as string);
+        if (failure !== undefined && failure !== run.handlerError) recordException(run.span, failure);
+        run.span.setStatus({ code: api.SpanStatusCode.ERROR, message: failure === undefined ? end : errorMessage(failure) });
+      }
+      run.span.end();
+    } catch {
+      // the app's span processor threw: the outcome is recorded in the database all the same
     }
-    run.span.end();
   }
 
   // --- gauges --------------------------------------------------------------------------------
@@ -415,6 +435,14 @@ export class ReceiptSpan {
     const { receipt } = this;
     const outcome = receiptOutcome(receipt, result, error);
     this.#tally.add(this.#endpoint, outcome);
+    try {
+      this.#record(receipt, outcome, result, error);
+    } catch {
+      // the app's span processor threw: the receipt is stored (or refused) all the same
+    }
+  }
+
+  #record(receipt: Receipt | null, outcome: ReceiptOutcome, result: IngestResult | null, error: unknown): void {
     const span = this.#span;
     if (!span.isRecording()) return;
     span.setAttribute(ATTR.outcome, outcome);
@@ -441,7 +469,11 @@ function finish(run: ProcessRun, error: unknown): void {
   run.durationS = (performance.now() - run.started) / 1000;
   if (error !== undefined) {
     run.handlerError = error;
-    recordException(run.span, error);
+    try {
+      recordException(run.span, error);
+    } catch {
+      // the app's span processor threw: the handler's own error is what counts
+    }
   }
 }
 

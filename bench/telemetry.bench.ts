@@ -6,7 +6,7 @@
 // processed as in production, only not sent (the reader collects every 10 s — the gauges read the
 // database then —, more often than a Prometheus scrape or the SDK's 60 s default). For information: the API installed but no SDK (the
 // global no-op providers, Knocker's default then), and the drain of a worker with telemetry.
-// Fresh SQLite files per run, each run in a process of its own; the variants take turns for ROUNDS rounds; medians. The verdict is on
+// Fresh SQLite files per run, each run in a process of its own; the variants take turns in every order for ROUNDS rounds; medians. The verdict is on
 // the median of the rounds' ratios (each round's on / off, run one after the other): this disk's
 // fsync time drifts by more than the difference measured, and a round's pair shares its moment.
 // Target: ingest with telemetry on >= 0.9x ingest with it off.
@@ -27,7 +27,7 @@ import { STRIPE_HEADERS, stripeBody } from "./workload.js";
 
 // 20,000 a run: at 6,000 (a third of a second) single runs varied by more than the difference measured.
 const N = Number(process.env.BENCH_TELEMETRY_N ?? 20_000);
-const ROUNDS = Number(process.env.BENCH_TELEMETRY_ROUNDS ?? 9);
+const ROUNDS = Number(process.env.BENCH_TELEMETRY_ROUNDS ?? 12);
 const HTTP_SECONDS = Number(process.env.BENCH_TELEMETRY_HTTP_SECONDS ?? 3);
 const CONCURRENCY = 64;
 const WARM_UP = 3000;
@@ -181,6 +181,8 @@ function measure(workload: number, variant: number): number {
   return (JSON.parse(child.stdout.trim().split("\n").pop()!) as { perSecond: number }).perSecond;
 }
 
+const ORDERS = [[0, 1, 2], [1, 2, 0], [2, 0, 1], [0, 2, 1], [2, 1, 0], [1, 0, 2]];
+
 const rows: string[] = [];
 let unmet = false;
 const only = process.env.BENCH_TELEMETRY_ONLY;
@@ -188,8 +190,11 @@ for (const [index, workload] of workloads.entries()) {
   if (only !== undefined && !workload.name.includes(only)) continue;
   const runs = VARIANTS.map((): number[] => []);
   for (let round = 0; round < ROUNDS; round++) {
-    // Alternate which variant goes first, so warm-up and drift do not favour one.
-    const order = round % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
+    // Every order of the three variants in turn (12 rounds: each order twice), so that no variant
+    // always runs in the same place: a run's speed depends on what ran just before it (an A/B with
+    // the order reversed each round gave the variant at the ends 3-6% more than the same build in
+    // the middle).
+    const order = ORDERS[round % ORDERS.length]!;
     for (const variant of order) runs[variant]!.push(measure(index, variant));
   }
   const [offRuns, onRuns, apiRuns] = runs as [number[], number[], number[]];
@@ -201,7 +206,7 @@ for (const [index, workload] of workloads.entries()) {
   rows.push(`|   every run | ${offRuns.map(rate).join(", ")} | ${onRuns.map(rate).join(", ")} | | | | ${apiRuns.map(rate).join(", ")} | |`);
 }
 
-console.log(`\nTelemetry's cost — SQLite, durability "full", Node ${process.version}; ${ROUNDS} rounds, variants alternating, each run a process of its own; per second`);
+console.log(`\nTelemetry's cost — SQLite, durability "full", Node ${process.version}; ${ROUNDS} rounds, every order of the variants in turn, each run a process of its own; per second`);
 console.log("| workload | telemetry off | on (SDK, no-op exporter) | on / off, medians | on / off, median of the rounds' | target >= 0.9x | API only, no SDK | API only / off, rounds' |");
 console.log("|---|---:|---:|---:|---:|---|---:|---:|");
 for (const row of rows) console.log(row);

@@ -72,7 +72,7 @@ export class IngressService implements FrontDoorKnocker {
     const telemetry = this.#telemetry;
     const span = telemetry.startReceipt(endpoint, traceContext, (input as { headers?: unknown } | null)?.headers);
     return this.#receive(endpoint, input, trusted, span).then(
-      (value) => telemetry.receiptStored(span, value),
+      (value) => telemetry.receiptSettled(span, value),
       (error: unknown) => {
         span.end(null, error);
         throw error;

@@ -31,7 +31,7 @@ function ownEntry<T>(map: Readonly<Record<string, T>>, name: string): T | undefi
 }
 
 /** Read once: in Node, `globalThis.Headers` is a getter that reaches into undici at each use. */
-const HeadersClass: typeof Headers | undefined = globalThis.Headers;
+export const HeadersClass: typeof Headers | undefined = globalThis.Headers;
 
 /** Headers → prototype-free object with lower-case names; repeated headers keep every value. */
 export function normalizeHeaders(headers: HeadersInput | undefined): HeaderMap {

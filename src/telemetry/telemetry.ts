@@ -8,7 +8,8 @@ import { isThenable } from "../worker/dispatch-rules.js";
 import { ATTR, DURATION_BUCKETS_S, MESSAGING_SYSTEM, METRIC, TRACER_NAME, type ReceiptOutcome } from "./conventions.js";
 import type { InboxHealth } from "./health.js";
 import { loadOtelApi, type OtelApi } from "./load-api.js";
-import { formatTraceParent, HeadersClass, parseTraceParent, traceHeaders } from "./trace-context.js";
+import { HeadersClass } from "../ingest/normalize.js";
+import { formatTraceParent, parseTraceParent, traceHeaders } from "./trace-context.js";
 import { traceParentOf } from "./event-trace.js";
 import { Tally } from "./tally.js";
 
@@ -105,7 +106,12 @@ export class Telemetry {
   readonly #pending = new Map<number, ProcessRun>();
   /** Receipts settled in this turn whose spans are not ended yet: span, result, span, result… */
   readonly #ending: Array<ReceiptSpan | IngestResult> = [];
-  readonly #endSettled = (): void => this.#endSettledReceipts();
+  /** Ends the spans in #ending; a bound function, so scheduling it allocates nothing. */
+  readonly #endSettled = (): void => {
+    const ending = this.#ending;
+    for (let i = 0; i < ending.length; i += 2) (ending[i] as ReceiptSpan).end(ending[i + 1] as IngestResult);
+    ending.length = 0;
+  };
   /** The span of a run or receipt whose real span could not be made. */
   readonly #notRecording: Span;
 
@@ -215,12 +221,6 @@ export class Telemetry {
     if (this.#ending.length === 0) queueMicrotask(this.#endSettled);
     this.#ending.push(span, result);
     return result;
-  }
-
-  #endSettledReceipts(): void {
-    const ending = this.#ending;
-    for (let i = 0; i < ending.length; i += 2) (ending[i] as ReceiptSpan).end(ending[i + 1] as IngestResult);
-    ending.length = 0;
   }
 
   /** The PRODUCER span's attributes that depend only on the endpoint, made once per endpoint. */
@@ -399,7 +399,7 @@ export class Telemetry {
   }
 
   close(): void {
-    this.#endSettledReceipts();
+    this.#endSettled();
     this.endAll();
     this.#receipts.close();
     this.#attempts.close();

@@ -2,6 +2,7 @@
 // stores with an event, so a worker in any process, however much later, can link its run to the
 // receipt's span. Parsed here rather than through the global propagator: what is stored is
 // Knocker's own record, and must read back the same whatever propagator the app configures.
+import { HeadersClass } from "../ingest/normalize.js";
 
 export interface TraceParent {
   traceId: string;
@@ -44,9 +45,6 @@ export function parseTraceParent(text: unknown): TraceParent | null {
   if (traceId === ZERO_TRACE || spanId === ZERO_SPAN) return null;
   return { traceId, spanId, traceFlags: Number.parseInt(flags, 16) };
 }
-
-/** Read once: in Node, `globalThis.Headers` is a getter that reaches into undici at each use. */
-export const HeadersClass: typeof Headers | undefined = globalThis.Headers;
 
 /** The `traceparent` and `tracestate` of a receipt's headers as the caller gave them (any case, a Headers object), without normalising them all. */
 export function traceHeaders(headers: unknown): { traceparent: string | undefined; tracestate: string | undefined } {
